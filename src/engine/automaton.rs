@@ -1,0 +1,134 @@
+//! The Aho-Corasick automata over every term of a watchlist: one for the
+//! case-folded terms, one for the terms of case-sensitive sets, each built
+//! once and run once per field.
+//!
+//! Identical normalized patterns are stored once; each pattern keeps the
+//! list of terms (owner operand, prefix or not) that it stands for, so a term
+//! shared by several sets costs one automaton pattern.
+
+use std::collections::HashMap;
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+
+use crate::watchlist::{Operand, Term};
+
+/// Up to this many patterns the automaton is a DFA: fastest, but its size
+/// and build time grow steeply past a few thousand patterns, where the
+/// contiguous NFA is both faster to build and faster to run in cache.
+pub const DFA_MAX_PATTERNS: usize = 2_000;
+
+/// One term behind a pattern, with the boundary checks it needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TermRef {
+    pub operand: Operand,
+    /// Index of the term within its set (0 for inline terms).
+    pub term: u32,
+    /// A word boundary is needed before the match (the term does not start
+    /// with a CJK character).
+    pub check_start: bool,
+    /// A word boundary is needed after it (not a prefix term and the term
+    /// does not end with a CJK character).
+    pub check_end: bool,
+}
+
+/// An automaton and what each of its patterns stands for.
+pub struct Automaton {
+    pub ac: AhoCorasick,
+    /// Indexed by pattern id.
+    pub terms: Vec<Vec<TermRef>>,
+}
+
+impl std::fmt::Debug for Automaton {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Automaton")
+            .field("kind", &self.ac.kind())
+            .field("patterns", &self.ac.patterns_len())
+            .field("memory", &self.ac.memory_usage())
+            .finish()
+    }
+}
+
+/// Collects terms, then builds.
+#[derive(Default)]
+pub struct AutomatonBuilder {
+    patterns: Vec<String>,
+    index: HashMap<String, usize>,
+    terms: Vec<Vec<TermRef>>,
+}
+
+impl AutomatonBuilder {
+    pub fn add(&mut self, term: &Term, operand: Operand, index: u32) {
+        let id = match self.index.get(&term.pattern) {
+            Some(&id) => id,
+            None => {
+                let id = self.patterns.len();
+                self.patterns.push(term.pattern.clone());
+                self.index.insert(term.pattern.clone(), id);
+                self.terms.push(Vec::new());
+                id
+            }
+        };
+        let first = term.pattern.chars().next().is_some_and(|c| !is_cjk(c));
+        let last = term.pattern.chars().next_back().is_some_and(|c| !is_cjk(c));
+        let r = TermRef {
+            operand,
+            term: index,
+            check_start: first,
+            check_end: last && !term.prefix,
+        };
+        // The same term twice in one set ("H200" and "Ｈ２００") is one term.
+        let refs = &mut self.terms[id];
+        if !refs
+            .iter()
+            .any(|x| x.operand == r.operand && x.check_end == r.check_end)
+        {
+            refs.push(r);
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.patterns.is_empty()
+    }
+
+    pub fn build(self) -> Result<Automaton, aho_corasick::BuildError> {
+        let kind = if self.patterns.len() <= DFA_MAX_PATTERNS {
+            AhoCorasickKind::DFA
+        } else {
+            AhoCorasickKind::ContiguousNFA
+        };
+        let ac = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .kind(Some(kind))
+            .build(&self.patterns)?;
+        Ok(Automaton {
+            ac,
+            terms: self.terms,
+        })
+    }
+}
+
+/// Characters of CJK scripts (Han, Hiragana, Katakana, Hangul): they need no
+/// word boundary and are one word each.
+pub fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x1100..=0x11FF     // Hangul Jamo
+        | 0x2E80..=0x2FDF   // CJK radicals, Kangxi radicals
+        | 0x3005..=0x3007   // 々 〆 〇
+        | 0x3021..=0x3029   // Hangzhou numerals
+        | 0x3031..=0x3035
+        | 0x3038..=0x303C
+        | 0x3040..=0x30FF   // Hiragana, Katakana
+        | 0x3130..=0x318F   // Hangul compatibility Jamo
+        | 0x31A0..=0x31BF   // Bopomofo extended
+        | 0x31F0..=0x31FF   // Katakana phonetic extensions
+        | 0x3400..=0x4DBF   // CJK extension A
+        | 0x4E00..=0x9FFF   // CJK unified ideographs
+        | 0xA960..=0xA97F   // Hangul Jamo extended-A
+        | 0xAC00..=0xD7FF   // Hangul syllables, Jamo extended-B
+        | 0xF900..=0xFAFF   // CJK compatibility ideographs
+        | 0xFF66..=0xFF9F   // half-width Katakana
+        | 0xFFA0..=0xFFDC   // half-width Hangul
+        | 0x1B000..=0x1B16F // Kana supplement and extended
+        | 0x20000..=0x3FFFF // CJK extensions B.. and compatibility supplement
+    )
+}

@@ -1,0 +1,33 @@
+//! newswatch: watch a stream of news items for watch terms and publish
+//! alerts. See `SPEC.md` (shipped as the README's reference sections) for
+//! the contract; this crate is the library behind the `newswatch` binary.
+//!
+//! # Layout
+//!
+//! - [`settings`]: configuration layers (defaults, file, `NEWSWATCH__…`
+//!   environment) parsed into typed values.
+//! - [`cli`]: the command line, clap definitions only.
+//! - [`telemetry`]: the tracing subscriber (json or pretty).
+//! - [`item`]: news item decoding (json | text), id fallbacks, rejections.
+//! - [`watchlist`]: the watchlist file: sets, terms, rule expressions.
+//! - [`engine`]: normalization with offset maps, the automata, boundary
+//!   checks, rule evaluation.
+//! - [`alert`]: alerts as CloudEvents, deterministic ids, snippets.
+//! - [`scan`]: the offline `scan` command over JSON Lines.
+//! - [`check`]: the `check` command: validate and summarise.
+//! - [`app`]: wires settings, watchlist and engine for the commands; maps
+//!   errors to exit statuses.
+//!
+//! `item`, `watchlist`, `engine` and `alert` are the pure core: no I/O
+//! beyond reading the watchlist file, no network, no async runtime.
+
+pub mod alert;
+pub mod app;
+pub mod check;
+pub mod cli;
+pub mod engine;
+pub mod item;
+pub mod scan;
+pub mod settings;
+pub mod telemetry;
+pub mod watchlist;

@@ -1,0 +1,395 @@
+//! Rule expressions (`when`): tokenizer and recursive-descent parser.
+//!
+//! Precedence, tightest first: `NOT`, `NEAR/n`, `AND`, `OR`; parentheses
+//! group; keywords are case-insensitive. Operands are set names or quoted
+//! inline terms. NEAR takes only operands or a parenthesised OR of them.
+//! The parser resolves nothing: set names stay names, checked by the loader.
+
+/// A parsed expression over unresolved operands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ast {
+    Set { name: String, column: usize },
+    Term { text: String, column: usize },
+    Not(Box<Ast>),
+    And(Vec<Ast>),
+    Or(Vec<Ast>),
+    Near { n: u32, left: Box<Ast>, right: Box<Ast> },
+}
+
+/// A syntax error at a 1-based character column of the expression.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    pub column: usize,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Tok {
+    Ident(String),
+    Str(String),
+    And,
+    Or,
+    Not,
+    Near(u32),
+    Open,
+    Close,
+    End,
+}
+
+impl Tok {
+    fn describe(&self) -> String {
+        match self {
+            Tok::Ident(s) => format!("`{s}`"),
+            Tok::Str(s) => format!("\"{s}\""),
+            Tok::And => "AND".into(),
+            Tok::Or => "OR".into(),
+            Tok::Not => "NOT".into(),
+            Tok::Near(n) => format!("NEAR/{n}"),
+            Tok::Open => "`(`".into(),
+            Tok::Close => "`)`".into(),
+            Tok::End => "the end of the expression".into(),
+        }
+    }
+}
+
+/// Characters allowed in set names (and so in identifiers).
+pub fn is_name_char(c: char) -> bool {
+    c.is_alphanumeric() || matches!(c, '_' | '-' | '.')
+}
+
+/// True when `name` can be written as an operand in an expression.
+pub fn is_valid_set_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(is_name_char) && keyword(name).is_none()
+}
+
+fn keyword(word: &str) -> Option<Tok> {
+    match word.to_ascii_uppercase().as_str() {
+        "AND" => Some(Tok::And),
+        "OR" => Some(Tok::Or),
+        "NOT" => Some(Tok::Not),
+        "NEAR" => Some(Tok::Near(0)),
+        _ => None,
+    }
+}
+
+fn err(column: usize, message: impl Into<String>) -> SyntaxError {
+    SyntaxError {
+        column,
+        message: message.into(),
+    }
+}
+
+fn tokenize(src: &str) -> Result<Vec<(Tok, usize)>, SyntaxError> {
+    let chars: Vec<char> = src.chars().collect();
+    let mut toks = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let col = i + 1;
+        if c.is_whitespace() {
+            i += 1;
+        } else if c == '(' {
+            toks.push((Tok::Open, col));
+            i += 1;
+        } else if c == ')' {
+            toks.push((Tok::Close, col));
+            i += 1;
+        } else if c == '"' {
+            let mut s = String::new();
+            i += 1;
+            loop {
+                match chars.get(i) {
+                    None => return Err(err(col, "unterminated quoted term")),
+                    Some('"') => break,
+                    Some('\\') => match chars.get(i + 1) {
+                        Some(&e @ ('"' | '\\')) => {
+                            s.push(e);
+                            i += 2;
+                        }
+                        _ => return Err(err(i + 1, "only \\\" and \\\\ may be escaped")),
+                    },
+                    Some(&o) => {
+                        s.push(o);
+                        i += 1;
+                    }
+                }
+            }
+            i += 1;
+            toks.push((Tok::Str(s), col));
+        } else if is_name_char(c) {
+            let start = i;
+            while i < chars.len() && is_name_char(chars[i]) {
+                i += 1;
+            }
+            let word: String = chars[start..i].iter().collect();
+            match keyword(&word) {
+                Some(Tok::Near(_)) => {
+                    if chars.get(i) != Some(&'/') {
+                        return Err(err(col, "NEAR needs a distance, as in NEAR/5"));
+                    }
+                    i += 1;
+                    let ds = i;
+                    while i < chars.len() && chars[i].is_ascii_digit() {
+                        i += 1;
+                    }
+                    let digits: String = chars[ds..i].iter().collect();
+                    let n = digits
+                        .parse::<u32>()
+                        .map_err(|_| err(ds + 1, "NEAR/ must be followed by a number of words"))?;
+                    toks.push((Tok::Near(n), col));
+                }
+                Some(k) => toks.push((k, col)),
+                None => toks.push((Tok::Ident(word), col)),
+            }
+        } else {
+            return Err(err(col, format!("unexpected character `{c}`")));
+        }
+    }
+    toks.push((Tok::End, chars.len() + 1));
+    Ok(toks)
+}
+
+struct Parser {
+    toks: Vec<(Tok, usize)>,
+    pos: usize,
+}
+
+impl Parser {
+    fn peek(&self) -> &(Tok, usize) {
+        &self.toks[self.pos.min(self.toks.len() - 1)]
+    }
+
+    fn bump(&mut self) -> (Tok, usize) {
+        let t = self.peek().clone();
+        self.pos += 1;
+        t
+    }
+
+    fn or(&mut self) -> Result<Ast, SyntaxError> {
+        let mut items = vec![self.and()?];
+        while self.peek().0 == Tok::Or {
+            self.bump();
+            items.push(self.and()?);
+        }
+        Ok(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            Ast::Or(items)
+        })
+    }
+
+    fn and(&mut self) -> Result<Ast, SyntaxError> {
+        let mut items = vec![self.near()?];
+        while self.peek().0 == Tok::And {
+            self.bump();
+            items.push(self.near()?);
+        }
+        Ok(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            Ast::And(items)
+        })
+    }
+
+    fn near(&mut self) -> Result<Ast, SyntaxError> {
+        let left_col = self.peek().1;
+        let left = self.unary()?;
+        let Tok::Near(n) = self.peek().0 else {
+            return Ok(left);
+        };
+        let near_col = self.bump().1;
+        let right_col = self.peek().1;
+        let right = self.unary()?;
+        check_near_operand(&left, left_col)?;
+        check_near_operand(&right, right_col)?;
+        if let (Tok::Near(_), col) = self.peek() {
+            return Err(err(
+                *col,
+                format!(
+                    "NEAR cannot be chained (the NEAR at column {near_col} already has two operands); \
+                     join the conditions with AND"
+                ),
+            ));
+        }
+        Ok(Ast::Near {
+            n,
+            left: Box::new(left),
+            right: Box::new(right),
+        })
+    }
+
+    fn unary(&mut self) -> Result<Ast, SyntaxError> {
+        if self.peek().0 == Tok::Not {
+            self.bump();
+            return Ok(Ast::Not(Box::new(self.unary()?)));
+        }
+        self.primary()
+    }
+
+    fn primary(&mut self) -> Result<Ast, SyntaxError> {
+        let (tok, col) = self.bump();
+        match tok {
+            Tok::Ident(name) => Ok(Ast::Set { name, column: col }),
+            Tok::Str(text) => Ok(Ast::Term { text, column: col }),
+            Tok::Open => {
+                let inner = self.or()?;
+                let (close, ccol) = self.bump();
+                if close != Tok::Close {
+                    return Err(err(
+                        ccol,
+                        format!(
+                            "expected `)` to close the `(` at column {col}, found {}",
+                            close.describe()
+                        ),
+                    ));
+                }
+                Ok(inner)
+            }
+            other => Err(err(
+                col,
+                format!(
+                    "expected a set name, a quoted term, NOT or `(`, found {}",
+                    other.describe()
+                ),
+            )),
+        }
+    }
+}
+
+fn check_near_operand(ast: &Ast, column: usize) -> Result<(), SyntaxError> {
+    let simple = |a: &Ast| matches!(a, Ast::Set { .. } | Ast::Term { .. });
+    let ok = match ast {
+        Ast::Or(items) => items.iter().all(simple),
+        other => simple(other),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(err(
+            column,
+            "NEAR operands must be sets, quoted terms, or a parenthesised OR of those",
+        ))
+    }
+}
+
+/// Parses a `when` expression.
+pub fn parse(src: &str) -> Result<Ast, SyntaxError> {
+    let toks = tokenize(src)?;
+    let mut p = Parser { toks, pos: 0 };
+    let ast = p.or()?;
+    let (tok, col) = p.bump();
+    if tok != Tok::End {
+        return Err(err(
+            col,
+            format!(
+                "expected AND, OR or the end of the expression, found {}",
+                tok.describe()
+            ),
+        ));
+    }
+    Ok(ast)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(name: &str, column: usize) -> Ast {
+        Ast::Set {
+            name: name.into(),
+            column,
+        }
+    }
+
+    #[test]
+    fn precedence_not_near_and_or() {
+        // a OR b AND NOT c  ==  a OR (b AND (NOT c))
+        let ast = parse("a OR b and not c").unwrap();
+        assert_eq!(
+            ast,
+            Ast::Or(vec![
+                set("a", 1),
+                Ast::And(vec![set("b", 6), Ast::Not(Box::new(set("c", 16)))])
+            ])
+        );
+        // x AND a NEAR/3 b  ==  x AND (a NEAR/3 b)
+        let ast = parse("x AND a near/3 \"H200\"").unwrap();
+        assert_eq!(
+            ast,
+            Ast::And(vec![
+                set("x", 1),
+                Ast::Near {
+                    n: 3,
+                    left: Box::new(set("a", 7)),
+                    right: Box::new(Ast::Term {
+                        text: "H200".into(),
+                        column: 16
+                    })
+                }
+            ])
+        );
+    }
+
+    #[test]
+    fn parentheses_group() {
+        let ast = parse("(a OR b) AND c").unwrap();
+        assert_eq!(
+            ast,
+            Ast::And(vec![Ast::Or(vec![set("a", 2), set("b", 7)]), set("c", 14)])
+        );
+    }
+
+    #[test]
+    fn quoted_terms_with_escapes() {
+        let ast = parse(r#""say \"hi\"" OR "a\\b""#).unwrap();
+        assert_eq!(
+            ast,
+            Ast::Or(vec![
+                Ast::Term {
+                    text: "say \"hi\"".into(),
+                    column: 1
+                },
+                Ast::Term {
+                    text: "a\\b".into(),
+                    column: 17
+                }
+            ])
+        );
+    }
+
+    #[test]
+    fn errors_name_the_column() {
+        let cases = [
+            ("a AND", 6, "expected a set name"),
+            ("a AND (b OR c", 14, "expected `)`"),
+            ("a NEAR b", 3, "NEAR needs a distance"),
+            ("a NEAR/x b", 8, "number of words"),
+            ("a NEAR/2 (b AND c)", 10, "NEAR operands"),
+            ("NOT a NEAR/2 b", 1, "NEAR operands"),
+            ("a NEAR/2 b NEAR/3 c", 12, "cannot be chained"),
+            ("a b", 3, "expected AND, OR"),
+            ("\"open", 1, "unterminated"),
+            ("a & b", 3, "unexpected character `&`"),
+            ("", 1, "found the end"),
+        ];
+        for (src, column, msg) in cases {
+            let e = parse(src).unwrap_err();
+            assert_eq!(e.column, column, "{src}: {e:?}");
+            assert!(e.message.contains(msg), "{src}: {e:?}");
+        }
+    }
+
+    #[test]
+    fn near_accepts_or_groups() {
+        assert!(parse("(a OR \"b\") NEAR/0 c").is_ok());
+    }
+
+    #[test]
+    fn set_names() {
+        assert!(is_valid_set_name("chips"));
+        assert!(is_valid_set_name("export-controls_2"));
+        assert!(!is_valid_set_name("near"));
+        assert!(!is_valid_set_name("two words"));
+        assert!(!is_valid_set_name(""));
+    }
+}
