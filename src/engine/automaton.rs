@@ -29,6 +29,8 @@ pub struct TermRef {
     /// A word boundary is needed after it (not a prefix term and the term
     /// does not end with a CJK character).
     pub check_end: bool,
+    /// A prefix term: the match extends to the end of the word it starts.
+    pub prefix: bool,
 }
 
 /// An automaton and what each of its patterns stands for.
@@ -75,12 +77,13 @@ impl AutomatonBuilder {
             term: index,
             check_start: first,
             check_end: last && !term.prefix,
+            prefix: term.prefix,
         };
         // The same term twice in one set ("H200" and "Ｈ２００") is one term.
         let refs = &mut self.terms[id];
         if !refs
             .iter()
-            .any(|x| x.operand == r.operand && x.check_end == r.check_end)
+            .any(|x| x.operand == r.operand && x.prefix == r.prefix)
         {
             refs.push(r);
         }

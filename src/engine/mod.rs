@@ -202,6 +202,7 @@ fn find_in(automaton: &Automaton, field: usize, norm: &NormText, out: &mut Vec<M
             if r.check_end && !*after.get_or_insert_with(|| boundary_after(text, e)) {
                 continue;
             }
+            let e = if r.prefix { word_end(text, e) } else { e };
             let (start, end) = norm.original_range(s, e);
             out.push(Match {
                 field,
@@ -218,6 +219,14 @@ fn find_in(automaton: &Automaton, field: usize, norm: &NormText, out: &mut Vec<M
 /// digit, or a CJK character.
 fn is_boundary_char(c: char) -> bool {
     !c.is_alphanumeric() || is_cjk(c)
+}
+
+/// The end of the word that continues at `at` (`at` itself when none does).
+fn word_end(text: &str, at: usize) -> usize {
+    text[at..]
+        .char_indices()
+        .find(|&(_, c)| is_boundary_char(c))
+        .map_or(text.len(), |(i, _)| at + i)
 }
 
 fn boundary_before(text: &str, at: usize) -> bool {

@@ -129,16 +129,22 @@ struct Tables {
     /// Same for the case-sensitive pass: the character itself (white space as
     /// `' '`) when stable, else 0.
     keep: Box<[u16]>,
+    /// Bit set: a segment may start before this character.
+    boundary: Box<[u64]>,
 }
 
 static TABLES: LazyLock<Tables> = LazyLock::new(|| {
     let mut lower = vec![0u16; 0x10000].into_boxed_slice();
     let mut keep = vec![0u16; 0x10000].into_boxed_slice();
-    for cp in 1..0x10000u32 {
+    let mut boundary = vec![0u64; 0x10000 / 64].into_boxed_slice();
+    for cp in 0..0x10000u32 {
         let Some(c) = char::from_u32(cp) else {
             continue; // surrogates
         };
-        if !is_stable(c) {
+        if has_boundary_before(c) {
+            boundary[cp as usize / 64] |= 1 << (cp % 64);
+        }
+        if cp == 0 || !is_stable(c) {
             continue;
         }
         if c.is_whitespace() {
@@ -154,7 +160,11 @@ static TABLES: LazyLock<Tables> = LazyLock::new(|| {
             lower[cp as usize] = one as u32 as u16;
         }
     }
-    Tables { lower, keep }
+    Tables {
+        lower,
+        keep,
+        boundary,
+    }
 });
 
 /// Forces the one-time table build (about a millisecond) off the hot path.
@@ -163,10 +173,20 @@ pub fn warm_up() {
 }
 
 /// Canonical combining class 0 and NFKC quick check `Yes`: NFKC leaves the
-/// character alone and never composes it with what precedes it, so a
-/// segment may start here.
+/// character alone.
 fn is_stable(c: char) -> bool {
     canonical_combining_class(c) == 0 && is_nfkc_quick(std::iter::once(c)) == IsNormalized::Yes
+}
+
+/// NFKC never reorders or composes across a cut before `c`: `c` is a
+/// starter that does not combine backwards (quick check not `Maybe`), and so
+/// is the first character of its decomposition.
+fn has_boundary_before(c: char) -> bool {
+    let starter = |c: char| {
+        canonical_combining_class(c) == 0
+            && is_nfkc_quick(std::iter::once(c)) != IsNormalized::Maybe
+    };
+    starter(c) && std::iter::once(c).nfkd().next().is_none_or(starter)
 }
 
 #[inline]
@@ -184,10 +204,9 @@ fn stable_mapping(c: char, fold: bool) -> Option<char> {
 fn starts_segment(c: char) -> bool {
     let cp = c as u32;
     if cp < 0x10000 {
-        // Every stable BMP character has a non-zero `keep` entry.
-        return TABLES.keep[cp as usize] != 0;
+        return TABLES.boundary[cp as usize / 64] & (1 << (cp % 64)) != 0;
     }
-    is_stable(c)
+    has_boundary_before(c)
 }
 
 /// Normalizes `text` into `out` (cleared first); `fold` selects lowercasing.
