@@ -1,1 +1,280 @@
-//! todo
+//! Alerts (SPEC section 3): one CloudEvents 1.0 event per (item, rule) that
+//! holds, with a deterministic id, the matches in original byte offsets and
+//! a snippet of the text around the first match.
+//!
+//! Pure: the caller passes the time the alert is made.
+
+use std::time::SystemTime;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::engine::{Engine, RuleHit};
+use crate::item::NewsItem;
+use crate::watchlist::{Operand, Severity};
+
+/// What alerts need from the settings (`alerts.*`).
+#[derive(Debug, Clone)]
+pub struct AlertOptions {
+    pub source: String,
+    pub snippet_chars: usize,
+    pub max_matches: usize,
+}
+
+impl Default for AlertOptions {
+    fn default() -> Self {
+        AlertOptions {
+            source: "/newswatch".into(),
+            snippet_chars: 160,
+            max_matches: 50,
+        }
+    }
+}
+
+/// A CloudEvents 1.0 event in JSON structured mode.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Alert {
+    pub specversion: &'static str,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub source: String,
+    pub id: String,
+    pub time: String,
+    pub subject: String,
+    pub datacontenttype: &'static str,
+    pub data: AlertData,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AlertData {
+    pub rule: String,
+    pub severity: Severity,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub item: ItemRef,
+    pub matches: Vec<AlertMatch>,
+    pub snippet: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
+}
+
+/// The item an alert is about: its id and metadata, not its text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ItemRef {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub published_at: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AlertMatch {
+    /// The set; `None` (JSON null) for a quoted term of the rule.
+    pub set: Option<String>,
+    /// The term as written in the watchlist.
+    pub term: String,
+    pub field: String,
+    /// UTF-8 byte offsets into the original field value.
+    pub start: usize,
+    pub end: usize,
+    /// Exactly `value[start..end]`.
+    pub text: String,
+}
+
+/// Where the item was read from (absent in `scan` output).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Origin {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+}
+
+/// The deterministic alert id: SHA-256 over the rule id and the item id,
+/// hex. Redelivered items give the same id.
+pub fn alert_id(rule_id: &str, item_id: &str) -> String {
+    let mut h = Sha256::new();
+    // Length-prefix the rule id so ("a", "bc") and ("ab", "c") differ.
+    h.update((rule_id.len() as u64).to_be_bytes());
+    h.update(rule_id.as_bytes());
+    h.update(item_id.as_bytes());
+    let digest = h.finalize();
+    let mut hex = String::with_capacity(64);
+    for b in digest.iter() {
+        use std::fmt::Write;
+        let _ = write!(hex, "{b:02x}");
+    }
+    hex
+}
+
+/// Builds the alert for one rule hit on one item.
+pub fn build(
+    engine: &Engine,
+    item: &NewsItem,
+    item_id: &str,
+    hit: &RuleHit,
+    origin: Option<Origin>,
+    opts: &AlertOptions,
+    now: SystemTime,
+) -> Alert {
+    let watchlist = engine.watchlist();
+    let rule = engine.rule(hit.rule);
+    let matches: Vec<AlertMatch> = hit
+        .matches
+        .iter()
+        .take(opts.max_matches)
+        .map(|m| {
+            let (field, value) = &item.fields[m.field];
+            let (set, term) = match m.operand {
+                Operand::Set(s) => {
+                    let set = &watchlist.sets[s];
+                    (Some(set.name.clone()), set.terms[m.term as usize].text.clone())
+                }
+                Operand::Inline(i) => (None, watchlist.inline_terms[i].text.clone()),
+            };
+            AlertMatch {
+                set,
+                term,
+                field: field.clone(),
+                start: m.start,
+                end: m.end,
+                text: value[m.start..m.end].to_owned(),
+            }
+        })
+        .collect();
+    let snippet = hit.matches.first().map_or_else(String::new, |m| {
+        snippet(&item.fields[m.field].1, m.start, m.end, opts.snippet_chars)
+    });
+    Alert {
+        specversion: "1.0",
+        kind: "newswatch.alert",
+        source: opts.source.clone(),
+        id: alert_id(&rule.id, item_id),
+        time: humantime::format_rfc3339_millis(now).to_string(),
+        subject: rule.id.clone(),
+        datacontenttype: "application/json",
+        data: AlertData {
+            rule: rule.id.clone(),
+            severity: rule.severity,
+            description: rule.description.clone(),
+            item: ItemRef {
+                id: item_id.to_owned(),
+                title: item.title.clone(),
+                url: item.url.clone(),
+                source: item.source.clone(),
+                lang: item.lang.clone(),
+                published_at: item.published_at.clone(),
+            },
+            matches,
+            snippet,
+            origin,
+        },
+    }
+}
+
+/// About `max_chars` characters of `text` around `start..end` (byte offsets
+/// on character boundaries), white space runs shown as one space, `…` where
+/// the text was cut. Cuts fall on spaces when one is near.
+pub fn snippet(text: &str, start: usize, end: usize, max_chars: usize) -> String {
+    let match_chars = text[start..end].chars().count();
+    let budget = max_chars.saturating_sub(match_chars);
+    // Half the budget before the match; what the start of the text leaves
+    // unused goes after it.
+    let before_avail = text[..start].chars().count();
+    let before = (budget / 2).min(before_avail);
+    let after = budget - before;
+    let mut from = text[..start]
+        .char_indices()
+        .rev()
+        .nth(before.saturating_sub(1))
+        .map_or(start, |(i, _)| i);
+    if before == 0 {
+        from = start;
+    }
+    let mut to = text[end..]
+        .char_indices()
+        .nth(after)
+        .map_or(text.len(), |(i, _)| end + i);
+    // Prefer cutting at white space within the outer eighth of each side.
+    let slack = max_chars / 8;
+    if from > 0
+        && let Some(ws) = text[from..start].find(char::is_whitespace)
+        && text[from..from + ws].chars().count() <= slack
+    {
+        from += ws;
+    }
+    if to < text.len()
+        && let Some(ws) = text[end..to].rfind(char::is_whitespace)
+        && text[end + ws..to].chars().count() <= slack
+    {
+        to = end + ws;
+    }
+    let mut out = String::with_capacity(to - from + 8);
+    if from > 0 {
+        out.push('…');
+    }
+    let mut space = false;
+    for c in text[from..to].trim().chars() {
+        if c.is_whitespace() {
+            if !space {
+                out.push(' ');
+            }
+            space = true;
+        } else {
+            out.push(c);
+            space = false;
+        }
+    }
+    if to < text.len() {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_deterministic_and_distinct() {
+        let a = alert_id("chip-export", "tass-1");
+        assert_eq!(a, alert_id("chip-export", "tass-1"));
+        assert_eq!(a.len(), 64);
+        assert!(a.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_ne!(a, alert_id("chip-export", "tass-2"));
+        assert_ne!(alert_id("a", "bc"), alert_id("ab", "c"));
+    }
+
+    #[test]
+    fn snippet_centres_on_the_match_and_never_cuts_a_character() {
+        let text = "Китайские компании Alibaba и ByteDance рассматривают возможность закупить у \
+                    американской корпорации Nvidia чипы H200, которые используются для создания \
+                    продуктов на основе искусственного интеллекта.";
+        let start = text.find("H200").unwrap();
+        let s = snippet(text, start, start + 4, 80);
+        assert!(s.contains("H200"));
+        assert!(s.starts_with('…') && s.ends_with('…'), "{s}");
+        let n = s.chars().count();
+        assert!((60..=84).contains(&n), "{n} chars: {s}");
+    }
+
+    #[test]
+    fn short_text_is_whole_and_white_space_collapses() {
+        assert_eq!(snippet("a\n\n  H200  b", 5, 9, 160), "a H200 b");
+        assert_eq!(snippet("H200", 0, 4, 2), "H200");
+    }
+
+    #[test]
+    fn a_match_at_the_start_gives_the_budget_to_what_follows() {
+        let text = "H200 ".repeat(100);
+        let s = snippet(&text, 0, 4, 40);
+        assert!(s.starts_with("H200") && s.ends_with('…'));
+        assert!(s.chars().count() >= 30, "{s}");
+    }
+}
