@@ -1,0 +1,189 @@
+use std::io::Write;
+
+use super::*;
+
+fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn file(toml: &str) -> tempfile_lite::TempFile {
+    tempfile_lite::TempFile::with(toml)
+}
+
+/// A tiny temp file helper, enough for these tests.
+mod tempfile_lite {
+    use std::path::PathBuf;
+
+    pub struct TempFile(pub PathBuf);
+
+    impl TempFile {
+        pub fn with(content: &str) -> Self {
+            use std::sync::atomic::{AtomicUsize, Ordering};
+            static N: AtomicUsize = AtomicUsize::new(0);
+            let path = std::env::temp_dir().join(format!(
+                "newswatch-settings-{}-{}.toml",
+                std::process::id(),
+                N.fetch_add(1, Ordering::Relaxed)
+            ));
+            let mut f = std::fs::File::create(&path).expect("create temp file");
+            super::Write::write_all(&mut f, content.as_bytes()).expect("write temp file");
+            TempFile(path)
+        }
+    }
+
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+}
+
+fn invalid_keys(toml: &str, vars: &[(&str, &str)]) -> Vec<String> {
+    let f = file(toml);
+    match Settings::load(Some(&f.0), env(vars)) {
+        Err(Error::Invalid(v)) => v.into_iter().map(|i| i.key).collect(),
+        Err(Error::Load(m)) => vec![format!("load: {m}")],
+        Ok(_) => vec![],
+    }
+}
+
+#[test]
+fn defaults_match_the_spec() {
+    let s = Settings::load(None, env(&[])).unwrap();
+    assert_eq!(s.kafka.brokers, "localhost:9092");
+    assert_eq!(s.kafka.group_id, "newswatch");
+    assert_eq!(s.kafka.topics, ["news"]);
+    assert_eq!(s.input.format, Format::Json);
+    assert_eq!(s.input.fields, ["title", "summary", "body"]);
+    assert_eq!(s.input.max_bytes, 1_048_576);
+    assert_eq!(s.watchlist.path, PathBuf::from("config/watchlist.toml"));
+    assert!(s.watchlist.reload);
+    assert_eq!(s.alerts.options.source, "/newswatch");
+    assert_eq!(s.alerts.dedup_window, Duration::from_secs(600));
+    assert_eq!(s.alerts.options.snippet_chars, 160);
+    assert_eq!(s.alerts.options.max_matches, 50);
+    assert_eq!(s.pipeline.max_in_flight, 10_000);
+    assert_eq!(s.pipeline.shutdown_timeout, Duration::from_secs(30));
+    assert!(s.sinks.is_empty());
+    assert!(s.dead_letter.is_none());
+    assert_eq!(s.http.listen.to_string(), "127.0.0.1:9464");
+    assert_eq!(s.log.format, LogFormat::Json);
+    assert_eq!(s.log.level, "info");
+}
+
+#[test]
+fn environment_wins_over_the_file() {
+    let f = file(
+        r#"
+[kafka]
+brokers = "file:9092"
+topics = ["a"]
+[kafka.consumer]
+"security.protocol" = "SASL_SSL"
+"session.timeout.ms" = 45000
+[alerts]
+dedup_window = "5m"
+[[sinks]]
+name = "alerts-topic"
+type = "kafka"
+topic = "news.alerts"
+[[sinks]]
+name = "ops"
+type = "webhook"
+url = "https://hooks.example.org/x"
+secret_env = "HOOK_SECRET"
+format = "slack"
+"#,
+    );
+    let s = Settings::load(
+        Some(&f.0),
+        env(&[
+            ("NEWSWATCH__KAFKA__BROKERS", "kafka:9092"),
+            ("NEWSWATCH__KAFKA__TOPICS", "news,wires"),
+            ("NEWSWATCH__ALERTS__SNIPPET_CHARS", "80"),
+            ("HOOK_SECRET", "whsec_c2VjcmV0"),
+            ("UNRELATED", "x"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(s.kafka.brokers, "kafka:9092");
+    assert_eq!(s.kafka.topics, ["news", "wires"]);
+    assert_eq!(s.alerts.options.snippet_chars, 80);
+    assert_eq!(s.alerts.dedup_window, Duration::from_secs(300));
+    assert_eq!(s.kafka.consumer["security.protocol"].expose(), "SASL_SSL");
+    assert_eq!(s.kafka.consumer["session.timeout.ms"].expose(), "45000");
+    assert_eq!(s.sink_names(), ["alerts-topic", "ops"]);
+    let SinkKind::Webhook(w) = &s.sinks[1].kind else {
+        panic!("webhook expected")
+    };
+    assert_eq!(w.format, WebhookFormat::Slack);
+    assert_eq!(w.secret.as_ref().map(Secret::expose), Some("whsec_c2VjcmV0"));
+    assert_eq!(w.timeout, Duration::from_secs(5));
+    // Secrets never print, not even in Debug output of the whole settings.
+    let debug = format!("{s:?}");
+    assert!(!debug.contains("c2VjcmV0") && !debug.contains("SASL_SSL"), "{debug}");
+}
+
+#[test]
+fn each_bad_key_is_named() {
+    let cases: &[(&str, &[(&str, &str)], &str)] = &[
+        ("[alerts]\ndedup_window = \"ten minutes\"", &[], "alerts.dedup_window"),
+        ("[alerts]\nsnippet_chars = 0", &[], "alerts.snippet_chars"),
+        ("[alerts]\nmax_matches = 0", &[], "alerts.max_matches"),
+        ("[pipeline]\nshutdown_timeout = \"-1s\"", &[], "pipeline.shutdown_timeout"),
+        ("[pipeline]\nmax_in_flight = 0", &[], "pipeline.max_in_flight"),
+        ("[input]\nformat = \"xml\"", &[], "input.format"),
+        ("[input]\nfields = []", &[], "input.fields"),
+        ("[input]\nmax_bytes = 0", &[], "input.max_bytes"),
+        ("[kafka]\nbrokers = \"\"", &[], "kafka.brokers"),
+        ("[kafka]\ntopics = []", &[], "kafka.topics"),
+        ("[http]\nlisten = \"localhost\"", &[], "http.listen"),
+        ("[log]\nformat = \"xml\"", &[], "log.format"),
+        ("[log]\nlevel = \"newswatch=loud\"", &[], "log.level"),
+        ("[dead_letter]\ntopic = \"\"", &[], "dead_letter.topic"),
+        ("[[sinks]]\nname = \"a\"\ntype = \"carrier-pigeon\"", &[], "sinks[0].type"),
+        ("[[sinks]]\nname = \"a\"\ntype = \"kafka\"", &[], "sinks[0].topic"),
+        ("[[sinks]]\nname = \"a\"\ntype = \"kafka\"\ntopic = \"t\"\nurl = \"http://x\"", &[], "sinks[0].url"),
+        ("[[sinks]]\ntype = \"stdout\"", &[], "sinks[0].name"),
+        ("[[sinks]]\nname = \"a\"\ntype = \"stdout\"\n[[sinks]]\nname = \"a\"\ntype = \"stdout\"", &[], "sinks[1].name"),
+        ("[[sinks]]\nname = \"w\"\ntype = \"webhook\"\nurl = \"ftp://x\"", &[], "sinks[0].url"),
+        ("[[sinks]]\nname = \"w\"\ntype = \"webhook\"\nurl = \"http://x\"\nsecret_env = \"NOPE\"", &[], "sinks[0].secret_env"),
+        ("[[sinks]]\nname = \"w\"\ntype = \"webhook\"\nurl = \"http://x\"\nsecret = \"hunter2\"", &[], "sinks[0].secret"),
+        ("[[sinks]]\nname = \"w\"\ntype = \"webhook\"\nurl = \"http://x\"\ntimeout = \"soon\"", &[], "sinks[0].timeout"),
+        ("[[sinks]]\nname = \"w\"\ntype = \"webhook\"\nurl = \"http://x\"\nformat = \"teams\"", &[], "sinks[0].format"),
+        ("", &[("NEWSWATCH__ALERTS__MAX_MATCHES", "0")], "alerts.max_matches"),
+    ];
+    for (toml, vars, key) in cases {
+        assert_eq!(invalid_keys(toml, vars), [key.to_string()], "case {toml:?} {vars:?}");
+    }
+}
+
+#[test]
+fn load_errors_name_the_key() {
+    for (toml, vars, key) in [
+        ("[alerts]\nsnippet_chars = \"many\"", vec![], "alerts.snippet_chars"),
+        ("[alerts]\nsnipet_chars = 5", vec![], "snipet_chars"),
+        ("[kafka]\nbroker = \"x\"", vec![], "broker"),
+        ("", vec![("NEWSWATCH__ALERTS__SNIPPET_CHARS", "many")], "alerts.snippet_chars"),
+        ("[alerts\n", vec![], "line 1"),
+    ] {
+        let got = invalid_keys(toml, &vars);
+        assert_eq!(got.len(), 1, "{toml:?}: {got:?}");
+        assert!(got[0].starts_with("load: ") && got[0].contains(key), "{toml:?}: {got:?}");
+    }
+}
+
+#[test]
+fn several_problems_are_reported_together() {
+    let keys = invalid_keys("[alerts]\nmax_matches = 0\n[log]\nformat = \"xml\"\n", &[]);
+    assert_eq!(keys, ["alerts.max_matches", "log.format"]);
+}
+
+#[test]
+fn a_missing_config_file_is_an_error() {
+    let e = Settings::load(Some(Path::new("/nonexistent/newswatch.toml")), env(&[])).unwrap_err();
+    assert!(e.to_string().contains("/nonexistent/newswatch.toml"), "{e}");
+}
