@@ -1,1 +1,100 @@
-//! todo
+//! The `check` command's summary: what the configuration and the watchlist
+//! amount to, without secrets (webhook URLs are shown up to their host, as
+//! chat webhook URLs carry their token in the path).
+
+use std::fmt::Write;
+
+use crate::engine::Engine;
+use crate::settings::{Settings, SinkKind};
+
+/// A human-readable summary of valid settings and a built engine.
+pub fn summary(settings: &Settings, engine: &Engine, watchlist_path: &str) -> String {
+    let w = engine.watchlist();
+    let mut s = String::new();
+    let cs = w.sets.iter().filter(|s| s.case_sensitive).count();
+    let _ = writeln!(
+        s,
+        "watchlist {watchlist_path}: ok: {} sets ({cs} case-sensitive), {} terms, {} patterns, {} rules; automata {:.1} MiB",
+        w.sets.len(),
+        w.term_count(),
+        engine.pattern_count(),
+        w.rules.len(),
+        engine.memory_usage() as f64 / (1024.0 * 1024.0),
+    );
+    let width = w.rules.iter().map(|r| r.id.len()).max().unwrap_or(0);
+    for r in &w.rules {
+        let sinks = match &r.sinks {
+            None => "all sinks".to_owned(),
+            Some(v) => v.join(", "),
+        };
+        let _ = writeln!(s, "  rule {:<width$}  {:<8}  -> {sinks}: {}", r.id, r.severity.as_str(), r.when);
+    }
+    let k = &settings.kafka;
+    let _ = writeln!(
+        s,
+        "kafka: brokers {}, group {}, topics {}{}",
+        k.brokers,
+        k.group_id,
+        k.topics.join(", "),
+        if k.consumer.is_empty() && k.producer.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; extra properties (values hidden): {}",
+                k.consumer.keys().chain(k.producer.keys()).cloned().collect::<Vec<_>>().join(", ")
+            )
+        }
+    );
+    let _ = writeln!(
+        s,
+        "input: {:?}, fields {}, max {} bytes",
+        settings.input.format,
+        settings.input.fields.join(", "),
+        settings.input.max_bytes
+    );
+    if settings.sinks.is_empty() {
+        let _ = writeln!(s, "sinks: none configured");
+    }
+    for sink in &settings.sinks {
+        let target = match &sink.kind {
+            SinkKind::Kafka { topic } => format!("topic {topic}"),
+            SinkKind::Webhook(h) => format!(
+                "{} ({:?}, {}signed, timeout {:?}, retries for {:?})",
+                url_host(&h.url),
+                h.format,
+                if h.secret.is_some() { "" } else { "not " },
+                h.timeout,
+                h.max_elapsed
+            ),
+            SinkKind::Stdout => "stdout".into(),
+        };
+        let _ = writeln!(s, "sink {}: {} -> {target}", sink.name, sink.kind.as_str());
+    }
+    let _ = writeln!(
+        s,
+        "dead letter: {}",
+        settings.dead_letter.as_ref().map_or("none (rejected items are logged and skipped)", |d| d.topic.as_str())
+    );
+    let _ = writeln!(s, "http: {}", settings.http.listen);
+    s
+}
+
+/// `https://user:pw@host:8443/path?q` -> `https://host:8443/…`.
+fn url_host(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority.rsplit('@').next().unwrap_or(authority);
+    format!("{scheme}://{host}/…")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn url_host_hides_credentials_and_paths() {
+        assert_eq!(
+            super::url_host("https://u:pw@hooks.slack.com/services/T0/B0/secret?x=1"),
+            "https://hooks.slack.com/…"
+        );
+        assert_eq!(super::url_host("http://127.0.0.1:8080"), "http://127.0.0.1:8080/…");
+    }
+}

@@ -1,1 +1,42 @@
-//! todo
+//! The command line (SPEC section 6): clap definitions only.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// Watch a stream of news items for watch terms and publish alerts.
+#[derive(Debug, Parser)]
+#[command(name = "newswatch", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Offline: scan JSON Lines news items from files or stdin, print alerts
+    /// as JSON Lines. Exit 0 when every line was processed, 65 when some
+    /// lines were rejected (reported on stderr), 66 when an input cannot be
+    /// read, 78 for a bad watchlist or configuration.
+    Scan {
+        /// Watchlist file (default: `watchlist.path` of the configuration).
+        #[arg(long, value_name = "FILE")]
+        watchlist: Option<PathBuf>,
+        /// Configuration file.
+        #[arg(long, value_name = "FILE", env = "NEWSWATCH_CONFIG")]
+        config: Option<PathBuf>,
+        /// Input files; none or `-` reads stdin.
+        #[arg(value_name = "INPUT")]
+        inputs: Vec<PathBuf>,
+    },
+    /// Validate the configuration and the watchlist and summarise them.
+    /// Exit 0 when both are valid, 78 otherwise.
+    Check {
+        /// Configuration file.
+        #[arg(long, value_name = "FILE", env = "NEWSWATCH_CONFIG")]
+        config: Option<PathBuf>,
+        /// Watchlist file (default: `watchlist.path` of the configuration).
+        #[arg(long, value_name = "FILE")]
+        watchlist: Option<PathBuf>,
+    },
+}

@@ -1,1 +1,27 @@
-fn main() {}
+//! The `newswatch` binary: parse the command line, call the library, map
+//! failures to exit statuses.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use newswatch::app::{self, Failure};
+use newswatch::cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Scan {
+            watchlist,
+            config,
+            inputs,
+        } => app::scan(config.as_deref(), watchlist, &inputs),
+        Command::Check { config, watchlist } => app::check(config.as_deref(), watchlist),
+    };
+    match result {
+        Ok(status) => ExitCode::from(status),
+        Err(Failure { status, error }) => {
+            eprintln!("newswatch: {error:#}");
+            ExitCode::from(status)
+        }
+    }
+}

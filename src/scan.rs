@@ -1,1 +1,176 @@
-//! todo
+//! The offline `scan` command: JSON Lines news items from readers, alerts as
+//! JSON Lines to a writer, rejected lines reported with their line numbers.
+//!
+//! A bad line never stops the scan: it is reported and the next line is
+//! read. Lines longer than `input.max_bytes` are rejected without being held
+//! in memory whole.
+
+use std::io::{self, BufRead, Write};
+use std::time::SystemTime;
+
+use crate::alert::{self, AlertOptions};
+use crate::engine::{Engine, Field, Scratch};
+use crate::item::{self, DecodeOptions, Rejection};
+
+/// Counts over one scan, across all inputs.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// Non-blank lines read.
+    pub lines: usize,
+    pub items: usize,
+    pub rejected: usize,
+    pub alerts: usize,
+}
+
+/// Scans items from inputs one after another, reusing buffers.
+pub struct Scanner<'a> {
+    engine: &'a Engine,
+    decode: &'a DecodeOptions,
+    alerts: &'a AlertOptions,
+    scratch: Scratch,
+    line: Vec<u8>,
+    pub report: Report,
+}
+
+impl<'a> Scanner<'a> {
+    pub fn new(engine: &'a Engine, decode: &'a DecodeOptions, alerts: &'a AlertOptions) -> Self {
+        Scanner {
+            engine,
+            decode,
+            alerts,
+            scratch: Scratch::new(),
+            line: Vec::new(),
+            report: Report::default(),
+        }
+    }
+
+    /// Scans every line of `input` (named `name` in messages). Alerts go to
+    /// `out`; one line per rejected input line goes to `err`. Returns only on
+    /// I/O errors of the reader or writers.
+    pub fn scan(
+        &mut self,
+        name: &str,
+        mut input: impl BufRead,
+        out: &mut impl Write,
+        err: &mut impl Write,
+    ) -> io::Result<()> {
+        let mut n = 0usize;
+        loop {
+            let Some(size) = read_line_bounded(&mut input, &mut self.line, self.decode.max_bytes)?
+            else {
+                return Ok(());
+            };
+            n += 1;
+            trim_newline(&mut self.line);
+            if self.line.iter().all(u8::is_ascii_whitespace) && size <= self.decode.max_bytes {
+                continue; // blank lines are skipped
+            }
+            self.report.lines += 1;
+            let decoded = if size > self.decode.max_bytes {
+                Err(Rejection::TooLarge {
+                    size,
+                    max: self.decode.max_bytes,
+                })
+            } else {
+                item::decode(&self.line, self.decode)
+            };
+            match decoded {
+                Ok(item) => {
+                    self.report.items += 1;
+                    let id = item.id.clone().unwrap_or_else(|| format!("line:{n}"));
+                    let fields: Vec<Field<'_>> = item
+                        .fields
+                        .iter()
+                        .map(|(name, text)| Field { name, text })
+                        .collect();
+                    let now = SystemTime::now();
+                    for hit in self.engine.scan(&fields, &mut self.scratch) {
+                        let a = alert::build(self.engine, &item, &id, &hit, None, self.alerts, now);
+                        serde_json::to_writer(&mut *out, &a).map_err(io::Error::other)?;
+                        out.write_all(b"\n")?;
+                        self.report.alerts += 1;
+                    }
+                }
+                Err(rejection) => {
+                    self.report.rejected += 1;
+                    writeln!(err, "{name}:{n}: rejected ({}): {rejection}", rejection.reason())?;
+                }
+            }
+        }
+    }
+}
+
+/// Reads one line (through `\n`) into `buf`, keeping at most `max + 2`
+/// bytes of it (room for the line ending) and discarding the rest. Returns
+/// the line's length without its ending, or `None` at end of input.
+fn read_line_bounded(input: &mut impl BufRead, buf: &mut Vec<u8>, max: usize) -> io::Result<Option<usize>> {
+    buf.clear();
+    let mut total = 0usize;
+    let mut ended = false;
+    loop {
+        let chunk = match input.fill_buf() {
+            Ok(c) => c,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if chunk.is_empty() {
+            break;
+        }
+        let (take, done) = match memchr(b'\n', chunk) {
+            Some(i) => (i + 1, true),
+            None => (chunk.len(), false),
+        };
+        let room = (max + 2).saturating_sub(buf.len());
+        buf.extend_from_slice(&chunk[..take.min(room)]);
+        total += take;
+        input.consume(take);
+        if done {
+            ended = true;
+            break;
+        }
+    }
+    if total == 0 && !ended {
+        return Ok(None);
+    }
+    // Length without the line ending.
+    let mut len = total;
+    if ended {
+        len -= 1;
+        if buf.len() >= 2 && buf[buf.len() - 2] == b'\r' && buf.last() == Some(&b'\n') {
+            len -= 1;
+        }
+    }
+    Ok(Some(len))
+}
+
+fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
+    hay.iter().position(|&b| b == needle)
+}
+
+fn trim_newline(buf: &mut Vec<u8>) {
+    if buf.last() == Some(&b'\n') {
+        buf.pop();
+        if buf.last() == Some(&b'\r') {
+            buf.pop();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounded_lines_report_their_full_length() {
+        let data = b"short\r\nthis line is long\nlast";
+        let mut r = &data[..];
+        let mut buf = Vec::new();
+        assert_eq!(read_line_bounded(&mut r, &mut buf, 8).unwrap(), Some(5));
+        assert_eq!(buf, b"short\r\n");
+        assert_eq!(read_line_bounded(&mut r, &mut buf, 8).unwrap(), Some(17));
+        assert_eq!(buf.len(), 10, "kept at most max + 2 bytes");
+        assert_eq!(read_line_bounded(&mut r, &mut buf, 8).unwrap(), Some(4));
+        assert_eq!(buf, b"last");
+        assert_eq!(read_line_bounded(&mut r, &mut buf, 8).unwrap(), None);
+    }
+}
