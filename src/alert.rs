@@ -134,7 +134,10 @@ pub fn build(
             let (set, term) = match m.operand {
                 Operand::Set(s) => {
                     let set = &watchlist.sets[s];
-                    (Some(set.name.clone()), set.terms[m.term as usize].text.clone())
+                    (
+                        Some(set.name.clone()),
+                        set.terms[m.term as usize].text.clone(),
+                    )
                 }
                 Operand::Inline(i) => (None, watchlist.inline_terms[i].text.clone()),
             };

@@ -76,7 +76,11 @@ pub fn check(config: Option<&Path>, watchlist: Option<PathBuf>) -> Result<u8, Fa
 
 /// `newswatch scan`: alerts on stdout, rejected lines and a summary on
 /// stderr.
-pub fn scan(config: Option<&Path>, watchlist: Option<PathBuf>, inputs: &[PathBuf]) -> Result<u8, Failure> {
+pub fn scan(
+    config: Option<&Path>,
+    watchlist: Option<PathBuf>,
+    inputs: &[PathBuf],
+) -> Result<u8, Failure> {
     let settings = load_settings(config)?;
     let path = watchlist_path(&settings, watchlist);
     // Offline, routing does not apply; sink names are checked only when the
@@ -87,7 +91,11 @@ pub fn scan(config: Option<&Path>, watchlist: Option<PathBuf>, inputs: &[PathBuf
     let mut out = io::BufWriter::new(stdout.lock());
     let mut err = io::stderr();
     let stdin_only = [PathBuf::from("-")];
-    let inputs = if inputs.is_empty() { &stdin_only[..] } else { inputs };
+    let inputs = if inputs.is_empty() {
+        &stdin_only[..]
+    } else {
+        inputs
+    };
     let io_failure = |e: io::Error, what: &str| Failure {
         status: exit::IOERR,
         error: anyhow::Error::new(e).context(what.to_owned()),
@@ -100,7 +108,12 @@ pub fn scan(config: Option<&Path>, watchlist: Option<PathBuf>, inputs: &[PathBuf
                 status: exit::NOINPUT,
                 error: anyhow::Error::new(e).context(format!("opening input {}", input.display())),
             })?;
-            scanner.scan(&input.display().to_string(), BufReader::new(file), &mut out, &mut err)
+            scanner.scan(
+                &input.display().to_string(),
+                BufReader::new(file),
+                &mut out,
+                &mut err,
+            )
         };
         match result {
             Ok(()) => {}

@@ -27,7 +27,13 @@ pub fn summary(settings: &Settings, engine: &Engine, watchlist_path: &str) -> St
             None => "all sinks".to_owned(),
             Some(v) => v.join(", "),
         };
-        let _ = writeln!(s, "  rule {:<width$}  {:<8}  -> {sinks}: {}", r.id, r.severity.as_str(), r.when);
+        let _ = writeln!(
+            s,
+            "  rule {:<width$}  {:<8}  -> {sinks}: {}",
+            r.id,
+            r.severity.as_str(),
+            r.when
+        );
     }
     let k = &settings.kafka;
     let _ = writeln!(
@@ -41,7 +47,12 @@ pub fn summary(settings: &Settings, engine: &Engine, watchlist_path: &str) -> St
         } else {
             format!(
                 "; extra properties (values hidden): {}",
-                k.consumer.keys().chain(k.producer.keys()).cloned().collect::<Vec<_>>().join(", ")
+                k.consumer
+                    .keys()
+                    .chain(k.producer.keys())
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )
         }
     );
@@ -73,7 +84,12 @@ pub fn summary(settings: &Settings, engine: &Engine, watchlist_path: &str) -> St
     let _ = writeln!(
         s,
         "dead letter: {}",
-        settings.dead_letter.as_ref().map_or("none (rejected items are logged and skipped)", |d| d.topic.as_str())
+        settings
+            .dead_letter
+            .as_ref()
+            .map_or("none (rejected items are logged and skipped)", |d| d
+                .topic
+                .as_str())
     );
     let _ = writeln!(s, "http: {}", settings.http.listen);
     s
@@ -95,6 +111,9 @@ mod tests {
             super::url_host("https://u:pw@hooks.slack.com/services/T0/B0/secret?x=1"),
             "https://hooks.slack.com/…"
         );
-        assert_eq!(super::url_host("http://127.0.0.1:8080"), "http://127.0.0.1:8080/…");
+        assert_eq!(
+            super::url_host("http://127.0.0.1:8080"),
+            "http://127.0.0.1:8080/…"
+        );
     }
 }

@@ -132,7 +132,9 @@ fn decode_json(text: &str, field_names: &[String]) -> Result<NewsItem, Rejection
     let mut skipped = Vec::new();
     for name in field_names {
         match obj.get(name) {
-            Some(Value::String(s)) if !s.trim().is_empty() => fields.push((name.clone(), s.clone())),
+            Some(Value::String(s)) if !s.trim().is_empty() => {
+                fields.push((name.clone(), s.clone()))
+            }
             None | Some(Value::Null) | Some(Value::String(_)) => {}
             Some(other) => skipped.push(format!("`{name}` is {}", kind_of(other))),
         }
@@ -183,7 +185,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(item.id.as_deref(), Some("42"));
-        assert_eq!(item.fields, [("title".into(), "T".into()), ("body".into(), "B".into())]);
+        assert_eq!(
+            item.fields,
+            [("title".into(), "T".into()), ("body".into(), "B".into())]
+        );
         assert_eq!(item.lang.as_deref(), Some("ru"));
         assert_eq!(item.url.as_deref(), Some("u"));
     }

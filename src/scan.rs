@@ -93,7 +93,11 @@ impl<'a> Scanner<'a> {
                 }
                 Err(rejection) => {
                     self.report.rejected += 1;
-                    writeln!(err, "{name}:{n}: rejected ({}): {rejection}", rejection.reason())?;
+                    writeln!(
+                        err,
+                        "{name}:{n}: rejected ({}): {rejection}",
+                        rejection.reason()
+                    )?;
                 }
             }
         }
@@ -103,7 +107,11 @@ impl<'a> Scanner<'a> {
 /// Reads one line (through `\n`) into `buf`, keeping at most `max + 2`
 /// bytes of it (room for the line ending) and discarding the rest. Returns
 /// the line's length without its ending, or `None` at end of input.
-fn read_line_bounded(input: &mut impl BufRead, buf: &mut Vec<u8>, max: usize) -> io::Result<Option<usize>> {
+fn read_line_bounded(
+    input: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> io::Result<Option<usize>> {
     buf.clear();
     let mut total = 0usize;
     let mut ended = false;

@@ -418,7 +418,9 @@ impl Problems {
             Err(e) => {
                 self.add(
                     key,
-                    format!("invalid duration {value:?} ({e}); write e.g. \"500ms\", \"5s\", \"10m\""),
+                    format!(
+                        "invalid duration {value:?} ({e}); write e.g. \"500ms\", \"5s\", \"10m\""
+                    ),
                 );
                 Duration::ZERO
             }
@@ -461,7 +463,10 @@ impl Raw {
             "json" => Format::Json,
             "text" => Format::Text,
             other => {
-                p.add("input.format", format!("unknown format {other:?} (expected json or text)"));
+                p.add(
+                    "input.format",
+                    format!("unknown format {other:?} (expected json or text)"),
+                );
                 Format::Json
             }
         };
@@ -479,7 +484,8 @@ impl Raw {
         p.non_empty("alerts.source", &self.alerts.source);
 
         let max_in_flight = p.positive("pipeline.max_in_flight", self.pipeline.max_in_flight);
-        let shutdown_timeout = p.duration("pipeline.shutdown_timeout", &self.pipeline.shutdown_timeout);
+        let shutdown_timeout =
+            p.duration("pipeline.shutdown_timeout", &self.pipeline.shutdown_timeout);
 
         let sinks = parse_sinks(self.sinks, env, &mut p);
 
@@ -489,7 +495,13 @@ impl Raw {
         });
 
         let listen = self.http.listen.parse().unwrap_or_else(|e| {
-            p.add("http.listen", format!("invalid address {:?} ({e}); write host:port, e.g. 0.0.0.0:9464", self.http.listen));
+            p.add(
+                "http.listen",
+                format!(
+                    "invalid address {:?} ({e}); write host:port, e.g. 0.0.0.0:9464",
+                    self.http.listen
+                ),
+            );
             SocketAddr::from(([127, 0, 0, 1], 9464))
         });
 
@@ -497,12 +509,18 @@ impl Raw {
             "json" => LogFormat::Json,
             "pretty" => LogFormat::Pretty,
             other => {
-                p.add("log.format", format!("unknown format {other:?} (expected json or pretty)"));
+                p.add(
+                    "log.format",
+                    format!("unknown format {other:?} (expected json or pretty)"),
+                );
                 LogFormat::Json
             }
         };
         if let Err(e) = tracing_subscriber::EnvFilter::builder().parse(&self.log.level) {
-            p.add("log.level", format!("invalid level {:?} ({e})", self.log.level));
+            p.add(
+                "log.level",
+                format!("invalid level {:?} ({e})", self.log.level),
+            );
         }
 
         if !p.0.is_empty() {
@@ -587,11 +605,21 @@ fn parse_sinks(raw: Vec<RawSink>, env: &HashMap<String, String>, p: &mut Problem
                 SinkKind::Stdout
             }
             "webhook" => {
-                only(&["url", "secret", "secret_env", "timeout", "max_elapsed", "format"]);
+                only(&[
+                    "url",
+                    "secret",
+                    "secret_env",
+                    "timeout",
+                    "max_elapsed",
+                    "format",
+                ]);
                 SinkKind::Webhook(parse_webhook(&s, &key, env, p))
             }
             other => {
-                p.add(key("type"), format!("unknown sink type {other:?} (expected kafka, webhook or stdout)"));
+                p.add(
+                    key("type"),
+                    format!("unknown sink type {other:?} (expected kafka, webhook or stdout)"),
+                );
                 continue;
             }
         };
@@ -612,7 +640,10 @@ fn parse_webhook(
         .or_else(|| url.strip_prefix("http://"))
         .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'));
     if !valid_url {
-        p.add(key("url"), format!("{url:?} is not an http:// or https:// URL"));
+        p.add(
+            key("url"),
+            format!("{url:?} is not an http:// or https:// URL"),
+        );
     }
     let secret = match (&s.secret, &s.secret_env) {
         (Some(_), Some(_)) => {
@@ -623,7 +654,10 @@ fn parse_webhook(
         (None, Some(var)) => match env.get(var) {
             Some(v) => Some(Secret(v.clone())),
             None => {
-                p.add(key("secret_env"), format!("environment variable {var} is not set"));
+                p.add(
+                    key("secret_env"),
+                    format!("environment variable {var} is not set"),
+                );
                 None
             }
         },
@@ -632,15 +666,25 @@ fn parse_webhook(
     if let Some(sec) = &secret
         && !sec.expose().starts_with("whsec_")
     {
-        let k = if s.secret.is_some() { "secret" } else { "secret_env" };
-        p.add(key(k), "a webhook secret must start with whsec_ (Standard Webhooks)");
+        let k = if s.secret.is_some() {
+            "secret"
+        } else {
+            "secret_env"
+        };
+        p.add(
+            key(k),
+            "a webhook secret must start with whsec_ (Standard Webhooks)",
+        );
     }
     let format = match s.format.as_deref() {
         None | Some("cloudevents") => WebhookFormat::CloudEvents,
         Some("slack") => WebhookFormat::Slack,
         Some("alertmanager") => WebhookFormat::Alertmanager,
         Some(other) => {
-            p.add(key("format"), format!("unknown format {other:?} (expected cloudevents, slack or alertmanager)"));
+            p.add(
+                key("format"),
+                format!("unknown format {other:?} (expected cloudevents, slack or alertmanager)"),
+            );
             WebhookFormat::CloudEvents
         }
     };
@@ -648,7 +692,10 @@ fn parse_webhook(
         url,
         secret,
         timeout: p.duration(&key("timeout"), s.timeout.as_deref().unwrap_or("5s")),
-        max_elapsed: p.duration(&key("max_elapsed"), s.max_elapsed.as_deref().unwrap_or("1h")),
+        max_elapsed: p.duration(
+            &key("max_elapsed"),
+            s.max_elapsed.as_deref().unwrap_or("1h"),
+        ),
         format,
     }
 }

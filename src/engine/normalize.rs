@@ -194,7 +194,11 @@ fn stable_mapping(c: char, fold: bool) -> Option<char> {
     let cp = c as u32;
     if cp < 0x10000 {
         let t = &*TABLES;
-        let v = if fold { t.lower[cp as usize] } else { t.keep[cp as usize] };
+        let v = if fold {
+            t.lower[cp as usize]
+        } else {
+            t.keep[cp as usize]
+        };
         return (v != 0).then(|| char::from_u32(v as u32).unwrap_or(c));
     }
     None
@@ -454,7 +458,11 @@ mod tests {
         for fold in [true, false] {
             let mut n = NormText::new();
             normalize_into(text, fold, &mut n);
-            assert_eq!(n.as_str(), reference(text, fold), "text {text:?} fold {fold}");
+            assert_eq!(
+                n.as_str(),
+                reference(text, fold),
+                "text {text:?} fold {fold}"
+            );
         }
     }
 
@@ -505,7 +513,11 @@ mod tests {
         let mut n = NormText::new();
         normalize_into(text, true, &mut n);
         let norm = n.as_str();
-        for (term, orig) in [("nvidia", "Ｎｖｉｄｉａ"), ("h200", "H200"), ("чипы", "ЧИПЫ")] {
+        for (term, orig) in [
+            ("nvidia", "Ｎｖｉｄｉａ"),
+            ("h200", "H200"),
+            ("чипы", "ЧИПЫ"),
+        ] {
             let s = norm.find(term).expect("term present");
             let (a, b) = n.original_range(s, s + term.len());
             assert_eq!(&text[a..b], orig);

@@ -64,7 +64,11 @@ fn gap_words(words: &[(u32, u32)], a: &Match, b: &Match) -> usize {
     }
 }
 
-pub(super) fn evaluate(engine: &Engine, fields: &[Field<'_>], scratch: &mut Scratch) -> Vec<RuleHit> {
+pub(super) fn evaluate(
+    engine: &Engine,
+    fields: &[Field<'_>],
+    scratch: &mut Scratch,
+) -> Vec<RuleHit> {
     let matches = &scratch.matches;
     // Distinct matched operands, sorted: `matches` is sorted by field first,
     // so collect and sort them apart.
@@ -152,7 +156,9 @@ mod tests {
             .collect();
         assert_eq!(
             words,
-            ["Nvidia", "s", "H200", "英", "伟", "达", "H200", "芯", "片", "ok"]
+            [
+                "Nvidia", "s", "H200", "英", "伟", "达", "H200", "芯", "片", "ok"
+            ]
         );
     }
 

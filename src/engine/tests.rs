@@ -50,7 +50,11 @@ fn whole_words_only() {
     assert_eq!(found(&e, "H200 and H20."), ["H20"]);
     assert!(found(&e, "AMDOCS reported").is_empty());
     assert_eq!(found(&e, "(AMD)"), ["AMD"]);
-    assert_eq!(found(&e, "AMD"), ["AMD"], "start and end of field are boundaries");
+    assert_eq!(
+        found(&e, "AMD"),
+        ["AMD"],
+        "start and end of field are boundaries"
+    );
     assert!(found(&e, "H20x 2H20").is_empty());
 }
 
@@ -128,9 +132,15 @@ fn case_sensitive_sets() {
         "[sets.acr]\nterms=[\"US\"]\ncase_sensitive=true\n[sets.plain]\nterms=[\"us\"]\n\
          [[rules]]\nid=\"acr\"\nwhen=\"acr\"\n[[rules]]\nid=\"plain\"\nwhen=\"plain\"\n",
     );
-    assert_eq!(rules_holding(&e, &[("body", "the US said")]), ["acr", "plain"]);
+    assert_eq!(
+        rules_holding(&e, &[("body", "the US said")]),
+        ["acr", "plain"]
+    );
     assert_eq!(rules_holding(&e, &[("body", "tell us more")]), ["plain"]);
-    assert_eq!(rules_holding(&e, &[("body", "ＵＳ export")]), ["acr", "plain"]);
+    assert_eq!(
+        rules_holding(&e, &[("body", "ＵＳ export")]),
+        ["acr", "plain"]
+    );
 }
 
 const NEAR: &str = "[sets.a]\nterms=[\"Nvidia\"]\n[sets.b]\nterms=[\"H200\"]\n\
@@ -139,7 +149,10 @@ const NEAR: &str = "[sets.a]\nterms=[\"Nvidia\"]\n[sets.b]\nterms=[\"H200\"]\n\
 #[test]
 fn near_exactly_at_n_words_and_at_n_plus_one() {
     let e = engine(NEAR);
-    assert_eq!(rules_holding(&e, &[("body", "Nvidia one two H200")]), ["n2"]);
+    assert_eq!(
+        rules_holding(&e, &[("body", "Nvidia one two H200")]),
+        ["n2"]
+    );
     assert!(rules_holding(&e, &[("body", "Nvidia one two three H200")]).is_empty());
     // Either order; adjacent and punctuation do not count as words.
     assert_eq!(rules_holding(&e, &[("body", "H200, — Nvidia")]), ["n2"]);
@@ -212,8 +225,14 @@ fn hits_carry_the_referenced_matches_in_order() {
          [[rules]]\nid=\"r\"\nwhen=\"chips\"\n",
     );
     let fields = [
-        Field { name: "title", text: "H20 by Nvidia" },
-        Field { name: "body", text: "Nvidia H200 and H20" },
+        Field {
+            name: "title",
+            text: "H20 by Nvidia",
+        },
+        Field {
+            name: "body",
+            text: "Nvidia H200 and H20",
+        },
     ];
     let hits = e.scan(&fields, &mut Scratch::new());
     assert_eq!(hits.len(), 1);
@@ -235,5 +254,8 @@ fn only_rules_of_matched_operands_are_evaluated() {
         ));
     }
     let e = engine(&src);
-    assert_eq!(rules_holding(&e, &[("body", "about term4321 only")]), ["r4321"]);
+    assert_eq!(
+        rules_holding(&e, &[("body", "about term4321 only")]),
+        ["r4321"]
+    );
 }

@@ -120,21 +120,39 @@ format = "slack"
         panic!("webhook expected")
     };
     assert_eq!(w.format, WebhookFormat::Slack);
-    assert_eq!(w.secret.as_ref().map(Secret::expose), Some("whsec_c2VjcmV0"));
+    assert_eq!(
+        w.secret.as_ref().map(Secret::expose),
+        Some("whsec_c2VjcmV0")
+    );
     assert_eq!(w.timeout, Duration::from_secs(5));
     // Secrets never print, not even in Debug output of the whole settings.
     let debug = format!("{s:?}");
-    assert!(!debug.contains("c2VjcmV0") && !debug.contains("SASL_SSL"), "{debug}");
+    assert!(
+        !debug.contains("c2VjcmV0") && !debug.contains("SASL_SSL"),
+        "{debug}"
+    );
 }
 
 #[test]
 fn each_bad_key_is_named() {
     let cases: &[(&str, &[(&str, &str)], &str)] = &[
-        ("[alerts]\ndedup_window = \"ten minutes\"", &[], "alerts.dedup_window"),
+        (
+            "[alerts]\ndedup_window = \"ten minutes\"",
+            &[],
+            "alerts.dedup_window",
+        ),
         ("[alerts]\nsnippet_chars = 0", &[], "alerts.snippet_chars"),
         ("[alerts]\nmax_matches = 0", &[], "alerts.max_matches"),
-        ("[pipeline]\nshutdown_timeout = \"-1s\"", &[], "pipeline.shutdown_timeout"),
-        ("[pipeline]\nmax_in_flight = 0", &[], "pipeline.max_in_flight"),
+        (
+            "[pipeline]\nshutdown_timeout = \"-1s\"",
+            &[],
+            "pipeline.shutdown_timeout",
+        ),
+        (
+            "[pipeline]\nmax_in_flight = 0",
+            &[],
+            "pipeline.max_in_flight",
+        ),
         ("[input]\nformat = \"xml\"", &[], "input.format"),
         ("[input]\nfields = []", &[], "input.fields"),
         ("[input]\nmax_bytes = 0", &[], "input.max_bytes"),
@@ -144,35 +162,90 @@ fn each_bad_key_is_named() {
         ("[log]\nformat = \"xml\"", &[], "log.format"),
         ("[log]\nlevel = \"newswatch=loud\"", &[], "log.level"),
         ("[dead_letter]\ntopic = \"\"", &[], "dead_letter.topic"),
-        ("[[sinks]]\nname = \"a\"\ntype = \"carrier-pigeon\"", &[], "sinks[0].type"),
-        ("[[sinks]]\nname = \"a\"\ntype = \"kafka\"", &[], "sinks[0].topic"),
-        ("[[sinks]]\nname = \"a\"\ntype = \"kafka\"\ntopic = \"t\"\nurl = \"http://x\"", &[], "sinks[0].url"),
+        (
+            "[[sinks]]\nname = \"a\"\ntype = \"carrier-pigeon\"",
+            &[],
+            "sinks[0].type",
+        ),
+        (
+            "[[sinks]]\nname = \"a\"\ntype = \"kafka\"",
+            &[],
+            "sinks[0].topic",
+        ),
+        (
+            "[[sinks]]\nname = \"a\"\ntype = \"kafka\"\ntopic = \"t\"\nurl = \"http://x\"",
+            &[],
+            "sinks[0].url",
+        ),
         ("[[sinks]]\ntype = \"stdout\"", &[], "sinks[0].name"),
-        ("[[sinks]]\nname = \"a\"\ntype = \"stdout\"\n[[sinks]]\nname = \"a\"\ntype = \"stdout\"", &[], "sinks[1].name"),
-        ("[[sinks]]\nname = \"w\"\ntype = \"webhook\"\nurl = \"ftp://x\"", &[], "sinks[0].url"),
-        ("[[sinks]]\nname = \"w\"\ntype = \"webhook\"\nurl = \"http://x\"\nsecret_env = \"NOPE\"", &[], "sinks[0].secret_env"),
-        ("[[sinks]]\nname = \"w\"\ntype = \"webhook\"\nurl = \"http://x\"\nsecret = \"hunter2\"", &[], "sinks[0].secret"),
-        ("[[sinks]]\nname = \"w\"\ntype = \"webhook\"\nurl = \"http://x\"\ntimeout = \"soon\"", &[], "sinks[0].timeout"),
-        ("[[sinks]]\nname = \"w\"\ntype = \"webhook\"\nurl = \"http://x\"\nformat = \"teams\"", &[], "sinks[0].format"),
-        ("", &[("NEWSWATCH__ALERTS__MAX_MATCHES", "0")], "alerts.max_matches"),
+        (
+            "[[sinks]]\nname = \"a\"\ntype = \"stdout\"\n[[sinks]]\nname = \"a\"\ntype = \"stdout\"",
+            &[],
+            "sinks[1].name",
+        ),
+        (
+            "[[sinks]]\nname = \"w\"\ntype = \"webhook\"\nurl = \"ftp://x\"",
+            &[],
+            "sinks[0].url",
+        ),
+        (
+            "[[sinks]]\nname = \"w\"\ntype = \"webhook\"\nurl = \"http://x\"\nsecret_env = \"NOPE\"",
+            &[],
+            "sinks[0].secret_env",
+        ),
+        (
+            "[[sinks]]\nname = \"w\"\ntype = \"webhook\"\nurl = \"http://x\"\nsecret = \"hunter2\"",
+            &[],
+            "sinks[0].secret",
+        ),
+        (
+            "[[sinks]]\nname = \"w\"\ntype = \"webhook\"\nurl = \"http://x\"\ntimeout = \"soon\"",
+            &[],
+            "sinks[0].timeout",
+        ),
+        (
+            "[[sinks]]\nname = \"w\"\ntype = \"webhook\"\nurl = \"http://x\"\nformat = \"teams\"",
+            &[],
+            "sinks[0].format",
+        ),
+        (
+            "",
+            &[("NEWSWATCH__ALERTS__MAX_MATCHES", "0")],
+            "alerts.max_matches",
+        ),
     ];
     for (toml, vars, key) in cases {
-        assert_eq!(invalid_keys(toml, vars), [key.to_string()], "case {toml:?} {vars:?}");
+        assert_eq!(
+            invalid_keys(toml, vars),
+            [key.to_string()],
+            "case {toml:?} {vars:?}"
+        );
     }
 }
 
 #[test]
 fn load_errors_name_the_key() {
     for (toml, vars, key) in [
-        ("[alerts]\nsnippet_chars = \"many\"", vec![], "alerts.snippet_chars"),
+        (
+            "[alerts]\nsnippet_chars = \"many\"",
+            vec![],
+            "alerts.snippet_chars",
+        ),
         ("[alerts]\nsnipet_chars = 5", vec![], "snipet_chars"),
         ("[kafka]\nbroker = \"x\"", vec![], "broker"),
-        ("", vec![("NEWSWATCH__ALERTS__SNIPPET_CHARS", "many")], "alerts.snippet_chars"),
+        (
+            "",
+            vec![("NEWSWATCH__ALERTS__SNIPPET_CHARS", "many")],
+            "alerts.snippet_chars",
+        ),
         ("[alerts\n", vec![], "line 1"),
     ] {
         let got = invalid_keys(toml, &vars);
         assert_eq!(got.len(), 1, "{toml:?}: {got:?}");
-        assert!(got[0].starts_with("load: ") && got[0].contains(key), "{toml:?}: {got:?}");
+        assert!(
+            got[0].starts_with("load: ") && got[0].contains(key),
+            "{toml:?}: {got:?}"
+        );
     }
 }
 

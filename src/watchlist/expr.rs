@@ -8,12 +8,22 @@
 /// A parsed expression over unresolved operands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ast {
-    Set { name: String, column: usize },
-    Term { text: String, column: usize },
+    Set {
+        name: String,
+        column: usize,
+    },
+    Term {
+        text: String,
+        column: usize,
+    },
     Not(Box<Ast>),
     And(Vec<Ast>),
     Or(Vec<Ast>),
-    Near { n: u32, left: Box<Ast>, right: Box<Ast> },
+    Near {
+        n: u32,
+        left: Box<Ast>,
+        right: Box<Ast>,
+    },
 }
 
 /// A syntax error at a 1-based character column of the expression.

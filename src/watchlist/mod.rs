@@ -555,7 +555,10 @@ when = "chips NEAR/3 (export OR \"gaming\")"
         assert_eq!(w.sets.len(), 3);
         let chips = w.sets.iter().find(|s| s.name == "chips").unwrap();
         let t = &chips.terms[2];
-        assert_eq!((t.text.as_str(), t.pattern.as_str(), t.prefix), ("AI chip*", "ai chip", true));
+        assert_eq!(
+            (t.text.as_str(), t.pattern.as_str(), t.prefix),
+            ("AI chip*", "ai chip", true)
+        );
         let acr = w.sets.iter().find(|s| s.name == "acronyms").unwrap();
         assert_eq!(acr.terms[0].pattern, "US");
         assert_eq!(w.rules[0].severity, Severity::High);
@@ -592,7 +595,10 @@ id = "r3"
 when = "NOT bad"
 "#;
         let p = problems(src);
-        let kinds: Vec<_> = p.iter().map(|p| (p.line, p.place.clone(), p.kind.clone())).collect();
+        let kinds: Vec<_> = p
+            .iter()
+            .map(|p| (p.line, p.place.clone(), p.kind.clone()))
+            .collect();
         let set = |n: &str| Place::Set(n.into());
         let rule = |n: &str| Place::Rule(n.into());
         let expect = vec![
@@ -624,9 +630,17 @@ when = "NOT bad"
     #[test]
     fn rejects_rules_that_hold_without_matches() {
         let base = "[sets.a]\nterms=[\"x\"]\n[sets.b]\nterms=[\"y\"]\n";
-        for when in ["NOT a", "a OR NOT b", "NOT (a AND b)", "NOT a NEAR/2 b OR a"] {
+        for when in [
+            "NOT a",
+            "a OR NOT b",
+            "NOT (a AND b)",
+            "NOT a NEAR/2 b OR a",
+        ] {
             let src = format!("{base}[[rules]]\nid=\"r\"\nwhen=\"{when}\"\n");
-            assert!(Watchlist::parse(&src, None).is_err(), "{when} must be rejected");
+            assert!(
+                Watchlist::parse(&src, None).is_err(),
+                "{when} must be rejected"
+            );
         }
         for when in ["a AND NOT b", "a NEAR/2 b", "NOT NOT a"] {
             let src = format!("{base}[[rules]]\nid=\"r\"\nwhen=\"{when}\"\n");
@@ -648,6 +662,8 @@ when = "NOT bad"
     fn sink_check_is_skipped_without_configured_sinks() {
         assert!(Watchlist::parse(GOOD, None).is_ok());
         let p = Watchlist::parse(GOOD, Some(&[])).unwrap_err();
-        assert!(matches!(&p[0].kind, ProblemKind::UnknownSink(n, l) if n == "alerts-topic" && l == "none"));
+        assert!(
+            matches!(&p[0].kind, ProblemKind::UnknownSink(n, l) if n == "alerts-topic" && l == "none")
+        );
     }
 }
