@@ -1,0 +1,381 @@
+//! The real `newswatch` binary on fixture files: outputs, exit statuses and
+//! stderr line numbers (SPEC sections 3 and 6).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The shared corpus article; the test fails loudly when it is missing.
+fn tass() -> PathBuf {
+    let p = root().join("../shared/corpus/tass-h200-ru.jsonl");
+    assert!(p.is_file(), "shared corpus missing at {}", p.display());
+    p
+}
+
+fn fixture(name: &str) -> PathBuf {
+    root().join("tests/fixtures").join(name)
+}
+
+fn newswatch(args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_newswatch"));
+    c.current_dir(root())
+        .args(args)
+        .env_remove("NEWSWATCH_CONFIG");
+    for (k, _) in std::env::vars() {
+        if k.starts_with("NEWSWATCH__") {
+            c.env_remove(k);
+        }
+    }
+    c
+}
+
+fn run(args: &[&str]) -> Output {
+    newswatch(args).output().expect("run newswatch")
+}
+
+fn run_stdin(args: &[&str], input: &[u8]) -> Output {
+    let mut child = newswatch(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn newswatch");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input)
+        .expect("write stdin");
+    child.wait_with_output().expect("wait newswatch")
+}
+
+fn alerts(out: &Output) -> Vec<Value> {
+    String::from_utf8(out.stdout.clone())
+        .expect("stdout is UTF-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each stdout line is JSON"))
+        .collect()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn temp_file(name: &str, content: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("newswatch-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let p = dir.join(name);
+    std::fs::write(&p, content).expect("write temp file");
+    p
+}
+
+fn path_str(p: &Path) -> &str {
+    p.to_str().expect("UTF-8 path")
+}
+
+#[test]
+fn the_tass_article_raises_a_high_severity_chip_export_alert() {
+    let input = tass();
+    let out = run(&["scan", path_str(&input)]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    let alerts = alerts(&out);
+    let high: Vec<&Value> = alerts
+        .iter()
+        .filter(|a| a["data"]["severity"] == "high" || a["data"]["severity"] == "critical")
+        .collect();
+    assert!(!high.is_empty(), "no high-severity alert in {alerts:#?}");
+
+    let item: Value = serde_json::from_str(
+        std::fs::read_to_string(&input)
+            .expect("read corpus")
+            .lines()
+            .next()
+            .expect("one line"),
+    )
+    .expect("corpus is JSON");
+    for a in &alerts {
+        assert_eq!(a["specversion"], "1.0");
+        assert_eq!(a["type"], "newswatch.alert");
+        assert_eq!(a["source"], "/newswatch");
+        assert_eq!(a["datacontenttype"], "application/json");
+        assert_eq!(a["subject"], a["data"]["rule"]);
+        let rule = a["data"]["rule"].as_str().expect("rule id");
+        assert_eq!(
+            a["id"].as_str(),
+            Some(newswatch::alert::alert_id(rule, "tass-2025-12-10-h200").as_str())
+        );
+        assert!(a["time"].as_str().is_some_and(|t| t.ends_with('Z')));
+        assert_eq!(a["data"]["item"]["id"], "tass-2025-12-10-h200");
+        assert_eq!(a["data"]["item"]["lang"], "ru");
+        assert_eq!(a["data"]["item"]["title"], item["title"]);
+        assert!(
+            a["data"].get("origin").is_none(),
+            "no origin in scan output"
+        );
+        let matches = a["data"]["matches"].as_array().expect("matches");
+        assert!(!matches.is_empty());
+        // Offsets are UTF-8 byte offsets into the original field value.
+        let mut last = (0usize, 0u64);
+        let order = ["title", "summary", "body"];
+        for m in matches {
+            let field = m["field"].as_str().expect("field");
+            let value = item[field].as_str().expect("field is text");
+            let (s, e) = (
+                m["start"].as_u64().expect("start") as usize,
+                m["end"].as_u64().expect("end") as usize,
+            );
+            assert_eq!(Some(&value[s..e]), m["text"].as_str(), "{m}");
+            let pos = (
+                order.iter().position(|f| *f == field).expect("known field"),
+                s as u64,
+            );
+            assert!(pos >= last, "matches ordered by field then start");
+            last = pos;
+        }
+        let snippet = a["data"]["snippet"].as_str().expect("snippet");
+        assert!(
+            snippet.contains(matches[0]["text"].as_str().expect("text")),
+            "{snippet}"
+        );
+    }
+    let h200 = alerts
+        .iter()
+        .flat_map(|a| a["data"]["matches"].as_array().into_iter().flatten())
+        .any(|m| m["text"] == "H200" && m["field"] == "summary");
+    assert!(h200, "H200 in the summary is among the matches");
+}
+
+#[test]
+fn ids_are_stable_across_runs() {
+    let ids = |o: &Output| -> Vec<String> {
+        alerts(o)
+            .iter()
+            .map(|a| a["id"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    let input = tass();
+    let a = run(&["scan", path_str(&input)]);
+    let b = run(&["scan", path_str(&input)]);
+    assert!(!ids(&a).is_empty());
+    assert_eq!(ids(&a), ids(&b));
+}
+
+#[test]
+fn ordinary_news_raises_nothing() {
+    let out = run(&["scan", path_str(&fixture("non_chip_news.jsonl"))]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    let alerts = alerts(&out);
+    assert!(alerts.is_empty(), "unexpected alerts: {alerts:#?}");
+}
+
+#[test]
+fn every_chip_news_item_alerts() {
+    let path = fixture("chip_news.jsonl");
+    let out = run(&["scan", path_str(&path)]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    let alerted: std::collections::HashSet<String> = alerts(&out)
+        .iter()
+        .map(|a| {
+            a["data"]["item"]["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    let text = std::fs::read_to_string(&path).expect("read fixture");
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let item: Value = serde_json::from_str(line).expect("fixture line is JSON");
+        let id = item["id"].as_str().expect("fixture id");
+        assert!(alerted.contains(id), "no alert for {id}");
+    }
+}
+
+#[test]
+fn bad_lines_are_reported_with_line_numbers_and_the_rest_is_processed() {
+    let mut content = std::fs::read(fixture("bad_lines.jsonl")).expect("read fixture");
+    if !content.ends_with(b"\n") {
+        content.push(b'\n');
+    }
+    content.extend_from_slice(b"{\"id\": \"bad-utf8\", \"title\": \"H200 \xff\xfe\"}\n");
+    content.extend_from_slice(b"{\"title\": \"Nvidia H200 export licence approved for China\"}\n");
+    let input = temp_file("bad_lines.jsonl", &content);
+    let out = run(&["scan", path_str(&input)]);
+    assert_eq!(out.status.code(), Some(65), "stderr: {}", stderr(&out));
+    let err = stderr(&out);
+    let name = path_str(&input);
+    for (line, reason) in [
+        (2, "not_json"),
+        (3, "not_object"),
+        (5, "no_text"),
+        (7, "invalid_utf8"),
+    ] {
+        let want = format!("{name}:{line}: rejected ({reason})");
+        assert!(err.contains(&want), "missing {want:?} in:\n{err}");
+    }
+    assert_eq!(err.matches(": rejected (").count(), 4, "{err}");
+    // Line 1 and line 8 alert; line 8 has no id, so its id is its line.
+    let ids: Vec<String> = alerts(&out)
+        .iter()
+        .map(|a| {
+            a["data"]["item"]["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert!(ids.iter().any(|i| i == "line:8"), "{ids:?}");
+    assert!(ids.len() >= 2, "{ids:?}");
+}
+
+#[test]
+fn stdin_is_read_without_inputs_and_with_a_dash() {
+    let line = b"\n{\"title\": \"US allows Nvidia H200 exports to China\"}\n";
+    for args in [&["scan"][..], &["scan", "-"][..]] {
+        let out = run_stdin(args, line);
+        assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+        let alerts = alerts(&out);
+        assert!(!alerts.is_empty());
+        assert_eq!(
+            alerts[0]["data"]["item"]["id"], "line:2",
+            "blank lines still count"
+        );
+    }
+}
+
+#[test]
+fn lines_over_max_bytes_are_rejected() {
+    let big = format!("{{\"title\": \"H200 {}\"}}\n", "x".repeat(300));
+    let out = newswatch(&["scan", "-"])
+        .env("NEWSWATCH__INPUT__MAX_BYTES", "100")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            c.stdin
+                .take()
+                .expect("stdin")
+                .write_all(format!("{big}{{\"title\":\"ok\"}}\n").as_bytes())?;
+            c.wait_with_output()
+        })
+        .expect("run newswatch");
+    assert_eq!(out.status.code(), Some(65));
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "<stdin>:1: rejected (too_large): 318 bytes is larger than input.max_bytes (100)"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("<stdin>:2:"), "{err}");
+}
+
+#[test]
+fn a_bad_watchlist_exits_78_naming_file_line_and_rule() {
+    let wl = temp_file(
+        "bad-watchlist.toml",
+        b"[sets.chips]\nterms = [\"H200\"]\n\n[[rules]]\nid = \"r1\"\nwhen = \"chips AND (nope\"\n\n[[rules]]\nid = \"r2\"\nwhen = \"NOT chips\"\n",
+    );
+    let corpus = tass();
+    let scan = ["scan", "--watchlist", path_str(&wl), path_str(&corpus)];
+    let check = ["check", "--watchlist", path_str(&wl)];
+    for args in [&scan[..], &check[..]] {
+        let cmd = args[0];
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(78), "{cmd}: {}", stderr(&out));
+        let err = stderr(&out);
+        let name = path_str(&wl);
+        assert!(
+            err.contains(&format!(
+                "{name}:6: rule `r1`: `when`, column 16: expected `)`"
+            )),
+            "{cmd}: {err}"
+        );
+        assert!(
+            err.contains(&format!(
+                "{name}:8: rule `r2`: the rule holds for an item that matches nothing"
+            )),
+            "{cmd}: {err}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn check_summarises_a_valid_setup() {
+    let out = run(&["check"]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("watchlist config/watchlist.toml: ok"),
+        "{text}"
+    );
+    assert!(text.contains("rule chip-export-approval"), "{text}");
+}
+
+#[test]
+fn check_names_the_bad_key_and_hides_secrets() {
+    let cfg = temp_file(
+        "bad-config.toml",
+        b"[alerts]\ndedup_window = \"soon\"\n[[sinks]]\nname = \"ops\"\ntype = \"webhook\"\nurl = \"https://hooks.example.org/T0/secret-path\"\nsecret = \"whsec_dG9wLXNlY3JldA==\"\n",
+    );
+    let out = run(&["check", "--config", path_str(&cfg)]);
+    assert_eq!(out.status.code(), Some(78));
+    let err = stderr(&out);
+    assert!(err.contains("`alerts.dedup_window`"), "{err}");
+    assert!(!err.contains("dG9wLXNlY3JldA"), "{err}");
+
+    // Fixed, the same file checks fine and still prints no secret.
+    let good = std::fs::read_to_string(&cfg)
+        .expect("read config")
+        .replace("\"soon\"", "\"5m\"");
+    let cfg = temp_file("good-config.toml", good.as_bytes());
+    let out = run(&["check", "--config", path_str(&cfg)]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("sink ops: webhook -> https://hooks.example.org/…"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("dG9wLXNlY3JldA") && !text.contains("secret-path"),
+        "{text}"
+    );
+}
+
+#[test]
+fn environment_overrides_and_names_bad_keys() {
+    let out = newswatch(&["check"])
+        .env("NEWSWATCH__PIPELINE__MAX_IN_FLIGHT", "0")
+        .output()
+        .expect("run newswatch");
+    assert_eq!(out.status.code(), Some(78));
+    assert!(
+        stderr(&out).contains("`pipeline.max_in_flight`"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = newswatch(&["check"])
+        .env("NEWSWATCH__KAFKA__BROKERS", "kafka-1:9092,kafka-2:9092")
+        .output()
+        .expect("run newswatch");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("brokers kafka-1:9092,kafka-2:9092"));
+}
+
+#[test]
+fn a_missing_input_exits_66_and_a_missing_config_78() {
+    let out = run(&["scan", "/nonexistent/news.jsonl"]);
+    assert_eq!(out.status.code(), Some(66));
+    assert!(stderr(&out).contains("/nonexistent/news.jsonl"));
+    let out = run(&["check", "--config", "/nonexistent/config.toml"]);
+    assert_eq!(out.status.code(), Some(78));
+    assert!(stderr(&out).contains("/nonexistent/config.toml"));
+}
