@@ -100,10 +100,12 @@ impl NormText {
     #[inline]
     fn open_piece(&mut self, orig: usize, linear: bool) {
         let norm = self.text.len();
-        if linear && let Some(last) = self.pieces.last() {
-            if last.linear && last.orig as usize + (norm - last.norm as usize) == orig {
-                return; // continues the current linear piece
-            }
+        if linear
+            && let Some(last) = self.pieces.last()
+            && last.linear
+            && last.orig as usize + (norm - last.norm as usize) == orig
+        {
+            return; // continues the current linear piece
         }
         self.pieces.push(Piece {
             norm: norm as u32,
