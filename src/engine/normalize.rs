@@ -94,12 +94,18 @@ impl NormText {
         self.orig_len = orig_len as u32;
     }
 
-    /// Appends output that stands for the original span `orig..orig_end`.
-    /// `linear` is the caller's promise that output and input have the same
-    /// length and align character by character.
+    /// Starts the map entry for output about to be appended, standing for
+    /// input from `orig` on. `linear` is the caller's promise that output and
+    /// input have the same length and align character by character.
     #[inline]
     fn open_piece(&mut self, orig: usize, linear: bool) {
-        let norm = self.text.len();
+        self.open_piece_at(self.text.len(), orig, linear);
+    }
+
+    /// As `open_piece`, for output that starts at `norm` (at or after the
+    /// start of the last piece).
+    #[inline]
+    fn open_piece_at(&mut self, norm: usize, orig: usize, linear: bool) {
         if linear
             && let Some(last) = self.pieces.last()
             && last.linear
@@ -329,17 +335,8 @@ fn slow_from_here(text: &str, i: usize, fold: bool, out: &mut NormText) {
 }
 
 fn slow_segment(seg: &str, orig: usize, fold: bool, out: &mut NormText) {
-    let mut chars = seg.chars();
-    let single = chars.next().filter(|_| chars.next().is_none());
-    let mut produced = 0usize;
-    let mut first = None;
-    let mut n_out = 0usize;
     let mark = out.text.len();
-    let pieces_mark = out.pieces.len();
-    // Emit into the text, then decide the piece kind; the piece is opened
-    // before the text so that its `norm` is right.
-    out.open_piece(orig, false);
-    let opened = out.pieces.len() > pieces_mark;
+    let mut n_out = 0usize;
     for c in seg.nfkc() {
         let mut push = |o: char| {
             if o.is_whitespace() {
@@ -347,13 +344,10 @@ fn slow_segment(seg: &str, orig: usize, fold: bool, out: &mut NormText) {
                     return;
                 }
                 out.text.push(' ');
-                produced += 1;
             } else {
                 out.text.push(o);
-                produced += o.len_utf8();
             }
             n_out += 1;
-            first.get_or_insert(o);
         };
         if fold {
             c.to_lowercase().for_each(&mut push);
@@ -361,22 +355,17 @@ fn slow_segment(seg: &str, orig: usize, fold: bool, out: &mut NormText) {
             push(c);
         }
     }
-    // One char in, one char of the same length out: the piece may be linear,
-    // which keeps the map short for texts full of case changes.
-    if let (Some(c), 1) = (single, n_out)
-        && produced == c.len_utf8()
-        && opened
-    {
-        out.pieces.truncate(pieces_mark);
-        let saved: String = out.text[mark..].to_owned();
-        out.text.truncate(mark);
-        out.open_piece(orig, true);
-        out.text.push_str(&saved);
-    } else if produced == 0 && opened {
+    if n_out == 0 {
         // Only white space that collapsed into the previous space: the
         // previous piece absorbs this input.
-        out.pieces.truncate(pieces_mark);
+        return;
     }
+    // One char in, one char of the same length out: the piece may be linear,
+    // which keeps the map short for texts full of case changes.
+    let mut chars = seg.chars();
+    let single_in = chars.next().is_some() && chars.next().is_none();
+    let linear = single_in && n_out == 1 && out.text.len() - mark == seg.len();
+    out.open_piece_at(mark, orig, linear);
 }
 
 #[inline]

@@ -136,7 +136,11 @@ format = "slack"
 #[test]
 fn each_bad_key_is_named() {
     /// (config file, environment, the key the error must name)
-    type Case = (&'static str, &'static [(&'static str, &'static str)], &'static str);
+    type Case = (
+        &'static str,
+        &'static [(&'static str, &'static str)],
+        &'static str,
+    );
     let cases: &[Case] = &[
         (
             "[alerts]\ndedup_window = \"ten minutes\"",
