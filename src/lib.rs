@@ -13,12 +13,14 @@
 //! - [`engine`]: normalization with offset maps, the automata, boundary
 //!   checks, rule evaluation.
 //! - [`alert`]: alerts as CloudEvents, deterministic ids, snippets.
+//! - [`offsets`]: per-partition tracker of the highest contiguous completed
+//!   offset, for at-least-once commits.
 //! - [`scan`]: the offline `scan` command over JSON Lines.
 //! - [`check`]: the `check` command: validate and summarise.
 //! - [`app`]: wires settings, watchlist and engine for the commands; maps
 //!   errors to exit statuses.
 //!
-//! `item`, `watchlist`, `engine` and `alert` are the pure core: no I/O
+//! `item`, `watchlist`, `engine`, `alert` and `offsets` are the pure core: no I/O
 //! beyond reading the watchlist file, no network, no async runtime.
 
 pub mod alert;
@@ -27,6 +29,7 @@ pub mod check;
 pub mod cli;
 pub mod engine;
 pub mod item;
+pub mod offsets;
 pub mod scan;
 pub mod settings;
 pub mod telemetry;

@@ -1,0 +1,182 @@
+//! Per-partition offset tracking for at-least-once delivery (SPEC section
+//! 4): items complete in any order, but a partition's committable position
+//! only advances over a contiguous run of completed offsets, in the order
+//! they were consumed.
+//!
+//! Pure bookkeeping: no Kafka client here. The source records each consumed
+//! offset with [`Offsets::begin`], the pipeline reports completion with
+//! [`Offsets::complete`] once every alert of the item is acknowledged, and
+//! the source commits what [`Offsets::take_committable`] returns.
+
+use std::collections::{HashMap, VecDeque};
+
+/// A topic partition.
+pub type Tp = (String, i32);
+
+/// Identifies one consumed item for [`Offsets::complete`]. The generation
+/// tells a completion from before a partition was revoked and assigned
+/// again apart from one of the current assignment.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Ticket {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    generation: u64,
+}
+
+#[derive(Debug)]
+struct Partition {
+    generation: u64,
+    /// Consumed offsets not yet committable, ascending, with completion.
+    window: VecDeque<(i64, bool)>,
+    /// Next offset to commit (last contiguous completed + 1), when it moved
+    /// since the last commit.
+    ready: Option<i64>,
+}
+
+/// Offsets of every assigned partition.
+#[derive(Debug, Default)]
+pub struct Offsets {
+    parts: HashMap<Tp, Partition>,
+    next_generation: u64,
+    in_flight: usize,
+}
+
+impl Offsets {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records a consumed offset; offsets of a partition must come in
+    /// ascending order, as Kafka delivers them.
+    pub fn begin(&mut self, topic: &str, partition: i32, offset: i64) -> Ticket {
+        let key = (topic.to_owned(), partition);
+        let next_generation = &mut self.next_generation;
+        let p = self.parts.entry(key).or_insert_with(|| {
+            *next_generation += 1;
+            Partition {
+                generation: *next_generation,
+                window: VecDeque::new(),
+                ready: None,
+            }
+        });
+        debug_assert!(p.window.back().is_none_or(|&(o, _)| o < offset));
+        p.window.push_back((offset, false));
+        self.in_flight += 1;
+        Ticket {
+            topic: topic.to_owned(),
+            partition,
+            offset,
+            generation: p.generation,
+        }
+    }
+
+    /// Marks an item done. Returns false when its partition was revoked
+    /// since (the new owner will process it again) or the ticket is unknown.
+    pub fn complete(&mut self, t: &Ticket) -> bool {
+        let Some(p) = self.parts.get_mut(&(t.topic.clone(), t.partition)) else {
+            return false;
+        };
+        if p.generation != t.generation {
+            return false;
+        }
+        let Ok(i) = p.window.binary_search_by_key(&t.offset, |&(o, _)| o) else {
+            return false;
+        };
+        if p.window[i].1 {
+            return false; // completed twice: ignore
+        }
+        p.window[i].1 = true;
+        self.in_flight -= 1;
+        while let Some(&(o, true)) = p.window.front() {
+            p.window.pop_front();
+            p.ready = Some(o + 1);
+        }
+        true
+    }
+
+    /// Positions that advanced since the last call: (topic, partition, next
+    /// offset to consume), ready to commit.
+    pub fn take_committable(&mut self) -> Vec<(String, i32, i64)> {
+        let mut out: Vec<_> = self
+            .parts
+            .iter_mut()
+            .filter_map(|((t, part), p)| p.ready.take().map(|o| (t.clone(), *part, o)))
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// Forgets a revoked partition, returning its committable position if it
+    /// advanced. Items still in flight on it will be consumed again by the
+    /// partition's next owner.
+    pub fn revoke(&mut self, topic: &str, partition: i32) -> Option<i64> {
+        let p = self.parts.remove(&(topic.to_owned(), partition))?;
+        self.in_flight -= p.window.iter().filter(|(_, done)| !done).count();
+        p.ready
+    }
+
+    /// Items begun and not completed, over all partitions.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commits_only_the_contiguous_completed_prefix() {
+        let mut o = Offsets::new();
+        let t: Vec<Ticket> = [10, 11, 12, 15].iter().map(|&n| o.begin("news", 0, n)).collect();
+        assert_eq!(o.in_flight(), 4);
+        assert!(o.complete(&t[1]));
+        assert!(o.take_committable().is_empty(), "10 is still in flight");
+        assert!(o.complete(&t[0]));
+        assert_eq!(o.take_committable(), [("news".to_owned(), 0, 12)]);
+        assert!(o.take_committable().is_empty(), "reported once");
+        // Gaps in offsets (compaction) are fine: 15 follows 12.
+        assert!(o.complete(&t[3]));
+        assert!(o.complete(&t[2]));
+        assert_eq!(o.take_committable(), [("news".to_owned(), 0, 16)]);
+        assert_eq!(o.in_flight(), 0);
+    }
+
+    #[test]
+    fn partitions_are_independent() {
+        let mut o = Offsets::new();
+        let a = o.begin("news", 0, 5);
+        let b = o.begin("news", 1, 7);
+        o.complete(&b);
+        assert_eq!(o.take_committable(), [("news".to_owned(), 1, 8)]);
+        o.complete(&a);
+        assert_eq!(o.take_committable(), [("news".to_owned(), 0, 6)]);
+    }
+
+    #[test]
+    fn revoked_partitions_ignore_late_completions() {
+        let mut o = Offsets::new();
+        let a = o.begin("news", 0, 1);
+        let b = o.begin("news", 0, 2);
+        o.complete(&a);
+        assert_eq!(o.revoke("news", 0), Some(2));
+        assert_eq!(o.in_flight(), 0);
+        // Assigned again: a completion from the old assignment is ignored.
+        let c = o.begin("news", 0, 2);
+        assert!(!o.complete(&b));
+        assert!(o.take_committable().is_empty());
+        assert!(o.complete(&c));
+        assert_eq!(o.take_committable(), [("news".to_owned(), 0, 3)]);
+    }
+
+    #[test]
+    fn double_completion_is_ignored() {
+        let mut o = Offsets::new();
+        let a = o.begin("news", 0, 1);
+        let _b = o.begin("news", 0, 2);
+        assert!(o.complete(&a));
+        assert!(!o.complete(&a));
+        assert_eq!(o.in_flight(), 1);
+    }
+}
