@@ -29,9 +29,10 @@ struct Partition {
     generation: u64,
     /// Consumed offsets not yet committable, ascending, with completion.
     window: VecDeque<(i64, bool)>,
-    /// Next offset to commit (last contiguous completed + 1), when it moved
-    /// since the last commit.
-    ready: Option<i64>,
+    /// Next offset to commit: last contiguous completed + 1.
+    position: Option<i64>,
+    /// `position` moved since it was last taken for a commit.
+    dirty: bool,
 }
 
 /// Offsets of every assigned partition.
@@ -57,7 +58,8 @@ impl Offsets {
             Partition {
                 generation: *next_generation,
                 window: VecDeque::new(),
-                ready: None,
+                position: None,
+                dirty: false,
             }
         });
         debug_assert!(p.window.back().is_none_or(|&(o, _)| o < offset));
@@ -90,7 +92,8 @@ impl Offsets {
         self.in_flight -= 1;
         while let Some(&(o, true)) = p.window.front() {
             p.window.pop_front();
-            p.ready = Some(o + 1);
+            p.position = Some(o + 1);
+            p.dirty = true;
         }
         true
     }
@@ -101,10 +104,39 @@ impl Offsets {
         let mut out: Vec<_> = self
             .parts
             .iter_mut()
-            .filter_map(|((t, part), p)| p.ready.take().map(|o| (t.clone(), *part, o)))
+            .filter(|(_, p)| std::mem::take(&mut p.dirty))
+            .filter_map(|((t, part), p)| p.position.map(|o| (t.clone(), *part, o)))
             .collect();
         out.sort();
         out
+    }
+
+    /// Every known position, changed or not: for the final commit.
+    pub fn positions(&self) -> Vec<(String, i32, i64)> {
+        let mut out: Vec<_> = self
+            .parts
+            .iter()
+            .filter_map(|((t, part), p)| p.position.map(|o| (t.clone(), *part, o)))
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// A commit of `position` failed: offer it again with the next
+    /// `take_committable`, unless the partition moved on or was revoked.
+    pub fn commit_failed(&mut self, topic: &str, partition: i32, position: i64) {
+        if let Some(p) = self.parts.get_mut(&(topic.to_owned(), partition))
+            && p.position == Some(position)
+        {
+            p.dirty = true;
+        }
+    }
+
+    /// Items begun and not completed on one partition.
+    pub fn in_flight_on(&self, topic: &str, partition: i32) -> usize {
+        self.parts
+            .get(&(topic.to_owned(), partition))
+            .map_or(0, |p| p.window.iter().filter(|(_, done)| !done).count())
     }
 
     /// Forgets a revoked partition, returning its committable position if it
@@ -113,7 +145,7 @@ impl Offsets {
     pub fn revoke(&mut self, topic: &str, partition: i32) -> Option<i64> {
         let p = self.parts.remove(&(topic.to_owned(), partition))?;
         self.in_flight -= p.window.iter().filter(|(_, done)| !done).count();
-        p.ready
+        p.position
     }
 
     /// Items begun and not completed, over all partitions.
@@ -141,6 +173,10 @@ mod tests {
         assert!(o.complete(&t[2]));
         assert_eq!(o.take_committable(), [("news".to_owned(), 0, 16)]);
         assert_eq!(o.in_flight(), 0);
+        // A failed commit is offered again; positions() always lists it.
+        o.commit_failed("news", 0, 16);
+        assert_eq!(o.take_committable(), [("news".to_owned(), 0, 16)]);
+        assert_eq!(o.positions(), [("news".to_owned(), 0, 16)]);
     }
 
     #[test]
