@@ -104,8 +104,10 @@ impl Offsets {
         let mut out: Vec<_> = self
             .parts
             .iter_mut()
-            .filter(|(_, p)| std::mem::take(&mut p.dirty))
-            .filter_map(|((t, part), p)| p.position.map(|o| (t.clone(), *part, o)))
+            .filter_map(|((t, part), p)| {
+                let dirty = std::mem::take(&mut p.dirty);
+                p.position.filter(|_| dirty).map(|o| (t.clone(), *part, o))
+            })
             .collect();
         out.sort();
         out
