@@ -1,1 +1,576 @@
-fn main() {}
+//! Throughput of the normalizer, the bare automata and `Engine::scan` over a
+//! generated multilingual news corpus (`corpus.rs`), plus printed reports
+//! criterion cannot make: match density of the corpus (`report/corpus`),
+//! engine build time and memory at 10k and 100k terms (`report/build`), the
+//! DFA against the contiguous NFA around `DFA_MAX_PATTERNS`
+//! (`report/dfa_vs_nfa`), and at the end a `summary` of the criterion figures
+//! with their ratios and goals.
+//!
+//! `cargo bench --bench engine` runs everything (three to four minutes on
+//! two cores). Every corpus figure uses the corpus's *original* byte count as
+//! its throughput, also for the automaton group that scans the
+//! pre-normalized text, so MB/s figures compare as inverse times. A criterion
+//! filter (`cargo bench --bench engine -- engine/`) also selects the reports,
+//! as a plain substring of their names. `cargo test --benches` runs each
+//! benchmark once on a small corpus.
+
+mod corpus;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::OnceCell;
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::time::{Duration, Instant, SystemTime};
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput, measurement::WallTime};
+use newswatch::engine::automaton::DFA_MAX_PATTERNS;
+use newswatch::engine::normalize::{NormText, normalize_into, reference};
+use newswatch::engine::{Engine, Field, Scratch};
+use newswatch::watchlist::Watchlist;
+
+/// Counts live heap bytes, so the build report can give what an `Engine`
+/// really holds beside what `memory_usage` (the automata alone) says. Two
+/// relaxed atomic operations per allocation; the hot paths measured below
+/// allocate little (`reference` allocates per item, as it would anyway).
+struct CountingAlloc;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+fn grew(by: usize) {
+    let now = LIVE.fetch_add(by, Relaxed) + by;
+    PEAK.fetch_max(now, Relaxed);
+}
+
+// SAFETY: every call is forwarded to `System` unchanged; only counters move.
+unsafe impl GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded with the caller's guarantees.
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            grew(layout.size());
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded with the caller's guarantees.
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            grew(layout.size());
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded with the caller's guarantees.
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE.fetch_sub(layout.size(), Relaxed);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: forwarded with the caller's guarantees.
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            if new_size >= layout.size() {
+                grew(new_size - layout.size());
+            } else {
+                LIVE.fetch_sub(layout.size() - new_size, Relaxed);
+            }
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOC: CountingAlloc = CountingAlloc;
+
+/// Runs `f`; returns its result, the heap it left allocated and the peak
+/// extra heap while it ran, in bytes.
+fn heap_of<T>(f: impl FnOnce() -> T) -> (T, isize, usize) {
+    let before = LIVE.load(Relaxed);
+    PEAK.store(before, Relaxed);
+    let r = f();
+    let kept = LIVE.load(Relaxed) as isize - before as isize;
+    (r, kept, PEAK.load(Relaxed) - before)
+}
+
+fn mib(bytes: impl Into<f64>) -> f64 {
+    bytes.into() / (1 << 20) as f64
+}
+
+/// Size of the mixed corpus and of the ASCII text.
+const CORPUS_BYTES: usize = 4 << 20;
+/// The same when criterion only tests that each benchmark runs (`cargo test
+/// --benches`, a debug build).
+const TEST_CORPUS_BYTES: usize = 128 << 10;
+/// Chunk size for the "ASCII as news items" variant.
+const ASCII_ITEM_BYTES: usize = 2048;
+
+struct Data {
+    items: Vec<String>,
+    /// `reference(item, true)` of every item.
+    normalized: Vec<String>,
+    raw_bytes: u64,
+    ascii: String,
+    /// `ascii` cut into items of about `ASCII_ITEM_BYTES` at spaces.
+    ascii_items: Vec<String>,
+}
+
+impl Data {
+    fn new(bytes: usize) -> Self {
+        let items = corpus::corpus(bytes);
+        let normalized: Vec<String> = items.iter().map(|t| reference(t, true)).collect();
+        let raw_bytes = items.iter().map(|t| t.len() as u64).sum();
+        let ascii = corpus::ascii_english(bytes);
+        let mut ascii_items = Vec::new();
+        let mut rest = ascii.as_str();
+        while !rest.is_empty() {
+            let cut = if rest.len() <= ASCII_ITEM_BYTES {
+                rest.len()
+            } else {
+                rest[ASCII_ITEM_BYTES..]
+                    .find(' ')
+                    .map_or(rest.len(), |i| ASCII_ITEM_BYTES + i + 1)
+            };
+            ascii_items.push(rest[..cut].to_owned());
+            rest = &rest[cut..];
+        }
+        Data {
+            items,
+            normalized,
+            raw_bytes,
+            ascii,
+            ascii_items,
+        }
+    }
+}
+
+fn watchlist(n_terms: usize, n_rules: usize) -> Watchlist {
+    Watchlist::parse(&corpus::watchlist_toml(n_terms, n_rules), None)
+        .unwrap_or_else(|p| panic!("generated watchlist is invalid: {:?}", &p[..p.len().min(5)]))
+}
+
+fn engine(n_terms: usize, n_rules: usize) -> Engine {
+    Engine::build(Arc::new(watchlist(n_terms, n_rules))).expect("engine builds")
+}
+
+/// The patterns the engine's folded automaton holds for `w`: normalized
+/// terms without `*`, each distinct pattern once, in the same order.
+fn patterns(w: &Watchlist) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    w.sets
+        .iter()
+        .flat_map(|s| s.terms.iter())
+        .map(|t| t.pattern.clone())
+        .chain(w.inline_terms.iter().map(|t| t.pattern.clone()))
+        .filter(|p| seen.insert(p.clone()))
+        .collect()
+}
+
+fn build_ac(patterns: &[String], kind: AhoCorasickKind) -> AhoCorasick {
+    AhoCorasick::builder()
+        .match_kind(MatchKind::Standard)
+        .kind(Some(kind))
+        .build(patterns)
+        .expect("automaton builds")
+}
+
+fn count_matches(ac: &AhoCorasick, texts: &[String]) -> usize {
+    texts
+        .iter()
+        .map(|t| ac.find_overlapping_iter(t.as_str()).count())
+        .sum()
+}
+
+/// Scans every item as one "body" field; returns the number of rule hits.
+fn scan_all(engine: &Engine, items: &[String], scratch: &mut Scratch) -> usize {
+    items
+        .iter()
+        .map(|text| {
+            let fields = [Field { name: "body", text }];
+            engine.scan(&fields, scratch).len()
+        })
+        .sum()
+}
+
+fn mb_per_s(bytes: u64, d: Duration) -> f64 {
+    bytes as f64 / d.as_secs_f64() / 1e6
+}
+
+fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
+    let mut best = Duration::MAX;
+    let mut out = None;
+    for _ in 0..runs {
+        let t = Instant::now();
+        let r = f();
+        best = best.min(t.elapsed());
+        out = Some(r);
+    }
+    (best, out.expect("runs > 0"))
+}
+
+// ------------------------------------------------------------ criterion
+
+fn corpus_group<'a>(c: &'a mut Criterion, name: &str, bytes: u64) -> BenchmarkGroup<'a, WallTime> {
+    let mut g = c.benchmark_group(name);
+    // One pass over the corpus takes milliseconds to a tenth of a second:
+    // flat sampling keeps a run at `sample_size` iterations, not 55.
+    g.sampling_mode(SamplingMode::Flat);
+    g.throughput(Throughput::BytesDecimal(bytes));
+    g
+}
+
+fn bench_normalize(c: &mut Criterion, d: &Data) {
+    let mut g = corpus_group(c, "normalize", d.raw_bytes);
+    let mut out = NormText::new();
+    g.bench_function("normalize_into/mixed", |b| {
+        b.iter(|| {
+            let mut n = 0;
+            for t in &d.items {
+                normalize_into(t, true, &mut out);
+                n += out.as_str().len();
+            }
+            black_box(n)
+        })
+    });
+    g.bench_function("reference/mixed", |b| {
+        b.iter(|| {
+            d.items
+                .iter()
+                .map(|t| reference(t, true).len())
+                .sum::<usize>()
+        })
+    });
+    g.throughput(Throughput::BytesDecimal(d.ascii.len() as u64));
+    g.bench_function("normalize_into/ascii", |b| {
+        b.iter(|| {
+            normalize_into(&d.ascii, true, &mut out);
+            black_box(out.as_str().len())
+        })
+    });
+    g.bench_function("normalize_into/ascii_2k_items", |b| {
+        b.iter(|| {
+            let mut n = 0;
+            for t in &d.ascii_items {
+                normalize_into(t, true, &mut out);
+                n += out.as_str().len();
+            }
+            black_box(n)
+        })
+    });
+    let mut buf = String::with_capacity(d.ascii.len());
+    g.bench_function("to_ascii_lowercase/ascii", |b| {
+        b.iter(|| {
+            buf.clear();
+            buf.push_str(&d.ascii);
+            buf.make_ascii_lowercase();
+            black_box(buf.len())
+        })
+    });
+    g.finish();
+}
+
+fn bench_automaton(c: &mut Criterion, d: &Data) {
+    let mut g = corpus_group(c, "automaton", d.raw_bytes);
+    let cases = [
+        (100, AhoCorasickKind::DFA, "dfa"),
+        (1_000, AhoCorasickKind::DFA, "dfa"),
+        (1_000, AhoCorasickKind::ContiguousNFA, "cnfa"),
+        (10_000, AhoCorasickKind::ContiguousNFA, "cnfa"),
+        (100_000, AhoCorasickKind::ContiguousNFA, "cnfa"),
+    ];
+    for (n, kind, label) in cases {
+        let ac = OnceCell::new();
+        g.bench_function(format!("{label}/{}", short(n)), |b| {
+            let ac = ac.get_or_init(|| build_ac(&patterns(&watchlist(n, 10)), kind));
+            b.iter(|| count_matches(ac, &d.normalized))
+        });
+    }
+    g.finish();
+}
+
+fn bench_engine(c: &mut Criterion, d: &Data) {
+    let mut g = corpus_group(c, "engine", d.raw_bytes);
+    let cases = [
+        (100, 10),
+        (1_000, 10),
+        (10_000, 10),
+        (100_000, 10),
+        (10_000, 1_000),
+        (10_000, 10_000),
+    ];
+    let mut scratch = Scratch::new();
+    for (n_terms, n_rules) in cases {
+        let e = OnceCell::new();
+        let id = format!("scan/{}_terms/{}_rules", short(n_terms), short(n_rules));
+        g.bench_function(id, |b| {
+            let e = e.get_or_init(|| engine(n_terms, n_rules));
+            b.iter(|| scan_all(e, &d.items, &mut scratch))
+        });
+    }
+    g.finish();
+}
+
+fn short(n: usize) -> String {
+    if n >= 1000 && n.is_multiple_of(1000) {
+        format!("{}k", n / 1000)
+    } else {
+        n.to_string()
+    }
+}
+
+// ------------------------------------------------------------ reports
+
+/// What the corpus looks like to the engine: sizes and match density.
+fn report_corpus(d: &Data) {
+    let norm_bytes: usize = d.normalized.iter().map(String::len).sum();
+    println!(
+        "report/corpus: {} items, {:.2} MB original, {:.2} MB normalized; ASCII text {:.2} MB",
+        d.items.len(),
+        d.raw_bytes as f64 / 1e6,
+        norm_bytes as f64 / 1e6,
+        d.ascii.len() as f64 / 1e6
+    );
+    for (n_terms, n_rules) in [(100, 10), (10_000, 10), (10_000, 10_000), (100_000, 10)] {
+        let e = engine(n_terms, n_rules);
+        let mut scratch = Scratch::new();
+        let (mut matches, mut matched_items, mut hit_items) = (0, 0, 0);
+        for text in &d.items {
+            let fields = [Field { name: "body", text }];
+            let m = e.find_matches(&fields, &mut scratch).len();
+            matches += m;
+            matched_items += usize::from(m > 0);
+            hit_items += usize::from(!e.scan(&fields, &mut scratch).is_empty());
+        }
+        println!(
+            "report/corpus: {} terms, {} rules: {:.2} term matches per item, {:.1}% of items \
+             with a match, {:.1}% with a rule hit",
+            n_terms,
+            n_rules,
+            matches as f64 / d.items.len() as f64,
+            100.0 * matched_items as f64 / d.items.len() as f64,
+            100.0 * hit_items as f64 / d.items.len() as f64
+        );
+    }
+}
+
+/// Parse and build times and memory at 10k and 100k terms (10 rules).
+fn report_build() {
+    for n in [10_000, 100_000] {
+        let toml = corpus::watchlist_toml(n, 10);
+        let (parse, w) = best_of(3, || watchlist(n, 10));
+        let w = Arc::new(w);
+        let (build, e) = best_of(3, || Engine::build(Arc::clone(&w)).expect("engine builds"));
+        drop(e);
+        let (e, kept, peak) = heap_of(|| Engine::build(Arc::clone(&w)).expect("engine builds"));
+        println!(
+            "report/build: {n} terms: TOML {:.1} MB, Watchlist::parse {:.3} s, Engine::build \
+             {:.3} s (best of 3), {} patterns; memory_usage {:.1} MiB, heap held by the \
+             Engine {:.1} MiB (peak {:.1} MiB while building)",
+            toml.len() as f64 / 1e6,
+            parse.as_secs_f64(),
+            build.as_secs_f64(),
+            e.pattern_count(),
+            mib(e.memory_usage() as f64),
+            mib(kept as f64),
+            mib(peak as f64),
+        );
+    }
+}
+
+/// DFA against contiguous NFA: build time, memory and scan throughput (best
+/// of 3) over the normalized corpus, around `DFA_MAX_PATTERNS`.
+fn report_dfa_vs_nfa(d: &Data) {
+    println!("report/dfa_vs_nfa: DFA_MAX_PATTERNS = {DFA_MAX_PATTERNS}");
+    for n in [1_000, 2_000, 3_000, 5_000, 10_000, 20_000] {
+        let pats = patterns(&watchlist(n, 10));
+        let mut line = format!("report/dfa_vs_nfa: {} patterns:", pats.len());
+        let mut speeds = Vec::new();
+        for (kind, label) in [
+            (AhoCorasickKind::DFA, "DFA"),
+            (AhoCorasickKind::ContiguousNFA, "CNFA"),
+        ] {
+            let (build, ac) = best_of(1, || build_ac(&pats, kind));
+            let (scan, _) = best_of(3, || count_matches(&ac, &d.normalized));
+            let speed = mb_per_s(d.raw_bytes, scan);
+            speeds.push(speed);
+            line.push_str(&format!(
+                " {label} {speed:.0} MB/s, build {:.1} ms, {:.1} MiB;",
+                build.as_secs_f64() * 1e3,
+                mib(ac.memory_usage() as f64)
+            ));
+        }
+        line.push_str(&format!(" DFA/CNFA {:.2}", speeds[0] / speeds[1]));
+        println!("{line}");
+    }
+}
+
+/// The command line as criterion sees it: benchmark mode, and the filter.
+struct Args {
+    bench: bool,
+    filter: Option<String>,
+}
+
+fn args() -> Args {
+    // Criterion options that take a value, when not given as `--opt=value`.
+    const WITH_VALUE: &[&str] = &[
+        "-c",
+        "--color",
+        "--colour",
+        "-s",
+        "--save-baseline",
+        "-b",
+        "--baseline",
+        "--baseline-lenient",
+        "--load-baseline",
+        "--sample-size",
+        "--warm-up-time",
+        "--measurement-time",
+        "--nresamples",
+        "--noise-threshold",
+        "--confidence-level",
+        "--significance-level",
+        "--profile-time",
+        "--plotting-backend",
+        "--output-format",
+        "--format",
+    ];
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let has = |f: &str| args.iter().any(|a| a == f);
+    let mut filter = None;
+    let mut i = 0;
+    while i < args.len() {
+        let a = &args[i];
+        if WITH_VALUE.contains(&a.as_str()) {
+            i += 1;
+        } else if !a.starts_with('-') && filter.is_none() {
+            filter = Some(a.clone());
+        }
+        i += 1;
+    }
+    Args {
+        bench: has("--bench") && !has("--test") && !has("--list"),
+        filter,
+    }
+}
+
+fn main() {
+    let args = args();
+    let started = SystemTime::now();
+    let wants = |name: &str| args.bench && args.filter.as_ref().is_none_or(|f| name.contains(f));
+    let t = Instant::now();
+    let data = Data::new(if args.bench {
+        CORPUS_BYTES
+    } else {
+        TEST_CORPUS_BYTES
+    });
+    if args.bench {
+        println!(
+            "report/setup: corpus generated and normalized in {:.2} s",
+            t.elapsed().as_secs_f64()
+        );
+    }
+    if wants("report/corpus") {
+        report_corpus(&data);
+    }
+    if wants("report/build") {
+        report_build();
+    }
+    if wants("report/dfa_vs_nfa") {
+        report_dfa_vs_nfa(&data);
+    }
+
+    let mut c = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .sample_size(10)
+        .configure_from_args();
+    bench_normalize(&mut c, &data);
+    bench_automaton(&mut c, &data);
+    bench_engine(&mut c, &data);
+    c.final_summary();
+    if args.bench {
+        summary(&data, started);
+    }
+}
+
+/// Where criterion keeps its results, as it decides it (near enough).
+fn criterion_dir() -> PathBuf {
+    if let Some(home) = std::env::var_os("CRITERION_HOME") {
+        return home.into();
+    }
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(
+            || Path::new(env!("CARGO_MANIFEST_DIR")).join("target"),
+            PathBuf::from,
+        )
+        .join("criterion")
+}
+
+/// Mean time per iteration in seconds of a benchmark measured by this run
+/// (older results, of benchmarks filtered out, are ignored).
+fn mean_secs(group: &str, id: &str, since: SystemTime) -> Option<f64> {
+    let path = criterion_dir()
+        .join(group)
+        .join(id.replace('/', "_"))
+        .join("new/estimates.json");
+    let fresh = std::fs::metadata(&path).and_then(|m| m.modified()).ok()? >= since;
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).ok()?).ok()?;
+    let ns = json["mean"]["point_estimate"].as_f64()?;
+    fresh.then_some(ns / 1e9)
+}
+
+/// The figures that matter, with their ratios and goals, from criterion's
+/// results of this run.
+fn summary(d: &Data, since: SystemTime) {
+    let mixed = d.raw_bytes as f64;
+    let ascii = d.ascii.len() as f64;
+    let rate =
+        |group: &str, id: &str, bytes: f64| mean_secs(group, id, since).map(|s| bytes / s / 1e6);
+    let show = |v: Option<f64>| v.map_or("n/a".to_owned(), |v| format!("{v:.0} MB/s"));
+    let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) => format!("{:.2}", a / b),
+        _ => "n/a".to_owned(),
+    };
+    println!("summary: MB/s of original text (mean of criterion's samples)");
+    let norm_mixed = rate("normalize", "normalize_into/mixed", mixed);
+    let reference = rate("normalize", "reference/mixed", mixed);
+    let norm_ascii = rate("normalize", "normalize_into/ascii", ascii);
+    let lower = rate("normalize", "to_ascii_lowercase/ascii", ascii);
+    println!(
+        "summary: normalize_into mixed {} (goal >= 300), reference {}, ratio {}",
+        show(norm_mixed),
+        show(reference),
+        ratio(norm_mixed, reference)
+    );
+    println!(
+        "summary: normalize_into ASCII {} (goal >= 2000), to_ascii_lowercase {}, ratio {}",
+        show(norm_ascii),
+        show(lower),
+        ratio(norm_ascii, lower)
+    );
+    for (label, id, n) in [
+        ("100", "dfa/100", "100"),
+        ("1k", "dfa/1k", "1k"),
+        ("10k", "cnfa/10k", "10k"),
+        ("100k", "cnfa/100k", "100k"),
+    ] {
+        let auto = rate("automaton", id, mixed);
+        let engine = rate("engine", &format!("scan/{n}_terms/10_rules"), mixed);
+        println!(
+            "summary: {label} terms: engine {} vs bare automaton ({id}) {}: ratio {}{}",
+            show(engine),
+            show(auto),
+            ratio(engine, auto),
+            if label == "10k" {
+                " (goal >= 0.70)"
+            } else {
+                ""
+            }
+        );
+    }
+}
