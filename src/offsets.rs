@@ -104,8 +104,10 @@ impl Offsets {
         let mut out: Vec<_> = self
             .parts
             .iter_mut()
-            .filter(|(_, p)| std::mem::take(&mut p.dirty))
-            .filter_map(|((t, part), p)| p.position.map(|o| (t.clone(), *part, o)))
+            .filter_map(|((t, part), p)| {
+                let dirty = std::mem::take(&mut p.dirty);
+                p.position.filter(|_| dirty).map(|o| (t.clone(), *part, o))
+            })
             .collect();
         out.sort();
         out
@@ -161,7 +163,10 @@ mod tests {
     #[test]
     fn commits_only_the_contiguous_completed_prefix() {
         let mut o = Offsets::new();
-        let t: Vec<Ticket> = [10, 11, 12, 15].iter().map(|&n| o.begin("news", 0, n)).collect();
+        let t: Vec<Ticket> = [10, 11, 12, 15]
+            .iter()
+            .map(|&n| o.begin("news", 0, n))
+            .collect();
         assert_eq!(o.in_flight(), 4);
         assert!(o.complete(&t[1]));
         assert!(o.take_committable().is_empty(), "10 is still in flight");
