@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# The whole test suite: formatting, lints, then every test.
-# Usage: scripts/test.sh   (from anywhere; works on a fresh machine with Rust)
+# The whole test suite: formatting, lints, then every test, the Kafka tests
+# against a real broker. Starts a local Apache Kafka (scripts/kafka.sh)
+# unless NEWSWATCH_TEST_BROKERS names one, and stops it at the end.
+# Usage: scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
@@ -10,5 +14,15 @@ cargo fmt --all -- --check
 echo "== cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets --locked -- -D warnings
 
-echo "== cargo test (unit, property, integration and doc tests)"
+echo "== cargo build --tests"
+cargo build --tests --locked
+
+if [ -z "${NEWSWATCH_TEST_BROKERS:-}" ]; then
+    echo "== starting a local Kafka broker (scripts/kafka.sh)"
+    scripts/kafka.sh start
+    trap 'scripts/kafka.sh stop' EXIT
+    export NEWSWATCH_TEST_BROKERS="127.0.0.1:${NEWSWATCH_KAFKA_PORT:-9092}"
+fi
+
+echo "== cargo test (unit, property, CLI, Kafka and doc tests; broker $NEWSWATCH_TEST_BROKERS)"
 cargo test --locked

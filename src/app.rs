@@ -4,13 +4,20 @@
 use std::fs::File;
 use std::io::{self, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 
 use crate::engine::Engine;
+use crate::offsets::Offsets;
+use crate::pipeline::{Pipeline, Workers};
 use crate::scan::Scanner;
-use crate::settings::Settings;
+use crate::settings::{Settings, SinkKind};
+use crate::sink::kafka::{KafkaDeadLetter, KafkaProducer, KafkaSink};
+use crate::sink::stdout::StdoutSink;
+use crate::sink::{DeadLetter, Sink};
+use crate::source::kafka::KafkaSource;
 use crate::watchlist::Watchlist;
 
 /// Exit statuses (BSD sysexits).
@@ -20,6 +27,8 @@ pub mod exit {
     pub const DATAERR: u8 = 65;
     /// An input file could not be opened.
     pub const NOINPUT: u8 = 66;
+    /// An internal error (threads, signal handlers).
+    pub const SOFTWARE: u8 = 70;
     /// Writing the output failed.
     pub const IOERR: u8 = 74;
     /// Invalid configuration or watchlist.
@@ -135,4 +144,142 @@ pub fn scan(
         return Ok(exit::DATAERR);
     }
     Ok(exit::OK)
+}
+
+/// `newswatch run`: the daemon, until SIGTERM or SIGINT (a second signal
+/// exits at once).
+pub fn run(config: Option<&Path>) -> Result<u8, Failure> {
+    let settings = load_settings(config)?;
+    crate::telemetry::init(&settings.log);
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        // Order matters: the conditional exit sees the flag set by the
+        // first signal only from the second signal on.
+        signal_hook::flag::register_conditional_shutdown(sig, 1, Arc::clone(&stop))
+            .and_then(|_| signal_hook::flag::register(sig, Arc::clone(&stop)))
+            .context("installing signal handlers")
+            .map_err(|error| Failure {
+                status: exit::SOFTWARE,
+                error,
+            })?;
+    }
+    run_until_stopped(&settings, &stop, |_| {})?;
+    Ok(exit::OK)
+}
+
+/// What `run_until_stopped` reports once the daemon is up.
+pub struct Started<'a> {
+    pub source: &'a KafkaSource,
+    pub offsets: &'a Arc<Mutex<Offsets>>,
+}
+
+/// Builds the daemon from `settings` and runs it until `stop` is set; then
+/// drains (up to `pipeline.shutdown_timeout`), flushes, commits and returns.
+/// `started` is called once everything is built.
+pub fn run_until_stopped(
+    settings: &Settings,
+    stop: &AtomicBool,
+    started: impl FnOnce(Started<'_>),
+) -> Result<(), Failure> {
+    let engine = Arc::new(load_engine(settings, &settings.watchlist.path, true)?);
+    let w = engine.watchlist();
+    tracing::info!(
+        watchlist = %settings.watchlist.path.display(),
+        sets = w.sets.len(), terms = w.term_count(), rules = w.rules.len(),
+        "watchlist loaded"
+    );
+    let kafka_failure = |what: &str| {
+        let what = what.to_owned();
+        move |e: rdkafka::error::KafkaError| Failure {
+            status: exit::CONFIG,
+            error: anyhow::Error::new(e).context(what),
+        }
+    };
+    let needs_producer = settings.dead_letter.is_some()
+        || settings
+            .sinks
+            .iter()
+            .any(|s| matches!(s.kind, SinkKind::Kafka { .. }));
+    let producer = needs_producer
+        .then(|| KafkaProducer::new(&settings.kafka.brokers, &settings.kafka.producer))
+        .transpose()
+        .map_err(kafka_failure("creating the Kafka producer"))?
+        .map(Arc::new);
+    let mut sinks: Vec<Arc<dyn Sink>> = Vec::new();
+    for s in &settings.sinks {
+        match (&s.kind, &producer) {
+            (SinkKind::Kafka { topic }, Some(p)) => {
+                sinks.push(Arc::new(KafkaSink::new(&s.name, topic, Arc::clone(p))))
+            }
+            (SinkKind::Stdout, _) => sinks.push(Arc::new(StdoutSink::new(&s.name))),
+            (SinkKind::Webhook(_), _) => {
+                return Err(Failure::config(anyhow::anyhow!(
+                    "sink `{}`: webhook sinks are not implemented yet; use kafka or stdout sinks",
+                    s.name
+                )));
+            }
+            (SinkKind::Kafka { .. }, None) => {
+                unreachable!("a producer exists when a kafka sink does")
+            }
+        }
+    }
+    if sinks.is_empty() {
+        return Err(Failure::config(anyhow::anyhow!(
+            "no sinks configured: add a [[sinks]] entry (type kafka, or stdout) so alerts go somewhere"
+        )));
+    }
+    let dead_letter = match (&settings.dead_letter, &producer) {
+        (Some(d), Some(p)) => {
+            Some(Arc::new(KafkaDeadLetter::new(&d.topic, Arc::clone(p))) as Arc<dyn DeadLetter>)
+        }
+        _ => None,
+    };
+    let offsets = Arc::new(Mutex::new(Offsets::new()));
+    let pipeline = Arc::new(Pipeline::new(
+        engine,
+        settings.input.clone(),
+        settings.alerts.options.clone(),
+        settings.alerts.dedup_window,
+        sinks,
+        dead_letter,
+        Arc::clone(&offsets),
+    ));
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let workers = Workers::start(pipeline, threads)
+        .context("starting the worker threads")
+        .map_err(|error| Failure {
+            status: exit::SOFTWARE,
+            error,
+        })?;
+    let source = KafkaSource::new(&settings.kafka, Arc::clone(&offsets))
+        .map_err(kafka_failure("creating the Kafka consumer"))?;
+    tracing::info!(
+        brokers = %settings.kafka.brokers, group = %settings.kafka.group_id,
+        topics = ?settings.kafka.topics, workers = threads,
+        "newswatch running"
+    );
+    started(Started {
+        source: &source,
+        offsets: &offsets,
+    });
+    let begun = std::time::Instant::now();
+    source.run(
+        &workers,
+        stop,
+        settings.pipeline.max_in_flight,
+        settings.pipeline.shutdown_timeout,
+    );
+    workers.stop();
+    if let Some(p) = &producer {
+        let left = settings
+            .pipeline
+            .shutdown_timeout
+            .saturating_sub(begun.elapsed().min(settings.pipeline.shutdown_timeout));
+        if let Err(e) = p.flush(left.max(std::time::Duration::from_secs(1))) {
+            tracing::warn!(error = %e, "flushing the producer at shutdown failed");
+        }
+    }
+    source.close();
+    tracing::info!("newswatch stopped");
+    Ok(())
 }

@@ -14,6 +14,13 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The daemon: consume news items from Kafka, publish alerts to the
+    /// configured sinks, until SIGTERM or SIGINT.
+    Run {
+        /// Configuration file.
+        #[arg(long, value_name = "FILE", env = "NEWSWATCH_CONFIG")]
+        config: Option<PathBuf>,
+    },
     /// Offline: scan JSON Lines news items from files or stdin, print alerts
     /// as JSON Lines. Exit 0 when every line was processed, 65 when some
     /// lines were rejected (reported on stderr), 66 when an input cannot be

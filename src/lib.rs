@@ -15,10 +15,16 @@
 //! - [`alert`]: alerts as CloudEvents, deterministic ids, snippets.
 //! - [`offsets`]: per-partition tracker of the highest contiguous completed
 //!   offset, for at-least-once commits.
+//! - [`source`]: the Kafka consumer: group membership, pause/resume,
+//!   commits on revocation and shutdown.
+//! - [`sink`]: the `Sink` trait, acks tied to offsets, the kafka and stdout
+//!   sinks and the dead-letter topic.
+//! - [`pipeline`]: item -> engine -> alerts -> sinks -> ack, on a worker pool;
+//!   knows traits, not Kafka.
 //! - [`scan`]: the offline `scan` command over JSON Lines.
 //! - [`check`]: the `check` command: validate and summarise.
-//! - [`app`]: wires settings, watchlist and engine for the commands; maps
-//!   errors to exit statuses.
+//! - [`app`]: wires everything for the commands (`run_until_stopped` for the
+//!   daemon); maps errors to exit statuses.
 //!
 //! `item`, `watchlist`, `engine`, `alert` and `offsets` are the pure core: no I/O
 //! beyond reading the watchlist file, no network, no async runtime.
@@ -30,7 +36,10 @@ pub mod cli;
 pub mod engine;
 pub mod item;
 pub mod offsets;
+pub mod pipeline;
 pub mod scan;
 pub mod settings;
+pub mod sink;
+pub mod source;
 pub mod telemetry;
 pub mod watchlist;

@@ -10,6 +10,7 @@ use newswatch::cli::{Cli, Command};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Run { config } => app::run(config.as_deref()),
         Command::Scan {
             watchlist,
             config,

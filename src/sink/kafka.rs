@@ -1,0 +1,266 @@
+//! The **kafka** sink and the dead-letter topic: one idempotent producer
+//! (`enable.idempotence=true`, `acks=all`) per process, shared by every
+//! Kafka sink.
+//!
+//! An alert is acknowledged on its delivery report. librdkafka retries on
+//! its own until `message.timeout.ms`; a message that still fails comes
+//! back here and is produced again after a backoff, with no limit: an alert
+//! is never dropped, and the item's offset stays uncommitted meanwhile.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::time::{Duration, Instant};
+
+use rdkafka::ClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{
+    BaseRecord, DeliveryResult, Producer as _, ProducerContext, ThreadedProducer,
+};
+
+use super::{Ack, DeadLetter, Outgoing, Rejected, Sink};
+use crate::settings::Secret;
+
+/// One message on its way, with what is needed to produce it again.
+struct Pending {
+    topic: Arc<str>,
+    key: Option<Arc<[u8]>>,
+    payload: Option<Arc<[u8]>>,
+    headers: Vec<(&'static str, String)>,
+    ack: Ack,
+    attempt: u32,
+}
+
+struct DeliveryContext {
+    retry: Sender<Box<Pending>>,
+}
+
+impl ClientContext for DeliveryContext {}
+
+impl ProducerContext for DeliveryContext {
+    type DeliveryOpaque = Box<Pending>;
+
+    fn delivery(&self, result: &DeliveryResult<'_>, pending: Box<Pending>) {
+        match result {
+            Ok(_) => pending.ack.done(),
+            Err((e, _)) => {
+                tracing::warn!(topic = %pending.topic, attempt = pending.attempt, error = %e, "alert delivery failed; will produce it again");
+                // The retry thread is gone only at shutdown; the ack is then
+                // dropped and the item stays uncommitted.
+                let _ = self.retry.send(pending);
+            }
+        }
+    }
+}
+
+/// The process's producer, shared by the Kafka sinks and the dead-letter
+/// topic.
+pub struct KafkaProducer {
+    producer: Arc<ThreadedProducer<DeliveryContext>>,
+    retry: Sender<Box<Pending>>,
+}
+
+impl KafkaProducer {
+    /// Creates the producer; `extra` are the `kafka.producer` properties.
+    pub fn new(brokers: &str, extra: &BTreeMap<String, Secret>) -> Result<Self, KafkaError> {
+        let mut config = ClientConfig::new();
+        config
+            .set("bootstrap.servers", brokers)
+            .set("enable.idempotence", "true")
+            .set("acks", "all")
+            .set("linger.ms", "5")
+            .set("compression.type", "lz4");
+        for (k, v) in extra {
+            config.set(k, v.expose());
+        }
+        let (tx, rx) = mpsc::channel();
+        let producer: ThreadedProducer<DeliveryContext> =
+            config.create_with_context(DeliveryContext { retry: tx.clone() })?;
+        let producer = Arc::new(producer);
+        let weak = Arc::downgrade(&producer);
+        std::thread::Builder::new()
+            .name("newswatch-retry".into())
+            .spawn(move || retry_loop(rx, weak))
+            .map_err(|e| KafkaError::ClientCreation(format!("spawning the retry thread: {e}")))?;
+        Ok(KafkaProducer {
+            producer,
+            retry: tx,
+        })
+    }
+
+    fn produce(&self, p: Box<Pending>) {
+        produce(&self.producer, &self.retry, p);
+    }
+
+    /// Waits until every message was delivered or `timeout` passed.
+    pub fn flush(&self, timeout: Duration) -> Result<(), KafkaError> {
+        self.producer.flush(timeout)
+    }
+}
+
+fn produce(
+    producer: &ThreadedProducer<DeliveryContext>,
+    retry: &Sender<Box<Pending>>,
+    p: Box<Pending>,
+) {
+    let mut headers = OwnedHeaders::new_with_capacity(p.headers.len());
+    for (k, v) in &p.headers {
+        headers = headers.insert(Header {
+            key: k,
+            value: Some(v.as_bytes()),
+        });
+    }
+    // Keep what the record borrows alive past the send.
+    let topic = Arc::clone(&p.topic);
+    let key = p.key.clone();
+    let payload = p.payload.clone();
+    let mut record: BaseRecord<'_, [u8], [u8], Box<Pending>> =
+        BaseRecord::with_opaque_to(&topic, p).headers(headers);
+    if let Some(k) = key.as_deref() {
+        record = record.key(k);
+    }
+    if let Some(v) = payload.as_deref() {
+        record = record.payload(v);
+    }
+    loop {
+        match producer.send(record) {
+            Ok(()) => return,
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
+                // The local queue is full: wait for deliveries to drain it.
+                record = r;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err((e, r)) => {
+                tracing::warn!(topic = %topic, error = %e, "producing an alert failed; will try again");
+                let _ = retry.send(r.delivery_opaque);
+                return;
+            }
+        }
+    }
+}
+
+/// Produces failed messages again, each after an exponential backoff with
+/// jitter (100 ms doubling up to 30 s).
+fn retry_loop(
+    rx: Receiver<Box<Pending>>,
+    producer: std::sync::Weak<ThreadedProducer<DeliveryContext>>,
+) {
+    let mut due: BinaryHeap<Reverse<(Instant, u64)>> = BinaryHeap::new();
+    let mut waiting: BTreeMap<u64, Box<Pending>> = BTreeMap::new();
+    let mut seq = 0u64;
+    loop {
+        let timeout = due
+            .peek()
+            .map_or(Duration::from_secs(3600), |Reverse((t, _))| {
+                t.saturating_duration_since(Instant::now())
+            });
+        match rx.recv_timeout(timeout) {
+            Ok(mut p) => {
+                p.attempt += 1;
+                let base = 100u64.saturating_mul(1 << p.attempt.min(9)).min(30_000);
+                let jitter = jitter_ms(base / 2 + 1);
+                due.push(Reverse((
+                    Instant::now() + Duration::from_millis(base / 2 + jitter),
+                    seq,
+                )));
+                waiting.insert(seq, p);
+                seq += 1;
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
+        let now = Instant::now();
+        while let Some(Reverse((t, id))) = due.peek().copied() {
+            if t > now {
+                break;
+            }
+            due.pop();
+            let Some(p) = waiting.remove(&id) else {
+                continue;
+            };
+            let Some(producer) = producer.upgrade() else {
+                return;
+            };
+            let tx = producer.context().retry.clone();
+            produce(&producer, &tx, p);
+        }
+    }
+}
+
+/// A pseudo-random number below `bound`, from the clock: enough to spread
+/// retries apart.
+fn jitter_ms(bound: u64) -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos() as u64);
+    (nanos.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 33) % bound.max(1)
+}
+
+/// Alerts to a topic: key = alert id, CloudEvents headers.
+pub struct KafkaSink {
+    name: String,
+    topic: Arc<str>,
+    producer: Arc<KafkaProducer>,
+}
+
+impl KafkaSink {
+    pub fn new(name: impl Into<String>, topic: &str, producer: Arc<KafkaProducer>) -> Self {
+        KafkaSink {
+            name: name.into(),
+            topic: topic.into(),
+            producer,
+        }
+    }
+}
+
+impl Sink for KafkaSink {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn send(&self, alert: &Outgoing, ack: Ack) {
+        self.producer.produce(Box::new(Pending {
+            topic: Arc::clone(&self.topic),
+            key: Some(Arc::from(alert.id.as_bytes())),
+            payload: Some(Arc::clone(&alert.json)),
+            headers: vec![
+                ("content-type", "application/cloudevents+json".to_owned()),
+                ("newswatch-rule", alert.rule.clone()),
+                ("newswatch-severity", alert.severity.to_owned()),
+            ],
+            ack,
+            attempt: 0,
+        }));
+    }
+}
+
+/// Rejected items to `dead_letter.topic`, unchanged, with `newswatch-error`.
+pub struct KafkaDeadLetter {
+    topic: Arc<str>,
+    producer: Arc<KafkaProducer>,
+}
+
+impl KafkaDeadLetter {
+    pub fn new(topic: &str, producer: Arc<KafkaProducer>) -> Self {
+        KafkaDeadLetter {
+            topic: topic.into(),
+            producer,
+        }
+    }
+}
+
+impl DeadLetter for KafkaDeadLetter {
+    fn send(&self, item: Rejected, ack: Ack) {
+        self.producer.produce(Box::new(Pending {
+            topic: Arc::clone(&self.topic),
+            key: item.key.map(Arc::from),
+            payload: item.payload.map(Arc::from),
+            headers: vec![("newswatch-error", item.error)],
+            ack,
+            attempt: 0,
+        }));
+    }
+}

@@ -1,0 +1,303 @@
+//! The Kafka consumer: a cooperative-sticky group member that polls on its
+//! own thread, hands messages to the worker pool, pauses while too many
+//! items are in flight, and commits the offsets the tracker allows.
+//!
+//! Offsets are committed explicitly (`enable.auto.commit=false`), about once
+//! a second and only when they moved; synchronously when partitions are
+//! revoked (after a short wait for their in-flight items) and at shutdown.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::error::{KafkaError, KafkaResult};
+use rdkafka::message::Message;
+use rdkafka::{ClientContext, Offset, TopicPartitionList};
+
+use crate::offsets::Offsets;
+use crate::pipeline::{Envelope, Workers};
+use crate::settings::Kafka;
+
+/// How often moved offsets are committed.
+const COMMIT_INTERVAL: Duration = Duration::from_secs(1);
+/// How long a revocation waits for the in-flight items of the revoked
+/// partitions, to spare their next owner the repeats.
+const REVOKE_DRAIN: Duration = Duration::from_secs(5);
+
+/// Rebalance and commit callbacks, run on the polling thread.
+pub struct SourceContext {
+    offsets: Arc<Mutex<Offsets>>,
+    /// The consumer is paused for backpressure: newly assigned partitions
+    /// are paused too.
+    paused: AtomicBool,
+}
+
+fn lock(o: &Mutex<Offsets>) -> MutexGuard<'_, Offsets> {
+    o.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn tpl_of(positions: &[(String, i32, i64)]) -> KafkaResult<TopicPartitionList> {
+    let mut tpl = TopicPartitionList::new();
+    for (t, p, o) in positions {
+        tpl.add_partition_offset(t, *p, Offset::Offset(*o))?;
+    }
+    Ok(tpl)
+}
+
+impl ClientContext for SourceContext {}
+
+impl ConsumerContext for SourceContext {
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        let Rebalance::Revoke(tpl) = rebalance else {
+            return;
+        };
+        let parts: Vec<(String, i32)> = tpl
+            .elements()
+            .iter()
+            .map(|e| (e.topic().to_owned(), e.partition()))
+            .collect();
+        let lost = consumer.assignment_lost();
+        if !lost {
+            // Let in-flight items of these partitions finish first.
+            let deadline = Instant::now() + REVOKE_DRAIN;
+            while Instant::now() < deadline {
+                let o = lock(&self.offsets);
+                if parts.iter().all(|(t, p)| o.in_flight_on(t, *p) == 0) {
+                    break;
+                }
+                drop(o);
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        let mut positions = Vec::new();
+        {
+            let mut o = lock(&self.offsets);
+            for (t, p) in &parts {
+                if let Some(pos) = o.revoke(t, *p) {
+                    positions.push((t.clone(), *p, pos));
+                }
+            }
+        }
+        tracing::info!(partitions = ?parts, lost, "partitions revoked");
+        if lost || positions.is_empty() {
+            return;
+        }
+        match tpl_of(&positions).and_then(|tpl| consumer.commit(&tpl, CommitMode::Sync)) {
+            Ok(()) => {
+                tracing::info!(offsets = ?positions, "committed offsets of revoked partitions")
+            }
+            Err(e) => {
+                tracing::warn!(offsets = ?positions, error = %e, "commit on revocation failed; the next owner repeats those items")
+            }
+        }
+    }
+
+    fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Assign(tpl) = rebalance {
+            let parts: Vec<(String, i32)> = tpl
+                .elements()
+                .iter()
+                .map(|e| (e.topic().to_owned(), e.partition()))
+                .collect();
+            tracing::info!(partitions = ?parts, "partitions assigned");
+            if self.paused.load(Ordering::Acquire)
+                && let Err(e) = consumer.pause(tpl)
+            {
+                tracing::warn!(error = %e, "pausing newly assigned partitions failed");
+            }
+        }
+    }
+
+    fn commit_callback(&self, result: KafkaResult<()>, offsets: &TopicPartitionList) {
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "offset commit failed; will commit again");
+            let mut o = lock(&self.offsets);
+            for e in offsets.elements() {
+                if let Offset::Offset(pos) = e.offset() {
+                    o.commit_failed(e.topic(), e.partition(), pos);
+                }
+            }
+        }
+    }
+}
+
+/// The consumer side of the daemon.
+pub struct KafkaSource {
+    consumer: BaseConsumer<SourceContext>,
+    offsets: Arc<Mutex<Offsets>>,
+}
+
+impl KafkaSource {
+    /// Creates the consumer and subscribes to `kafka.topics`.
+    pub fn new(k: &Kafka, offsets: Arc<Mutex<Offsets>>) -> Result<Self, KafkaError> {
+        let mut config = ClientConfig::new();
+        config
+            .set("bootstrap.servers", &k.brokers)
+            .set("group.id", &k.group_id)
+            .set("partition.assignment.strategy", "cooperative-sticky")
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false")
+            .set("auto.offset.reset", "earliest")
+            .set("enable.partition.eof", "false");
+        for (key, v) in &k.consumer {
+            config.set(key, v.expose());
+        }
+        let context = SourceContext {
+            offsets: Arc::clone(&offsets),
+            paused: AtomicBool::new(false),
+        };
+        let consumer: BaseConsumer<SourceContext> = config.create_with_context(context)?;
+        let topics: Vec<&str> = k.topics.iter().map(String::as_str).collect();
+        consumer.subscribe(&topics)?;
+        Ok(KafkaSource { consumer, offsets })
+    }
+
+    /// True once the group has given this consumer partitions.
+    pub fn has_assignment(&self) -> bool {
+        self.consumer.assignment().is_ok_and(|a| a.count() > 0)
+    }
+
+    /// Polls until `stop` is set, then drains: stops fetching, waits for the
+    /// items in flight (up to `drain_timeout`) and commits.
+    pub fn run(
+        &self,
+        workers: &Workers,
+        stop: &AtomicBool,
+        max_in_flight: usize,
+        drain_timeout: Duration,
+    ) {
+        let mut last_commit = Instant::now();
+        while !stop.load(Ordering::Acquire) {
+            self.backpressure(max_in_flight);
+            match self.consumer.poll(Duration::from_millis(100)) {
+                None => {}
+                Some(Err(e)) => tracing::warn!(error = %e, "consumer error"),
+                Some(Ok(m)) => {
+                    let ticket = lock(&self.offsets).begin(m.topic(), m.partition(), m.offset());
+                    let env = Envelope {
+                        topic: m.topic().to_owned(),
+                        partition: m.partition(),
+                        offset: m.offset(),
+                        key: m.key().map(<[u8]>::to_vec),
+                        payload: m.payload().map(<[u8]>::to_vec),
+                        ticket,
+                    };
+                    if !workers.submit(env) {
+                        tracing::error!("the worker pool stopped; shutting down");
+                        break;
+                    }
+                }
+            }
+            if last_commit.elapsed() >= COMMIT_INTERVAL {
+                self.commit_moved();
+                last_commit = Instant::now();
+            }
+        }
+        self.drain(drain_timeout);
+    }
+
+    /// Pauses fetching while `max_in_flight` items are in flight; resumes
+    /// below half of it. Polling goes on meanwhile, so the group keeps this
+    /// member.
+    fn backpressure(&self, max_in_flight: usize) {
+        let in_flight = lock(&self.offsets).in_flight();
+        let paused = self.consumer.context().paused.load(Ordering::Acquire);
+        let change = if !paused && in_flight >= max_in_flight {
+            Some(true)
+        } else if paused && in_flight <= max_in_flight / 2 {
+            Some(false)
+        } else {
+            None
+        };
+        let Some(pause) = change else { return };
+        let result = self.consumer.assignment().and_then(|a| {
+            if pause {
+                self.consumer.pause(&a)
+            } else {
+                self.consumer.resume(&a)
+            }
+        });
+        match result {
+            Ok(()) => {
+                self.consumer
+                    .context()
+                    .paused
+                    .store(pause, Ordering::Release);
+                if pause {
+                    tracing::info!(
+                        in_flight,
+                        max_in_flight,
+                        "consumer paused: too many items in flight"
+                    );
+                } else {
+                    tracing::info!(in_flight, "consumer resumed");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "pausing or resuming the consumer failed"),
+        }
+    }
+
+    fn commit_moved(&self) {
+        let positions = lock(&self.offsets).take_committable();
+        if positions.is_empty() {
+            return;
+        }
+        if let Err(e) =
+            tpl_of(&positions).and_then(|tpl| self.consumer.commit(&tpl, CommitMode::Async))
+        {
+            tracing::warn!(error = %e, "offset commit failed; will commit again");
+            let mut o = lock(&self.offsets);
+            for (t, p, pos) in &positions {
+                o.commit_failed(t, *p, *pos);
+            }
+        }
+    }
+
+    fn drain(&self, timeout: Duration) {
+        tracing::info!("stopping: no more fetching, finishing the items in flight");
+        self.consumer
+            .context()
+            .paused
+            .store(true, Ordering::Release);
+        if let Ok(a) = self.consumer.assignment()
+            && let Err(e) = self.consumer.pause(&a)
+        {
+            tracing::warn!(error = %e, "pausing the consumer failed");
+        }
+        let deadline = Instant::now() + timeout;
+        let mut last_commit = Instant::now();
+        while lock(&self.offsets).in_flight() > 0 && Instant::now() < deadline {
+            // Keep serving the group; messages fetched before the pause are
+            // not begun, so no commit passes them.
+            let _ = self.consumer.poll(Duration::from_millis(50));
+            if last_commit.elapsed() >= COMMIT_INTERVAL {
+                self.commit_moved();
+                last_commit = Instant::now();
+            }
+        }
+        let left = lock(&self.offsets).in_flight();
+        if left > 0 {
+            tracing::warn!(
+                items = left,
+                "shutdown timeout: items still in flight stay uncommitted and will be consumed again"
+            );
+        }
+        let positions = lock(&self.offsets).positions();
+        if !positions.is_empty() {
+            match tpl_of(&positions).and_then(|tpl| self.consumer.commit(&tpl, CommitMode::Sync)) {
+                Ok(()) => tracing::info!(offsets = ?positions, "committed final offsets"),
+                Err(e) => {
+                    tracing::error!(error = %e, "final offset commit failed; some items will be consumed again")
+                }
+            }
+        }
+    }
+
+    /// Leaves the group (revocation callbacks commit again, harmlessly).
+    pub fn close(self) {
+        self.consumer.unsubscribe();
+        drop(self.consumer);
+    }
+}

@@ -1,0 +1,3 @@
+//! Where items come from. Only Kafka for now.
+
+pub mod kafka;

@@ -1,0 +1,436 @@
+//! Shared pieces of the Kafka tests: the broker, unique topics and groups,
+//! the daemon as a child process, an independent consumer of the alerts
+//! topic, and the alerts the library says a stream must produce.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use newswatch::engine::{Engine, Field, Scratch};
+use newswatch::item::{DecodeOptions, decode};
+use newswatch::watchlist::Watchlist;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Headers, Message};
+use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+use rdkafka::{Offset, TopicPartitionList};
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The broker under test: `NEWSWATCH_TEST_BROKERS`, else the one
+/// `scripts/kafka.sh` starts. Panics, loudly, when none answers.
+pub fn brokers() -> String {
+    let b = std::env::var("NEWSWATCH_TEST_BROKERS").unwrap_or_else(|_| "127.0.0.1:9092".into());
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &b)
+        .create()
+        .expect("create a metadata client");
+    if let Err(e) = consumer.fetch_metadata(None, Duration::from_secs(15)) {
+        panic!(
+            "no Kafka broker answers at {b} ({e}): run the tests through scripts/test.sh, \
+             which starts one (scripts/kafka.sh start), or set NEWSWATCH_TEST_BROKERS"
+        );
+    }
+    b
+}
+
+/// A name no other test run uses.
+pub fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("{prefix}-{}-{nanos}", std::process::id())
+}
+
+pub fn create_topics(brokers: &str, topics: &[(&str, i32)]) {
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .expect("create admin client");
+    let new: Vec<NewTopic<'_>> = topics
+        .iter()
+        .map(|(name, parts)| NewTopic::new(name, *parts, TopicReplication::Fixed(1)))
+        .collect();
+    let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
+    let results =
+        futures_executor::block_on(admin.create_topics(&new, &opts)).expect("create topics");
+    for r in results {
+        r.unwrap_or_else(|(t, e)| panic!("creating topic {t}: {e}"));
+    }
+}
+
+/// A message to produce: (partition, key, value); no partition lets the
+/// producer choose.
+pub type Msg = (Option<i32>, Option<Vec<u8>>, Vec<u8>);
+
+/// Produces messages and waits until all are acknowledged.
+pub fn produce(brokers: &str, topic: &str, messages: &[Msg]) {
+    let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("enable.idempotence", "true")
+        .set("linger.ms", "5")
+        .create()
+        .expect("create producer");
+    for (partition, key, value) in messages {
+        let mut r: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(topic).payload(value);
+        if let Some(k) = key {
+            r = r.key(k);
+        }
+        if let Some(p) = partition {
+            r = r.partition(*p);
+        }
+        let mut r = r;
+        loop {
+            match producer.send(r) {
+                Ok(()) => break,
+                Err((_, back)) => {
+                    r = back;
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+            }
+        }
+    }
+    producer
+        .flush(Duration::from_secs(60))
+        .expect("flush test producer");
+}
+
+/// One consumed alert.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub key: String,
+    pub value: serde_json::Value,
+    pub headers: BTreeMap<String, String>,
+}
+
+/// Reads a topic from the start with its own group, like a subscriber.
+pub struct Subscriber {
+    consumer: BaseConsumer,
+    pub received: Vec<Received>,
+}
+
+impl Subscriber {
+    pub fn new(brokers: &str, topic: &str) -> Self {
+        let consumer: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", brokers)
+            .set("group.id", unique("subscriber"))
+            .set("auto.offset.reset", "earliest")
+            .set("enable.auto.commit", "false")
+            .create()
+            .expect("create subscriber");
+        consumer.subscribe(&[topic]).expect("subscribe");
+        Subscriber {
+            consumer,
+            received: Vec::new(),
+        }
+    }
+
+    /// Polls until `done(&received)` or `timeout`; returns whether done.
+    pub fn until(&mut self, timeout: Duration, mut done: impl FnMut(&[Received]) -> bool) -> bool {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if done(&self.received) {
+                return true;
+            }
+            if let Some(Ok(m)) = self.consumer.poll(Duration::from_millis(200)) {
+                let mut headers = BTreeMap::new();
+                if let Some(h) = m.headers() {
+                    for i in 0..h.count() {
+                        let h = h.get(i);
+                        headers.insert(
+                            h.key.to_owned(),
+                            String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned(),
+                        );
+                    }
+                }
+                let value = m
+                    .payload()
+                    .map(|p| {
+                        serde_json::from_slice(p).unwrap_or(serde_json::Value::String(
+                            String::from_utf8_lossy(p).into_owned(),
+                        ))
+                    })
+                    .unwrap_or(serde_json::Value::Null);
+                self.received.push(Received {
+                    key: String::from_utf8_lossy(m.key().unwrap_or_default()).into_owned(),
+                    value,
+                    headers,
+                });
+            }
+        }
+        done(&self.received)
+    }
+
+    pub fn ids(&self) -> HashSet<String> {
+        self.received.iter().map(|r| r.key.clone()).collect()
+    }
+}
+
+/// The offsets a group committed on a topic, per partition.
+pub fn committed(brokers: &str, group: &str, topic: &str, partitions: i32) -> Vec<i64> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("create offsets reader");
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..partitions {
+        tpl.add_partition(topic, p);
+    }
+    let c = consumer
+        .committed_offsets(tpl, Duration::from_secs(15))
+        .expect("read committed offsets");
+    (0..partitions)
+        .map(|p| match c.find_partition(topic, p).map(|e| e.offset()) {
+            Some(Offset::Offset(o)) => o,
+            _ => -1,
+        })
+        .collect()
+}
+
+/// The end offset (high watermark) of each partition.
+pub fn end_offsets(brokers: &str, topic: &str, partitions: i32) -> Vec<i64> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .expect("create watermark reader");
+    (0..partitions)
+        .map(|p| {
+            consumer
+                .fetch_watermarks(topic, p, Duration::from_secs(15))
+                .expect("fetch watermarks")
+                .1
+        })
+        .collect()
+}
+
+/// The alert ids the default watchlist must produce for `items` (JSON
+/// values with ids), computed with the library, not the daemon.
+pub fn expected_ids(items: &[Vec<u8>]) -> HashSet<String> {
+    let w = Watchlist::load(&root().join("config/watchlist.toml"), None)
+        .expect("default watchlist loads");
+    let engine = Engine::build(Arc::new(w)).expect("engine builds");
+    let mut scratch = Scratch::new();
+    let mut ids = HashSet::new();
+    for raw in items {
+        let Ok(item) = decode(raw, &DecodeOptions::default()) else {
+            continue;
+        };
+        let id = item.id.clone().expect("test items carry ids");
+        let fields: Vec<Field<'_>> = item
+            .fields
+            .iter()
+            .map(|(name, text)| Field { name, text })
+            .collect();
+        for hit in engine.scan(&fields, &mut scratch) {
+            ids.insert(newswatch::alert::alert_id(&engine.rule(hit.rule).id, &id));
+        }
+    }
+    ids
+}
+
+/// The JSON lines of a fixture or corpus file.
+pub fn lines(path: &Path) -> Vec<Vec<u8>> {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.as_bytes().to_vec())
+        .collect()
+}
+
+/// `n` items with unique ids built from the fixtures: a few percent chip
+/// news, the rest ordinary news.
+pub fn stream(n: usize, tag: &str) -> Vec<Vec<u8>> {
+    let chips = lines(&root().join("tests/fixtures/chip_news.jsonl"));
+    let plain = lines(&root().join("tests/fixtures/non_chip_news.jsonl"));
+    (0..n)
+        .map(|i| {
+            let src = if i % 25 == 0 {
+                &chips[i / 25 % chips.len()]
+            } else {
+                &plain[i % plain.len()]
+            };
+            let mut v: serde_json::Value = serde_json::from_slice(src).expect("fixture JSON");
+            v["id"] = serde_json::Value::String(format!("{tag}-{i}"));
+            serde_json::to_vec(&v).expect("encode item")
+        })
+        .collect()
+}
+
+/// Names of one test's topics and group.
+pub struct Setup {
+    pub brokers: String,
+    pub news: String,
+    pub alerts: String,
+    pub dead_letter: String,
+    pub group: String,
+    pub partitions: i32,
+    pub dir: PathBuf,
+}
+
+impl Setup {
+    pub fn new(name: &str, partitions: i32) -> Self {
+        let brokers = brokers();
+        let s = Setup {
+            news: unique(&format!("{name}-news")),
+            alerts: unique(&format!("{name}-alerts")),
+            dead_letter: unique(&format!("{name}-dlq")),
+            group: unique(&format!("{name}-group")),
+            partitions,
+            dir: std::env::temp_dir().join(unique(name)),
+            brokers,
+        };
+        create_topics(
+            &s.brokers,
+            &[(&s.news, partitions), (&s.alerts, 3), (&s.dead_letter, 1)],
+        );
+        std::fs::create_dir_all(&s.dir).expect("test dir");
+        s
+    }
+
+    /// A configuration file for the daemon.
+    pub fn config(&self, extra: &str) -> PathBuf {
+        let path = self.dir.join("config.toml");
+        let text = format!(
+            r#"
+[kafka]
+brokers = "{brokers}"
+group_id = "{group}"
+topics = ["{news}"]
+[kafka.consumer]
+"session.timeout.ms" = 6000
+"heartbeat.interval.ms" = 500
+[watchlist]
+path = "{watchlist}"
+[pipeline]
+shutdown_timeout = "20s"
+[[sinks]]
+name = "alerts-topic"
+type = "kafka"
+topic = "{alerts}"
+[dead_letter]
+topic = "{dlq}"
+[log]
+format = "json"
+level = "info"
+{extra}
+"#,
+            brokers = self.brokers,
+            group = self.group,
+            news = self.news,
+            watchlist = root().join("config/watchlist.toml").display(),
+            alerts = self.alerts,
+            dlq = self.dead_letter,
+        );
+        std::fs::write(&path, text).expect("write config");
+        path
+    }
+
+    pub fn spawn(&self, config: &Path, name: &str) -> Daemon {
+        Daemon::spawn(config, &self.dir.join(format!("{name}.log")))
+    }
+}
+
+/// The real daemon binary; killed when dropped.
+pub struct Daemon {
+    pub child: Child,
+    pub log: PathBuf,
+}
+
+impl Daemon {
+    pub fn spawn(config: &Path, log: &Path) -> Self {
+        let file = std::fs::File::create(log).expect("daemon log");
+        let child = Command::new(env!("CARGO_BIN_EXE_newswatch"))
+            .args(["run", "--config"])
+            .arg(config)
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(file)
+            .spawn()
+            .expect("spawn newswatch run");
+        Daemon {
+            child,
+            log: log.to_owned(),
+        }
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Waits until the log shows `needle`.
+    pub fn wait_for_log(&self, needle: &str, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if self.log_text().contains(needle) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        false
+    }
+
+    pub fn signal(&self, sig: &str) {
+        let ok = Command::new("kill")
+            .args([&format!("-{sig}"), &self.child.id().to_string()])
+            .status()
+            .expect("run kill")
+            .success();
+        assert!(ok, "kill -{sig} failed");
+    }
+
+    /// Waits for the process to exit and returns its exit code.
+    pub fn wait(&mut self, timeout: Duration) -> Option<i32> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The values of every message of `topic` below `ends[partition]`.
+pub fn items_below(brokers: &str, topic: &str, ends: &[i64]) -> Vec<Vec<u8>> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", unique("reader"))
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("create reader");
+    let mut tpl = TopicPartitionList::new();
+    for (p, _) in ends.iter().enumerate() {
+        tpl.add_partition_offset(topic, p as i32, Offset::Beginning)
+            .expect("add partition");
+    }
+    consumer.assign(&tpl).expect("assign");
+    let want: i64 = ends.iter().map(|&e| e.max(0)).sum();
+    let mut out = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while (out.len() as i64) < want && Instant::now() < deadline {
+        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200))
+            && m.offset() < ends[m.partition() as usize]
+        {
+            out.push(m.payload().unwrap_or_default().to_vec());
+        }
+    }
+    out
+}
