@@ -6,14 +6,19 @@
 //! text, then per-character lowercasing, then white space collapsing) on every
 //! input; the fast paths below only skip work that cannot change the output:
 //!
-//! * ASCII runs are lowercased eight bytes at a time (NFKC is the identity on
-//!   ASCII), falling back to a byte loop only where white space must collapse.
-//! * Text is cut into segments before every *stable* character (canonical
-//!   combining class 0 and NFKC quick check `Yes`): NFKC never changes across
-//!   such a cut, so a stable character alone in its segment is already
-//!   normalized and only needs lowercasing, looked up in a table built once
-//!   for the Basic Multilingual Plane. Other segments go through the full
-//!   NFKC algorithm.
+//! * Text is cut into segments before every character that NFKC never
+//!   composes or reorders across (`has_boundary_before`). A character alone
+//!   in its segment normalizes to its own NFKC, lowercased: one table lookup
+//!   for the Basic Multilingual Plane when that is one character (Latin,
+//!   Cyrillic, CJK, full-width forms, most punctuation). Other segments
+//!   (combining sequences, ligatures, `㍿`) go through the full algorithm.
+//! * Input that normalizes to itself (ASCII but for case, and every
+//!   non-ASCII character whose table entry is itself) is not written
+//!   character by character: it accumulates as a *run* and is copied in one
+//!   go, ASCII capitals then lowercased in place. Long ASCII stretches are
+//!   checked 32 bytes at a time with plain loops over arrays that compile to
+//!   vector compares. A combining mark after the run takes the run's last
+//!   character back into its segment.
 //!
 //! The offset map is sparse: a list of [`Piece`]s, each either *linear* (every
 //! output byte stands for the input byte at the same distance, which holds
@@ -131,41 +136,60 @@ pub const MAX_TEXT_BYTES: usize = u32::MAX as usize / 2;
 /// Per-character facts about the Basic Multilingual Plane, computed once
 /// from the Unicode tables of `unicode-normalization` and `std`.
 struct Tables {
-    /// For a stable BMP character whose lowercase is one BMP character: that
-    /// character (white space as `' '`); 0 means "take the slow path".
-    lower: Box<[u16]>,
-    /// Same for the case-sensitive pass: the character itself (white space as
-    /// `' '`) when stable, else 0.
-    keep: Box<[u16]>,
+    /// For a BMP character: what it normalizes to, lowercased, when alone in
+    /// its segment and that is one BMP character (white space as `' '`), 0
+    /// meaning "take the slow path"; `BOUNDARY` set when a segment may start
+    /// before it. One load per character on the hot path.
+    lower: Box<[u32]>,
+    /// Same for the case-sensitive pass, without lowercasing.
+    keep: Box<[u32]>,
     /// Bit set: a segment may start before this character.
     boundary: Box<[u64]>,
 }
 
+/// Flag in `Tables::lower` and `Tables::keep`: a segment may start before
+/// this character.
+const BOUNDARY: u32 = 1 << 16;
+
 static TABLES: LazyLock<Tables> = LazyLock::new(|| {
-    let mut lower = vec![0u16; 0x10000].into_boxed_slice();
-    let mut keep = vec![0u16; 0x10000].into_boxed_slice();
+    let mut lower = vec![0u32; 0x10000].into_boxed_slice();
+    let mut keep = vec![0u32; 0x10000].into_boxed_slice();
     let mut boundary = vec![0u64; 0x10000 / 64].into_boxed_slice();
     for cp in 0..0x10000u32 {
         let Some(c) = char::from_u32(cp) else {
             continue; // surrogates
         };
-        if has_boundary_before(c) {
-            boundary[cp as usize / 64] |= 1 << (cp % 64);
-        }
-        if cp == 0 || !is_stable(c) {
+        if !has_boundary_before(c) {
             continue;
         }
-        if c.is_whitespace() {
-            lower[cp as usize] = b' ' as u16;
-            keep[cp as usize] = b' ' as u16;
+        boundary[cp as usize / 64] |= 1 << (cp % 64);
+        lower[cp as usize] = BOUNDARY;
+        keep[cp as usize] = BOUNDARY;
+        if cp == 0 {
             continue;
         }
-        keep[cp as usize] = cp as u16;
-        let mut l = c.to_lowercase();
+        // A character alone in its segment normalizes to its NFKC (a stable
+        // character to itself); keep that when it is one BMP character.
+        let d = if is_stable(c) {
+            c
+        } else {
+            let mut k = std::iter::once(c).nfkc();
+            match (k.next(), k.next()) {
+                (Some(d), None) if (d as u32) < 0x10000 && d != '\0' => d,
+                _ => continue,
+            }
+        };
+        if d.is_whitespace() {
+            lower[cp as usize] |= b' ' as u32;
+            keep[cp as usize] |= b' ' as u32;
+            continue;
+        }
+        keep[cp as usize] |= d as u32;
+        let mut l = d.to_lowercase();
         if let (Some(one), None) = (l.next(), l.next())
             && (one as u32) < 0x10000
         {
-            lower[cp as usize] = one as u32 as u16;
+            lower[cp as usize] |= one as u32;
         }
     }
     Tables {
@@ -175,7 +199,7 @@ static TABLES: LazyLock<Tables> = LazyLock::new(|| {
     }
 });
 
-/// Forces the one-time table build (about a millisecond) off the hot path.
+/// Forces the one-time table build (some 20 ms) off the hot path.
 pub fn warm_up() {
     LazyLock::force(&TABLES);
 }
@@ -198,21 +222,6 @@ fn has_boundary_before(c: char) -> bool {
 }
 
 #[inline]
-fn stable_mapping(c: char, fold: bool) -> Option<char> {
-    let cp = c as u32;
-    if cp < 0x10000 {
-        let t = &*TABLES;
-        let v = if fold {
-            t.lower[cp as usize]
-        } else {
-            t.keep[cp as usize]
-        };
-        return (v != 0).then(|| char::from_u32(v as u32).unwrap_or(c));
-    }
-    None
-}
-
-#[inline]
 fn starts_segment(c: char) -> bool {
     let cp = c as u32;
     if cp < 0x10000 {
@@ -230,93 +239,195 @@ pub fn normalize_into(text: &str, fold: bool, out: &mut NormText) {
     assert!(text.len() <= MAX_TEXT_BYTES, "text too long to normalize");
     out.clear(text.len());
     out.text.reserve(text.len());
+    let t = &*TABLES;
+    let map: &[u32] = if fold { &t.lower } else { &t.keep };
     let bytes = text.as_bytes();
+    let n = bytes.len();
+    // Input `run..i` is still to be copied to the output: it normalizes to
+    // itself, except ASCII capitals, lowercased after the copy when folding.
+    let mut run = 0;
+    // The output, run included, ends with a space.
+    let mut space = false;
     let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] < 0x80 {
-            i = ascii_run(text, i, fold, out);
-            continue;
-        }
-        // A non-ASCII character: find the segment it starts.
-        let c = next_char(text, i);
-        let mut j = i + c.len_utf8();
-        while j < bytes.len() {
-            let n = next_char(text, j);
-            if n.is_ascii() || starts_segment(n) {
+    while i < n {
+        let b = bytes[i];
+        if b < 0x80 {
+            // Thirty-two, then eight ASCII bytes at a time while they need no
+            // change but case: no control white space, no space after a
+            // space.
+            let long = i > 0
+                && i + CHUNK <= n
+                && u64::from_le_bytes(bytes[i..i + 8].try_into().unwrap_or([0x80; 8])) & HIGH == 0;
+            while long && i + CHUNK <= n {
+                let c: &[u8; CHUNK] = bytes[i..i + CHUNK].try_into().unwrap_or(&[0x80; CHUNK]);
+                let p: &[u8; CHUNK] = bytes[i - 1..i - 1 + CHUNK]
+                    .try_into()
+                    .unwrap_or(&[0x80; CHUNK]);
+                if space && c[0] == b' ' {
+                    break;
+                }
+                if !clean_chunk(c, p) {
+                    break;
+                }
+                space = c[CHUNK - 1] == b' ';
+                i += CHUNK;
+            }
+            while long && i + 8 <= n {
+                let w = u64::from_le_bytes(bytes[i..i + 8].try_into().unwrap_or([0x80; 8]));
+                if w & HIGH != 0 {
+                    break;
+                }
+                let spaces = zero_bytes(w ^ 0x2020_2020_2020_2020);
+                let ctrl = (w + 0x7777_7777_7777_7777) & !(w + 0x7272_7272_7272_7272) & HIGH;
+                if ctrl != 0 || spaces & (spaces << 8) != 0 || (space && spaces & 0x80 != 0) {
+                    break;
+                }
+                space = spaces >> 63 != 0;
+                i += 8;
+            }
+            if i >= n {
                 break;
             }
-            j += n.len_utf8();
-        }
-        if j == i + c.len_utf8()
-            && let Some(m) = stable_mapping(c, fold)
-        {
-            emit_char(out, m, i, c.len_utf8());
-        } else {
-            slow_segment(&text[i..j], i, fold, out);
-        }
-        i = j;
-    }
-}
-
-/// Handles ASCII from `i` up to the first non-ASCII byte, except that the
-/// last ASCII character is left to the caller's segment logic when a
-/// combining character follows it. Returns where it stopped.
-fn ascii_run(text: &str, mut i: usize, fold: bool, out: &mut NormText) -> usize {
-    let bytes = text.as_bytes();
-    let mut end = i;
-    while end < bytes.len() && bytes[end] < 0x80 {
-        end += 1;
-    }
-    if end < bytes.len() && !starts_segment(next_char(text, end)) {
-        // "e\u{301}" composes: the last ASCII char belongs to the next segment.
-        end -= 1;
-        if end == i {
-            slow_from_here(text, i, fold, out);
-            return i + 1 + following_marks_len(text, i + 1);
-        }
-    }
-    while i < end {
-        if i + 8 <= end {
-            let w = u64::from_le_bytes(bytes[i..i + 8].try_into().unwrap_or([0; 8]));
-            let w = ascii_ws_to_space(w);
-            let w = if fold { ascii_lower(w) } else { w };
-            let spaces = zero_bytes(w ^ 0x2020_2020_2020_2020);
-            let double =
-                spaces & (spaces << 8) != 0 || (spaces & 0x80 != 0 && out.ends_with_space());
-            if !double {
-                out.open_piece(i, true);
-                out.text.push_str(ascii_str(&w.to_le_bytes()));
-                i += 8;
+            let b = bytes[i];
+            if b >= 0x80 {
                 continue;
             }
-        }
-        // White space to collapse here, or the tail: byte by byte.
-        let stop = (i + 8).min(end);
-        ascii_bytes(bytes, i, stop, fold, out);
-        i = stop;
-    }
-    end
-}
-
-fn ascii_bytes(bytes: &[u8], from: usize, to: usize, fold: bool, out: &mut NormText) {
-    for (i, &b) in bytes.iter().enumerate().take(to).skip(from) {
-        let b = if matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ') {
-            if out.ends_with_space() {
+            if matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ') {
+                if b == b' ' && !space {
+                    space = true;
+                    i += 1;
+                    continue;
+                }
+                // White space to collapse, or a control to turn into a space.
+                if mark_follows(text, i + 1) {
+                    flush(text, run, i, fold, out);
+                    i = slow_from(text, i, fold, out);
+                    run = i;
+                    space = out.ends_with_space();
+                    continue;
+                }
+                flush(text, run, i, fold, out);
+                if !space {
+                    out.open_piece(i, true);
+                    out.text.push(' ');
+                    space = true;
+                }
+                i += 1;
+                run = i;
                 continue;
             }
-            b' '
-        } else if fold {
-            b.to_ascii_lowercase()
+            space = false;
+            i += 1;
+            continue;
+        }
+        // A non-ASCII character.
+        let (cp, len) = decode(bytes, i);
+        let e = if cp < 0x10000 {
+            map[cp as usize]
+        } else if char::from_u32(cp).is_some_and(has_boundary_before) {
+            BOUNDARY
         } else {
-            b
+            0
         };
-        out.open_piece(i, true);
-        out.text.push(b as char);
+        if e == cp | BOUNDARY {
+            space = false;
+            i += len;
+            continue;
+        }
+        if e & BOUNDARY == 0 {
+            // A combining mark: its segment starts at the character before.
+            let start = if run < i {
+                text.floor_char_boundary(i - 1)
+            } else {
+                i
+            };
+            flush(text, run, start, fold, out);
+            i = slow_from(text, start, fold, out);
+            run = i;
+            space = out.ends_with_space();
+            continue;
+        }
+        let m = e & 0xFFFF;
+        flush(text, run, i, fold, out);
+        if m != 0 && !mark_follows(text, i + len) {
+            emit_char(out, char::from_u32(m).unwrap_or(' '), i, len);
+            i += len;
+        } else {
+            i = slow_from(text, i, fold, out);
+        }
+        run = i;
+        space = out.ends_with_space();
+    }
+    flush(text, run, n, fold, out);
+}
+
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// Bytes per step over long ASCII stretches.
+const CHUNK: usize = 32;
+
+/// `c` is ASCII with no control white space and no space right after a
+/// space (`prev` is `c` one byte earlier). Plain loops over fixed-size arrays,
+/// which the compiler turns into vector compares.
+#[inline]
+fn clean_chunk(c: &[u8; CHUNK], prev: &[u8; CHUNK]) -> bool {
+    let mut bad = 0u8;
+    for (&b, &p) in c.iter().zip(prev) {
+        bad |= (b & 0x80)
+            | u8::from(b.wrapping_sub(9) < 5)
+            | (u8::from(b == b' ') & u8::from(p == b' '));
+    }
+    bad == 0
+}
+
+/// Copies `text[from..to]`, which normalizes to itself but for ASCII case.
+#[inline]
+fn flush(text: &str, from: usize, to: usize, fold: bool, out: &mut NormText) {
+    if from < to {
+        out.open_piece(from, true);
+        let at = out.text.len();
+        out.text.push_str(&text[from..to]);
+        if fold {
+            out.text[at..].make_ascii_lowercase();
+        }
     }
 }
 
-fn ascii_str(b: &[u8; 8]) -> &str {
-    std::str::from_utf8(b).unwrap_or("")
+/// The code point and length of the non-ASCII character at `i`.
+#[inline]
+fn decode(b: &[u8], i: usize) -> (u32, usize) {
+    let b0 = b[i] as u32;
+    if b0 < 0xE0 {
+        (((b0 & 0x1F) << 6) | (b[i + 1] as u32 & 0x3F), 2)
+    } else if b0 < 0xF0 {
+        (
+            ((b0 & 0x0F) << 12) | ((b[i + 1] as u32 & 0x3F) << 6) | (b[i + 2] as u32 & 0x3F),
+            3,
+        )
+    } else {
+        (
+            ((b0 & 0x07) << 18)
+                | ((b[i + 1] as u32 & 0x3F) << 12)
+                | ((b[i + 2] as u32 & 0x3F) << 6)
+                | (b[i + 3] as u32 & 0x3F),
+            4,
+        )
+    }
+}
+
+/// A character that does not start a segment is at `at`.
+#[inline]
+fn mark_follows(text: &str, at: usize) -> bool {
+    text.as_bytes().get(at).is_some_and(|&b| b >= 0x80) && !starts_segment(next_char(text, at))
+}
+
+/// Normalizes the segment that starts at `i` (the character there and the
+/// marks after it) the slow way; returns where it ends.
+fn slow_from(text: &str, i: usize, fold: bool, out: &mut NormText) -> usize {
+    let first = next_char(text, i).len_utf8();
+    let end = i + first + following_marks_len(text, i + first);
+    slow_segment(&text[i..end], i, fold, out);
+    end
 }
 
 /// The length of the non-segment-starting characters right after `at`.
@@ -326,12 +437,6 @@ fn following_marks_len(text: &str, at: usize) -> usize {
         .take_while(|&c| !c.is_ascii() && !starts_segment(c))
         .map(char::len_utf8)
         .sum()
-}
-
-/// The ASCII character at `i` followed by combining characters.
-fn slow_from_here(text: &str, i: usize, fold: bool, out: &mut NormText) {
-    let end = i + 1 + following_marks_len(text, i + 1);
-    slow_segment(&text[i..end], i, fold, out);
 }
 
 fn slow_segment(seg: &str, orig: usize, fold: bool, out: &mut NormText) {
@@ -387,27 +492,6 @@ fn next_char(text: &str, i: usize) -> char {
 fn zero_bytes(w: u64) -> u64 {
     const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     !(((w & LOW7) + LOW7) | w | LOW7)
-}
-
-/// Maps the ASCII white space controls `\t \n \v \f \r` to spaces.
-#[inline]
-fn ascii_ws_to_space(w: u64) -> u64 {
-    const H: u64 = 0x8080_8080_8080_8080;
-    let ge_09 = w + 0x7777_7777_7777_7777; // bit 7 set where byte >= 0x09
-    let ge_0e = w + 0x7272_7272_7272_7272; // bit 7 set where byte >= 0x0e
-    let ctrl = ge_09 & !ge_0e & H;
-    let full = (ctrl >> 7) * 0xff;
-    (w & !full) | (0x2020_2020_2020_2020 & full)
-}
-
-/// Lowercases the ASCII letters of eight ASCII bytes.
-#[inline]
-fn ascii_lower(w: u64) -> u64 {
-    const H: u64 = 0x8080_8080_8080_8080;
-    let ge_a = w + 0x3f3f_3f3f_3f3f_3f3f; // >= 'A'
-    let gt_z = w + 0x2525_2525_2525_2525; // >= '['
-    let upper = ge_a & !gt_z & H;
-    w | (upper >> 2)
 }
 
 /// Normalizes a watch term or any short text, without an offset map.
@@ -483,18 +567,49 @@ mod tests {
     }
 
     #[test]
-    fn swar_helpers_match_byte_loops() {
+    fn word_and_chunk_checks_match_byte_loops() {
         for b in 0u8..0x80 {
             let w = u64::from_le_bytes([b, b'A', b'z', b'\t', b' ', b, b'[', b'@']);
-            let got = ascii_lower(ascii_ws_to_space(w)).to_le_bytes();
-            let want = w.to_le_bytes().map(|x| match x {
-                b'\t' | b'\n' | 0x0b | 0x0c | b'\r' => b' ',
-                x => x.to_ascii_lowercase(),
-            });
-            assert_eq!(got, want, "byte {b:#x}");
             let z = zero_bytes(w ^ 0x2020_2020_2020_2020).to_le_bytes();
             let zw: Vec<bool> = w.to_le_bytes().iter().map(|&x| x == b' ').collect();
             assert_eq!(z.map(|x| x == 0x80).to_vec(), zw);
+        }
+        let special = [
+            b' ', b'\t', b'\n', 0x0b, 0x0c, b'\r', 0x08, 0x0e, b'Z', 0x80, 0xd0,
+        ];
+        let mut x: u64 = 1;
+        for _ in 0..50_000 {
+            let mut c = [0u8; CHUNK + 1];
+            for b in &mut c {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                *b = if x % 64 < 62 {
+                    b'a'
+                } else {
+                    special[(x >> 8) as usize % special.len()]
+                };
+            }
+            let want = (1..=CHUNK).all(|k| {
+                c[k] < 0x80 && !matches!(c[k], 9..=13) && !(c[k] == b' ' && c[k - 1] == b' ')
+            });
+            let got = clean_chunk(c[1..].try_into().unwrap(), c[..CHUNK].try_into().unwrap());
+            assert_eq!(got, want, "{c:?}");
+        }
+    }
+
+    #[test]
+    fn combining_marks_after_runs_and_spaces() {
+        for t in [
+            "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH\u{301}",
+            "ЭКСПОРТ\u{301} чипы\u{308}",
+            "a  \u{301}b",
+            "x\n\u{301}y",
+            "，\u{301}Ｈ\u{301}",
+            "\u{a0}\u{301} \u{3000}\u{3000}z",
+            "ﾊﾞ ｶﾞ ﾟ",
+        ] {
+            check(t);
         }
     }
 
