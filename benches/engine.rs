@@ -1,12 +1,14 @@
 //! Throughput of the normalizer, the bare automata and `Engine::scan` over a
 //! generated multilingual news corpus (`corpus.rs`), plus printed reports
 //! criterion cannot make: match density of the corpus (`report/corpus`),
-//! engine build time and memory at 10k and 100k terms (`report/build`), the
-//! DFA against the contiguous NFA around `DFA_MAX_PATTERNS`
-//! (`report/dfa_vs_nfa`), and at the end a `summary` of the criterion figures
-//! with their ratios and goals.
+//! engine build time and memory at 10k, 100k and, when it fits in about 20 s,
+//! 1M terms (`report/build`), the DFA against the contiguous NFA around
+//! `DFA_MAX_PATTERNS` (`report/dfa_vs_nfa`), and at the end a `summary` of
+//! the criterion figures with their ratios and goals. The engine's ratio to
+//! the bare automaton is given against the kind of automaton the engine
+//! really built (read from its `Debug` output) and against the other kind.
 //!
-//! `cargo bench --bench engine` runs everything (three to four minutes on
+//! `cargo bench --bench engine` runs everything (four to five minutes on
 //! two cores). Every corpus figure uses the corpus's *original* byte count as
 //! its throughput, also for the automaton group that scans the
 //! pre-normalized text, so MB/s figures compare as inverse times. A criterion
@@ -32,7 +34,8 @@ use newswatch::engine::{Engine, Field, Scratch};
 use newswatch::watchlist::Watchlist;
 
 /// Counts live heap bytes, so the build report can give what an `Engine`
-/// really holds beside what `memory_usage` (the automata alone) says. Two
+/// really holds beside what `memory_usage` (the automata and their term
+/// lists) says. Two
 /// relaxed atomic operations per allocation; the hot paths measured below
 /// allocate little (`reference` allocates per item, as it would anyway).
 struct CountingAlloc;
@@ -245,6 +248,19 @@ fn bench_normalize(c: &mut Criterion, d: &Data) {
                 .sum::<usize>()
         })
     });
+    let mut buf = String::new();
+    g.bench_function("to_ascii_lowercase/mixed", |b| {
+        b.iter(|| {
+            let mut n = 0;
+            for t in &d.items {
+                buf.clear();
+                buf.push_str(t);
+                buf.make_ascii_lowercase();
+                n += buf.len();
+            }
+            black_box(n)
+        })
+    });
     g.throughput(Throughput::BytesDecimal(d.ascii.len() as u64));
     g.bench_function("normalize_into/ascii", |b| {
         b.iter(|| {
@@ -262,7 +278,10 @@ fn bench_normalize(c: &mut Criterion, d: &Data) {
             black_box(n)
         })
     });
-    let mut buf = String::with_capacity(d.ascii.len());
+    g.bench_function("reference/ascii", |b| {
+        b.iter(|| reference(&d.ascii, true).len())
+    });
+    buf.reserve(d.ascii.len());
     g.bench_function("to_ascii_lowercase/ascii", |b| {
         b.iter(|| {
             buf.clear();
@@ -280,6 +299,7 @@ fn bench_automaton(c: &mut Criterion, d: &Data) {
         (100, AhoCorasickKind::DFA, "dfa"),
         (1_000, AhoCorasickKind::DFA, "dfa"),
         (1_000, AhoCorasickKind::ContiguousNFA, "cnfa"),
+        (10_000, AhoCorasickKind::DFA, "dfa"),
         (10_000, AhoCorasickKind::ContiguousNFA, "cnfa"),
         (100_000, AhoCorasickKind::ContiguousNFA, "cnfa"),
     ];
@@ -293,7 +313,11 @@ fn bench_automaton(c: &mut Criterion, d: &Data) {
     g.finish();
 }
 
-fn bench_engine(c: &mut Criterion, d: &Data) {
+/// The kind of the engine's automaton for each (terms, rules) case whose
+/// engine this run built.
+type Kinds = Vec<((usize, usize), String)>;
+
+fn bench_engine(c: &mut Criterion, d: &Data) -> Kinds {
     let mut g = corpus_group(c, "engine", d.raw_bytes);
     let cases = [
         (100, 10),
@@ -304,6 +328,7 @@ fn bench_engine(c: &mut Criterion, d: &Data) {
         (10_000, 10_000),
     ];
     let mut scratch = Scratch::new();
+    let mut kinds = Vec::new();
     for (n_terms, n_rules) in cases {
         let e = OnceCell::new();
         let id = format!("scan/{}_terms/{}_rules", short(n_terms), short(n_rules));
@@ -311,8 +336,56 @@ fn bench_engine(c: &mut Criterion, d: &Data) {
             let e = e.get_or_init(|| engine(n_terms, n_rules));
             b.iter(|| scan_all(e, &d.items, &mut scratch))
         });
+        if let Some(e) = e.get() {
+            kinds.push(((n_terms, n_rules), engine_kind(e)));
+        }
     }
     g.finish();
+    kinds
+}
+
+/// The kind of the engine's (folded) automaton, `DFA` or `ContiguousNFA`,
+/// as its `Debug` output gives it: the engine's own choice, not a guess from
+/// `DFA_MAX_PATTERNS`. The output is scanned as it is written and cut short
+/// once the kind is seen, so a large watchlist costs time but no memory.
+fn engine_kind(e: &Engine) -> String {
+    const MARK: &str = "Automaton { kind: ";
+    #[derive(Default)]
+    struct Sniff {
+        tail: String,
+        kind: Option<String>,
+    }
+    impl std::fmt::Write for Sniff {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            self.tail.push_str(s);
+            if let Some(i) = self.tail.find(MARK) {
+                let rest = &self.tail[i + MARK.len()..];
+                if let Some(j) = rest.find(',') {
+                    self.kind = Some(rest[..j].to_owned());
+                    return Err(std::fmt::Error); // stop formatting
+                }
+            } else if self.tail.len() > 4 * MARK.len() {
+                let mut cut = self.tail.len() - MARK.len();
+                while !self.tail.is_char_boundary(cut) {
+                    cut += 1;
+                }
+                self.tail.drain(..cut);
+            }
+            Ok(())
+        }
+    }
+    let mut sniff = Sniff::default();
+    let _ = std::fmt::write(&mut sniff, format_args!("{e:?}"));
+    sniff.kind.unwrap_or_else(|| "?".to_owned())
+}
+
+/// The automaton benchmark label of a kind as `engine_kind` gives it.
+fn kind_label(kind: &str) -> &'static str {
+    match kind {
+        "DFA" => "dfa",
+        "ContiguousNFA" => "cnfa",
+        _ => "?",
+    }
 }
 
 fn short(n: usize) -> String {
@@ -358,28 +431,134 @@ fn report_corpus(d: &Data) {
     }
 }
 
-/// Parse and build times and memory at 10k and 100k terms (10 rules).
-fn report_build() {
-    for n in [10_000, 100_000] {
-        let toml = corpus::watchlist_toml(n, 10);
-        let (parse, w) = best_of(3, || watchlist(n, 10));
-        let w = Arc::new(w);
-        let (build, e) = best_of(3, || Engine::build(Arc::clone(&w)).expect("engine builds"));
-        drop(e);
-        let (e, kept, peak) = heap_of(|| Engine::build(Arc::clone(&w)).expect("engine builds"));
+/// What `report_build` measured for one watchlist size (10 rules).
+struct Built {
+    terms: usize,
+    kind: String,
+    patterns: usize,
+    toml_bytes: usize,
+    generate: Duration,
+    parse: Duration,
+    build: Duration,
+    /// Builds `build` is the best of.
+    runs: usize,
+    memory_usage: usize,
+    heap: isize,
+    peak: usize,
+}
+
+impl Built {
+    fn print(&self, prefix: &str) {
         println!(
-            "report/build: {n} terms: TOML {:.1} MB, Watchlist::parse {:.3} s, Engine::build \
-             {:.3} s (best of 3), {} patterns; memory_usage {:.1} MiB, heap held by the \
-             Engine {:.1} MiB (peak {:.1} MiB while building)",
-            toml.len() as f64 / 1e6,
-            parse.as_secs_f64(),
-            build.as_secs_f64(),
-            e.pattern_count(),
-            mib(e.memory_usage() as f64),
-            mib(kept as f64),
-            mib(peak as f64),
+            "{prefix}: {} terms ({}, {} patterns): TOML {:.1} MB generated in {:.2} s, \
+             Watchlist::parse {:.3} s, Engine::build {:.3} s (best of {}); memory_usage \
+             {:.1} MiB, heap held by the Engine {:.1} MiB (peak {:.1} MiB while building)",
+            self.terms,
+            self.kind,
+            self.patterns,
+            self.toml_bytes as f64 / 1e6,
+            self.generate.as_secs_f64(),
+            self.parse.as_secs_f64(),
+            self.build.as_secs_f64(),
+            self.runs,
+            mib(self.memory_usage as f64),
+            mib(self.heap as f64),
+            mib(self.peak as f64),
         );
     }
+}
+
+/// Terms of the largest build measured, and the time it may take.
+const HUGE_TERMS: usize = 1_000_000;
+const HUGE_BUDGET: Duration = Duration::from_secs(20);
+
+/// Generation, parse and build times and memory at 10k and 100k terms (10
+/// rules), then at `HUGE_TERMS` when that looks like fitting in
+/// `HUGE_BUDGET` (ten times the 100k times, plus a fifth) and does, phase
+/// by phase; skipped with a note otherwise.
+fn report_build() -> Vec<Built> {
+    let mut out: Vec<Built> = Vec::new();
+    for n in [10_000, 100_000, HUGE_TERMS] {
+        let huge = n == HUGE_TERMS;
+        let started = Instant::now();
+        let over = |phase: &str| {
+            let over = huge && started.elapsed() > HUGE_BUDGET;
+            if over {
+                println!(
+                    "report/build: {n} terms: skipped, {phase} alone took {:.1} s (budget {} s)",
+                    started.elapsed().as_secs_f64(),
+                    HUGE_BUDGET.as_secs()
+                );
+            }
+            over
+        };
+        if huge {
+            let Some(last) = out.last() else { break };
+            let scale = n as f64 / last.terms as f64 * 1.2;
+            let guess = (last.generate + last.parse + last.build).mul_f64(scale);
+            if guess > HUGE_BUDGET {
+                println!(
+                    "report/build: {n} terms: skipped, about {:.0} s expected from {} terms \
+                     (budget {} s)",
+                    guess.as_secs_f64(),
+                    last.terms,
+                    HUGE_BUDGET.as_secs()
+                );
+                break;
+            }
+        }
+        let runs = if huge { 1 } else { 3 };
+        let (generate, toml) = best_of(1, || corpus::watchlist_toml(n, 10));
+        if over("generating the TOML") {
+            break;
+        }
+        let (parse, w) = best_of(runs, || {
+            Watchlist::parse(&toml, None).unwrap_or_else(|p| {
+                panic!("generated watchlist is invalid: {:?}", &p[..p.len().min(5)])
+            })
+        });
+        if over("generating and parsing") {
+            break;
+        }
+        let toml_bytes = toml.len();
+        drop(toml);
+        let w = Arc::new(w);
+        let build_once = || Engine::build(Arc::clone(&w)).expect("engine builds");
+        let (build, e) = if huge {
+            // One build, timed and counted at once.
+            let t = Instant::now();
+            let (e, heap, peak) = heap_of(build_once);
+            (t.elapsed(), (e, heap, peak))
+        } else {
+            let (build, e) = best_of(runs, build_once);
+            drop(e);
+            (build, heap_of(build_once))
+        };
+        let (e, heap, peak) = e;
+        let built = Built {
+            terms: n,
+            kind: engine_kind(&e),
+            patterns: e.pattern_count(),
+            toml_bytes,
+            generate,
+            parse,
+            build,
+            runs,
+            memory_usage: e.memory_usage(),
+            heap,
+            peak,
+        };
+        built.print("report/build");
+        if huge && started.elapsed() > HUGE_BUDGET {
+            println!(
+                "report/build: {n} terms: note: took {:.1} s in all, over the {} s budget",
+                started.elapsed().as_secs_f64(),
+                HUGE_BUDGET.as_secs()
+            );
+        }
+        out.push(built);
+    }
+    out
 }
 
 /// DFA against contiguous NFA: build time, memory and scan throughput (best

@@ -163,7 +163,8 @@ pub fn run(config: Option<&Path>) -> Result<u8, Failure> {
                 error,
             })?;
     }
-    run_until_stopped(&settings, &stop, |_| {})?;
+    let engine = Arc::new(load_engine(&settings, &settings.watchlist.path, true)?);
+    run_until_stopped(&settings, engine, &stop, |_| {})?;
     Ok(exit::OK)
 }
 
@@ -173,15 +174,15 @@ pub struct Started<'a> {
     pub offsets: &'a Arc<Mutex<Offsets>>,
 }
 
-/// Builds the daemon from `settings` and runs it until `stop` is set; then
-/// drains (up to `pipeline.shutdown_timeout`), flushes, commits and returns.
-/// `started` is called once everything is built.
+/// Builds the daemon from `settings` and `engine` and runs it until `stop`
+/// is set; then drains (up to `pipeline.shutdown_timeout`), flushes,
+/// commits and returns. `started` is called once everything is built.
 pub fn run_until_stopped(
     settings: &Settings,
+    engine: Arc<Engine>,
     stop: &AtomicBool,
     started: impl FnOnce(Started<'_>),
 ) -> Result<(), Failure> {
-    let engine = Arc::new(load_engine(settings, &settings.watchlist.path, true)?);
     let w = engine.watchlist();
     tracing::info!(
         watchlist = %settings.watchlist.path.display(),
@@ -282,4 +283,13 @@ pub fn run_until_stopped(
     source.close();
     tracing::info!("newswatch stopped");
     Ok(())
+}
+
+/// `newswatch demo`: warnings only in the log, so the alerts stand out.
+pub fn demo() -> Result<u8, Failure> {
+    crate::telemetry::init(&crate::settings::Log {
+        format: crate::settings::LogFormat::Pretty,
+        level: "warn".into(),
+    });
+    crate::demo::run(&mut io::stdout().lock())
 }

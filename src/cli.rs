@@ -36,6 +36,11 @@ pub enum Command {
         #[arg(value_name = "INPUT")]
         inputs: Vec<PathBuf>,
     },
+    /// The whole pipeline on an embedded Kafka (librdkafka's mock cluster):
+    /// produce sample news, run the daemon's code with the default
+    /// watchlist, print the alerts a subscriber reads. Needs nothing
+    /// installed.
+    Demo,
     /// Validate the configuration and the watchlist and summarise them.
     /// Exit 0 when both are valid, 78 otherwise.
     Check {

@@ -23,6 +23,7 @@
 //!   knows traits, not Kafka.
 //! - [`scan`]: the offline `scan` command over JSON Lines.
 //! - [`check`]: the `check` command: validate and summarise.
+//! - [`demo`]: `newswatch demo`, the pipeline on an embedded mock broker.
 //! - [`app`]: wires everything for the commands (`run_until_stopped` for the
 //!   daemon); maps errors to exit statuses.
 //!
@@ -33,6 +34,7 @@ pub mod alert;
 pub mod app;
 pub mod check;
 pub mod cli;
+pub mod demo;
 pub mod engine;
 pub mod item;
 pub mod offsets;

@@ -11,6 +11,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run { config } => app::run(config.as_deref()),
+        Command::Demo => app::demo(),
         Command::Scan {
             watchlist,
             config,

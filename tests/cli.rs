@@ -379,3 +379,36 @@ fn a_missing_input_exits_66_and_a_missing_config_78() {
     assert_eq!(out.status.code(), Some(78));
     assert!(stderr(&out).contains("/nonexistent/config.toml"));
 }
+
+#[test]
+fn demo_runs_the_pipeline_on_an_embedded_broker() {
+    let out = newswatch(&["demo"])
+        .current_dir(std::env::temp_dir())
+        .output()
+        .expect("run newswatch demo");
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let summary = text
+        .lines()
+        .find(|l| l.starts_with("summary: "))
+        .unwrap_or_else(|| panic!("no summary line in:\n{text}"));
+    assert!(
+        summary.contains("1 rejected to the dead-letter topic"),
+        "{summary}"
+    );
+    assert!(
+        summary.ends_with("(all)"),
+        "every offset committed: {summary}"
+    );
+    // The shared corpus article raises its high-severity alert.
+    assert!(
+        text.lines().any(|l| l.contains("HIGH")
+            && l.contains("chip-export-approval")
+            && l.contains("tass-2025-12-10-h200")),
+        "{text}"
+    );
+    assert!(
+        text.contains("dead letter on `news.dead-letter`: key item-12: not_json"),
+        "{text}"
+    );
+}
