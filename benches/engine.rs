@@ -656,9 +656,11 @@ fn main() {
     if wants("report/corpus") {
         report_corpus(&data);
     }
-    if wants("report/build") {
-        report_build();
-    }
+    let built = if wants("report/build") {
+        report_build()
+    } else {
+        Vec::new()
+    };
     if wants("report/dfa_vs_nfa") {
         report_dfa_vs_nfa(&data);
     }
@@ -670,10 +672,10 @@ fn main() {
         .configure_from_args();
     bench_normalize(&mut c, &data);
     bench_automaton(&mut c, &data);
-    bench_engine(&mut c, &data);
+    let kinds = bench_engine(&mut c, &data);
     c.final_summary();
     if args.bench {
-        summary(&data, started);
+        summary(&data, started, &kinds, &built);
     }
 }
 
@@ -704,8 +706,8 @@ fn mean_secs(group: &str, id: &str, since: SystemTime) -> Option<f64> {
 }
 
 /// The figures that matter, with their ratios and goals, from criterion's
-/// results of this run.
-fn summary(d: &Data, since: SystemTime) {
+/// results of this run, and the build figures of `report_build`.
+fn summary(d: &Data, since: SystemTime, kinds: &Kinds, built: &[Built]) {
     let mixed = d.raw_bytes as f64;
     let ascii = d.ascii.len() as f64;
     let rate =
@@ -715,41 +717,98 @@ fn summary(d: &Data, since: SystemTime) {
         (Some(a), Some(b)) => format!("{:.2}", a / b),
         _ => "n/a".to_owned(),
     };
+    let goal = |v: Option<f64>, goal: f64| match v {
+        Some(v) if v >= goal => format!("goal >= {goal:.0}: met"),
+        Some(v) => format!(
+            "goal >= {goal:.0}: short by {:.0} MB/s, {:.0}%",
+            goal - v,
+            100.0 * (goal - v) / goal
+        ),
+        None => format!("goal >= {goal:.0}"),
+    };
     println!("summary: MB/s of original text (mean of criterion's samples)");
-    let norm_mixed = rate("normalize", "normalize_into/mixed", mixed);
-    let reference = rate("normalize", "reference/mixed", mixed);
-    let norm_ascii = rate("normalize", "normalize_into/ascii", ascii);
-    let lower = rate("normalize", "to_ascii_lowercase/ascii", ascii);
-    println!(
-        "summary: normalize_into mixed {} (goal >= 300), reference {}, ratio {}",
-        show(norm_mixed),
-        show(reference),
-        ratio(norm_mixed, reference)
-    );
-    println!(
-        "summary: normalize_into ASCII {} (goal >= 2000), to_ascii_lowercase {}, ratio {}",
-        show(norm_ascii),
-        show(lower),
-        ratio(norm_ascii, lower)
-    );
-    for (label, id, n) in [
-        ("100", "dfa/100", "100"),
-        ("1k", "dfa/1k", "1k"),
-        ("10k", "cnfa/10k", "10k"),
-        ("100k", "cnfa/100k", "100k"),
-    ] {
-        let auto = rate("automaton", id, mixed);
-        let engine = rate("engine", &format!("scan/{n}_terms/10_rules"), mixed);
+    for (label, corpus, bytes) in [("mixed", "mixed", mixed), ("ASCII", "ascii", ascii)] {
+        let norm = rate("normalize", &format!("normalize_into/{corpus}"), bytes);
+        let refr = rate("normalize", &format!("reference/{corpus}"), bytes);
+        let lower = rate("normalize", &format!("to_ascii_lowercase/{corpus}"), bytes);
         println!(
-            "summary: {label} terms: engine {} vs bare automaton ({id}) {}: ratio {}{}",
-            show(engine),
-            show(auto),
-            ratio(engine, auto),
-            if label == "10k" {
+            "summary: normalize_into {label} {} ({}); reference {}, ratio {}; \
+             to_ascii_lowercase {}, ratio {}",
+            show(norm),
+            goal(norm, if corpus == "ascii" { 2000.0 } else { 300.0 }),
+            show(refr),
+            ratio(norm, refr),
+            show(lower),
+            ratio(norm, lower)
+        );
+    }
+    println!(
+        "summary: normalize_into ASCII in 2 KB items {}",
+        show(rate("normalize", "normalize_into/ascii_2k_items", ascii))
+    );
+    let autos = [
+        "dfa/100",
+        "dfa/1k",
+        "cnfa/1k",
+        "dfa/10k",
+        "cnfa/10k",
+        "cnfa/100k",
+    ];
+    let line: Vec<String> = autos
+        .iter()
+        .map(|id| format!("{id} {}", show(rate("automaton", id, mixed))))
+        .collect();
+    println!("summary: bare automaton: {}", line.join(", "));
+    let kind_of = |n_terms: usize, n_rules: usize| {
+        kinds
+            .iter()
+            .find(|(k, _)| *k == (n_terms, n_rules))
+            .map_or("?", |(_, kind)| kind.as_str())
+    };
+    for (n_terms, n_rules) in [
+        (100, 10),
+        (1_000, 10),
+        (10_000, 10),
+        (100_000, 10),
+        (10_000, 1_000),
+        (10_000, 10_000),
+    ] {
+        let (terms, rules) = (short(n_terms), short(n_rules));
+        let kind = kind_of(n_terms, n_rules);
+        let engine = rate(
+            "engine",
+            &format!("scan/{terms}_terms/{rules}_rules"),
+            mixed,
+        );
+        let mut line = format!(
+            "summary: engine {terms} terms, {rules} rules ({kind}): {}",
+            show(engine)
+        );
+        for label in ["dfa", "cnfa"] {
+            let id = format!("{label}/{terms}");
+            let auto = rate("automaton", &id, mixed);
+            if n_rules != 10 || (auto.is_none() && label != kind_label(kind)) {
+                continue;
+            }
+            let same = if label == kind_label(kind) {
+                ", same kind"
+            } else {
+                ", other kind"
+            };
+            let goal = if n_terms == 10_000 && label == kind_label(kind) {
                 " (goal >= 0.70)"
             } else {
                 ""
-            }
-        );
+            };
+            line.push_str(&format!(
+                "; / bare {id}{same} {}: {}{goal}",
+                show(auto),
+                ratio(engine, auto)
+            ));
+        }
+        println!("{line}");
+    }
+    for b in built {
+        b.print("summary: build");
     }
 }
