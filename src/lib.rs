@@ -2,6 +2,38 @@
 //! alerts. See `SPEC.md` (shipped as the README's reference sections) for
 //! the contract; this crate is the library behind the `newswatch` binary.
 //!
+//! # Example
+//!
+//! Match an item against a watchlist and build its alerts:
+//!
+//! ```
+//! use std::sync::Arc;
+//! use newswatch::engine::{Engine, Field, Scratch};
+//! use newswatch::watchlist::Watchlist;
+//!
+//! let watchlist = Watchlist::parse(
+//!     r#"
+//!     [sets.chips]
+//!     terms = ["H200", "芯片"]
+//!     [sets.approval]
+//!     terms = ["approv*", "разрешени*", "批准"]
+//!     [[rules]]
+//!     id = "chip-approval"
+//!     when = "chips NEAR/5 approval"
+//!     severity = "high"
+//!     "#,
+//!     None,
+//! )
+//! .expect("valid watchlist");
+//! let engine = Engine::build(Arc::new(watchlist)).expect("engine builds");
+//! let text = "Alibaba and ByteDance weigh Ｈ２００ orders if Beijing approves";
+//! let hits = engine.scan(&[Field { name: "title", text }], &mut Scratch::new());
+//! assert_eq!(hits.len(), 1);
+//! assert_eq!(engine.rule(hits[0].rule).id, "chip-approval");
+//! let m = hits[0].matches[0];
+//! assert_eq!(&text[m.start..m.end], "Ｈ２００"); // offsets into the original text
+//! ```
+//!
 //! # Layout
 //!
 //! - [`settings`]: configuration layers (defaults, file, `NEWSWATCH__…`

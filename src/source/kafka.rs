@@ -244,6 +244,7 @@ impl KafkaSource {
         if positions.is_empty() {
             return;
         }
+        tracing::debug!(offsets = ?positions, "committing offsets");
         if let Err(e) =
             tpl_of(&positions).and_then(|tpl| self.consumer.commit(&tpl, CommitMode::Async))
         {
