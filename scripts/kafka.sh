@@ -6,6 +6,7 @@
 #
 # Usage (from any directory):
 #   scripts/kafka.sh start                       fetch jars if needed, format fresh storage, start, wait until ready
+#   scripts/kafka.sh restart                     stop, then start on the same storage (topics and offsets kept)
 #   scripts/kafka.sh stop                        SIGTERM, up to 30 s, then SIGKILL; exit 0 even if nothing runs
 #   scripts/kafka.sh status                      exit 0 and print "ready" if the broker answers a real request, else 1
 #   scripts/kafka.sh topics-create NAME PARTS    create a topic (replication factor 1; no error if it exists)
@@ -270,18 +271,24 @@ cmd_start() {
 
     ensure_classpath
 
-    # Fresh storage at every start: tests never see the previous run's topics.
-    rm -rf "$DATA_DIR"
-    mkdir -p "$DATA_DIR"
-    write_properties
-    printf '%s\n' "$PORT" >"$PORT_FILE"
+    if [[ ${NEWSWATCH_KAFKA_KEEP_DATA:-0} == 1 && -f $DATA_DIR/meta.properties ]]; then
+        # restart: the same storage, topics and committed offsets.
+        write_properties
+        printf '%s\n' "$PORT" >"$PORT_FILE"
+    else
+        # Fresh storage at every start: tests never see the previous run's topics.
+        rm -rf "$DATA_DIR"
+        mkdir -p "$DATA_DIR"
+        write_properties
+        printf '%s\n' "$PORT" >"$PORT_FILE"
 
-    local cluster_id
-    cluster_id=$(new_cluster_id)
-    if ! run_tool kafka.tools.StorageTool format --standalone --cluster-id "$cluster_id" \
-        --config "$PROPS" >"$WORK/format.log" 2>&1; then
-        cat "$WORK/format.log" >&2
-        die "formatting $DATA_DIR failed"
+        local cluster_id
+        cluster_id=$(new_cluster_id)
+        if ! run_tool kafka.tools.StorageTool format --standalone --cluster-id "$cluster_id" \
+            --config "$PROPS" >"$WORK/format.log" 2>&1; then
+            cat "$WORK/format.log" >&2
+            die "formatting $DATA_DIR failed"
+        fi
     fi
 
     local started=$SECONDS
@@ -421,6 +428,10 @@ main() {
     start | stop | status)
         (($# == 0)) || usage
         "cmd_$cmd"
+        ;;
+    restart)
+        cmd_stop
+        NEWSWATCH_KAFKA_KEEP_DATA=1 cmd_start
         ;;
     topics-create) cmd_topics_create "$@" ;;
     topics-list) cmd_topics_list "$@" ;;

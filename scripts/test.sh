@@ -22,6 +22,8 @@ if [ -z "${NEWSWATCH_TEST_BROKERS:-}" ]; then
     scripts/kafka.sh start
     trap 'scripts/kafka.sh stop' EXIT
     export NEWSWATCH_TEST_BROKERS="127.0.0.1:${NEWSWATCH_KAFKA_PORT:-9092}"
+    # The outage test may stop and restart this broker.
+    export NEWSWATCH_TEST_KAFKA_SCRIPT=1
 fi
 
 echo "== cargo test (unit, property, CLI, Kafka and doc tests; broker $NEWSWATCH_TEST_BROKERS)"

@@ -1,0 +1,82 @@
+//! The broker goes away while the daemon runs and comes back with its data:
+//! the daemon recovers without a restart and loses nothing. A test binary
+//! of its own, so that no other Kafka test runs while the broker is down.
+
+#[path = "kafka/helpers.rs"]
+#[allow(dead_code)]
+mod helpers;
+
+use std::collections::HashSet;
+use std::process::Command;
+use std::time::Duration;
+
+use helpers::{Setup, Subscriber, expected_ids, produce, root, stream};
+
+fn kafka_sh(args: &[&str], env: &[(&str, &str)]) {
+    let status = Command::new(root().join("scripts/kafka.sh"))
+        .args(args)
+        .envs(env.iter().copied())
+        .status()
+        .expect("run scripts/kafka.sh");
+    assert!(status.success(), "scripts/kafka.sh {args:?} failed");
+}
+
+#[test]
+fn broker_outage_and_return_lose_nothing() {
+    assert_eq!(
+        std::env::var("NEWSWATCH_TEST_KAFKA_SCRIPT").as_deref(),
+        Ok("1"),
+        "this test stops and restarts the broker, so it needs the one scripts/kafka.sh runs: \
+         run it through scripts/test.sh (which sets NEWSWATCH_TEST_KAFKA_SCRIPT=1)"
+    );
+    let s = Setup::new("outage", 3);
+    let items = stream(4000, "outage");
+    let expected = expected_ids(&items);
+    let messages: Vec<_> = items.iter().map(|v| (None, None, v.clone())).collect();
+    let (before, after) = messages.split_at(messages.len() / 2);
+    produce(&s.brokers, &s.news, before);
+
+    let config = s.config("");
+    let mut daemon = s.spawn(&config, "daemon");
+    let mut alerts = Subscriber::new(&s.brokers, &s.alerts);
+    assert!(
+        alerts.until(Duration::from_secs(120), |r| !r.is_empty()),
+        "alerts flow before the outage; log:\n{}",
+        daemon.log_text()
+    );
+
+    kafka_sh(&["stop"], &[]);
+    std::thread::sleep(Duration::from_secs(5));
+    assert_eq!(
+        daemon.child.try_wait().ok().flatten(),
+        None,
+        "the daemon survives the outage"
+    );
+    kafka_sh(&["start"], &[("NEWSWATCH_KAFKA_KEEP_DATA", "1")]);
+
+    produce(&s.brokers, &s.news, after);
+    let mut alerts = Subscriber::new(&s.brokers, &s.alerts);
+    let all = alerts.until(Duration::from_secs(180), |r| {
+        let got: HashSet<&str> = r.iter().map(|a| a.key.as_str()).collect();
+        expected.iter().all(|id| got.contains(id.as_str()))
+    });
+    assert!(
+        all,
+        "{} of {} alert ids after the outage; log:\n{}",
+        alerts.ids().intersection(&expected).count(),
+        expected.len(),
+        daemon.log_text()
+    );
+    assert_eq!(
+        daemon.child.try_wait().ok().flatten(),
+        None,
+        "still the same process"
+    );
+    daemon.signal("TERM");
+    assert_eq!(
+        daemon.wait(Duration::from_secs(60)),
+        Some(0),
+        "log:\n{}",
+        daemon.log_text()
+    );
+}
