@@ -204,17 +204,21 @@ impl Pipeline {
     }
 }
 
-/// A pool of worker threads fed by a bounded channel.
+/// Items handed to a worker at once: one channel operation (and at most one
+/// wake-up) per batch instead of per item.
+pub type Batch = Vec<Envelope>;
+
+/// A pool of worker threads fed by a bounded channel of batches.
 pub struct Workers {
-    tx: Option<SyncSender<Envelope>>,
+    tx: Option<SyncSender<Batch>>,
     handles: Vec<JoinHandle<()>>,
 }
 
 impl Workers {
-    /// Starts `n` workers; the channel holds at most `4 * n` items, so a
+    /// Starts `n` workers; the channel holds at most `2 * n` batches, so a
     /// busy pool slows the consumer down rather than buffering.
     pub fn start(pipeline: Arc<Pipeline>, n: usize) -> std::io::Result<Self> {
-        let (tx, rx) = sync_channel::<Envelope>(4 * n.max(1));
+        let (tx, rx) = sync_channel::<Batch>(2 * n.max(1));
         let rx = Arc::new(Mutex::new(rx));
         let mut handles = Vec::with_capacity(n);
         for i in 0..n.max(1) {
@@ -232,10 +236,10 @@ impl Workers {
         })
     }
 
-    /// Hands an item to the pool, waiting while the pool is busy. False when
+    /// Hands items to the pool, waiting while the pool is busy. False when
     /// the pool has stopped.
-    pub fn submit(&self, env: Envelope) -> bool {
-        self.tx.as_ref().is_some_and(|tx| tx.send(env).is_ok())
+    pub fn submit(&self, batch: Batch) -> bool {
+        self.tx.as_ref().is_some_and(|tx| tx.send(batch).is_ok())
     }
 
     /// Lets the workers finish what they have and stop.
@@ -247,12 +251,14 @@ impl Workers {
     }
 }
 
-fn work(p: &Pipeline, rx: &Mutex<Receiver<Envelope>>) {
+fn work(p: &Pipeline, rx: &Mutex<Receiver<Batch>>) {
     let mut scratch = Scratch::new();
     loop {
         let next = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
         match next {
-            Ok(env) => p.process(env, &mut scratch),
+            Ok(batch) => batch
+                .into_iter()
+                .for_each(|env| p.process(env, &mut scratch)),
             Err(_) => return, // the source closed the channel
         }
     }

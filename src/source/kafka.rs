@@ -20,6 +20,8 @@ use crate::offsets::Offsets;
 use crate::pipeline::{Envelope, Workers};
 use crate::settings::Kafka;
 
+/// Most messages handed to the workers at once.
+const BATCH: usize = 64;
 /// How often moved offsets are committed.
 const COMMIT_INTERVAL: Duration = Duration::from_secs(1);
 /// How long a revocation waits for the in-flight items of the revoked
@@ -171,24 +173,35 @@ impl KafkaSource {
         let mut last_commit = Instant::now();
         while !stop.load(Ordering::Acquire) {
             self.backpressure(max_in_flight);
-            match self.consumer.poll(Duration::from_millis(100)) {
-                None => {}
-                Some(Err(e)) => tracing::warn!(error = %e, "consumer error"),
-                Some(Ok(m)) => {
-                    let ticket = lock(&self.offsets).begin(m.topic(), m.partition(), m.offset());
-                    let env = Envelope {
-                        topic: m.topic().to_owned(),
-                        partition: m.partition(),
-                        offset: m.offset(),
-                        key: m.key().map(<[u8]>::to_vec),
-                        payload: m.payload().map(<[u8]>::to_vec),
-                        ticket,
-                    };
-                    if !workers.submit(env) {
-                        tracing::error!("the worker pool stopped; shutting down");
+            // Wait for one message, then take what is already fetched, up to
+            // a batch: one hand-off per batch.
+            let mut batch = Vec::new();
+            let mut timeout = Duration::from_millis(100);
+            while batch.len() < BATCH {
+                match self.consumer.poll(timeout) {
+                    None => break,
+                    Some(Err(e)) => {
+                        tracing::warn!(error = %e, "consumer error");
                         break;
                     }
+                    Some(Ok(m)) => {
+                        let ticket =
+                            lock(&self.offsets).begin(m.topic(), m.partition(), m.offset());
+                        batch.push(Envelope {
+                            topic: m.topic().to_owned(),
+                            partition: m.partition(),
+                            offset: m.offset(),
+                            key: m.key().map(<[u8]>::to_vec),
+                            payload: m.payload().map(<[u8]>::to_vec),
+                            ticket,
+                        });
+                        timeout = Duration::ZERO;
+                    }
                 }
+            }
+            if !batch.is_empty() && !workers.submit(batch) {
+                tracing::error!("the worker pool stopped; shutting down");
+                break;
             }
             if last_commit.elapsed() >= COMMIT_INTERVAL {
                 self.commit_moved();
