@@ -320,6 +320,15 @@ pub fn normalize_into(text: &str, fold: bool, out: &mut NormText) {
             i += 1;
             continue;
         }
+        // CJK ideographs, U+4000..=U+9FFF (lead bytes E4..E9): normalized,
+        // caseless and segment starts (a unit test checks the table agrees),
+        // so they join the run without a decode or a table load. A combining
+        // mark after one is handled when it comes, as for any run.
+        if (0xE4..=0xE9).contains(&b) {
+            space = false;
+            i += 3;
+            continue;
+        }
         // A non-ASCII character.
         let (cp, len) = decode(bytes, i);
         let e = if cp < 0x10000 {
@@ -563,6 +572,16 @@ mod tests {
             "𝐇𝟐𝟎𝟎 𝔄",
         ] {
             check(t);
+        }
+    }
+
+    #[test]
+    fn cjk_ideographs_are_identity_segment_starts() {
+        // The fast path in `normalize_into` relies on this.
+        let t = &*TABLES;
+        for cp in 0x4000u32..=0x9FFF {
+            assert_eq!(t.lower[cp as usize], cp | BOUNDARY, "U+{cp:04X}");
+            assert_eq!(t.keep[cp as usize], cp | BOUNDARY, "U+{cp:04X}");
         }
     }
 

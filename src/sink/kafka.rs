@@ -72,7 +72,10 @@ impl KafkaProducer {
             .set("enable.idempotence", "true")
             .set("acks", "all")
             .set("linger.ms", "5")
-            .set("compression.type", "lz4");
+            .set("compression.type", "lz4")
+            // librdkafka's default is 5 minutes; past this a stuck message
+            // comes back to the retry loop here and is produced again.
+            .set("message.timeout.ms", "30000");
         for (k, v) in extra {
             config.set(k, v.expose());
         }
