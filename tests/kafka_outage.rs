@@ -6,7 +6,6 @@
 #[allow(dead_code)]
 mod helpers;
 
-use std::collections::HashSet;
 use std::process::Command;
 use std::time::Duration;
 
@@ -56,15 +55,11 @@ fn broker_outage_and_return_lose_nothing() {
 
     produce(&s.brokers, &s.news, after);
     let mut alerts = Subscriber::new(&s.brokers, &s.alerts);
-    let all = alerts.until(Duration::from_secs(180), |r| {
-        let got: HashSet<&str> = r.iter().map(|a| a.key.as_str()).collect();
-        expected.iter().all(|id| got.contains(id.as_str()))
-    });
+    let all = alerts.until_all(&expected, Duration::from_secs(180));
     assert!(
         all,
-        "{} of {} alert ids after the outage; log:\n{}",
-        alerts.ids().intersection(&expected).count(),
-        expected.len(),
+        "{} after the outage; log:\n{}",
+        alerts.progress(&expected),
         daemon.log_text()
     );
     assert_eq!(

@@ -7,7 +7,6 @@
 #[allow(dead_code)]
 mod helpers;
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -77,13 +76,6 @@ impl Running {
     }
 }
 
-fn all_of(expected: &HashSet<String>) -> impl FnMut(&[helpers::Received]) -> bool + '_ {
-    move |r| {
-        let got: HashSet<&str> = r.iter().map(|a| a.key.as_str()).collect();
-        expected.iter().all(|id| got.contains(id.as_str()))
-    }
-}
-
 /// Every partition's committed offset is its end; a partition that never
 /// had a message has nothing to commit (-1 stands for 0 there).
 fn assert_all_committed(brokers: &str, group: &str) {
@@ -135,12 +127,11 @@ fn failing_produce_and_commit_requests_lose_nothing() {
         "\"enable.idempotence\" = false",
     );
     let mut alerts = Subscriber::new(&brokers, "alerts");
-    let ok = alerts.until(Duration::from_secs(90), all_of(&expected));
+    let ok = alerts.until_all(&expected, Duration::from_secs(90));
     assert!(
         ok,
-        "{} of {} alerts; the alerts topic holds {:?}",
-        alerts.ids().intersection(&expected).count(),
-        expected.len(),
+        "{}; the alerts topic holds {:?}",
+        alerts.progress(&expected),
         end_offsets(&brokers, "alerts", 1)
     );
     running.stop();
@@ -170,10 +161,9 @@ fn a_broker_down_for_a_while_loses_nothing() {
 
     let mut alerts = Subscriber::new(&brokers, "alerts");
     assert!(
-        alerts.until(Duration::from_secs(120), all_of(&expected)),
-        "{} of {} alerts after the outage",
-        alerts.ids().intersection(&expected).count(),
-        expected.len()
+        alerts.until_all(&expected, Duration::from_secs(120)),
+        "{} after the outage",
+        alerts.progress(&expected)
     );
     running.stop();
     assert_all_committed(&brokers, "down-group");

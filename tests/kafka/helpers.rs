@@ -167,6 +167,20 @@ impl Subscriber {
         done(&self.received)
     }
 
+    /// Polls until every id of `expected` was received (repeats allowed).
+    pub fn until_all(&mut self, expected: &HashSet<String>, timeout: Duration) -> bool {
+        self.until(timeout, |r| {
+            let got: HashSet<&str> = r.iter().map(|a| a.key.as_str()).collect();
+            expected.iter().all(|id| got.contains(id.as_str()))
+        })
+    }
+
+    /// How many of `expected` were received, for failure messages.
+    pub fn progress(&self, expected: &HashSet<String>) -> String {
+        let n = self.ids().intersection(expected).count();
+        format!("{n} of {} expected alert ids", expected.len())
+    }
+
     pub fn ids(&self) -> HashSet<String> {
         self.received.iter().map(|r| r.key.clone()).collect()
     }
