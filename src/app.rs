@@ -164,24 +164,17 @@ pub fn run(config: Option<&Path>) -> Result<u8, Failure> {
             })?;
     }
     let engine = Arc::new(load_engine(&settings, &settings.watchlist.path, true)?);
-    run_until_stopped(&settings, engine, &stop, |_| {})?;
+    run_until_stopped(&settings, engine, &stop)?;
     Ok(exit::OK)
-}
-
-/// What `run_until_stopped` reports once the daemon is up.
-pub struct Started<'a> {
-    pub source: &'a KafkaSource,
-    pub offsets: &'a Arc<Mutex<Offsets>>,
 }
 
 /// Builds the daemon from `settings` and `engine` and runs it until `stop`
 /// is set; then drains (up to `pipeline.shutdown_timeout`), flushes,
-/// commits and returns. `started` is called once everything is built.
+/// commits and returns.
 pub fn run_until_stopped(
     settings: &Settings,
     engine: Arc<Engine>,
     stop: &AtomicBool,
-    started: impl FnOnce(Started<'_>),
 ) -> Result<(), Failure> {
     let w = engine.watchlist();
     tracing::info!(
@@ -259,10 +252,6 @@ pub fn run_until_stopped(
         topics = ?settings.kafka.topics, workers = threads,
         "newswatch running"
     );
-    started(Started {
-        source: &source,
-        offsets: &offsets,
-    });
     let begun = std::time::Instant::now();
     source.run(
         &workers,

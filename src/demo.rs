@@ -129,7 +129,7 @@ pub fn run(out: &mut impl Write) -> Result<u8, Failure> {
         let (settings, engine, stop) = (settings.clone(), Arc::clone(&engine), Arc::clone(&stop));
         std::thread::Builder::new()
             .name("newswatch-demo-pipeline".into())
-            .spawn(move || crate::app::run_until_stopped(&settings, engine, &stop, |_| {}))
+            .spawn(move || crate::app::run_until_stopped(&settings, engine, &stop))
             .context("starting the pipeline")
             .map_err(failure)?
     };

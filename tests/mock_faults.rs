@@ -62,7 +62,7 @@ fn start(brokers: &str, group: &str, news: &str, alerts: &str, producer: &str) -
     });
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
-    let handle = std::thread::spawn(move || run_until_stopped(&settings, engine, &flag, |_| {}));
+    let handle = std::thread::spawn(move || run_until_stopped(&settings, engine, &flag));
     Running { stop, handle }
 }
 

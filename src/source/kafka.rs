@@ -156,11 +156,6 @@ impl KafkaSource {
         Ok(KafkaSource { consumer, offsets })
     }
 
-    /// True once the group has given this consumer partitions.
-    pub fn has_assignment(&self) -> bool {
-        self.consumer.assignment().is_ok_and(|a| a.count() > 0)
-    }
-
     /// Polls until `stop` is set, then drains: stops fetching, waits for the
     /// items in flight (up to `drain_timeout`) and commits.
     pub fn run(
