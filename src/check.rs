@@ -58,8 +58,11 @@ pub fn summary(settings: &Settings, engine: &Engine, watchlist_path: &str) -> St
     );
     let _ = writeln!(
         s,
-        "input: {:?}, fields {}, max {} bytes",
-        settings.input.format,
+        "input: {}, fields {}, max {} bytes",
+        match settings.input.format {
+            crate::item::Format::Json => "json",
+            crate::item::Format::Text => "text",
+        },
         settings.input.fields.join(", "),
         settings.input.max_bytes
     );

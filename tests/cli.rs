@@ -317,6 +317,10 @@ fn check_summarises_a_valid_setup() {
         "{text}"
     );
     assert!(text.contains("rule chip-export-approval"), "{text}");
+    assert!(
+        text.contains("input: json, fields title, summary, body"),
+        "{text}"
+    );
 }
 
 #[test]
