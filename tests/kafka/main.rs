@@ -51,7 +51,14 @@ fn end_to_end_alerts_dead_letters_and_commits() {
     // An item without id: the message key is its id.
     let keyed = br#"{"title": "Nvidia H200 export licences approved for China, US Commerce Department says"}"#;
     messages.push((Some(0), Some(b"keyed-item".to_vec()), keyed.to_vec()));
+    // Neither id nor key: the id is {topic}/{partition}/{offset}.
+    let anonymous = br#"{"title": "US revokes Nvidia H20 export licences for China"}"#;
+    messages.push((Some(1), None, anonymous.to_vec()));
     produce(&s.brokers, &s.news, &messages);
+    let mut with_id: serde_json::Value = serde_json::from_slice(anonymous).expect("json");
+    with_id["id"] = "placeholder".into();
+    let anonymous_alerts = expected_ids(&[serde_json::to_vec(&with_id).expect("json")]).len();
+    assert!(anonymous_alerts > 0, "the anonymous item alerts");
     let mut with_key: serde_json::Value = serde_json::from_slice(keyed).expect("json");
     with_key["id"] = "keyed-item".into();
     let mut expected_all = expected.clone();
@@ -63,18 +70,33 @@ fn end_to_end_alerts_dead_letters_and_commits() {
     let config = s.config("");
     let mut daemon = s.spawn(&config, "daemon");
     let mut alerts = Subscriber::new(&s.brokers, &s.alerts);
-    let got_all = alerts.until(ALERT_TIMEOUT, |r| r.len() >= expected_all.len());
+    let want = expected_all.len() + anonymous_alerts;
+    let got_all = alerts.until(ALERT_TIMEOUT, |r| r.len() >= want);
     assert!(
         got_all,
-        "{} of {} alerts; log:\n{}",
+        "{} of {want} alerts; log:\n{}",
         alerts.received.len(),
-        expected_all.len(),
         daemon.log_text()
     );
     // No more than expected arrives a little later either.
     alerts.until(Duration::from_secs(3), |_| false);
-    assert_eq!(alerts.ids(), expected_all, "exactly the expected alert ids");
-    assert_eq!(alerts.received.len(), expected_all.len(), "each alert once");
+    assert_eq!(alerts.received.len(), want, "each alert once");
+    // The anonymous item's alerts carry its topic/partition/offset as id.
+    let (anon, named): (Vec<_>, Vec<_>) = alerts.received.iter().partition(|r| {
+        r.value["data"]["item"]["id"]
+            .as_str()
+            .is_some_and(|id| id.starts_with(&s.news))
+    });
+    assert_eq!(anon.len(), anonymous_alerts);
+    for r in &anon {
+        let o = &r.value["data"]["origin"];
+        let id = format!("{}/{}/{}", s.news, o["partition"], o["offset"]);
+        assert_eq!(r.value["data"]["item"]["id"].as_str(), Some(id.as_str()));
+        let rule = r.value["data"]["rule"].as_str().unwrap_or_default();
+        assert_eq!(r.key, newswatch::alert::alert_id(rule, &id));
+    }
+    let named_ids: HashSet<String> = named.iter().map(|r| r.key.clone()).collect();
+    assert_eq!(named_ids, expected_all, "exactly the expected alert ids");
     for r in &alerts.received {
         assert_eq!(
             r.headers.get("content-type").map(String::as_str),
