@@ -168,3 +168,55 @@ fn a_broker_down_for_a_while_loses_nothing() {
     running.stop();
     assert_all_committed(&brokers, "down-group");
 }
+
+#[test]
+fn slow_deliveries_pause_the_consumer_and_lose_nothing() {
+    let (mock, brokers) = cluster();
+    let items = stream(400, "slow");
+    let expected = expected_ids(&items);
+    let messages: Vec<helpers::Msg> = items.iter().map(|v| (None, None, v.clone())).collect();
+    produce(&brokers, "news", &messages);
+    // Every request now takes 300 ms: alerts wait for their acks while the
+    // consumer could fetch far ahead.
+    mock.broker_round_trip_time(1, Duration::from_millis(300))
+        .expect("slow broker");
+
+    let dir = std::env::temp_dir().join(helpers::unique("slow"));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[kafka]\nbrokers = \"{brokers}\"\ngroup_id = \"slow-group\"\ntopics = [\"news\"]\n\
+             [watchlist]\npath = \"{}\"\n[pipeline]\nmax_in_flight = 10\n\
+             [[sinks]]\nname = \"alerts-topic\"\ntype = \"kafka\"\ntopic = \"alerts\"\n",
+            root().join("config/watchlist.toml").display()
+        ),
+    )
+    .expect("write config");
+    // The real binary, against the mock cluster's TCP listener.
+    let mut daemon = helpers::Daemon::spawn(&config, &dir.join("daemon.log"));
+    let mut alerts = Subscriber::new(&brokers, "alerts");
+    assert!(
+        alerts.until_all(&expected, Duration::from_secs(120)),
+        "{}; log:\n{}",
+        alerts.progress(&expected),
+        daemon.log_text()
+    );
+    let log = daemon.log_text();
+    assert!(
+        log.contains("consumer paused"),
+        "backpressure paused the consumer; log:\n{log}"
+    );
+    assert!(
+        log.contains("consumer resumed"),
+        "and resumed it; log:\n{log}"
+    );
+    daemon.signal("TERM");
+    assert_eq!(
+        daemon.wait(Duration::from_secs(60)),
+        Some(0),
+        "log:\n{}",
+        daemon.log_text()
+    );
+}
