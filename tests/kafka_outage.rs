@@ -31,7 +31,7 @@ fn broker_outage_and_return_lose_nothing() {
     let s = Setup::new("outage", 3);
     let items = stream(4000, "outage");
     let expected = expected_ids(&items);
-    let messages: Vec<_> = items.iter().map(|v| (None, None, v.clone())).collect();
+    let messages = helpers::unkeyed(&items);
     let (before, after) = messages.split_at(messages.len() / 2);
     produce(&s.brokers, &s.news, before);
 
@@ -78,11 +78,5 @@ fn broker_outage_and_return_lose_nothing() {
         None,
         "still the same process"
     );
-    daemon.signal("TERM");
-    assert_eq!(
-        daemon.wait(Duration::from_secs(60)),
-        Some(0),
-        "log:\n{}",
-        daemon.log_text()
-    );
+    daemon.terminate();
 }

@@ -102,7 +102,7 @@ fn failing_produce_and_commit_requests_lose_nothing() {
     let (mock, brokers) = cluster();
     let items = stream(600, "faults");
     let expected = expected_ids(&items);
-    let messages: Vec<helpers::Msg> = items.iter().map(|v| (None, None, v.clone())).collect();
+    let messages = helpers::unkeyed(&items);
     produce(&brokers, "news", &messages);
 
     // Every produce and commit fails a few times first.
@@ -144,7 +144,7 @@ fn a_broker_down_for_a_while_loses_nothing() {
     let (mock, brokers) = cluster();
     let items = stream(800, "down");
     let expected = expected_ids(&items);
-    let messages: Vec<helpers::Msg> = items.iter().map(|v| (None, None, v.clone())).collect();
+    let messages = helpers::unkeyed(&items);
     let (before, after) = messages.split_at(messages.len() / 2);
     produce(&brokers, "news", before);
 
@@ -174,7 +174,7 @@ fn slow_deliveries_pause_the_consumer_and_lose_nothing() {
     let (mock, brokers) = cluster();
     let items = stream(400, "slow");
     let expected = expected_ids(&items);
-    let messages: Vec<helpers::Msg> = items.iter().map(|v| (None, None, v.clone())).collect();
+    let messages = helpers::unkeyed(&items);
     produce(&brokers, "news", &messages);
     // Every request now takes 300 ms: alerts wait for their acks while the
     // consumer could fetch far ahead.
@@ -212,11 +212,5 @@ fn slow_deliveries_pause_the_consumer_and_lose_nothing() {
         log.contains("consumer resumed"),
         "and resumed it; log:\n{log}"
     );
-    daemon.signal("TERM");
-    assert_eq!(
-        daemon.wait(Duration::from_secs(60)),
-        Some(0),
-        "log:\n{}",
-        daemon.log_text()
-    );
+    daemon.terminate();
 }

@@ -69,6 +69,11 @@ pub fn create_topics(brokers: &str, topics: &[(&str, i32)]) {
 /// producer choose.
 pub type Msg = (Option<i32>, Option<Vec<u8>>, Vec<u8>);
 
+/// Items as messages without key, partitioned by the producer.
+pub fn unkeyed(items: &[Vec<u8>]) -> Vec<Msg> {
+    items.iter().map(|v| (None, None, v.clone())).collect()
+}
+
 /// Produces messages and waits until all are acknowledged.
 pub fn produce(brokers: &str, topic: &str, messages: &[Msg]) {
     let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
@@ -400,6 +405,17 @@ impl Daemon {
             .expect("run kill")
             .success();
         assert!(ok, "kill -{sig} failed");
+    }
+
+    /// SIGTERM, then the graceful exit: status 0 within a minute.
+    pub fn terminate(&mut self) {
+        self.signal("TERM");
+        assert_eq!(
+            self.wait(Duration::from_secs(60)),
+            Some(0),
+            "log:\n{}",
+            self.log_text()
+        );
     }
 
     /// Waits for the process to exit and returns its exit code.

@@ -146,13 +146,7 @@ fn end_to_end_alerts_dead_letters_and_commits() {
     );
 
     // SIGTERM: exit 0 with every offset committed.
-    daemon.signal("TERM");
-    assert_eq!(
-        daemon.wait(Duration::from_secs(60)),
-        Some(0),
-        "log:\n{}",
-        daemon.log_text()
-    );
+    daemon.terminate();
     assert_eq!(
         committed(&s.brokers, &s.group, &s.news, s.partitions),
         end_offsets(&s.brokers, &s.news, s.partitions),
@@ -165,7 +159,7 @@ fn kill_9_mid_stream_loses_nothing() {
     let s = Setup::new("crash", 3);
     let items = stream(6000, "crash");
     let expected = expected_ids(&items);
-    let messages: Vec<_> = items.iter().map(|v| (None, None, v.clone())).collect();
+    let messages = helpers::unkeyed(&items);
     produce(&s.brokers, &s.news, &messages);
 
     let config = s.config("");
@@ -235,13 +229,7 @@ fn two_instances_share_partitions_and_one_can_leave() {
         );
     }
     // One instance leaves mid-stream; the other takes its partitions over.
-    b.signal("TERM");
-    assert_eq!(
-        b.wait(Duration::from_secs(60)),
-        Some(0),
-        "log:\n{}",
-        b.log_text()
-    );
+    b.terminate();
     produce(&s.brokers, &s.news, second_half);
     let all = alerts.until_all(&expected, ALERT_TIMEOUT);
     assert!(
@@ -258,7 +246,7 @@ fn sigterm_while_busy_commits_what_was_delivered_and_exits_0() {
     let s = Setup::new("term", 3);
     let items = stream(20000, "term");
     let expected = expected_ids(&items);
-    let messages: Vec<_> = items.iter().map(|v| (None, None, v.clone())).collect();
+    let messages = helpers::unkeyed(&items);
     produce(&s.brokers, &s.news, &messages);
     let config = s.config("");
     let mut daemon = s.spawn(&config, "daemon");
@@ -268,13 +256,7 @@ fn sigterm_while_busy_commits_what_was_delivered_and_exits_0() {
         "log:\n{}",
         daemon.log_text()
     );
-    daemon.signal("TERM");
-    assert_eq!(
-        daemon.wait(Duration::from_secs(60)),
-        Some(0),
-        "log:\n{}",
-        daemon.log_text()
-    );
+    daemon.terminate();
     assert!(
         daemon.log_text().contains("committed final offsets"),
         "log:\n{}",
