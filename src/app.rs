@@ -16,6 +16,7 @@ use crate::scan::Scanner;
 use crate::settings::{Settings, SinkKind};
 use crate::sink::kafka::{KafkaDeadLetter, KafkaProducer, KafkaSink};
 use crate::sink::stdout::StdoutSink;
+use crate::sink::webhook::WebhookSink;
 use crate::sink::{DeadLetter, Sink};
 use crate::source::kafka::KafkaSource;
 use crate::watchlist::Watchlist;
@@ -199,6 +200,25 @@ pub fn run_until_stopped(
         .transpose()
         .map_err(kafka_failure("creating the Kafka producer"))?
         .map(Arc::new);
+    let dead_letter = match (&settings.dead_letter, &producer) {
+        (Some(d), Some(p)) => {
+            Some(Arc::new(KafkaDeadLetter::new(&d.topic, Arc::clone(p))) as Arc<dyn DeadLetter>)
+        }
+        _ => None,
+    };
+    // Webhook deliveries (and the HTTP endpoints) run here; dropping it at
+    // the end cancels deliveries still retrying, whose items then stay
+    // uncommitted.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("newswatch-io")
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+        .map_err(|error| Failure {
+            status: exit::SOFTWARE,
+            error,
+        })?;
     let mut sinks: Vec<Arc<dyn Sink>> = Vec::new();
     for s in &settings.sinks {
         match (&s.kind, &producer) {
@@ -206,11 +226,11 @@ pub fn run_until_stopped(
                 sinks.push(Arc::new(KafkaSink::new(&s.name, topic, Arc::clone(p))))
             }
             (SinkKind::Stdout, _) => sinks.push(Arc::new(StdoutSink::new(&s.name))),
-            (SinkKind::Webhook(_), _) => {
-                return Err(Failure::config(anyhow::anyhow!(
-                    "sink `{}`: webhook sinks are not implemented yet; use kafka or stdout sinks",
-                    s.name
-                )));
+            (SinkKind::Webhook(w), _) => {
+                let sink =
+                    WebhookSink::new(&s.name, w, dead_letter.clone(), runtime.handle().clone())
+                        .map_err(Failure::config)?;
+                sinks.push(Arc::new(sink));
             }
             (SinkKind::Kafka { .. }, None) => {
                 unreachable!("a producer exists when a kafka sink does")
@@ -219,15 +239,9 @@ pub fn run_until_stopped(
     }
     if sinks.is_empty() {
         return Err(Failure::config(anyhow::anyhow!(
-            "no sinks configured: add a [[sinks]] entry (type kafka, or stdout) so alerts go somewhere"
+            "no sinks configured: add a [[sinks]] entry (type kafka, webhook or stdout) so alerts go somewhere"
         )));
     }
-    let dead_letter = match (&settings.dead_letter, &producer) {
-        (Some(d), Some(p)) => {
-            Some(Arc::new(KafkaDeadLetter::new(&d.topic, Arc::clone(p))) as Arc<dyn DeadLetter>)
-        }
-        _ => None,
-    };
     let offsets = Arc::new(Mutex::new(Offsets::new()));
     let pipeline = Arc::new(Pipeline::new(
         engine,
@@ -270,6 +284,7 @@ pub fn run_until_stopped(
         }
     }
     source.close();
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     tracing::info!("newswatch stopped");
     Ok(())
 }

@@ -49,8 +49,10 @@
 //!   offset, for at-least-once commits.
 //! - [`source`]: the Kafka consumer: group membership, pause/resume,
 //!   commits on revocation and shutdown.
-//! - [`sink`]: the `Sink` trait, acks tied to offsets, the kafka and stdout
-//!   sinks and the dead-letter topic.
+//! - [`sink`]: the `Sink` trait, acks tied to offsets, the kafka, webhook
+//!   and stdout sinks and the dead-letter topic.
+//! - [`metrics`]: metric names, one function per event, the Prometheus text
+//!   format.
 //! - [`pipeline`]: item -> engine -> alerts -> sinks -> ack, on a worker pool;
 //!   knows traits, not Kafka.
 //! - [`scan`]: the offline `scan` command over JSON Lines.
@@ -69,6 +71,7 @@ pub mod cli;
 pub mod demo;
 pub mod engine;
 pub mod item;
+pub mod metrics;
 pub mod offsets;
 pub mod pipeline;
 pub mod scan;

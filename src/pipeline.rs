@@ -129,6 +129,7 @@ impl Pipeline {
                         key: env.key,
                         payload: env.payload,
                         error: format!("{}: {rejection}", rejection.reason()),
+                        sink: None,
                     };
                     dl.send(rejected, completion.ack());
                 }
@@ -185,14 +186,9 @@ impl Pipeline {
                     return;
                 }
             };
-            let out = Outgoing {
-                id: a.id,
-                rule: a.data.rule,
-                severity: a.data.severity.as_str(),
-                json,
-            };
+            let out = Outgoing { alert: a, json };
             tracing::info!(
-                item_id = %id, rule = %out.rule, severity = out.severity, alert_id = %out.id,
+                item_id = %id, rule = %out.rule(), severity = out.severity(), alert_id = %out.id(),
                 topic = %env.topic, partition = env.partition, offset = env.offset,
                 "alert"
             );

@@ -86,10 +86,15 @@ impl SinkKind {
 #[derive(Debug, Clone)]
 pub struct Webhook {
     pub url: String,
-    pub secret: Option<Secret>,
+    /// The Standard Webhooks signing key; requests are unsigned without one.
+    pub secret: Option<SigningKey>,
+    /// Per request, connecting included.
     pub timeout: Duration,
+    /// How long one alert is retried before it is parked.
     pub max_elapsed: Duration,
     pub format: WebhookFormat,
+    /// Requests (retries included) this sink has under way at once.
+    pub max_in_flight: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,6 +149,32 @@ impl fmt::Debug for Secret {
 }
 
 impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// A Standard Webhooks signing key: the bytes that `whsec_<base64>` encodes.
+/// Never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SigningKey(Vec<u8>);
+
+impl SigningKey {
+    /// Decodes `whsec_<base64>`; `None` when `s` is not of that form.
+    pub fn parse(s: &str) -> Option<Self> {
+        use base64::Engine as _;
+        let b64 = s.strip_prefix("whsec_")?;
+        let key = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
+        (!key.is_empty()).then_some(SigningKey(key))
+    }
+
+    /// The key itself, for the one place that signs with it.
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("[redacted]")
     }
@@ -360,6 +391,7 @@ struct RawSink {
     timeout: Option<String>,
     max_elapsed: Option<String>,
     format: Option<String>,
+    max_in_flight: Option<usize>,
 }
 
 #[derive(Deserialize, Default)]
@@ -586,6 +618,7 @@ fn parse_sinks(raw: Vec<RawSink>, env: &HashMap<String, String>, p: &mut Problem
                 ("timeout", s.timeout.is_some()),
                 ("max_elapsed", s.max_elapsed.is_some()),
                 ("format", s.format.is_some()),
+                ("max_in_flight", s.max_in_flight.is_some()),
             ];
             for (k, set) in present {
                 if set && !allowed.contains(&k) {
@@ -612,6 +645,7 @@ fn parse_sinks(raw: Vec<RawSink>, env: &HashMap<String, String>, p: &mut Problem
                     "timeout",
                     "max_elapsed",
                     "format",
+                    "max_in_flight",
                 ]);
                 SinkKind::Webhook(parse_webhook(&s, &key, env, p))
             }
@@ -645,14 +679,19 @@ fn parse_webhook(
             format!("{url:?} is not an http:// or https:// URL"),
         );
     }
+    let secret_key = if s.secret.is_some() {
+        "secret"
+    } else {
+        "secret_env"
+    };
     let secret = match (&s.secret, &s.secret_env) {
         (Some(_), Some(_)) => {
             p.add(key("secret"), "give secret or secret_env, not both");
             None
         }
-        (Some(v), None) => Some(Secret(v.clone())),
+        (Some(v), None) => Some(v.as_str()),
         (None, Some(var)) => match env.get(var) {
-            Some(v) => Some(Secret(v.clone())),
+            Some(v) => Some(v.as_str()),
             None => {
                 p.add(
                     key("secret_env"),
@@ -662,20 +701,17 @@ fn parse_webhook(
             }
         },
         (None, None) => None,
-    };
-    if let Some(sec) = &secret
-        && !sec.expose().starts_with("whsec_")
-    {
-        let k = if s.secret.is_some() {
-            "secret"
-        } else {
-            "secret_env"
-        };
-        p.add(
-            key(k),
-            "a webhook secret must start with whsec_ (Standard Webhooks)",
-        );
     }
+    .and_then(|v| {
+        let parsed = SigningKey::parse(v);
+        if parsed.is_none() {
+            p.add(
+                key(secret_key),
+                "a webhook secret must be whsec_ followed by base64 (Standard Webhooks)",
+            );
+        }
+        parsed
+    });
     let format = match s.format.as_deref() {
         None | Some("cloudevents") => WebhookFormat::CloudEvents,
         Some("slack") => WebhookFormat::Slack,
@@ -697,6 +733,14 @@ fn parse_webhook(
             s.max_elapsed.as_deref().unwrap_or("1h"),
         ),
         format,
+        max_in_flight: match s.max_in_flight {
+            Some(0) => {
+                p.add(key("max_in_flight"), "must be at least 1");
+                1
+            }
+            Some(n) => n,
+            None => 16,
+        },
     }
 }
 

@@ -121,9 +121,10 @@ format = "slack"
     };
     assert_eq!(w.format, WebhookFormat::Slack);
     assert_eq!(
-        w.secret.as_ref().map(Secret::expose),
-        Some("whsec_c2VjcmV0")
+        w.secret.as_ref().map(SigningKey::expose),
+        Some(&b"secret"[..])
     );
+    assert_eq!(w.max_in_flight, 16);
     assert_eq!(w.timeout, Duration::from_secs(5));
     // Secrets never print, not even in Debug output of the whole settings.
     let debug = format!("{s:?}");
@@ -203,6 +204,21 @@ fn each_bad_key_is_named() {
             "[[sinks]]\nname = \"w\"\ntype = \"webhook\"\nurl = \"http://x\"\nsecret = \"hunter2\"",
             &[],
             "sinks[0].secret",
+        ),
+        (
+            "[[sinks]]\nname = \"w\"\ntype = \"webhook\"\nurl = \"http://x\"\nsecret = \"whsec_not base64!\"",
+            &[],
+            "sinks[0].secret",
+        ),
+        (
+            "[[sinks]]\nname = \"w\"\ntype = \"webhook\"\nurl = \"http://x\"\nmax_in_flight = 0",
+            &[],
+            "sinks[0].max_in_flight",
+        ),
+        (
+            "[[sinks]]\nname = \"k\"\ntype = \"kafka\"\ntopic = \"t\"\nmax_in_flight = 4",
+            &[],
+            "sinks[0].max_in_flight",
         ),
         (
             "[[sinks]]\nname = \"w\"\ntype = \"webhook\"\nurl = \"http://x\"\ntimeout = \"soon\"",

@@ -164,7 +164,7 @@ fn retry_loop(
             Ok(mut p) => {
                 p.attempt += 1;
                 let base = 100u64.saturating_mul(1 << p.attempt.min(9)).min(30_000);
-                let jitter = jitter_ms(base / 2 + 1);
+                let jitter = super::random_below(base / 2 + 1);
                 due.push(Reverse((
                     Instant::now() + Duration::from_millis(base / 2 + jitter),
                     seq,
@@ -193,15 +193,6 @@ fn retry_loop(
     }
 }
 
-/// A pseudo-random number below `bound`, from the clock: enough to spread
-/// retries apart.
-fn jitter_ms(bound: u64) -> u64 {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos() as u64);
-    (nanos.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 33) % bound.max(1)
-}
-
 /// Alerts to a topic: key = alert id, CloudEvents headers.
 pub struct KafkaSink {
     name: String,
@@ -227,12 +218,12 @@ impl Sink for KafkaSink {
     fn send(&self, alert: &Outgoing, ack: Ack) {
         self.producer.produce(Box::new(Pending {
             topic: Arc::clone(&self.topic),
-            key: Some(Arc::from(alert.id.as_bytes())),
+            key: Some(Arc::from(alert.id().as_bytes())),
             payload: Some(Arc::clone(&alert.json)),
             headers: vec![
                 ("content-type", "application/cloudevents+json".to_owned()),
-                ("newswatch-rule", alert.rule.clone()),
-                ("newswatch-severity", alert.severity.to_owned()),
+                ("newswatch-rule", alert.rule().to_owned()),
+                ("newswatch-severity", alert.severity().to_owned()),
             ],
             ack,
             attempt: 0,
@@ -240,7 +231,9 @@ impl Sink for KafkaSink {
     }
 }
 
-/// Rejected items to `dead_letter.topic`, unchanged, with `newswatch-error`.
+/// Rejected items to `dead_letter.topic`, unchanged, with `newswatch-error`;
+/// alerts a webhook gave up on, as their CloudEvents JSON keyed by alert id,
+/// with `newswatch-error` and `newswatch-sink`.
 pub struct KafkaDeadLetter {
     topic: Arc<str>,
     producer: Arc<KafkaProducer>,
@@ -261,7 +254,14 @@ impl DeadLetter for KafkaDeadLetter {
             topic: Arc::clone(&self.topic),
             key: item.key.map(Arc::from),
             payload: item.payload.map(Arc::from),
-            headers: vec![("newswatch-error", item.error)],
+            headers: match item.sink {
+                None => vec![("newswatch-error", item.error)],
+                Some(sink) => vec![
+                    ("newswatch-error", item.error),
+                    ("newswatch-sink", sink),
+                    ("content-type", "application/cloudevents+json".to_owned()),
+                ],
+            },
             ack,
             attempt: 0,
         }));

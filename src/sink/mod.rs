@@ -9,10 +9,12 @@
 
 pub mod kafka;
 pub mod stdout;
+pub mod webhook;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use crate::alert::Alert;
 use crate::offsets::{Offsets, Ticket};
 
 /// Counts the deliveries an item still waits for.
@@ -74,15 +76,27 @@ impl Completion {
     }
 }
 
-/// An alert ready to deliver: the event, its JSON, and the headers Kafka
-/// subscribers filter on.
+/// An alert ready to deliver: the event, and its JSON encoded once for
+/// every sink it goes to.
 #[derive(Debug, Clone)]
 pub struct Outgoing {
-    pub id: String,
-    pub rule: String,
-    pub severity: &'static str,
+    pub alert: Alert,
     /// The CloudEvents JSON, shared by every sink the alert goes to.
     pub json: Arc<[u8]>,
+}
+
+impl Outgoing {
+    pub fn id(&self) -> &str {
+        &self.alert.id
+    }
+
+    pub fn rule(&self) -> &str {
+        &self.alert.data.rule
+    }
+
+    pub fn severity(&self) -> &'static str {
+        self.alert.data.severity.as_str()
+    }
 }
 
 /// A destination for alerts. Implementations must not block for long: slow
@@ -100,12 +114,32 @@ pub struct Rejected {
     pub payload: Option<Vec<u8>>,
     /// `reason: detail`, for the `newswatch-error` header.
     pub error: String,
+    /// For an alert a sink gave up on: that sink's name, for the
+    /// `newswatch-sink` header. `None` for a rejected item.
+    pub sink: Option<String>,
 }
 
-/// Where rejected items go when `dead_letter.topic` is set.
+/// Where rejected items, and alerts a webhook refused, go when
+/// `dead_letter.topic` is set.
 pub trait DeadLetter: Send + Sync {
     fn send(&self, item: Rejected, ack: Ack);
 }
+
+/// A pseudo-random number below `bound`, from the clock: enough to spread
+/// retries apart, not for anything secret.
+pub(crate) fn random_below(bound: u64) -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos() as u64);
+    let mut x = nanos ^ COUNTER.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed);
+    // splitmix64: consecutive calls within one clock tick still differ.
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^= x >> 31;
+    x % bound.max(1)
+}
+
+static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 #[cfg(test)]
 mod tests {

@@ -31,7 +31,7 @@ impl Sink for StdoutSink {
             // Not acknowledged: the item stays uncommitted and is redone
             // after a restart.
             Err(e) => {
-                tracing::error!(sink = %self.name, alert_id = %alert.id, error = %e, "writing alert to stdout failed")
+                tracing::error!(sink = %self.name, alert_id = %alert.id(), error = %e, "writing alert to stdout failed")
             }
         }
     }
