@@ -40,6 +40,7 @@ struct Partition {
 pub struct Offsets {
     parts: HashMap<Tp, Partition>,
     next_generation: u64,
+    /// The total length of the windows.
     in_flight: usize,
 }
 
@@ -89,9 +90,9 @@ impl Offsets {
             return false; // completed twice: ignore
         }
         p.window[i].1 = true;
-        self.in_flight -= 1;
         while let Some(&(o, true)) = p.window.front() {
             p.window.pop_front();
+            self.in_flight -= 1;
             p.position = Some(o + 1);
             p.dirty = true;
         }
@@ -146,11 +147,15 @@ impl Offsets {
     /// partition's next owner.
     pub fn revoke(&mut self, topic: &str, partition: i32) -> Option<i64> {
         let p = self.parts.remove(&(topic.to_owned(), partition))?;
-        self.in_flight -= p.window.iter().filter(|(_, done)| !done).count();
+        self.in_flight -= p.window.len();
         p.position
     }
 
-    /// Items begun and not completed, over all partitions.
+    /// Items consumed and not yet committable, over all partitions: those
+    /// not completed, and the completed ones behind them. This, not the
+    /// incomplete count alone, is what `pipeline.max_in_flight` bounds: one
+    /// alert stuck on a dead endpoint then pauses the consumer instead of
+    /// letting the window behind it grow without limit.
     pub fn in_flight(&self) -> usize {
         self.in_flight
     }
@@ -170,7 +175,9 @@ mod tests {
         assert_eq!(o.in_flight(), 4);
         assert!(o.complete(&t[1]));
         assert!(o.take_committable().is_empty(), "10 is still in flight");
+        assert_eq!(o.in_flight(), 4, "11 is done but not committable");
         assert!(o.complete(&t[0]));
+        assert_eq!(o.in_flight(), 2);
         assert_eq!(o.take_committable(), [("news".to_owned(), 0, 12)]);
         assert!(o.take_committable().is_empty(), "reported once");
         // Gaps in offsets (compaction) are fine: 15 follows 12.

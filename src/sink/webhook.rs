@@ -354,21 +354,23 @@ impl Endpoint {
     }
 
     /// One POST. The `webhook-id` is the alert id on every attempt; the
-    /// timestamp and signature are made fresh for each.
+    /// timestamp and the signature (with a key) are made fresh for each.
     async fn attempt(&self, job: &Job) -> Result<(), DeliveryError> {
         let mut request = self
             .client
             .post(self.url.clone())
             .header(CONTENT_TYPE, job.content_type)
             .body(job.body.clone());
+        // Id and timestamp go out signed or not: receivers deduplicate on
+        // the id.
+        let ts = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        request = request
+            .header("webhook-id", &job.id)
+            .header("webhook-timestamp", ts.to_string());
         if let Some(key) = &self.key {
-            let ts = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs());
-            request = request
-                .header("webhook-id", &job.id)
-                .header("webhook-timestamp", ts.to_string())
-                .header("webhook-signature", sign(key, &job.id, ts, &job.body));
+            request = request.header("webhook-signature", sign(key, &job.id, ts, &job.body));
         }
         let response = request.send().await.map_err(DeliveryError::transport)?;
         let status = response.status();

@@ -214,6 +214,21 @@ pub fn committed(brokers: &str, group: &str, topic: &str, partitions: i32) -> Ve
         .collect()
 }
 
+/// Asserts the group committed the end of every partition that holds
+/// messages (an empty partition has nothing to commit).
+pub fn assert_all_committed(s: &Setup) {
+    let ends = end_offsets(&s.brokers, &s.news, s.partitions);
+    let got: Vec<i64> = committed(&s.brokers, &s.group, &s.news, s.partitions)
+        .into_iter()
+        .zip(&ends)
+        .map(|(c, &end)| if end == 0 && c < 0 { 0 } else { c })
+        .collect();
+    assert_eq!(
+        got, ends,
+        "committed offsets reach the end of every partition"
+    );
+}
+
 /// The end offset (high watermark) of each partition.
 pub fn end_offsets(brokers: &str, topic: &str, partitions: i32) -> Vec<i64> {
     let consumer: BaseConsumer = ClientConfig::new()
@@ -233,11 +248,26 @@ pub fn end_offsets(brokers: &str, topic: &str, partitions: i32) -> Vec<i64> {
 /// The alert ids the default watchlist must produce for `items` (JSON
 /// values with ids), computed with the library, not the daemon.
 pub fn expected_ids(items: &[Vec<u8>]) -> HashSet<String> {
-    let w = Watchlist::load(&root().join("config/watchlist.toml"), None)
-        .expect("default watchlist loads");
+    expected_alerts(&root().join("config/watchlist.toml"), items)
+        .into_iter()
+        .map(|a| a.id)
+        .collect()
+}
+
+/// An alert the library says `items` must raise.
+#[derive(Debug, Clone)]
+pub struct Expected {
+    pub id: String,
+    pub rule: String,
+    pub item: String,
+}
+
+/// The alerts `watchlist` must raise for `items` (JSON values with ids).
+pub fn expected_alerts(watchlist: &Path, items: &[Vec<u8>]) -> Vec<Expected> {
+    let w = Watchlist::load(watchlist, None).expect("watchlist loads");
     let engine = Engine::build(Arc::new(w)).expect("engine builds");
     let mut scratch = Scratch::new();
-    let mut ids = HashSet::new();
+    let mut out = Vec::new();
     for raw in items {
         let Ok(item) = decode(raw, &DecodeOptions::default()) else {
             continue;
@@ -249,10 +279,15 @@ pub fn expected_ids(items: &[Vec<u8>]) -> HashSet<String> {
             .map(|(name, text)| Field { name, text })
             .collect();
         for hit in engine.scan(&fields, &mut scratch) {
-            ids.insert(newswatch::alert::alert_id(&engine.rule(hit.rule).id, &id));
+            let rule = engine.rule(hit.rule).id.clone();
+            out.push(Expected {
+                id: newswatch::alert::alert_id(&rule, &id),
+                rule,
+                item: id.clone(),
+            });
         }
     }
-    ids
+    out
 }
 
 /// The JSON lines of a fixture or corpus file.
@@ -315,8 +350,14 @@ impl Setup {
         s
     }
 
-    /// A configuration file for the daemon.
+    /// A configuration file for the daemon, with the default watchlist.
     pub fn config(&self, extra: &str) -> PathBuf {
+        self.config_with(&root().join("config/watchlist.toml"), extra)
+    }
+
+    /// A configuration file for the daemon: the topics of this setup, a
+    /// kafka sink `alerts-topic`, the dead-letter topic, then `extra`.
+    pub fn config_with(&self, watchlist: &Path, extra: &str) -> PathBuf {
         let path = self.dir.join("config.toml");
         let text = format!(
             r#"
@@ -345,7 +386,7 @@ level = "info"
             brokers = self.brokers,
             group = self.group,
             news = self.news,
-            watchlist = root().join("config/watchlist.toml").display(),
+            watchlist = watchlist.display(),
             alerts = self.alerts,
             dlq = self.dead_letter,
         );
@@ -355,6 +396,11 @@ level = "info"
 
     pub fn spawn(&self, config: &Path, name: &str) -> Daemon {
         Daemon::spawn(config, &self.dir.join(format!("{name}.log")))
+    }
+
+    /// `spawn` with extra environment (`NEWSWATCH__…` overrides).
+    pub fn spawn_env(&self, config: &Path, name: &str, env: &[(&str, &str)]) -> Daemon {
+        Daemon::spawn_env(config, &self.dir.join(format!("{name}.log")), env)
     }
 }
 
@@ -366,11 +412,16 @@ pub struct Daemon {
 
 impl Daemon {
     pub fn spawn(config: &Path, log: &Path) -> Self {
+        Self::spawn_env(config, log, &[])
+    }
+
+    pub fn spawn_env(config: &Path, log: &Path, env: &[(&str, &str)]) -> Self {
         let file = std::fs::File::create(log).expect("daemon log");
         let child = Command::new(env!("CARGO_BIN_EXE_newswatch"))
             .args(["run", "--config"])
             .arg(config)
             .env_remove("RUST_LOG")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(file)

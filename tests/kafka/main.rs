@@ -3,6 +3,8 @@
 //! lost across kill -9, a second instance, and SIGTERM.
 
 mod helpers;
+mod receiver;
+mod webhook;
 
 use std::collections::HashSet;
 use std::time::Duration;
