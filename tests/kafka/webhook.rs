@@ -123,6 +123,8 @@ fn webhook_delivers_every_alert_through_refusals_503s_429s_and_timeouts() {
         assert!(log.contains(seen), "{seen} not in the log:\n{log}");
     }
     assert!(!log.contains("gave up"), "{log}");
+    // Neither the secret nor the URL (chat URLs carry tokens) is logged.
+    assert!(!log.contains("MfKQ9r8") && !log.contains("/hook"), "{log}");
 
     daemon.terminate();
     assert_all_committed(&s);
