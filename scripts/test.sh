@@ -17,6 +17,9 @@ cargo clippy --all-targets --locked -- -D warnings
 echo "== cargo build --tests"
 cargo build --tests --locked
 
+echo "== deployment files, alert schema (scripts/lint-deploy.sh)"
+scripts/lint-deploy.sh
+
 if [ -z "${NEWSWATCH_TEST_BROKERS:-}" ]; then
     echo "== starting a local Kafka broker (scripts/kafka.sh)"
     scripts/kafka.sh start
