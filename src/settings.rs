@@ -284,7 +284,9 @@ impl Default for RawKafka {
     }
 }
 
-/// A librdkafka property value as TOML may write it.
+/// A librdkafka property value as TOML may write it. Unquoted dotted keys
+/// (`sasl.password = "…"`) and `NEWSWATCH__KAFKA__CONSUMER__SASL__PASSWORD`
+/// arrive as nested tables.
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum Scalar {
@@ -292,16 +294,28 @@ enum Scalar {
     Int(i64),
     Float(f64),
     Str(String),
+    Table(BTreeMap<String, Scalar>),
 }
 
 impl Scalar {
-    fn into_string(self) -> String {
-        match self {
+    /// Flattens into `out` as librdkafka property names: nested keys joined
+    /// with dots, and `_` read as `.` (librdkafka names have no `_`), so
+    /// that `NEWSWATCH__KAFKA__CONSUMER__SASL_PASSWORD` sets `sasl.password`.
+    fn flatten_into(self, name: String, out: &mut BTreeMap<String, Secret>) {
+        let name = name.replace('_', ".");
+        let value = match self {
             Scalar::Bool(b) => b.to_string(),
             Scalar::Int(i) => i.to_string(),
             Scalar::Float(f) => f.to_string(),
             Scalar::Str(s) => s,
-        }
+            Scalar::Table(t) => {
+                for (k, v) in t {
+                    v.flatten_into(format!("{name}.{k}"), out);
+                }
+                return;
+            }
+        };
+        out.insert(name, Secret(value));
     }
 }
 
@@ -486,9 +500,11 @@ impl Raw {
             p.non_empty(&format!("kafka.topics[{i}]"), t);
         }
         let props = |m: BTreeMap<String, Scalar>| {
-            m.into_iter()
-                .map(|(k, v)| (k, Secret(v.into_string())))
-                .collect()
+            let mut out = BTreeMap::new();
+            for (k, v) in m {
+                v.flatten_into(k, &mut out);
+            }
+            out
         };
 
         let format = match self.input.format.as_str() {

@@ -84,6 +84,7 @@ topics = ["a"]
 [kafka.consumer]
 "security.protocol" = "SASL_SSL"
 "session.timeout.ms" = 45000
+sasl.username = "reader"
 [alerts]
 dedup_window = "5m"
 [[sinks]]
@@ -105,6 +106,8 @@ format = "slack"
             ("NEWSWATCH__KAFKA__TOPICS", "news,wires"),
             ("NEWSWATCH__ALERTS__SNIPPET_CHARS", "80"),
             ("HOOK_SECRET", "whsec_c2VjcmV0"),
+            ("NEWSWATCH__KAFKA__CONSUMER__SASL_PASSWORD", "from-env"),
+            ("NEWSWATCH__KAFKA__PRODUCER__SSL__CA__LOCATION", "/ca.pem"),
             ("UNRELATED", "x"),
         ]),
     )
@@ -115,6 +118,10 @@ format = "slack"
     assert_eq!(s.alerts.dedup_window, Duration::from_secs(300));
     assert_eq!(s.kafka.consumer["security.protocol"].expose(), "SASL_SSL");
     assert_eq!(s.kafka.consumer["session.timeout.ms"].expose(), "45000");
+    // Dotted TOML keys and the environment reach librdkafka property names.
+    assert_eq!(s.kafka.consumer["sasl.username"].expose(), "reader");
+    assert_eq!(s.kafka.consumer["sasl.password"].expose(), "from-env");
+    assert_eq!(s.kafka.producer["ssl.ca.location"].expose(), "/ca.pem");
     assert_eq!(s.sink_names(), ["alerts-topic", "ops"]);
     let SinkKind::Webhook(w) = &s.sinks[1].kind else {
         panic!("webhook expected")
