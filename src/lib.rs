@@ -56,6 +56,8 @@
 //! - [`pipeline`]: item -> engine -> alerts -> sinks -> ack, on a worker pool;
 //!   knows traits, not Kafka.
 //! - [`scan`]: the offline `scan` command over JSON Lines.
+//! - [`server`]: the HTTP endpoints `/metrics`, `/healthz`, `/readyz`.
+//! - [`reload`]: live watchlist reload on file change and SIGHUP.
 //! - [`check`]: the `check` command: validate and summarise.
 //! - [`demo`]: `newswatch demo`, the pipeline on an embedded mock broker.
 //! - [`app`]: wires everything for the commands (`run_until_stopped` for the
@@ -74,7 +76,9 @@ pub mod item;
 pub mod metrics;
 pub mod offsets;
 pub mod pipeline;
+pub mod reload;
 pub mod scan;
+pub mod server;
 pub mod settings;
 pub mod sink;
 pub mod source;

@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
@@ -389,6 +389,60 @@ pub fn in_flight(n: usize) {
         .in_flight
         .value
         .store(i64::try_from(n).unwrap_or(i64::MAX), Ordering::Relaxed);
+}
+
+/// What `/readyz` reports. Set by the consumer (group membership) and the
+/// app (watchlist, sinks).
+struct Readiness {
+    stopping: AtomicBool,
+    joined: AtomicBool,
+    watchlist: AtomicBool,
+    sinks: AtomicBool,
+}
+
+static READINESS: Readiness = Readiness {
+    stopping: AtomicBool::new(false),
+    joined: AtomicBool::new(false),
+    watchlist: AtomicBool::new(false),
+    sinks: AtomicBool::new(false),
+};
+
+/// The consumer joined its group (an assignment arrived, even an empty
+/// one), or lost its membership.
+pub fn group_joined(joined: bool) {
+    READINESS.joined.store(joined, Ordering::Release);
+}
+
+/// A watchlist is loaded and matching.
+pub fn watchlist_ready() {
+    READINESS.watchlist.store(true, Ordering::Release);
+}
+
+/// The sinks were built (producer created, webhook clients made).
+pub fn sinks_ready() {
+    READINESS.sinks.store(true, Ordering::Release);
+}
+
+/// The daemon is draining to stop.
+pub fn stopping() {
+    READINESS.stopping.store(true, Ordering::Release);
+}
+
+/// `Ok` when ready to process items; else why not.
+pub fn readiness() -> Result<(), &'static str> {
+    if READINESS.stopping.load(Ordering::Acquire) {
+        return Err("shutting down");
+    }
+    if !READINESS.watchlist.load(Ordering::Acquire) {
+        return Err("the watchlist is not loaded yet");
+    }
+    if !READINESS.sinks.load(Ordering::Acquire) {
+        return Err("the sinks are not set up yet");
+    }
+    if !READINESS.joined.load(Ordering::Acquire) {
+        return Err("the consumer has not joined its group (or lost its membership)");
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -49,29 +49,38 @@ impl Offsets {
         Self::default()
     }
 
-    /// Records a consumed offset; offsets of a partition must come in
-    /// ascending order, as Kafka delivers them.
-    pub fn begin(&mut self, topic: &str, partition: i32, offset: i64) -> Ticket {
-        let key = (topic.to_owned(), partition);
+    /// A partition was assigned: its offsets may now be begun. A partition
+    /// assigned again after a revocation starts a new generation.
+    pub fn assign(&mut self, topic: &str, partition: i32) {
         let next_generation = &mut self.next_generation;
-        let p = self.parts.entry(key).or_insert_with(|| {
-            *next_generation += 1;
-            Partition {
-                generation: *next_generation,
-                window: VecDeque::new(),
-                position: None,
-                dirty: false,
-            }
-        });
+        self.parts
+            .entry((topic.to_owned(), partition))
+            .or_insert_with(|| {
+                *next_generation += 1;
+                Partition {
+                    generation: *next_generation,
+                    window: VecDeque::new(),
+                    position: None,
+                    dirty: false,
+                }
+            });
+    }
+
+    /// Records a consumed offset; offsets of a partition must come in
+    /// ascending order, as Kafka delivers them. `None` when the partition is
+    /// not assigned (a message fetched before its partition was revoked or
+    /// lost): the caller drops it, and the partition's owner consumes it.
+    pub fn begin(&mut self, topic: &str, partition: i32, offset: i64) -> Option<Ticket> {
+        let p = self.parts.get_mut(&(topic.to_owned(), partition))?;
         debug_assert!(p.window.back().is_none_or(|&(o, _)| o < offset));
         p.window.push_back((offset, false));
         self.in_flight += 1;
-        Ticket {
+        Some(Ticket {
             topic: topic.to_owned(),
             partition,
             offset,
             generation: p.generation,
-        }
+        })
     }
 
     /// Marks an item done. Returns false when its partition was revoked
@@ -168,9 +177,10 @@ mod tests {
     #[test]
     fn commits_only_the_contiguous_completed_prefix() {
         let mut o = Offsets::new();
+        o.assign("news", 0);
         let t: Vec<Ticket> = [10, 11, 12, 15]
             .iter()
-            .map(|&n| o.begin("news", 0, n))
+            .map(|&n| o.begin("news", 0, n).unwrap())
             .collect();
         assert_eq!(o.in_flight(), 4);
         assert!(o.complete(&t[1]));
@@ -194,8 +204,10 @@ mod tests {
     #[test]
     fn partitions_are_independent() {
         let mut o = Offsets::new();
-        let a = o.begin("news", 0, 5);
-        let b = o.begin("news", 1, 7);
+        o.assign("news", 0);
+        o.assign("news", 1);
+        let a = o.begin("news", 0, 5).unwrap();
+        let b = o.begin("news", 1, 7).unwrap();
         o.complete(&b);
         assert_eq!(o.take_committable(), [("news".to_owned(), 1, 8)]);
         o.complete(&a);
@@ -205,13 +217,17 @@ mod tests {
     #[test]
     fn revoked_partitions_ignore_late_completions() {
         let mut o = Offsets::new();
-        let a = o.begin("news", 0, 1);
-        let b = o.begin("news", 0, 2);
+        o.assign("news", 0);
+        let a = o.begin("news", 0, 1).unwrap();
+        let b = o.begin("news", 0, 2).unwrap();
         o.complete(&a);
         assert_eq!(o.revoke("news", 0), Some(2));
         assert_eq!(o.in_flight(), 0);
+        // Messages fetched before the revocation are not begun.
+        assert!(o.begin("news", 0, 3).is_none());
         // Assigned again: a completion from the old assignment is ignored.
-        let c = o.begin("news", 0, 2);
+        o.assign("news", 0);
+        let c = o.begin("news", 0, 2).unwrap();
         assert!(!o.complete(&b));
         assert!(o.take_committable().is_empty());
         assert!(o.complete(&c));
@@ -221,8 +237,9 @@ mod tests {
     #[test]
     fn double_completion_is_ignored() {
         let mut o = Offsets::new();
-        let a = o.begin("news", 0, 1);
-        let _b = o.begin("news", 0, 2);
+        o.assign("news", 0);
+        let a = o.begin("news", 0, 1).unwrap();
+        let _b = o.begin("news", 0, 2).unwrap();
         assert!(o.complete(&a));
         assert!(!o.complete(&a));
         assert_eq!(o.in_flight(), 1);

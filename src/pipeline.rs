@@ -7,13 +7,14 @@
 
 use std::collections::HashMap;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::alert::{self, AlertOptions, Origin};
 use crate::engine::{Engine, Field, Scratch};
 use crate::item::{self, DecodeOptions};
+use crate::metrics;
 use crate::offsets::{Offsets, Ticket};
 use crate::sink::{Completion, DeadLetter, Outgoing, Rejected, Sink};
 
@@ -23,6 +24,9 @@ pub struct Envelope {
     pub topic: String,
     pub partition: i32,
     pub offset: i64,
+    /// The message's Kafka timestamp (ms since the epoch), for the
+    /// produce-to-alert latency.
+    pub timestamp_ms: Option<i64>,
     pub key: Option<Vec<u8>>,
     pub payload: Option<Vec<u8>>,
     pub ticket: Ticket,
@@ -61,14 +65,47 @@ impl Dedup {
     }
 }
 
-/// Everything a worker needs, shared read-only (the dedup set excepted).
-pub struct Pipeline {
+/// The engine and, per rule, the sinks its alerts go to: swapped whole on a
+/// watchlist reload.
+pub struct Matcher {
     engine: Arc<Engine>,
+    /// Per rule, the indices into the pipeline's sinks.
+    routes: Vec<Vec<usize>>,
+}
+
+impl Matcher {
+    /// Routes `engine`'s rules to `sinks` by name. The names were checked
+    /// against the configured sinks when the watchlist loaded.
+    pub fn new(engine: Arc<Engine>, sinks: &[Arc<dyn Sink>]) -> Self {
+        let routes = engine
+            .watchlist()
+            .rules
+            .iter()
+            .map(|r| match &r.sinks {
+                None => (0..sinks.len()).collect(),
+                Some(names) => (0..sinks.len())
+                    .filter(|&i| names.iter().any(|n| n == sinks[i].name()))
+                    .collect(),
+            })
+            .collect();
+        Matcher { engine, routes }
+    }
+
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+}
+
+/// Everything a worker needs, shared read-only (the dedup set and the
+/// current matcher excepted).
+pub struct Pipeline {
+    /// The current matcher. A worker takes it once per batch: items finish
+    /// on the matcher they started with, and a reload never blocks matching
+    /// for longer than an `Arc` clone.
+    matcher: RwLock<Arc<Matcher>>,
     decode: DecodeOptions,
     alerts: AlertOptions,
     sinks: Vec<Arc<dyn Sink>>,
-    /// Per rule, the indices into `sinks` its alerts go to.
-    routes: Vec<Vec<usize>>,
     dead_letter: Option<Arc<dyn DeadLetter>>,
     dedup: Mutex<Dedup>,
     offsets: Arc<Mutex<Offsets>>,
@@ -84,33 +121,33 @@ impl Pipeline {
         dead_letter: Option<Arc<dyn DeadLetter>>,
         offsets: Arc<Mutex<Offsets>>,
     ) -> Self {
-        // Sink names were checked when the watchlist loaded.
-        let routes = engine
-            .watchlist()
-            .rules
-            .iter()
-            .map(|r| match &r.sinks {
-                None => (0..sinks.len()).collect(),
-                Some(names) => (0..sinks.len())
-                    .filter(|&i| names.iter().any(|n| n == sinks[i].name()))
-                    .collect(),
-            })
-            .collect();
         Pipeline {
-            engine,
+            matcher: RwLock::new(Arc::new(Matcher::new(engine, &sinks))),
             decode,
             alerts,
             sinks,
-            routes,
             dead_letter,
             dedup: Mutex::new(Dedup::new(dedup_window)),
             offsets,
         }
     }
 
+    /// The matcher items start on from now.
+    pub fn matcher(&self) -> Arc<Matcher> {
+        Arc::clone(&self.matcher.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Replaces the engine (a watchlist reload). Items already being
+    /// matched finish on the old one.
+    pub fn swap_engine(&self, engine: Arc<Engine>) {
+        let next = Arc::new(Matcher::new(engine, &self.sinks));
+        *self.matcher.write().unwrap_or_else(|e| e.into_inner()) = next;
+    }
+
     /// Processes one item; its offset completes when every delivery it
     /// started is acknowledged.
-    pub fn process(&self, env: Envelope, scratch: &mut Scratch) {
+    pub fn process(&self, m: &Matcher, env: Envelope, scratch: &mut Scratch) {
+        let began = Instant::now();
         let completion = Completion::new(env.ticket.clone(), Arc::clone(&self.offsets));
         let decoded = match &env.payload {
             Some(p) => item::decode(p, &self.decode),
@@ -119,6 +156,7 @@ impl Pipeline {
         let item = match decoded {
             Ok(item) => item,
             Err(rejection) => {
+                metrics::item_rejected(rejection.reason());
                 tracing::warn!(
                     topic = %env.topic, partition = env.partition, offset = env.offset,
                     reason = rejection.reason(), error = %rejection,
@@ -152,7 +190,8 @@ impl Pipeline {
             .iter()
             .map(|(name, text)| Field { name, text })
             .collect();
-        let hits = self.engine.scan(&fields, scratch);
+        let hits = m.engine.scan(&fields, scratch);
+        metrics::matched(began.elapsed());
         let now = SystemTime::now();
         for hit in hits {
             let origin = Origin {
@@ -160,15 +199,7 @@ impl Pipeline {
                 partition: env.partition,
                 offset: env.offset,
             };
-            let a = alert::build(
-                &self.engine,
-                &item,
-                &id,
-                &hit,
-                Some(origin),
-                &self.alerts,
-                now,
-            );
+            let a = alert::build(&m.engine, &item, &id, &hit, Some(origin), &self.alerts, now);
             let first = self
                 .dedup
                 .lock()
@@ -192,8 +223,17 @@ impl Pipeline {
                 topic = %env.topic, partition = env.partition, offset = env.offset,
                 "alert"
             );
-            for &s in &self.routes[hit.rule] {
+            metrics::alert_raised(out.rule(), out.severity());
+            for &s in &m.routes[hit.rule] {
                 self.sinks[s].send(&out, completion.ack());
+            }
+            if let Some(ts) = env.timestamp_ms {
+                let made = now
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_millis() as i64);
+                metrics::alert_latency(
+                    Duration::from_millis(made.saturating_sub(ts).max(0) as u64),
+                );
             }
         }
         completion.finish();
@@ -252,9 +292,12 @@ fn work(p: &Pipeline, rx: &Mutex<Receiver<Batch>>) {
     loop {
         let next = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
         match next {
-            Ok(batch) => batch
-                .into_iter()
-                .for_each(|env| p.process(env, &mut scratch)),
+            Ok(batch) => {
+                let m = p.matcher();
+                batch
+                    .into_iter()
+                    .for_each(|env| p.process(&m, env, &mut scratch));
+            }
             Err(_) => return, // the source closed the channel
         }
     }

@@ -48,6 +48,7 @@ fn start(brokers: &str, group: &str, news: &str, alerts: &str, producer: &str) -
         ("NEWSWATCH__KAFKA__GROUP_ID", group),
         ("NEWSWATCH__KAFKA__TOPICS", news),
         ("NEWSWATCH__PIPELINE__SHUTDOWN_TIMEOUT", "20s"),
+        ("NEWSWATCH__HTTP__LISTEN", "127.0.0.1:0"),
     ];
     let settings = Settings::load(
         Some(&config),
@@ -62,7 +63,8 @@ fn start(brokers: &str, group: &str, news: &str, alerts: &str, producer: &str) -
     });
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
-    let handle = std::thread::spawn(move || run_until_stopped(&settings, engine, &flag));
+    let no_hup = Arc::new(AtomicBool::new(false));
+    let handle = std::thread::spawn(move || run_until_stopped(&settings, engine, &flag, no_hup));
     Running { stop, handle }
 }
 

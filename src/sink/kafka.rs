@@ -22,10 +22,13 @@ use rdkafka::producer::{
 };
 
 use super::{Ack, DeadLetter, Outgoing, Rejected, Sink};
+use crate::metrics::{self, Outcome};
 use crate::settings::Secret;
 
 /// One message on its way, with what is needed to produce it again.
 struct Pending {
+    /// The sink's name for metrics; `dead-letter` for the dead-letter topic.
+    sink: Arc<str>,
     topic: Arc<str>,
     key: Option<Arc<[u8]>>,
     payload: Option<Arc<[u8]>>,
@@ -45,8 +48,12 @@ impl ProducerContext for DeliveryContext {
 
     fn delivery(&self, result: &DeliveryResult<'_>, pending: Box<Pending>) {
         match result {
-            Ok(_) => pending.ack.done(),
+            Ok(_) => {
+                metrics::sink_finished(&pending.sink, Outcome::Delivered);
+                pending.ack.done()
+            }
             Err((e, _)) => {
+                metrics::sink_retried(&pending.sink);
                 tracing::warn!(topic = %pending.topic, attempt = pending.attempt, error = %e, "alert delivery failed; will produce it again");
                 // The retry thread is gone only at shutdown; the ack is then
                 // dropped and the item stays uncommitted.
@@ -137,6 +144,7 @@ fn produce(
                 std::thread::sleep(Duration::from_millis(20));
             }
             Err((e, r)) => {
+                metrics::sink_retried(&r.delivery_opaque.sink);
                 tracing::warn!(topic = %topic, error = %e, "producing an alert failed; will try again");
                 let _ = retry.send(r.delivery_opaque);
                 return;
@@ -195,7 +203,7 @@ fn retry_loop(
 
 /// Alerts to a topic: key = alert id, CloudEvents headers.
 pub struct KafkaSink {
-    name: String,
+    name: Arc<str>,
     topic: Arc<str>,
     producer: Arc<KafkaProducer>,
 }
@@ -203,7 +211,7 @@ pub struct KafkaSink {
 impl KafkaSink {
     pub fn new(name: impl Into<String>, topic: &str, producer: Arc<KafkaProducer>) -> Self {
         KafkaSink {
-            name: name.into(),
+            name: Arc::from(name.into()),
             topic: topic.into(),
             producer,
         }
@@ -217,6 +225,7 @@ impl Sink for KafkaSink {
 
     fn send(&self, alert: &Outgoing, ack: Ack) {
         self.producer.produce(Box::new(Pending {
+            sink: Arc::clone(&self.name),
             topic: Arc::clone(&self.topic),
             key: Some(Arc::from(alert.id().as_bytes())),
             payload: Some(Arc::clone(&alert.json)),
@@ -251,6 +260,7 @@ impl KafkaDeadLetter {
 impl DeadLetter for KafkaDeadLetter {
     fn send(&self, item: Rejected, ack: Ack) {
         self.producer.produce(Box::new(Pending {
+            sink: Arc::from("dead-letter"),
             topic: Arc::clone(&self.topic),
             key: item.key.map(Arc::from),
             payload: item.payload.map(Arc::from),

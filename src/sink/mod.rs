@@ -148,7 +148,8 @@ mod tests {
     #[test]
     fn an_item_completes_after_its_last_ack_and_its_completion() {
         let offsets = Arc::new(Mutex::new(Offsets::new()));
-        let ticket = offsets.lock().unwrap().begin("news", 0, 7);
+        offsets.lock().unwrap().assign("news", 0);
+        let ticket = offsets.lock().unwrap().begin("news", 0, 7).unwrap();
         let c = Completion::new(ticket, Arc::clone(&offsets));
         let a = c.ack();
         let b = c.ack();
@@ -164,7 +165,8 @@ mod tests {
     #[test]
     fn a_dropped_ack_keeps_the_item_uncommitted() {
         let offsets = Arc::new(Mutex::new(Offsets::new()));
-        let ticket = offsets.lock().unwrap().begin("news", 0, 7);
+        offsets.lock().unwrap().assign("news", 0);
+        let ticket = offsets.lock().unwrap().begin("news", 0, 7).unwrap();
         let c = Completion::new(ticket, Arc::clone(&offsets));
         drop(c.ack());
         c.finish();

@@ -14,8 +14,10 @@ use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::{KafkaError, KafkaResult};
 use rdkafka::message::Message;
+use rdkafka::statistics::Statistics;
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 
+use crate::metrics;
 use crate::offsets::Offsets;
 use crate::pipeline::{Envelope, Workers};
 use crate::settings::Kafka;
@@ -48,7 +50,29 @@ fn tpl_of(positions: &[(String, i32, i64)]) -> KafkaResult<TopicPartitionList> {
     Ok(tpl)
 }
 
-impl ClientContext for SourceContext {}
+impl ClientContext for SourceContext {
+    /// librdkafka's statistics (every `statistics.interval.ms`) carry each
+    /// assigned partition's lag behind its committed offset.
+    fn stats(&self, statistics: Statistics) {
+        let mut owned = Vec::new();
+        for (topic, t) in &statistics.topics {
+            for p in t.partitions.values() {
+                if p.partition < 0 || !p.desired || p.hi_offset < 0 {
+                    continue;
+                }
+                let lag = if p.committed_offset >= 0 {
+                    p.hi_offset - p.committed_offset
+                } else {
+                    // Nothing committed yet: all of it is still to do.
+                    p.hi_offset - p.lo_offset.max(0)
+                };
+                metrics::consumer_lag(topic, p.partition, lag.max(0));
+                owned.push((topic.as_str(), p.partition));
+            }
+        }
+        metrics::retain_lag(|t, p| owned.contains(&(t, p)));
+    }
+}
 
 impl ConsumerContext for SourceContext {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
@@ -61,7 +85,9 @@ impl ConsumerContext for SourceContext {
             .map(|e| (e.topic().to_owned(), e.partition()))
             .collect();
         let lost = consumer.assignment_lost();
-        if !lost {
+        if lost {
+            metrics::group_joined(false);
+        } else {
             // Let in-flight items of these partitions finish first.
             let deadline = Instant::now() + REVOKE_DRAIN;
             while Instant::now() < deadline {
@@ -103,6 +129,13 @@ impl ConsumerContext for SourceContext {
                 .iter()
                 .map(|e| (e.topic().to_owned(), e.partition()))
                 .collect();
+            {
+                let mut o = lock(&self.offsets);
+                for (t, p) in &parts {
+                    o.assign(t, *p);
+                }
+            }
+            metrics::group_joined(true);
             tracing::info!(partitions = ?parts, "partitions assigned");
             if self.paused.load(Ordering::Acquire)
                 && let Err(e) = consumer.pause(tpl)
@@ -142,7 +175,9 @@ impl KafkaSource {
             .set("enable.auto.commit", "false")
             .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "earliest")
-            .set("enable.partition.eof", "false");
+            .set("enable.partition.eof", "false")
+            // For the consumer lag metric.
+            .set("statistics.interval.ms", "5000");
         for (key, v) in &k.consumer {
             config.set(key, v.expose());
         }
@@ -180,20 +215,31 @@ impl KafkaSource {
                         break;
                     }
                     Some(Ok(m)) => {
-                        let ticket =
-                            lock(&self.offsets).begin(m.topic(), m.partition(), m.offset());
+                        timeout = Duration::ZERO;
+                        let Some(ticket) =
+                            lock(&self.offsets).begin(m.topic(), m.partition(), m.offset())
+                        else {
+                            tracing::debug!(
+                                topic = m.topic(),
+                                partition = m.partition(),
+                                offset = m.offset(),
+                                "message of a partition no longer assigned; left to its owner"
+                            );
+                            continue;
+                        };
                         batch.push(Envelope {
                             topic: m.topic().to_owned(),
                             partition: m.partition(),
                             offset: m.offset(),
+                            timestamp_ms: m.timestamp().to_millis(),
                             key: m.key().map(<[u8]>::to_vec),
                             payload: m.payload().map(<[u8]>::to_vec),
                             ticket,
                         });
-                        timeout = Duration::ZERO;
                     }
                 }
             }
+            metrics::items_consumed(batch.len() as u64);
             if !batch.is_empty() && !workers.submit(batch) {
                 tracing::error!("the worker pool stopped; shutting down");
                 break;
@@ -211,6 +257,7 @@ impl KafkaSource {
     /// member.
     fn backpressure(&self, max_in_flight: usize) {
         let in_flight = lock(&self.offsets).in_flight();
+        metrics::in_flight(in_flight);
         let paused = self.consumer.context().paused.load(Ordering::Acquire);
         let change = if !paused && in_flight >= max_in_flight {
             Some(true)
@@ -266,6 +313,7 @@ impl KafkaSource {
 
     fn drain(&self, timeout: Duration) {
         tracing::info!("stopping: no more fetching, finishing the items in flight");
+        metrics::stopping();
         self.consumer
             .context()
             .paused
