@@ -416,3 +416,92 @@ fn demo_runs_the_pipeline_on_an_embedded_broker() {
         "{text}"
     );
 }
+
+#[test]
+fn each_bad_key_exits_78_naming_it_from_check_and_run() {
+    // (config file, environment, the key the error must name)
+    let cases: &[(&str, &[(&str, &str)], &str)] = &[
+        ("[kafka]\nbrokers = \"\"\n", &[], "`kafka.brokers`"),
+        ("[kafka]\ntopics = []\n", &[], "`kafka.topics`"),
+        ("[kafka]\nbrokerz = \"x\"\n", &[], "brokerz"),
+        ("[input]\nformat = \"xml\"\n", &[], "`input.format`"),
+        ("[input]\nfields = []\n", &[], "`input.fields`"),
+        (
+            "[alerts]\ndedup_window = \"soon\"\n",
+            &[],
+            "`alerts.dedup_window`",
+        ),
+        (
+            "[pipeline]\nmax_in_flight = 0\n",
+            &[],
+            "`pipeline.max_in_flight`",
+        ),
+        (
+            "[pipeline]\nshutdown_timeout = \"forever\"\n",
+            &[],
+            "`pipeline.shutdown_timeout`",
+        ),
+        ("[http]\nlisten = \"nowhere\"\n", &[], "`http.listen`"),
+        ("[log]\nformat = \"xml\"\n", &[], "`log.format`"),
+        (
+            "[[sinks]]\nname = \"a\"\ntype = \"pigeon\"\n",
+            &[],
+            "`sinks[0].type`",
+        ),
+        (
+            "[[sinks]]\nname = \"k\"\ntype = \"kafka\"\n",
+            &[],
+            "`sinks[0].topic`",
+        ),
+        (
+            "[[sinks]]\nname = \"w\"\ntype = \"webhook\"\nurl = \"http://x\"\ntimeout = \"1 fortnight\"\n",
+            &[],
+            "`sinks[0].timeout`",
+        ),
+        (
+            "[[sinks]]\nname = \"w\"\ntype = \"webhook\"\nurl = \"http://x\"\nsecret_env = \"NO_SUCH_VAR_HERE\"\n",
+            &[],
+            "`sinks[0].secret_env`",
+        ),
+        (
+            "",
+            &[("NEWSWATCH__ALERTS__SNIPPET_CHARS", "many")],
+            "alerts.snippet_chars",
+        ),
+        ("", &[("NEWSWATCH__LOG__FORMAT", "xml")], "`log.format`"),
+    ];
+    for (i, (file, env, key)) in cases.iter().enumerate() {
+        let cfg = temp_file(&format!("bad-key-{i}.toml"), file.as_bytes());
+        for cmd in ["check", "run"] {
+            let out = newswatch(&[cmd, "--config", path_str(&cfg)])
+                .envs(env.iter().copied())
+                .output()
+                .expect("run newswatch");
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(78), "{cmd} {file:?} {env:?}: {err}");
+            assert!(
+                err.contains(key),
+                "{cmd} {file:?} {env:?}: {key} not in {err}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_environment_wins_over_the_file() {
+    let cfg = temp_file(
+        "layered.toml",
+        b"[kafka]\nbrokers = \"file:9092\"\ngroup_id = \"from-file\"\n[alerts]\nsnippet_chars = 100\n",
+    );
+    let out = newswatch(&["check", "--config", path_str(&cfg)])
+        .env("NEWSWATCH__KAFKA__BROKERS", "env:9092")
+        .output()
+        .expect("run newswatch");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("brokers env:9092"), "{text}");
+    assert!(
+        text.contains("from-file"),
+        "the file's other keys stay: {text}"
+    );
+}

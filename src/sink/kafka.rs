@@ -54,7 +54,7 @@ impl ProducerContext for DeliveryContext {
             }
             Err((e, _)) => {
                 metrics::sink_retried(&pending.sink);
-                tracing::warn!(topic = %pending.topic, attempt = pending.attempt, error = %e, "alert delivery failed; will produce it again");
+                tracing::warn!(sink = %pending.sink, topic = %pending.topic, attempt = pending.attempt, error = %e, "alert delivery failed; will produce it again");
                 // The retry thread is gone only at shutdown; the ack is then
                 // dropped and the item stays uncommitted.
                 let _ = self.retry.send(pending);
@@ -145,7 +145,7 @@ fn produce(
             }
             Err((e, r)) => {
                 metrics::sink_retried(&r.delivery_opaque.sink);
-                tracing::warn!(topic = %topic, error = %e, "producing an alert failed; will try again");
+                tracing::warn!(sink = %r.delivery_opaque.sink, topic = %topic, error = %e, "producing an alert failed; will try again");
                 let _ = retry.send(r.delivery_opaque);
                 return;
             }
