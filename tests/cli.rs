@@ -420,7 +420,8 @@ fn demo_runs_the_pipeline_on_an_embedded_broker() {
 #[test]
 fn each_bad_key_exits_78_naming_it_from_check_and_run() {
     // (config file, environment, the key the error must name)
-    let cases: &[(&str, &[(&str, &str)], &str)] = &[
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+    let cases: &[Case<'_>] = &[
         ("[kafka]\nbrokers = \"\"\n", &[], "`kafka.brokers`"),
         ("[kafka]\ntopics = []\n", &[], "`kafka.topics`"),
         ("[kafka]\nbrokerz = \"x\"\n", &[], "brokerz"),
