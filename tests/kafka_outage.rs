@@ -21,29 +21,37 @@ fn kafka_sh(args: &[&str], env: &[(&str, &str)]) {
 }
 
 #[test]
-fn broker_outage_and_return_lose_nothing() {
+fn broker_outages_shorter_and_longer_than_the_session_timeout_lose_nothing() {
     assert_eq!(
         std::env::var("NEWSWATCH_TEST_KAFKA_SCRIPT").as_deref(),
         Ok("1"),
         "this test stops and restarts the broker, so it needs the one scripts/kafka.sh runs: \
          run it through scripts/test.sh (which sets NEWSWATCH_TEST_KAFKA_SCRIPT=1)"
     );
-    let s = Setup::new("outage", 3);
-    let items = stream(4000, "outage");
+    // Shorter: the group keeps its members.
+    outage("outage-short", 45_000, Duration::from_secs(5));
+    // Longer: the consumer loses its assignment and must rejoin.
+    outage("outage-long", 6_000, Duration::from_secs(15));
+}
+
+/// Runs the daemon with `session_timeout_ms`, stops the broker for
+/// `down`, starts it again with its data, and checks every alert arrives
+/// from the same process.
+fn outage(name: &str, session_timeout_ms: u32, down: Duration) {
+    let s = Setup::new(name, 3);
+    let items = stream(4000, name);
     let expected = expected_ids(&items);
     let messages = helpers::unkeyed(&items);
     let (before, after) = messages.split_at(messages.len() / 2);
     produce(&s.brokers, &s.news, before);
 
     let config = s.config("");
-    // An outage shorter than the session timeout: the group keeps its
-    // members. (Longer ones lose the assignment; see the README's notes.)
     let text = std::fs::read_to_string(&config).expect("read config");
     std::fs::write(
         &config,
         text.replace(
             "\"session.timeout.ms\" = 6000",
-            "\"session.timeout.ms\" = 45000",
+            &format!("\"session.timeout.ms\" = {session_timeout_ms}"),
         ),
     )
     .expect("write config");
@@ -56,7 +64,7 @@ fn broker_outage_and_return_lose_nothing() {
     );
 
     kafka_sh(&["stop"], &[]);
-    std::thread::sleep(Duration::from_secs(5));
+    std::thread::sleep(down);
     assert_eq!(
         daemon.child.try_wait().ok().flatten(),
         None,
@@ -69,7 +77,7 @@ fn broker_outage_and_return_lose_nothing() {
     let all = alerts.until_all(&expected, Duration::from_secs(180));
     assert!(
         all,
-        "{} after the outage; log:\n{}",
+        "{name}: {} after the outage; log:\n{}",
         alerts.progress(&expected),
         daemon.log_text()
     );
