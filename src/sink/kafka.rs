@@ -5,12 +5,17 @@
 //! An alert is acknowledged on its delivery report. librdkafka retries on
 //! its own until `message.timeout.ms`; a message that still fails comes
 //! back here and is produced again after a backoff, with no limit: an alert
-//! is never dropped, and the item's offset stays uncommitted meanwhile.
+//! is never dropped, and the item's offset stays uncommitted meanwhile. A
+//! producer that delivered nothing for twice `message.timeout.ms` while
+//! messages kept failing is replaced by a new one (the outage test once saw
+//! librdkafka's idempotent producer time out every message for minutes
+//! after the broker came back).
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use rdkafka::ClientContext;
@@ -39,6 +44,15 @@ struct Pending {
 
 struct DeliveryContext {
     retry: Sender<Box<Pending>>,
+    /// When a delivery last succeeded (ms since the epoch), shared by every
+    /// producer the process makes.
+    last_ok: Arc<AtomicU64>,
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 impl ClientContext for DeliveryContext {}
@@ -49,6 +63,7 @@ impl ProducerContext for DeliveryContext {
     fn delivery(&self, result: &DeliveryResult<'_>, pending: Box<Pending>) {
         match result {
             Ok(_) => {
+                self.last_ok.store(now_ms(), Ordering::Relaxed);
                 metrics::sink_finished(&pending.sink, Outcome::Delivered);
                 pending.ack.done()
             }
@@ -66,8 +81,58 @@ impl ProducerContext for DeliveryContext {
 /// The process's producer, shared by the Kafka sinks and the dead-letter
 /// topic.
 pub struct KafkaProducer {
-    producer: Arc<ThreadedProducer<DeliveryContext>>,
+    shared: Arc<Shared>,
+}
+
+/// The current librdkafka producer and what it takes to make another.
+struct Shared {
+    config: ClientConfig,
+    /// Replaced when it has delivered nothing for `stuck_after` while
+    /// messages kept failing: a librdkafka idempotent producer has been
+    /// seen to time out every message, for minutes, after a broker restart.
+    current: RwLock<Arc<ThreadedProducer<DeliveryContext>>>,
     retry: Sender<Box<Pending>>,
+    last_ok: Arc<AtomicU64>,
+    stuck_after: Duration,
+}
+
+impl Shared {
+    fn current(&self) -> Arc<ThreadedProducer<DeliveryContext>> {
+        Arc::clone(&self.current.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    fn create(&self) -> Result<ThreadedProducer<DeliveryContext>, KafkaError> {
+        self.config.create_with_context(DeliveryContext {
+            retry: self.retry.clone(),
+            last_ok: Arc::clone(&self.last_ok),
+        })
+    }
+
+    /// Makes a new producer when nothing was delivered for `stuck_after`.
+    /// Dropping the old one purges what it still holds; those messages come
+    /// back through the retry channel and go to the new one.
+    fn replace_if_stuck(&self, last_replaced: &mut Instant) {
+        let silent =
+            Duration::from_millis(now_ms().saturating_sub(self.last_ok.load(Ordering::Relaxed)));
+        if silent < self.stuck_after || last_replaced.elapsed() < self.stuck_after {
+            return;
+        }
+        *last_replaced = Instant::now();
+        match self.create() {
+            Ok(fresh) => {
+                tracing::warn!(
+                    silent_s = silent.as_secs(),
+                    "the Kafka producer delivered nothing for a while; replacing it"
+                );
+                let old = std::mem::replace(
+                    &mut *self.current.write().unwrap_or_else(|e| e.into_inner()),
+                    Arc::new(fresh),
+                );
+                drop(old);
+            }
+            Err(e) => tracing::warn!(error = %e, "replacing the Kafka producer failed"),
+        }
+    }
 }
 
 impl KafkaProducer {
@@ -86,28 +151,39 @@ impl KafkaProducer {
         for (k, v) in extra {
             config.set(k, v.expose());
         }
+        let timeout_ms = config
+            .get("message.timeout.ms")
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(30_000);
         let (tx, rx) = mpsc::channel();
-        let producer: ThreadedProducer<DeliveryContext> =
-            config.create_with_context(DeliveryContext { retry: tx.clone() })?;
-        let producer = Arc::new(producer);
-        let weak = Arc::downgrade(&producer);
+        let last_ok = Arc::new(AtomicU64::new(now_ms()));
+        let first: ThreadedProducer<DeliveryContext> =
+            config.create_with_context(DeliveryContext {
+                retry: tx.clone(),
+                last_ok: Arc::clone(&last_ok),
+            })?;
+        let shared = Arc::new(Shared {
+            config,
+            current: RwLock::new(Arc::new(first)),
+            retry: tx,
+            last_ok,
+            stuck_after: Duration::from_millis(2 * timeout_ms),
+        });
+        let weak = Arc::downgrade(&shared);
         std::thread::Builder::new()
             .name("newswatch-retry".into())
             .spawn(move || retry_loop(rx, weak))
             .map_err(|e| KafkaError::ClientCreation(format!("spawning the retry thread: {e}")))?;
-        Ok(KafkaProducer {
-            producer,
-            retry: tx,
-        })
+        Ok(KafkaProducer { shared })
     }
 
     fn produce(&self, p: Box<Pending>) {
-        produce(&self.producer, &self.retry, p);
+        produce(&self.shared.current(), &self.shared.retry, p);
     }
 
     /// Waits until every message was delivered or `timeout` passed.
     pub fn flush(&self, timeout: Duration) -> Result<(), KafkaError> {
-        self.producer.flush(timeout)
+        self.shared.current().flush(timeout)
     }
 }
 
@@ -155,10 +231,8 @@ fn produce(
 
 /// Produces failed messages again, each after an exponential backoff with
 /// jitter (100 ms doubling up to 30 s).
-fn retry_loop(
-    rx: Receiver<Box<Pending>>,
-    producer: std::sync::Weak<ThreadedProducer<DeliveryContext>>,
-) {
+fn retry_loop(rx: Receiver<Box<Pending>>, shared: std::sync::Weak<Shared>) {
+    let mut last_replaced = Instant::now();
     let mut due: BinaryHeap<Reverse<(Instant, u64)>> = BinaryHeap::new();
     let mut waiting: BTreeMap<u64, Box<Pending>> = BTreeMap::new();
     let mut seq = 0u64;
@@ -170,6 +244,9 @@ fn retry_loop(
             });
         match rx.recv_timeout(timeout) {
             Ok(mut p) => {
+                if let Some(shared) = shared.upgrade() {
+                    shared.replace_if_stuck(&mut last_replaced);
+                }
                 p.attempt += 1;
                 let base = 100u64.saturating_mul(1 << p.attempt.min(9)).min(30_000);
                 let jitter = super::random_below(base / 2 + 1);
@@ -192,11 +269,10 @@ fn retry_loop(
             let Some(p) = waiting.remove(&id) else {
                 continue;
             };
-            let Some(producer) = producer.upgrade() else {
+            let Some(shared) = shared.upgrade() else {
                 return;
             };
-            let tx = producer.context().retry.clone();
-            produce(&producer, &tx, p);
+            produce(&shared.current(), &shared.retry, p);
         }
     }
 }
