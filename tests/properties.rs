@@ -23,10 +23,28 @@ const TERMS: &[&str] = &[
     "Zürich",
 ];
 
+/// Terms also planted in case-sensitive sets (`c0`, `c1`, …): found only
+/// as written, up to NFKC and white space.
+const EXACT: &[&str] = &["H200", "AI chip", "экспорт*", "Nvidia H200", "Zürich"];
+
+/// Term `k` of the naive matcher's numbering (TERMS, then EXACT) and
+/// whether it is case-folded.
+fn term_of(k: usize) -> (&'static str, bool) {
+    match TERMS.get(k) {
+        Some(t) => (t, true),
+        None => (EXACT[k - TERMS.len()], false),
+    }
+}
+
 fn engine() -> Engine {
     let mut src = String::new();
     for (i, t) in TERMS.iter().enumerate() {
         src.push_str(&format!("[sets.t{i}]\nterms = [{t:?}]\n"));
+    }
+    for (i, t) in EXACT.iter().enumerate() {
+        src.push_str(&format!(
+            "[sets.c{i}]\nterms = [{t:?}]\ncase_sensitive = true\n"
+        ));
     }
     src.push_str("[[rules]]\nid = \"any\"\nwhen = \"t0\"\n");
     let w = Watchlist::parse(&src, None).expect("test watchlist loads");
@@ -86,9 +104,10 @@ fn naive(text: &str) -> Vec<(usize, usize, usize)> {
     let last_char = |s: &str| reference(s, true).chars().next_back();
     let first_char = |s: &str| reference(s, true).chars().next();
     let mut out = Vec::new();
-    for (k, term) in TERMS.iter().enumerate() {
+    for k in 0..TERMS.len() + EXACT.len() {
+        let (term, fold) = term_of(k);
         let prefix = term.ends_with('*');
-        let pattern = reference(term.trim_end_matches('*'), true);
+        let pattern = reference(term.trim_end_matches('*'), fold);
         let needs_start = !pattern.chars().next().is_some_and(is_cjk);
         let needs_end = !prefix && !pattern.chars().next_back().is_some_and(is_cjk);
         for (a, &i) in idx.iter().enumerate() {
@@ -96,7 +115,7 @@ fn naive(text: &str) -> Vec<(usize, usize, usize)> {
                 continue;
             }
             for &j in &idx[a + 1..] {
-                if reference(&text[i..j], true) != pattern {
+                if reference(&text[i..j], fold) != pattern {
                     continue;
                 }
                 if needs_end && j < text.len() && !first_char(&text[j..]).is_none_or(is_boundary) {
@@ -130,10 +149,14 @@ fn engine_matches(e: &Engine, text: &str) -> Vec<(usize, usize, usize)> {
             let Operand::Set(s) = m.operand else {
                 unreachable!("no inline terms in this watchlist")
             };
-            // Set names are t0.. and sets are stored by name order.
-            let k: usize = e.watchlist().sets[s].name[1..]
-                .parse()
-                .unwrap_or(usize::MAX);
+            // Sets are named t0.. and c0..: numbered as `term_of` does.
+            let name = &e.watchlist().sets[s].name;
+            let n: usize = name[1..].parse().unwrap_or(usize::MAX);
+            let k = if name.starts_with('c') {
+                TERMS.len() + n
+            } else {
+                n
+            };
             (m.start, m.end, k)
         })
         .collect();
@@ -150,9 +173,9 @@ proptest! {
         let e = engine();
         for (start, end, k) in engine_matches(&e, &text) {
             prop_assert!(text.is_char_boundary(start) && text.is_char_boundary(end));
-            let slice = reference(&text[start..end], true);
-            let term = TERMS[k];
-            let pattern = reference(term.trim_end_matches('*'), true);
+            let (term, fold) = term_of(k);
+            let slice = reference(&text[start..end], fold);
+            let pattern = reference(term.trim_end_matches('*'), fold);
             if term.ends_with('*') {
                 prop_assert!(slice.starts_with(&pattern), "{slice:?} for {term:?}");
             } else {
@@ -188,11 +211,13 @@ proptest! {
             prop_assert!(text.is_char_boundary(m.start) && text.is_char_boundary(m.end));
             prop_assert!(m.start < m.end);
             let Operand::Set(s) = m.operand else { unreachable!() };
-            let pattern = &e.watchlist().sets[s].terms[0].pattern;
+            let set = &e.watchlist().sets[s];
+            let pattern = &set.terms[0].pattern;
+            let fold = !set.case_sensitive;
             // A match inside a character that normalizes to several (a
             // ligature, ㍿) maps to that whole character, so the slice
             // contains the term rather than equals it.
-            prop_assert!(reference(&text[m.start..m.end], true).contains(pattern.as_str()));
+            prop_assert!(reference(&text[m.start..m.end], fold).contains(pattern.as_str()));
         }
     }
 }
@@ -204,12 +229,17 @@ fn naive_and_engine_find_the_known_matches() {
     let e = engine();
     let found = naive(text);
     let spans: Vec<&str> = found.iter().map(|&(s, e, _)| &text[s..e]).collect();
+    // Case-sensitive H200 and Nvidia H200 match too (NFKC makes Ｈ２００
+    // H200); case-sensitive экспорт* does not match ЭКСПОРТАМИ.
     assert_eq!(
         spans,
         [
             "Ｈ２００",
+            "Ｈ２００",
             "出口",
             "Nvidia\u{a0}H200",
+            "Nvidia\u{a0}H200",
+            "H200",
             "H200",
             "ЭКСПОРТАМИ",
             "chips"

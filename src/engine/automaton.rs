@@ -1,6 +1,10 @@
-//! The Aho-Corasick automata over every term of a watchlist: one for the
-//! case-folded terms, one for the terms of case-sensitive sets, each built
-//! once and run once per field.
+//! The Aho-Corasick automaton over every term of a watchlist, built once
+//! and run once per field over its case-folded normalization.
+//!
+//! Terms of case-sensitive sets are in it too, in their folded form, with
+//! the exact form kept aside: a match of one is checked against the
+//! original text (`exact`), which spares a second normalization and a
+//! second automaton pass over every field.
 //!
 //! Identical normalized patterns are stored once; each pattern keeps the
 //! list of terms (owner operand, prefix or not) that it stands for, so a term
@@ -34,7 +38,13 @@ pub struct TermRef {
     pub check_end: bool,
     /// A prefix term: the match extends to the end of the word it starts.
     pub prefix: bool,
+    /// For a term of a case-sensitive set, its exact pattern, as an index
+    /// into [`Automaton::exact`]; `NO_EXACT` otherwise.
+    pub exact: u32,
 }
+
+/// `TermRef::exact` of a case-folded term.
+pub const NO_EXACT: u32 = u32::MAX;
 
 /// An automaton and what each of its patterns stands for.
 pub struct Automaton {
@@ -43,9 +53,17 @@ pub struct Automaton {
     /// flat list, as most patterns stand for one term.
     refs: Vec<TermRef>,
     starts: Vec<u32>,
+    /// Exact (not case-folded) patterns of case-sensitive terms.
+    exact: Vec<String>,
 }
 
 impl Automaton {
+    /// The exact pattern a case-sensitive term must equal.
+    #[inline]
+    pub fn exact(&self, i: u32) -> &str {
+        &self.exact[i as usize]
+    }
+
     /// The terms behind a pattern.
     #[inline]
     pub fn terms(&self, pattern: usize) -> &[TermRef] {
@@ -55,6 +73,7 @@ impl Automaton {
     /// Heap bytes: the automaton and the term lists.
     pub fn memory_usage(&self) -> usize {
         self.ac.memory_usage()
+            + self.exact.iter().map(String::capacity).sum::<usize>()
             + self.refs.capacity() * std::mem::size_of::<TermRef>()
             + self.starts.capacity() * std::mem::size_of::<u32>()
     }
@@ -76,16 +95,26 @@ pub struct AutomatonBuilder {
     patterns: Vec<String>,
     index: HashMap<String, usize>,
     terms: Vec<Vec<TermRef>>,
+    exact: Vec<String>,
 }
 
 impl AutomatonBuilder {
     pub fn add(&mut self, term: &Term, operand: Operand, index: u32) {
-        let id = match self.index.get(&term.pattern) {
+        // A case-sensitive term is found by its folded form, then checked.
+        let folded;
+        let (pattern, exact) = if term.case_sensitive {
+            folded = super::normalize::normalize(&term.pattern, true);
+            self.exact.push(term.pattern.clone());
+            (&folded, (self.exact.len() - 1) as u32)
+        } else {
+            (&term.pattern, NO_EXACT)
+        };
+        let id = match self.index.get(pattern) {
             Some(&id) => id,
             None => {
                 let id = self.patterns.len();
-                self.patterns.push(term.pattern.clone());
-                self.index.insert(term.pattern.clone(), id);
+                self.patterns.push(pattern.clone());
+                self.index.insert(pattern.clone(), id);
                 self.terms.push(Vec::new());
                 id
             }
@@ -98,13 +127,17 @@ impl AutomatonBuilder {
             check_start: first,
             check_end: last && !term.prefix,
             prefix: term.prefix,
+            exact,
         };
         // The same term twice in one set ("H200" and "Ｈ２００") is one term.
+        let exact_of = |x: &TermRef, exact: &[String]| {
+            (x.exact != NO_EXACT).then(|| exact[x.exact as usize].clone())
+        };
+        let mine = exact_of(&r, &self.exact);
         let refs = &mut self.terms[id];
-        if !refs
-            .iter()
-            .any(|x| x.operand == r.operand && x.prefix == r.prefix)
-        {
+        if !refs.iter().any(|x| {
+            x.operand == r.operand && x.prefix == r.prefix && exact_of(x, &self.exact) == mine
+        }) {
             refs.push(r);
         }
     }
@@ -130,7 +163,12 @@ impl AutomatonBuilder {
             refs.extend_from_slice(t);
         }
         starts.push(refs.len() as u32);
-        Ok(Automaton { ac, refs, starts })
+        Ok(Automaton {
+            ac,
+            refs,
+            starts,
+            exact: self.exact,
+        })
     }
 }
 

@@ -27,8 +27,8 @@ use crate::watchlist::{Operand, Rule, Watchlist};
 #[derive(Debug)]
 pub struct Engine {
     watchlist: Arc<Watchlist>,
+    /// Every term, case-folded (case-sensitive ones checked on a match).
     folded: Option<Automaton>,
-    exact: Option<Automaton>,
     /// For each operand (sets first, then inline terms), the rules that
     /// refer to it.
     rules_by_operand: Vec<Vec<u32>>,
@@ -89,15 +89,9 @@ impl Engine {
     pub fn build(watchlist: Arc<Watchlist>) -> Result<Self, BuildError> {
         normalize::warm_up();
         let mut folded = AutomatonBuilder::default();
-        let mut exact = AutomatonBuilder::default();
         for (i, set) in watchlist.sets.iter().enumerate() {
-            let b = if set.case_sensitive {
-                &mut exact
-            } else {
-                &mut folded
-            };
             for (j, term) in set.terms.iter().enumerate() {
-                b.add(term, Operand::Set(i), j as u32);
+                folded.add(term, Operand::Set(i), j as u32);
             }
         }
         for (i, term) in watchlist.inline_terms.iter().enumerate() {
@@ -113,7 +107,6 @@ impl Engine {
         let build = |b: AutomatonBuilder| (!b.is_empty()).then(|| b.build()).transpose();
         Ok(Engine {
             folded: build(folded)?,
-            exact: build(exact)?,
             watchlist,
             rules_by_operand,
         })
@@ -129,20 +122,12 @@ impl Engine {
 
     /// Number of distinct patterns in the automata.
     pub fn pattern_count(&self) -> usize {
-        [&self.folded, &self.exact]
-            .iter()
-            .filter_map(|a| a.as_ref())
-            .map(|a| a.ac.patterns_len())
-            .sum()
+        self.folded.as_ref().map_or(0, |a| a.ac.patterns_len())
     }
 
     /// Heap bytes held by the automata and their term lists.
     pub fn memory_usage(&self) -> usize {
-        [&self.folded, &self.exact]
-            .iter()
-            .filter_map(|a| a.as_ref())
-            .map(Automaton::memory_usage)
-            .sum()
+        self.folded.as_ref().map_or(0, Automaton::memory_usage)
     }
 
     /// Every occurrence of every term in the fields, ordered by field, start,
@@ -164,12 +149,18 @@ impl Engine {
 
     fn collect(&self, fields: &[Field<'_>], scratch: &mut Scratch) {
         scratch.matches.clear();
+        let Some(automaton) = &self.folded else {
+            return;
+        };
         for (f, field) in fields.iter().enumerate() {
-            for (automaton, fold) in [(&self.folded, true), (&self.exact, false)] {
-                let Some(automaton) = automaton else { continue };
-                normalize::normalize_into(field.text, fold, &mut scratch.norm);
-                find_in(automaton, f, &scratch.norm, &mut scratch.matches);
-            }
+            normalize::normalize_into(field.text, true, &mut scratch.norm);
+            find_in(
+                automaton,
+                f,
+                field.text,
+                &scratch.norm,
+                &mut scratch.matches,
+            );
         }
         scratch.matches.sort_unstable();
         scratch.matches.dedup();
@@ -187,9 +178,16 @@ fn operand_index(w: &Watchlist, o: Operand) -> usize {
     }
 }
 
-/// Runs one automaton over one normalized field and keeps the occurrences
-/// that pass their boundary checks.
-fn find_in(automaton: &Automaton, field: usize, norm: &NormText, out: &mut Vec<Match>) {
+/// Runs the automaton over one normalized field and keeps the occurrences
+/// that pass their boundary checks (and, for case-sensitive terms, equal
+/// the term exactly in `original`).
+fn find_in(
+    automaton: &Automaton,
+    field: usize,
+    original: &str,
+    norm: &NormText,
+    out: &mut Vec<Match>,
+) {
     let text = norm.as_str();
     for m in automaton.ac.find_overlapping_iter(text) {
         let (s, e) = (m.start(), m.end());
@@ -204,6 +202,18 @@ fn find_in(automaton: &Automaton, field: usize, norm: &NormText, out: &mut Vec<M
             }
             let e = if r.prefix { word_end(text, e) } else { e };
             let (start, end) = norm.original_range(s, e);
+            if r.exact != automaton::NO_EXACT {
+                let exact = normalize::normalize(&original[start..end], false);
+                let want = automaton.exact(r.exact);
+                let holds = if r.prefix {
+                    exact.starts_with(want)
+                } else {
+                    exact == want
+                };
+                if !holds {
+                    continue;
+                }
+            }
             out.push(Match {
                 field,
                 start,
