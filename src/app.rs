@@ -18,7 +18,7 @@ use crate::sink::kafka::{KafkaDeadLetter, KafkaProducer, KafkaSink};
 use crate::sink::stdout::StdoutSink;
 use crate::sink::webhook::WebhookSink;
 use crate::sink::{DeadLetter, Sink};
-use crate::source::kafka::KafkaSource;
+use crate::source::kafka::{KafkaSource, RunEnd};
 use crate::watchlist::Watchlist;
 
 /// Exit statuses (BSD sysexits).
@@ -294,7 +294,7 @@ pub fn run_until_stopped(
             status: exit::SOFTWARE,
             error,
         })?;
-    let source = KafkaSource::new(&settings.kafka, Arc::clone(&offsets))
+    let mut source = KafkaSource::new(&settings.kafka, Arc::clone(&offsets))
         .map_err(kafka_failure("creating the Kafka consumer"))?;
     tracing::info!(
         brokers = %settings.kafka.brokers, group = %settings.kafka.group_id,
@@ -302,12 +302,21 @@ pub fn run_until_stopped(
         "newswatch running"
     );
     let begun = std::time::Instant::now();
-    source.run(
+    while source.run(
         &workers,
         stop,
         settings.pipeline.max_in_flight,
         settings.pipeline.shutdown_timeout,
-    );
+    ) == RunEnd::Stalled
+    {
+        tracing::warn!(
+            group = %settings.kafka.group_id,
+            "the consumer lost its group membership and did not get partitions back; replacing it"
+        );
+        let fresh = KafkaSource::new(&settings.kafka, Arc::clone(&offsets))
+            .map_err(kafka_failure("creating the Kafka consumer again"))?;
+        std::mem::replace(&mut source, fresh).abandon();
+    }
     workers.stop();
     reloader.stop();
     if let Some(p) = &producer {

@@ -29,6 +29,20 @@ const COMMIT_INTERVAL: Duration = Duration::from_secs(1);
 /// How long a revocation waits for the in-flight items of the revoked
 /// partitions, to spare their next owner the repeats.
 const REVOKE_DRAIN: Duration = Duration::from_secs(5);
+/// How long a consumer that lost its group membership may take to be
+/// assigned partitions again before it is given up and replaced.
+const REJOIN_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Why [`KafkaSource::run`] returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunEnd {
+    /// `stop` was set; in-flight items were drained and committed.
+    Stopped,
+    /// The consumer lost its group membership and did not get partitions
+    /// back within a minute: replace it (librdkafka has been seen to stop
+    /// looking for the group coordinator after a broker restart).
+    Stalled,
+}
 
 /// Rebalance and commit callbacks, run on the polling thread.
 pub struct SourceContext {
@@ -36,6 +50,9 @@ pub struct SourceContext {
     /// The consumer is paused for backpressure: newly assigned partitions
     /// are paused too.
     paused: AtomicBool,
+    /// Since when the group membership is lost (a lost assignment, not yet
+    /// followed by a new one).
+    lost_since: Mutex<Option<Instant>>,
 }
 
 fn lock(o: &Mutex<Offsets>) -> MutexGuard<'_, Offsets> {
@@ -87,6 +104,8 @@ impl ConsumerContext for SourceContext {
         let lost = consumer.assignment_lost();
         if lost {
             metrics::group_joined(false);
+            let mut since = self.lost_since.lock().unwrap_or_else(|e| e.into_inner());
+            since.get_or_insert_with(Instant::now);
         } else {
             // Let in-flight items of these partitions finish first.
             let deadline = Instant::now() + REVOKE_DRAIN;
@@ -136,6 +155,7 @@ impl ConsumerContext for SourceContext {
                 }
             }
             metrics::group_joined(true);
+            *self.lost_since.lock().unwrap_or_else(|e| e.into_inner()) = None;
             tracing::info!(partitions = ?parts, "partitions assigned");
             if self.paused.load(Ordering::Acquire)
                 && let Err(e) = consumer.pause(tpl)
@@ -184,6 +204,7 @@ impl KafkaSource {
         let context = SourceContext {
             offsets: Arc::clone(&offsets),
             paused: AtomicBool::new(false),
+            lost_since: Mutex::new(None),
         };
         let consumer: BaseConsumer<SourceContext> = config.create_with_context(context)?;
         let topics: Vec<&str> = k.topics.iter().map(String::as_str).collect();
@@ -192,16 +213,20 @@ impl KafkaSource {
     }
 
     /// Polls until `stop` is set, then drains: stops fetching, waits for the
-    /// items in flight (up to `drain_timeout`) and commits.
+    /// items in flight (up to `drain_timeout`) and commits. Returns early,
+    /// without draining, when the consumer stalled out of its group.
     pub fn run(
         &self,
         workers: &Workers,
         stop: &AtomicBool,
         max_in_flight: usize,
         drain_timeout: Duration,
-    ) {
+    ) -> RunEnd {
         let mut last_commit = Instant::now();
         while !stop.load(Ordering::Acquire) {
+            if self.stalled() {
+                return RunEnd::Stalled;
+            }
             self.backpressure(max_in_flight);
             // Wait for one message, then take what is already fetched, up to
             // a batch: one hand-off per batch.
@@ -250,6 +275,17 @@ impl KafkaSource {
             }
         }
         self.drain(drain_timeout);
+        RunEnd::Stopped
+    }
+
+    fn stalled(&self) -> bool {
+        let since = *self
+            .consumer
+            .context()
+            .lost_since
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        since.is_some_and(|t| t.elapsed() > REJOIN_TIMEOUT)
     }
 
     /// Pauses fetching while `max_in_flight` items are in flight; resumes
@@ -356,5 +392,17 @@ impl KafkaSource {
     pub fn close(self) {
         self.consumer.unsubscribe();
         drop(self.consumer);
+    }
+
+    /// Lets go of a stalled consumer on a thread of its own: closing one
+    /// that cannot reach its coordinator may take a while, and must not
+    /// hold up its replacement.
+    pub fn abandon(self) {
+        let spawned = std::thread::Builder::new()
+            .name("newswatch-old-consumer".into())
+            .spawn(move || self.close());
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "closing the stalled consumer on its own thread failed");
+        }
     }
 }
