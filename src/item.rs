@@ -5,7 +5,10 @@
 //! Pure: the caller supplies the id fallback (message key, topic/partition/
 //! offset, or `line:{n}`), since only it knows where the bytes came from.
 
-use serde_json::Value;
+use std::borrow::Cow;
+
+use serde::Deserialize;
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 /// How message values are encoded (`input.format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
@@ -112,31 +115,166 @@ fn decode_text(text: &str) -> Result<NewsItem, Rejection> {
     })
 }
 
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
+/// A JSON value as the decoder keeps it: text borrowed from the input when
+/// it has no escapes, numbers as written, the kind of anything else.
+enum Raw<'a> {
+    Str(Cow<'a, str>),
+    Number(String),
+    Other(&'static str),
+}
+
+impl<'de> Deserialize<'de> for Raw<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Raw<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Raw<'de>, E> {
+                Ok(Raw::Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Raw<'de>, E> {
+                Ok(Raw::Str(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Raw<'de>, E> {
+                Ok(Raw::Str(Cow::Owned(v)))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Raw<'de>, E> {
+                Ok(Raw::Number(v.to_string()))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Raw<'de>, E> {
+                Ok(Raw::Number(v.to_string()))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Raw<'de>, E> {
+                // Written as serde_json writes numbers (`1.0`, not `1`).
+                Ok(serde_json::Number::from_f64(v)
+                    .map_or(Raw::Other("a number"), |n| Raw::Number(n.to_string())))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Raw<'de>, E> {
+                Ok(Raw::Other("a boolean"))
+            }
+            fn visit_unit<E>(self) -> Result<Raw<'de>, E> {
+                Ok(Raw::Other("null"))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Raw<'de>, A::Error> {
+                while a.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Raw::Other("an array"))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Raw<'de>, A::Error> {
+                while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Raw::Other("an object"))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The top-level value of a JSON item: the object's members that matter
+/// (the scanned fields, `id` and the metadata), or the kind of a
+/// non-object. Other members are skipped without being built.
+enum Top<'a> {
+    Object(Vec<(Cow<'a, str>, Raw<'a>)>),
+    Not(&'static str),
+}
+
+/// Seeds the top-level decoding with the member names worth keeping.
+struct TopSeed<'n> {
+    keep: &'n [String],
+}
+
+const METADATA: [&str; 6] = ["id", "title", "url", "source", "lang", "published_at"];
+
+impl<'de> DeserializeSeed<'de> for TopSeed<'_> {
+    type Value = Top<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Top<'de>, D::Error> {
+        struct V<'n>(&'n [String]);
+        impl<'de> Visitor<'de> for V<'_> {
+            type Value = Top<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Top<'de>, A::Error> {
+                let mut members = Vec::new();
+                while let Some(key) = a.next_key::<Key<'de>>()? {
+                    let key = key.0;
+                    if self.0.iter().any(|n| *n == key) || METADATA.contains(&&*key) {
+                        members.push((key, a.next_value::<Raw<'de>>()?));
+                    } else {
+                        a.next_value::<IgnoredAny>()?;
+                    }
+                }
+                Ok(Top::Object(members))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Top<'de>, A::Error> {
+                while a.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Top::Not("an array"))
+            }
+            fn visit_borrowed_str<E>(self, _: &'de str) -> Result<Top<'de>, E> {
+                Ok(Top::Not("a string"))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Top<'de>, E> {
+                Ok(Top::Not("a string"))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Top<'de>, E> {
+                Ok(Top::Not("a number"))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Top<'de>, E> {
+                Ok(Top::Not("a number"))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Top<'de>, E> {
+                Ok(Top::Not("a number"))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Top<'de>, E> {
+                Ok(Top::Not("a boolean"))
+            }
+            fn visit_unit<E>(self) -> Result<Top<'de>, E> {
+                Ok(Top::Not("null"))
+            }
+        }
+        d.deserialize_any(V(self.keep))
+    }
+}
+
+/// An object key, borrowed unless it has escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match Raw::deserialize(d)? {
+            Raw::Str(s) => Ok(Key(s)),
+            _ => Err(serde::de::Error::custom("object keys are strings")),
+        }
     }
 }
 
 fn decode_json(text: &str, field_names: &[String]) -> Result<NewsItem, Rejection> {
-    let value: Value = serde_json::from_str(text).map_err(|e| Rejection::NotJson(e.to_string()))?;
-    let Value::Object(mut obj) = value else {
-        return Err(Rejection::NotObject(kind_of(&value)));
+    let mut de = serde_json::Deserializer::from_str(text);
+    let top = TopSeed { keep: field_names }
+        .deserialize(&mut de)
+        .and_then(|top| de.end().map(|()| top))
+        .map_err(|e| Rejection::NotJson(e.to_string()))?;
+    let members = match top {
+        Top::Object(m) => m,
+        Top::Not(kind) => return Err(Rejection::NotObject(kind)),
+    };
+    // The last of duplicate keys wins, as in serde_json's own maps.
+    let get = |name: &str| {
+        members
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v)
     };
     let mut fields = Vec::with_capacity(field_names.len());
     let mut skipped = Vec::new();
     for name in field_names {
-        match obj.get(name) {
-            Some(Value::String(s)) if !s.trim().is_empty() => {
-                fields.push((name.clone(), s.clone()))
-            }
-            None | Some(Value::Null) | Some(Value::String(_)) => {}
-            Some(other) => skipped.push(format!("`{name}` is {}", kind_of(other))),
+        match get(name) {
+            Some(Raw::Str(s)) if !s.trim().is_empty() => fields.push((name.clone(), s.to_string())),
+            None | Some(Raw::Str(_)) | Some(Raw::Other("null")) => {}
+            Some(Raw::Number(_)) => skipped.push(format!("`{name}` is a number")),
+            Some(Raw::Other(kind)) => skipped.push(format!("`{name}` is {kind}")),
         }
     }
     if fields.is_empty() {
@@ -150,22 +288,22 @@ fn decode_json(text: &str, field_names: &[String]) -> Result<NewsItem, Rejection
             },
         });
     }
-    let id = match obj.get("id") {
-        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
-        Some(Value::Number(n)) => Some(n.to_string()),
+    let id = match get("id") {
+        Some(Raw::Str(s)) if !s.is_empty() => Some(s.to_string()),
+        Some(Raw::Number(n)) => Some(n.clone()),
         _ => None,
     };
-    let mut take = |k: &str| match obj.remove(k) {
-        Some(Value::String(s)) => Some(s),
+    let text_of = |k: &str| match get(k) {
+        Some(Raw::Str(s)) => Some(s.to_string()),
         _ => None,
     };
     Ok(NewsItem {
         id,
-        title: take("title"),
-        url: take("url"),
-        source: take("source"),
-        lang: take("lang"),
-        published_at: take("published_at"),
+        title: text_of("title"),
+        url: text_of("url"),
+        source: text_of("source"),
+        lang: text_of("lang"),
+        published_at: text_of("published_at"),
         fields,
     })
 }
@@ -191,6 +329,26 @@ mod tests {
         );
         assert_eq!(item.lang.as_deref(), Some("ru"));
         assert_eq!(item.url.as_deref(), Some("u"));
+    }
+
+    #[test]
+    fn escapes_numbers_duplicates_and_unknown_members() {
+        let item = json(
+            r#"{"extra": {"deep": [1, {"title": "no"}]}, "id": 1.0, "title": "a\nb \u0048200", "title": "T2", "body": "x"}"#,
+        )
+        .unwrap();
+        assert_eq!(item.id.as_deref(), Some("1.0"));
+        // The last of duplicate keys wins; nested members are not fields.
+        assert_eq!(item.title.as_deref(), Some("T2"));
+        assert_eq!(item.fields[0], ("title".into(), "T2".into()));
+        let item = json(r#"{"id": "q\"1", "body": "a\nb \u0048200"}"#).unwrap();
+        assert_eq!(item.id.as_deref(), Some("q\"1"));
+        assert_eq!(item.fields[0].1, "a\nb H200");
+        assert_eq!(
+            json("{} x").unwrap_err().reason(),
+            "not_json",
+            "trailing data"
+        );
     }
 
     #[test]
