@@ -104,7 +104,7 @@ results=$work/results-$run.jsonl
 row() {
     "$py" -c '
 import json, sys
-d = {"kind": "row"}
+d = {"kind": "row", "load": open("/proc/loadavg").read().split()[0]}
 for a in sys.argv[1:]:
     k, v = a.split("=", 1)
     if v in ("true", "false"):
@@ -203,7 +203,7 @@ run_newswatch() {
     seconds=$(calc "$done_at - $t0")
     row key="$key" name="newswatch run, $name" items="$items" bytes="$bytes" seconds="$seconds" \
         alerts="$(jget "$res" alerts)" rss_kb="$(jget "$res" rss_kb)" \
-        notes="incl. start-up: partitions assigned after $(calc "round($assigned_at - $t0, 2)") s" \
+        notes="incl. start-up: partitions assigned after $(calc "round($assigned_at - $t0, 2)") s; $(calc "f'{$items / ($done_at - $assigned_at):,.0f}'") items/s from then on" \
         cmd="newswatch run --config $config  (watchlist $wl)"
 }
 run_newswatch default "default watchlist (741 terms, 4 rules)" config/watchlist.toml
@@ -240,7 +240,7 @@ g() { jget "$res" "$1"; }
 row key=latency name="produce-to-alert latency, newswatch run, default watchlist" throughput=false \
     items="$(g items)" seconds="$(g seconds)" alerts="$(g alerts)" rss_kb="$rss" \
     rate="$(g rate_achieved)" p99="$(g kafka_p99_ms)" \
-    notes="at $(g rate_achieved) items/s (all alerting): p50 $(g kafka_p50_ms) / p99 $(g kafka_p99_ms) / max $(g kafka_max_ms) ms (alert's Kafka timestamp - item's); received by a Python subscriber: p50 $(g received_p50_ms) / p99 $(g received_p99_ms) / max $(g received_max_ms) ms; $(g missing) items without alert" \
+    notes="at $(g rate_achieved) items/s (all alerting): p50 $(g kafka_p50_ms) / p99 $(g kafka_p99_ms) / max $(g kafka_max_ms) ms (alert's Kafka timestamp - item's); alert received by a Python subscriber: p50 $(g received_p50_ms) / p99 $(g received_p99_ms) / max $(g received_max_ms) ms; floor, the item itself received by that subscriber: p50 $(g item_received_p50_ms) / p99 $(g item_received_p99_ms) / max $(g item_received_max_ms) ms; $(g missing) items without alert" \
     cmd="newswatch run --config $config & ${lat_cmd[*]#"$venv/bin/"}"
 
 # --- 6. watchlist build -----------------------------------------------------------------------------

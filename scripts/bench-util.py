@@ -140,7 +140,8 @@ def table(path):
             fmt(ips) if r.get("throughput", True) else "",
             fmt(mbs, 1) if r.get("throughput", True) else "",
             vs, fmt(r.get("alerts")), fmt(rss / 1024 if rss else None),
-            r.get("notes", ""), f"`{r['cmd']}`",
+            "; ".join(x for x in (r.get("notes"), f"load avg {r['load']}" if r.get("load") else "") if x),
+            f"`{r['cmd']}`",
         ]) + " |")
     out.append("")
     goals = []

@@ -13,6 +13,10 @@ thread reads ALERTS. For each item, the latency of its first alert is
     timestamp (what a subscriber sees; adds the alert's trip through the
     broker and Python's own delays).
 
+The same consumer also reads TOPIC itself: "item_received" (when it got
+the item minus the item's timestamp) is the floor, what any consumer of
+the topic sees on this machine at this moment.
+
 Timestamps are whole milliseconds. The producer sends each item at once
 (linger.ms=0), like a wire publishing one story at a time. Before
 measuring, warm-up items are sent until one alerts (newswatch has joined
@@ -67,6 +71,7 @@ def main():
     args = ap.parse_args()
 
     first_alert = {}  # item id -> (alert kafka ts ms, received ms)
+    item_seen = {}  # item id -> received ms (the item itself, read from TOPIC)
     alerts_seen = [0]
     lock = threading.Lock()
     stop = threading.Event()
@@ -75,7 +80,7 @@ def main():
         c = Consumer({"bootstrap.servers": args.brokers, "group.id": f"latency-{time.time_ns()}",
                       "auto.offset.reset": "earliest", "enable.auto.commit": False,
                       "fetch.wait.max.ms": 10})
-        c.subscribe([args.alerts_topic])
+        c.subscribe([args.alerts_topic, args.topic])
         while not stop.is_set():
             m = c.poll(0.1)  # not consume(): that waits to fill its batch
             if m is None:
@@ -84,6 +89,10 @@ def main():
             if m.error():
                 if m.error().code() != KafkaError._PARTITION_EOF:
                     print(f"alerts consumer: {m.error()}", file=sys.stderr)
+                continue
+            if m.topic() == args.topic:  # the item itself: the floor
+                with lock:
+                    item_seen.setdefault(m.key().decode(), now_ms)
                 continue
             iid = json.loads(m.value())["data"]["item"]["id"]
             with lock:
@@ -145,7 +154,7 @@ def main():
     stop.set()
     t.join(5)
 
-    kafka_ms, recv_ms, missing = [], [], 0
+    kafka_ms, recv_ms, floor_ms, missing = [], [], [], 0
     with lock:
         for i in ids:
             if i not in first_alert or i not in produced:
@@ -154,19 +163,22 @@ def main():
             a_ts, r_ms = first_alert[i]
             kafka_ms.append(a_ts - produced[i])
             recv_ms.append(round(r_ms - produced[i], 1))
+            if i in item_seen:
+                floor_ms.append(round(item_seen[i] - produced[i], 1))
         seen = alerts_seen[0]
     if args.dump:
         with open(args.dump, "w") as f:
-            f.write("item,item_ts_ms,alert_ts_ms,received_ms\n")
+            f.write("item,item_ts_ms,alert_ts_ms,alert_received_ms,item_received_ms\n")
             for i in ids:
                 a_ts, r_ms = first_alert.get(i, ("", ""))
-                f.write(f"{i},{produced.get(i, '')},{a_ts},{r_ms}\n")
+                f.write(f"{i},{produced.get(i, '')},{a_ts},{r_ms},{item_seen.get(i, '')}\n")
     kafka_ms.sort()
     recv_ms.sort()
+    floor_ms.sort()
     out = {"items": n, "rate_target": args.rate, "rate_achieved": round(n / t_sent, 1),
            "seconds": round(t_sent, 2), "alerted_items": len(kafka_ms), "missing": missing,
            "alerts": seen, "warmup_items": w}
-    for name, v in (("kafka", kafka_ms), ("received", recv_ms)):
+    for name, v in (("kafka", kafka_ms), ("received", recv_ms), ("item_received", floor_ms)):
         for q in (50, 90, 99):
             out[f"{name}_p{q}_ms"] = percentile(v, q)
         out[f"{name}_max_ms"] = v[-1] if v else None
