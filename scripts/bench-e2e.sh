@@ -4,8 +4,9 @@
 #
 #   1. kcat -C -e reading the topic to /dev/null: the raw librdkafka consume
 #      rate, the baseline;
-#   2. newswatch run consuming the topic to an alerts topic until every offset
-#      is committed, with the default watchlist and with generated watchlists
+#   2. newswatch run consuming the topic to an alerts topic until every item
+#      is done (its alerts acknowledged and its offset committable, from
+#      /metrics), with the default watchlist and with generated watchlists
 #      of 1k and 100k terms (scripts/gen-watchlist.py); the 100k/1k time ratio;
 #   3. a plain Python consumer (scripts/python_consumer.py: confluent-kafka,
 #      json, pyahocorasick) with the same 1k-term watchlist, on the first
@@ -140,7 +141,8 @@ python3 scripts/gen-watchlist.py 100000 >"$wl100k"
 import json, sys, os
 print(json.dumps({"kind": "meta", "items": int(sys.argv[1]), "bytes": int(sys.argv[2]),
     "partitions": int(sys.argv[3]), "brokers": sys.argv[4], "version": sys.argv[5],
-    "git": sys.argv[6], "date": sys.argv[7], "host": f"{os.cpu_count()} cores"}))' \
+    "git": sys.argv[6], "date": sys.argv[7], "host": f"{os.cpu_count()} cores",
+    "load": open("/proc/loadavg").read().split()[0]}))' \
     "$items" "$bytes" "$partitions" "$brokers" "$("$nw" --version | awk '{print $NF}')" \
     "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src Cargo.lock config || echo +dirty)" \
     "$(date -u +%Y-%m-%d)" >>"$results"
@@ -189,8 +191,9 @@ run_newswatch() {
     t0=$(now)
     "$nw" run --config "$config" 2>"$log" &
     nw_pid=$!
-    # Done when the committed positions (debug log of newswatch::source) add up to every item.
-    if ! res=$("$py" scripts/bench-util.py wait-committed "$log" "$items" "$nw_pid" 3600); then
+    # Done when /metrics shows every item consumed and none in flight (alerts
+    # acknowledged, offsets committable); else when the commits in the log add up.
+    if ! res=$("$py" scripts/bench-util.py wait-done "$log" "$items" "$nw_pid" 3600); then
         echo "newswatch did not finish; log: $log" >&2
         tail -20 "$log" >&2
         exit 1
@@ -203,7 +206,7 @@ run_newswatch() {
     seconds=$(calc "$done_at - $t0")
     row key="$key" name="newswatch run, $name" items="$items" bytes="$bytes" seconds="$seconds" \
         alerts="$(jget "$res" alerts)" rss_kb="$(jget "$res" rss_kb)" \
-        notes="incl. start-up: partitions assigned after $(calc "round($assigned_at - $t0, 2)") s; $(calc "f'{$items / ($done_at - $assigned_at):,.0f}'") items/s from then on" \
+        notes="incl. start-up: partitions assigned after $(calc "round($assigned_at - $t0, 2)") s; $(calc "f'{$items / ($done_at - $assigned_at):,.0f}'") items/s from then on; end seen by $(jget "$res" how)" \
         cmd="newswatch run --config $config  (watchlist $wl)"
 }
 run_newswatch default "default watchlist (741 terms, 4 rules)" config/watchlist.toml

@@ -4,11 +4,11 @@
   bench-util.py create-topics BROKERS NAME:PARTITIONS...
       create topics (replication factor 1) with the Kafka admin API, so any
       broker works, not only the one of scripts/kafka.sh.
-  bench-util.py wait-committed LOG ITEMS PID [TIMEOUT_S]
-      follow newswatch's JSON log until its committed offsets add up to ITEMS;
-      print {"assigned_at", "done_at", "rss_kb", "alerts"} (epoch seconds;
-      rss_kb = VmHWM of PID read at that moment). Exit 1 if PID exits first
-      or the timeout passes.
+  bench-util.py wait-done LOG ITEMS PID [TIMEOUT_S]
+      follow newswatch's JSON log and poll its /metrics until ITEMS items are
+      done (see wait_done); print {"assigned_at", "done_at", "how", "rss_kb",
+      "alerts"} (epoch seconds; rss_kb = VmHWM of PID read at that moment).
+      Exit 1 if PID exits first or the timeout passes.
   bench-util.py rss PID
       print VmHWM of PID in kB.
   bench-util.py table RESULTS.jsonl
@@ -65,10 +65,31 @@ def alive(pid):
 
 
 OFFSETS = re.compile(r'\("([^"]+)", (\d+), (\d+)\)')
+METRIC = re.compile(r"^(newswatch_items_consumed_total|newswatch_items_in_flight) (\S+)$", re.M)
 
 
-def wait_committed(log, items, pid, timeout):
-    committed, assigned_at, alerts, buf = {}, None, 0, ""
+def scrape(addr):
+    """(items consumed, items in flight) from newswatch's /metrics, or None."""
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://{addr}/metrics", timeout=2) as r:
+            text = r.read().decode()
+    except OSError:
+        return None
+    m = dict(METRIC.findall(text))
+    if len(m) < 2:
+        return None
+    return float(m["newswatch_items_consumed_total"]), float(m["newswatch_items_in_flight"])
+
+
+def wait_done(log, items, pid, timeout):
+    """Done when /metrics shows ITEMS consumed and none in flight (an item is
+    in flight until every alert of it was acknowledged and its offset is
+    committable), polled every 50 ms. Without /metrics: when the committed
+    offsets in the debug log add up to ITEMS (newswatch commits about once a
+    second, so up to a second late)."""
+    committed, assigned_at, addr, alerts, buf = {}, None, None, 0, ""
     deadline = time.time() + timeout
     with open(log, encoding="utf-8", errors="replace") as f:
         while True:
@@ -78,10 +99,15 @@ def wait_committed(log, items, pid, timeout):
                 buf += chunk
                 *lines, buf = buf.split("\n")
                 for line in lines:
-                    if '"alert"' in line:
+                    if '"message":"alert"' in line:
                         alerts += 1
                     elif "partitions assigned" in line and assigned_at is None:
                         assigned_at = now
+                    elif "serving /metrics" in line and addr is None:
+                        try:
+                            addr = json.loads(line).get("addr")
+                        except ValueError:
+                            pass
                     elif "committing offsets" in line:
                         try:
                             rec = json.loads(line)
@@ -89,12 +115,18 @@ def wait_committed(log, items, pid, timeout):
                             continue
                         for t, p, o in OFFSETS.findall(str(rec.get("offsets", ""))):
                             committed[(t, int(p))] = int(o)
-                if sum(committed.values()) >= items:
-                    print(json.dumps({"assigned_at": assigned_at, "done_at": now,
-                                      "rss_kb": vmhwm(pid), "alerts": alerts}))
-                    return 0
+            m = scrape(addr) if addr else None
+            how = None
+            if m and m[0] >= items and m[1] == 0:
+                how = "metrics"
+            elif sum(committed.values()) >= items:
+                how = "commits"
+            if how:
+                print(json.dumps({"assigned_at": assigned_at, "done_at": now, "how": how,
+                                  "rss_kb": vmhwm(pid), "alerts": alerts}))
+                return 0
             if not alive(pid):
-                print(f"newswatch (pid {pid}) exited before committing {items} items "
+                print(f"newswatch (pid {pid}) exited before finishing {items} items "
                       f"(committed {sum(committed.values())})", file=sys.stderr)
                 return 1
             if now > deadline:
@@ -121,7 +153,11 @@ def table(path):
         out.append(f"`scripts/bench-e2e.sh {meta['items']}` on {meta['host']}, {meta['date']}, "
                    f"newswatch {meta['version']} ({meta['git']}); {meta['items']:,} items, "
                    f"{meta['bytes'] / 1e6:,.0f} MB, topic of {meta['partitions']} partitions on "
-                   f"{meta['brokers']}.")
+                   f"{meta['brokers']}; load average {meta.get('load', '?')} at the start.")
+        if float(meta.get("load", 0)) > 0.5 * int(meta["host"].split()[0]):
+            out.append("")
+            out.append(f"**The machine was busy when the run started (load average {meta['load']}): "
+                       "throughput is low and latency high. Rerun on an idle machine.**")
         out.append("")
     out.append("| measurement | items | seconds | items/s | MB/s | vs kcat | alerts | peak RSS MB | notes | command |")
     out.append("|---|---:|---:|---:|---:|---:|---:|---:|---|---|")
@@ -166,8 +202,8 @@ def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "create-topics":
         create_topics(args[0], args[1:])
-    elif cmd == "wait-committed":
-        sys.exit(wait_committed(args[0], int(args[1]), int(args[2]),
+    elif cmd == "wait-done":
+        sys.exit(wait_done(args[0], int(args[1]), int(args[2]),
                                 float(args[3]) if len(args) > 3 else 3600))
     elif cmd == "rss":
         print(vmhwm(int(args[0])) or "")
