@@ -12,8 +12,9 @@
 #      json, pyahocorasick) with the same 1k-term watchlist, on the first
 #      NEWSWATCH_BENCH_PY_ITEMS items; the newswatch/Python ratio;
 #   4. produce-to-alert latency p50/p99/max of newswatch (default watchlist) at
-#      a steady 1,000 alerting items/s for 30 s into a fresh topic
-#      (scripts/latency.py);
+#      a steady 1,000 alerting items/s for 30 s (after 5 s not counted) into a
+#      fresh topic (scripts/latency.py), with the floor: the same items as a
+#      plain consumer of that topic receives them;
 #   5. peak RSS (VmHWM) of newswatch in every run;
 #   6. `newswatch check` wall time and peak RSS (/usr/bin/time) for generated
 #      watchlists of 100k and 1M terms: the watchlist build.
