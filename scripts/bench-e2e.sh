@@ -37,6 +37,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+load0=$(cut -d' ' -f1 /proc/loadavg)  # before this script's own work
 items=${1:-300000}
 [[ $items =~ ^[1-9][0-9]*$ ]] || { echo "usage: $0 [ITEMS]" >&2; exit 2; }
 partitions=${NEWSWATCH_BENCH_PARTITIONS:-6}
@@ -143,10 +144,10 @@ import json, sys, os
 print(json.dumps({"kind": "meta", "items": int(sys.argv[1]), "bytes": int(sys.argv[2]),
     "partitions": int(sys.argv[3]), "brokers": sys.argv[4], "version": sys.argv[5],
     "git": sys.argv[6], "date": sys.argv[7], "host": f"{os.cpu_count()} cores",
-    "load": open("/proc/loadavg").read().split()[0]}))' \
+    "load": sys.argv[8], "binary": sys.argv[9]}))' \
     "$items" "$bytes" "$partitions" "$brokers" "$("$nw" --version | awk '{print $NF}')" \
     "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src Cargo.lock config || echo +dirty)" \
-    "$(date -u +%Y-%m-%d)" >>"$results"
+    "$(date -u +%Y-%m-%d)" "$load0" "$(sha256sum "$nw" | cut -c1-12)" >>"$results"
 
 echo "producing $items items ($((bytes / 1000000)) MB) to $news ($partitions partitions)"
 kcat -P -b "$brokers" -t "$news" -X linger.ms=20 -X batch.size=1000000 -l "$data"

@@ -151,7 +151,8 @@ def table(path):
     out = []
     if meta:
         out.append(f"`scripts/bench-e2e.sh {meta['items']}` on {meta['host']}, {meta['date']}, "
-                   f"newswatch {meta['version']} ({meta['git']}); {meta['items']:,} items, "
+                   f"newswatch {meta['version']} (checkout {meta['git']}, binary sha256 "
+                   f"{meta.get('binary', '?')}); {meta['items']:,} items, "
                    f"{meta['bytes'] / 1e6:,.0f} MB, topic of {meta['partitions']} partitions on "
                    f"{meta['brokers']}; load average {meta.get('load', '?')} at the start.")
         if float(meta.get("load", 0)) > 0.5 * int(meta["host"].split()[0]):
