@@ -1,115 +1,267 @@
 #!/usr/bin/env bash
-# End-to-end throughput, in one run on one broker:
-#   (a) kcat -C -e reading the topic to /dev/null: the raw librdkafka
-#       consume rate, the baseline;
-#   (b) newswatch run consuming the same topic to alerts with the default
-#       watchlist, until every offset is committed.
-# Prints items/s and MB/s for both and the ratio b/a.
+# End-to-end benchmarks, in one run on one broker and one topic of ITEMS
+# generated news items (scripts/gen-news.py: 1-3 KB, EN/RU/ZH, ~4% chip news):
 #
-# Usage: scripts/bench-e2e.sh [ITEMS]      (default 1000000; 1-3 KB each)
-# Env:   NEWSWATCH_BENCH_BROKERS  use this broker instead of scripts/kafka.sh
-#        NEWSWATCH_BENCH_PARTITIONS  partitions of the news topic (default 6)
+#   1. kcat -C -e reading the topic to /dev/null: the raw librdkafka consume
+#      rate, the baseline;
+#   2. newswatch run consuming the topic to an alerts topic until every item
+#      is done (its alerts acknowledged and its offset committable, from
+#      /metrics), with the default watchlist and with generated watchlists
+#      of 1k and 100k terms (scripts/gen-watchlist.py); the 100k/1k time ratio;
+#   3. a plain Python consumer (scripts/python_consumer.py: confluent-kafka,
+#      json, pyahocorasick) with the same 1k-term watchlist, on the first
+#      NEWSWATCH_BENCH_PY_ITEMS items; the newswatch/Python ratio;
+#   4. produce-to-alert latency p50/p99/max of newswatch (default watchlist) at
+#      a steady 1,000 alerting items/s for 30 s (after 5 s not counted) into a
+#      fresh topic (scripts/latency.py), with the floor: the same items as a
+#      plain consumer of that topic receives them;
+#   5. peak RSS (VmHWM) of newswatch in every run;
+#   6. `newswatch check` wall time and peak RSS (/usr/bin/time) for generated
+#      watchlists of 100k and 1M terms: the watchlist build.
+#
+# Prints a Markdown table (every row with the command that produced it, for
+# BENCHMARKS.md), also saved as target/bench-e2e/results-RUN.md.
+#
+# Usage: scripts/bench-e2e.sh [ITEMS]      (default 300000, ~10 minutes on 2
+#                                           cores; 1000000 for the full size)
+# Env:   NEWSWATCH_BENCH_BROKERS     use this broker instead of starting one with
+#                                    scripts/kafka.sh (on NEWSWATCH_KAFKA_PORT,
+#                                    default 19092 here, storage in target/bench-e2e/kafka)
+#        NEWSWATCH_BENCH_PARTITIONS  partitions of the news topics (default 6)
+#        NEWSWATCH_BENCH_PY_ITEMS    items the Python consumer reads (default 100000)
+#        NEWSWATCH_BENCH_LATENCY_RATE, NEWSWATCH_BENCH_LATENCY_SECONDS  (1000, 30)
+#        CARGO_TARGET_DIR            where cargo builds (the binary is copied
+#                                    to target/bench-e2e/newswatch first)
+# Python packages (pinned) go to a venv in
+# ${XDG_CACHE_HOME:-$HOME/.cache}/newswatch/bench-venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-items=${1:-1000000}
+load0=$(cut -d' ' -f1 /proc/loadavg)  # before this script's own work
+items=${1:-300000}
+[[ $items =~ ^[1-9][0-9]*$ ]] || { echo "usage: $0 [ITEMS]" >&2; exit 2; }
 partitions=${NEWSWATCH_BENCH_PARTITIONS:-6}
+py_items=${NEWSWATCH_BENCH_PY_ITEMS:-100000}
+lat_rate=${NEWSWATCH_BENCH_LATENCY_RATE:-1000}
+lat_secs=${NEWSWATCH_BENCH_LATENCY_SECONDS:-30}
 work=target/bench-e2e
 mkdir -p "$work"
 
-command -v kcat >/dev/null 2>&1 || {
-    echo "installing kcat (Debian package)"
-    sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq kcat
-}
+# --- tools ----------------------------------------------------------------------
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+apt_missing=()
+command -v kcat >/dev/null 2>&1 || apt_missing+=(kcat)
+[ -x /usr/bin/time ] || apt_missing+=(time)
+python3 -c 'import ensurepip, venv' 2>/dev/null || apt_missing+=(python3-venv)
+if [ ${#apt_missing[@]} -gt 0 ]; then
+    echo "installing ${apt_missing[*]} (Debian packages)"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${apt_missing[@]}"
+fi
 scripts/install-deps.sh
-cargo build --release --locked --bin newswatch
 
+venv=${XDG_CACHE_HOME:-$HOME/.cache}/newswatch/bench-venv
+py=$venv/bin/python
+pins="confluent-kafka==2.16.1 pyahocorasick==2.3.1"
+if [ "$(cat "$venv/.pins" 2>/dev/null)" != "$pins" ] || ! "$py" -c 'import confluent_kafka, ahocorasick' 2>/dev/null; then
+    echo "installing $pins into $venv"
+    python3 -m venv "$venv"
+    # shellcheck disable=SC2086 # one word per package
+    "$venv/bin/pip" install -q --disable-pip-version-check --only-binary=:all: $pins
+    echo "$pins" >"$venv/.pins"
+fi
+
+cargo build --release --locked --bin newswatch
+# A copy: a build in the same target dir during the run must not swap it.
+cp "${CARGO_TARGET_DIR:-target}/release/newswatch" "$work/newswatch"
+nw=$work/newswatch
+
+# --- broker and topics ------------------------------------------------------------
+nw_pid=""
+cleanup() {
+    if [ -n "$nw_pid" ]; then kill -TERM "$nw_pid" 2>/dev/null || true; fi
+    if [ -z "${NEWSWATCH_BENCH_BROKERS:-}" ]; then scripts/kafka.sh stop || true; fi
+}
+trap cleanup EXIT
 if [ -z "${NEWSWATCH_BENCH_BROKERS:-}" ]; then
+    # Not 9092 and not target/kafka: the test suite's broker may be running.
+    export NEWSWATCH_KAFKA_PORT=${NEWSWATCH_KAFKA_PORT:-19092}
+    export NEWSWATCH_KAFKA_DIR=${NEWSWATCH_KAFKA_DIR:-$PWD/$work/kafka}
     scripts/kafka.sh start
-    trap 'scripts/kafka.sh stop' EXIT
-    brokers="127.0.0.1:${NEWSWATCH_KAFKA_PORT:-9092}"
+    brokers="127.0.0.1:$NEWSWATCH_KAFKA_PORT"
 else
     brokers=$NEWSWATCH_BENCH_BROKERS
 fi
 
 run=$(date +%s)
 news="bench-news-$run"
-alerts="bench-alerts-$run"
-scripts/kafka.sh topics-create "$news" "$partitions" >/dev/null
-scripts/kafka.sh topics-create "$alerts" 3 >/dev/null
+lat_news="bench-latency-news-$run"
+"$py" scripts/bench-util.py create-topics "$brokers" "$news:$partitions" "$lat_news:$partitions" \
+    "bench-alerts-default-$run:3" "bench-alerts-1k-$run:3" "bench-alerts-100k-$run:3" \
+    "bench-alerts-python-$run:3" "bench-alerts-latency-$run:3"
 
-data="$work/items-$items.jsonl"
+results=$work/results-$run.jsonl
+: >"$results"
+# row key=value...: one result line (numbers stay numbers, empty values are null).
+row() {
+    "$py" -c '
+import json, sys
+d = {"kind": "row", "load": open("/proc/loadavg").read().split()[0]}
+for a in sys.argv[1:]:
+    k, v = a.split("=", 1)
+    if v in ("true", "false"):
+        d[k] = v == "true"
+        continue
+    for conv in (int, float):
+        try:
+            v = conv(v)
+            break
+        except ValueError:
+            pass
+    d[k] = None if v == "" else v
+print(json.dumps(d, ensure_ascii=False))' "$@" >>"$results"
+}
+calc() { "$py" -c "print($1)"; }
+now() { date +%s.%N; }
+jget() { "$py" -c 'import json, sys; v = json.loads(sys.argv[1]).get(sys.argv[2]); print("" if v is None else v)' "$1" "$2"; }
+
+# --- data -------------------------------------------------------------------------------
+data="$work/items-$items-$(sha256sum scripts/gen-news.py | cut -c1-8).jsonl"
 if [ ! -s "$data" ]; then
     echo "generating $items items"
-    python3 scripts/gen-news.py "$items" > "$data.tmp" && mv "$data.tmp" "$data"
+    python3 scripts/gen-news.py "$items" >"$data.tmp" && mv "$data.tmp" "$data"
 fi
-bytes=$(wc -c < "$data")
+bytes=$(wc -c <"$data")
+wl1k=$work/watchlist-1k.toml
+wl100k=$work/watchlist-100k.toml
+wl1m=$work/watchlist-1m.toml
+python3 scripts/gen-watchlist.py 1000 >"$wl1k"
+python3 scripts/gen-watchlist.py 100000 >"$wl100k"
+
+"$py" -c '
+import json, sys, os
+print(json.dumps({"kind": "meta", "items": int(sys.argv[1]), "bytes": int(sys.argv[2]),
+    "partitions": int(sys.argv[3]), "brokers": sys.argv[4], "version": sys.argv[5],
+    "git": sys.argv[6], "date": sys.argv[7], "host": f"{os.cpu_count()} cores",
+    "load": sys.argv[8], "binary": sys.argv[9]}))' \
+    "$items" "$bytes" "$partitions" "$brokers" "$("$nw" --version | awk '{print $NF}')" \
+    "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src Cargo.lock config || echo +dirty)" \
+    "$(date -u +%Y-%m-%d)" "$load0" "$(sha256sum "$nw" | cut -c1-12)" >>"$results"
+
 echo "producing $items items ($((bytes / 1000000)) MB) to $news ($partitions partitions)"
 kcat -P -b "$brokers" -t "$news" -X linger.ms=20 -X batch.size=1000000 -l "$data"
 
-now() { date +%s.%N; }
-
-echo "(a) kcat -C -e to /dev/null"
+# --- 1. kcat ------------------------------------------------------------------------------
+echo "1. kcat -C -e to /dev/null"
 t0=$(now)
-kcat -C -b "$brokers" -t "$news" -o beginning -e -q > /dev/null
+kcat -C -b "$brokers" -t "$news" -o beginning -e -q >/dev/null
 t1=$(now)
-kcat_s=$(echo "$t1 - $t0" | bc -l)
+row key=kcat name="kcat -C -e > /dev/null (baseline)" items="$items" bytes="$bytes" \
+    seconds="$(calc "$t1 - $t0")" cmd="kcat -C -b $brokers -t $news -o beginning -e -q > /dev/null"
 
-echo "(b) newswatch run with the default watchlist"
-config="$work/config-$run.toml"
-cat > "$config" <<EOF
+# --- 2. + 5. newswatch run --------------------------------------------------------------------
+# write_config KEY TOPIC WATCHLIST: a config consuming TOPIC with a new group.
+write_config() {
+    local config="$work/config-$1-$run.toml"
+    cat >"$config" <<EOF
 [kafka]
 brokers = "$brokers"
-group_id = "bench-$run"
-topics = ["$news"]
+group_id = "bench-$1-$run"
+topics = ["$2"]
 [watchlist]
-path = "config/watchlist.toml"
+path = "$3"
 [[sinks]]
 name = "alerts"
 type = "kafka"
-topic = "$alerts"
+topic = "bench-alerts-$1-$run"
+[http]
+listen = "127.0.0.1:0"
 [log]
 format = "json"
 level = "info,newswatch::source=debug"
 EOF
-log="$work/newswatch-$run.log"
-t0=$(now)
-target/release/newswatch run --config "$config" 2> "$log" &
-pid=$!
-# Done when the committed positions add up to every item.
-done_at=""
-rss=""
-while kill -0 "$pid" 2>/dev/null; do
-    grep -F -e 'committing offsets' "$log" > "$work/commits.txt" || true
-    if python3 - "$items" "$work/commits.txt" <<'EOF'
-import json, re, sys
-total = {}
-for line in open(sys.argv[2], encoding="utf-8", errors="replace"):
-    try:
-        rec = json.loads(line)
-    except ValueError:
-        continue
-    for t, p, o in re.findall(r'\("([^"]+)", (\d+), (\d+)\)', rec.get("offsets", "")):
-        total[(t, p)] = int(o)
-sys.exit(0 if sum(total.values()) >= int(sys.argv[1]) else 1)
-EOF
-    then
-        done_at=$(now)
-        rss=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
-        break
-    fi
-    sleep 0.2
-done
-kill -TERM "$pid" 2>/dev/null || true
-wait "$pid" || true
-[ -n "$done_at" ] || { echo "newswatch did not finish; log: $log" >&2; tail -20 "$log" >&2; exit 1; }
-nw_s=$(echo "$done_at - $t0" | bc -l)
-alerts_n=$(grep -c '"message":"alert"' "$log" || true)
+    echo "$config"
+}
 
-printf '\nitems: %d, %d MB; alerts: %d\n' "$items" "$((bytes / 1000000))" "$alerts_n"
-printf '%-34s %10s %12s %10s\n' "consumer" "seconds" "items/s" "MB/s"
-printf '%-34s %10.2f %12.0f %10.1f\n' "(a) kcat -C -e > /dev/null" "$kcat_s" "$(echo "$items / $kcat_s" | bc -l)" "$(echo "$bytes / 1000000 / $kcat_s" | bc -l)"
-printf '%-34s %10.2f %12.0f %10.1f\n' "(b) newswatch run, default list" "$nw_s" "$(echo "$items / $nw_s" | bc -l)" "$(echo "$bytes / 1000000 / $nw_s" | bc -l)"
-printf 'ratio b/a: %.2f\n' "$(echo "$kcat_s / $nw_s" | bc -l)"
-[ -z "$rss" ] || printf 'newswatch peak RSS: %d MB\n' "$((rss / 1024))"
+# run_newswatch KEY NAME WATCHLIST: newswatch run until every item is committed.
+run_newswatch() {
+    local key=$1 name=$2 wl=$3 config log t0 res done_at assigned_at seconds
+    config=$(write_config "$key" "$news" "$wl")
+    log="$work/newswatch-$key-$run.log"
+    echo "2. newswatch run, $name"
+    t0=$(now)
+    "$nw" run --config "$config" 2>"$log" &
+    nw_pid=$!
+    # Done when /metrics shows every item consumed and none in flight (alerts
+    # acknowledged, offsets committable); else when the commits in the log add up.
+    if ! res=$("$py" scripts/bench-util.py wait-done "$log" "$items" "$nw_pid" 3600); then
+        echo "newswatch did not finish; log: $log" >&2
+        tail -20 "$log" >&2
+        exit 1
+    fi
+    kill -TERM "$nw_pid" 2>/dev/null || true
+    wait "$nw_pid" || true
+    nw_pid=""
+    done_at=$(jget "$res" done_at)
+    assigned_at=$(jget "$res" assigned_at)
+    seconds=$(calc "$done_at - $t0")
+    row key="$key" name="newswatch run, $name" items="$items" bytes="$bytes" seconds="$seconds" \
+        alerts="$(jget "$res" alerts)" rss_kb="$(jget "$res" rss_kb)" \
+        notes="incl. start-up: partitions assigned after $(calc "round($assigned_at - $t0, 2)") s; $(calc "f'{$items / ($done_at - $assigned_at):,.0f}'") items/s from then on; end seen by $(jget "$res" how)" \
+        cmd="newswatch run --config $config  (watchlist $wl)"
+}
+run_newswatch default "default watchlist (741 terms, 4 rules)" config/watchlist.toml
+run_newswatch 1k "1k terms, 10 rules" "$wl1k"
+run_newswatch 100k "100k terms, 10 rules" "$wl100k"
+
+# --- 3. the Python consumer -------------------------------------------------------------------
+py_n=$((py_items < items ? py_items : items))
+echo "3. Python consumer, 1k terms, $py_n items"
+py_cmd=("$py" scripts/python_consumer.py --brokers "$brokers" --topic "$news"
+    --alerts-topic "bench-alerts-python-$run" --watchlist "$wl1k" --max-items "$py_n")
+res=$(/usr/bin/time -f '%M' -o "$work/python-rss-$run.txt" "${py_cmd[@]}")
+subset=""
+[ "$py_n" -ge "$items" ] || subset="the first $py_n of $items items only (slow); "
+row key=python name="Python consumer (confluent-kafka, pyahocorasick), 1k terms" \
+    items="$(jget "$res" items)" bytes="$(jget "$res" bytes)" seconds="$(jget "$res" seconds)" \
+    alerts="$(jget "$res" alerts)" rss_kb="$(tail -1 "$work/python-rss-$run.txt")" \
+    notes="${subset}NEAR taken as AND, no NFKC; $pins" cmd="${py_cmd[*]#"$venv/bin/"}"
+
+# --- 4. latency -------------------------------------------------------------------------------------
+echo "4. latency at $lat_rate items/s for $lat_secs s"
+config=$(write_config latency "$lat_news" config/watchlist.toml)
+log="$work/newswatch-latency-$run.log"
+"$nw" run --config "$config" 2>"$log" &
+nw_pid=$!
+lat_cmd=("$py" scripts/latency.py --brokers "$brokers" --topic "$lat_news"
+    --alerts-topic "bench-alerts-latency-$run" --rate "$lat_rate" --seconds "$lat_secs")
+res=$("${lat_cmd[@]}") || { echo "latency run failed; log: $log" >&2; tail -20 "$log" >&2; exit 1; }
+rss=$("$py" scripts/bench-util.py rss "$nw_pid")
+kill -TERM "$nw_pid" 2>/dev/null || true
+wait "$nw_pid" || true
+nw_pid=""
+g() { jget "$res" "$1"; }
+row key=latency name="produce-to-alert latency, newswatch run, default watchlist" throughput=false \
+    items="$(g items)" seconds="$(g seconds)" alerts="$(g alerts)" rss_kb="$rss" \
+    rate="$(g rate_achieved)" p99="$(g kafka_p99_ms)" \
+    notes="at $(g rate_achieved) items/s (all alerting): p50 $(g kafka_p50_ms) / p99 $(g kafka_p99_ms) / max $(g kafka_max_ms) ms (alert's Kafka timestamp - item's); alert received by a Python subscriber: p50 $(g received_p50_ms) / p99 $(g received_p99_ms) / max $(g received_max_ms) ms; floor, the item itself received by that subscriber: p50 $(g item_received_p50_ms) / p99 $(g item_received_p99_ms) / max $(g item_received_max_ms) ms; $(g missing) items without alert" \
+    cmd="newswatch run --config $config & ${lat_cmd[*]#"$venv/bin/"}"
+
+# --- 6. watchlist build -----------------------------------------------------------------------------
+python3 scripts/gen-watchlist.py 1000000 >"$wl1m"
+for spec in "100000:$wl100k" "1000000:$wl1m"; do
+    n=${spec%%:*}
+    wl=${spec#*:}
+    echo "6. newswatch check, $n terms"
+    /usr/bin/time -f '%e %M' -o "$work/check-time-$run.txt" "$nw" check --watchlist "$wl" >"$work/check-$n-$run.txt"
+    read -r secs rss_kb <"$work/check-time-$run.txt"
+    summary=$(grep -o 'ok: .*' "$work/check-$n-$run.txt" | head -1)
+    row key="check-$n" name="watchlist build: newswatch check, $((n / 1000))k terms" throughput=false \
+        seconds="$secs" rss_kb="$rss_kb" notes="${summary#ok: }; wall time incl. TOML parsing" \
+        cmd="/usr/bin/time -f '%e %M' newswatch check --watchlist $wl"
+done
+
+# --- the table --------------------------------------------------------------------------------------
+echo
+"$py" scripts/bench-util.py table "$results" | tee "$work/results-$run.md"

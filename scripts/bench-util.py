@@ -1,0 +1,218 @@
+#!/usr/bin/env python3
+"""Helpers of scripts/bench-e2e.sh (run with the bench venv's python).
+
+  bench-util.py create-topics BROKERS NAME:PARTITIONS...
+      create topics (replication factor 1) with the Kafka admin API, so any
+      broker works, not only the one of scripts/kafka.sh.
+  bench-util.py wait-done LOG ITEMS PID [TIMEOUT_S]
+      follow newswatch's JSON log and poll its /metrics until ITEMS items are
+      done (see wait_done); print {"assigned_at", "done_at", "how", "rss_kb",
+      "alerts"} (epoch seconds; rss_kb = VmHWM of PID read at that moment).
+      Exit 1 if PID exits first or the timeout passes.
+  bench-util.py rss PID
+      print VmHWM of PID in kB.
+  bench-util.py table RESULTS.jsonl
+      the Markdown table of the results that bench-e2e.sh wrote.
+"""
+import json
+import re
+import sys
+import time
+
+
+def create_topics(brokers, specs):
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    admin = AdminClient({"bootstrap.servers": brokers})
+    topics = []
+    for s in specs:
+        name, parts = s.rsplit(":", 1)
+        topics.append(NewTopic(name, num_partitions=int(parts), replication_factor=1))
+    for name, fut in admin.create_topics(topics, operation_timeout=30).items():
+        try:
+            fut.result()
+        except Exception as e:  # noqa: BLE001
+            if "TOPIC_ALREADY_EXISTS" not in str(e):
+                sys.exit(f"creating topic {name}: {e}")
+    # Wait until the metadata shows every partition with a leader.
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        md = admin.list_topics(timeout=10).topics
+        if all(t.topic in md and len(md[t.topic].partitions) == t.num_partitions
+               and all(p.leader >= 0 for p in md[t.topic].partitions.values()) for t in topics):
+            return
+        time.sleep(0.2)
+    sys.exit("topics not ready after 30 s")
+
+
+def vmhwm(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ")[-1][:1] not in ("Z", "X")
+    except OSError:
+        return False
+
+
+OFFSETS = re.compile(r'\("([^"]+)", (\d+), (\d+)\)')
+METRIC = re.compile(r"^(newswatch_items_consumed_total|newswatch_items_in_flight) (\S+)$", re.M)
+
+
+def scrape(addr):
+    """(items consumed, items in flight) from newswatch's /metrics, or None."""
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://{addr}/metrics", timeout=2) as r:
+            text = r.read().decode()
+    except OSError:
+        return None
+    m = dict(METRIC.findall(text))
+    if len(m) < 2:
+        return None
+    return float(m["newswatch_items_consumed_total"]), float(m["newswatch_items_in_flight"])
+
+
+def wait_done(log, items, pid, timeout):
+    """Done when /metrics shows ITEMS consumed and none in flight (an item is
+    in flight until every alert of it was acknowledged and its offset is
+    committable), polled every 50 ms. Without /metrics: when the committed
+    offsets in the debug log add up to ITEMS (newswatch commits about once a
+    second, so up to a second late)."""
+    committed, assigned_at, addr, alerts, buf = {}, None, None, 0, ""
+    deadline = time.time() + timeout
+    with open(log, encoding="utf-8", errors="replace") as f:
+        while True:
+            chunk = f.read()
+            now = time.time()
+            if chunk:
+                buf += chunk
+                *lines, buf = buf.split("\n")
+                for line in lines:
+                    if '"message":"alert"' in line:
+                        alerts += 1
+                    elif "partitions assigned" in line and assigned_at is None:
+                        assigned_at = now
+                    elif "serving /metrics" in line and addr is None:
+                        try:
+                            addr = json.loads(line).get("addr")
+                        except ValueError:
+                            pass
+                    elif "committing offsets" in line:
+                        try:
+                            rec = json.loads(line)
+                        except ValueError:
+                            continue
+                        for t, p, o in OFFSETS.findall(str(rec.get("offsets", ""))):
+                            committed[(t, int(p))] = int(o)
+            m = scrape(addr) if addr else None
+            how = None
+            if m and m[0] >= items and m[1] == 0:
+                how = "metrics"
+            elif sum(committed.values()) >= items:
+                how = "commits"
+            if how:
+                print(json.dumps({"assigned_at": assigned_at, "done_at": now, "how": how,
+                                  "rss_kb": vmhwm(pid), "alerts": alerts}))
+                return 0
+            if not alive(pid):
+                print(f"newswatch (pid {pid}) exited before finishing {items} items "
+                      f"(committed {sum(committed.values())})", file=sys.stderr)
+                return 1
+            if now > deadline:
+                print(f"timeout: committed {sum(committed.values())} of {items} items", file=sys.stderr)
+                return 1
+            time.sleep(0.05)
+
+
+def fmt(v, digits=0):
+    if v is None or v == "":
+        return ""
+    if isinstance(v, str):
+        return v
+    return f"{v:,.{digits}f}"
+
+
+def table(path):
+    rows = [json.loads(l) for l in open(path, encoding="utf-8") if l.strip()]
+    meta = next((r for r in rows if r.get("kind") == "meta"), {})
+    by = {r["key"]: r for r in rows if "key" in r}
+    kcat = by.get("kcat")
+    out = []
+    if meta:
+        out.append(f"`scripts/bench-e2e.sh {meta['items']}` on {meta['host']}, {meta['date']}, "
+                   f"newswatch {meta['version']} (checkout {meta['git']}, binary sha256 "
+                   f"{meta.get('binary', '?')}); {meta['items']:,} items, "
+                   f"{meta['bytes'] / 1e6:,.0f} MB, topic of {meta['partitions']} partitions on "
+                   f"{meta['brokers']}; load average {meta.get('load', '?')} at the start.")
+        if float(meta.get("load", 0)) > 0.5 * int(meta["host"].split()[0]):
+            out.append("")
+            out.append(f"**The machine was busy when the run started (load average {meta['load']}): "
+                       "throughput is low and latency high. Rerun on an idle machine.**")
+        out.append("")
+    out.append("| measurement | items | seconds | items/s | MB/s | vs kcat | alerts | peak RSS MB | notes | command |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---|---|")
+    for r in rows:
+        if r.get("kind") != "row":
+            continue
+        items, secs, b = r.get("items"), r.get("seconds"), r.get("bytes")
+        ips = items / secs if items and secs else None
+        mbs = b / 1e6 / secs if b and secs else None
+        vs = ""
+        if ips and kcat and r["key"] != "kcat" and r.get("throughput", True):
+            vs = f"{ips / (kcat['items'] / kcat['seconds']):.3f}"
+        rss = r.get("rss_kb")
+        out.append("| " + " | ".join([
+            r["name"], fmt(items), fmt(secs, 2),
+            fmt(ips) if r.get("throughput", True) else "",
+            fmt(mbs, 1) if r.get("throughput", True) else "",
+            vs, fmt(r.get("alerts")), fmt(rss / 1024 if rss else None),
+            "; ".join(x for x in (r.get("notes"), f"load avg {r['load']}" if r.get("load") else "") if x),
+            f"`{r['cmd']}`",
+        ]) + " |")
+    out.append("")
+    goals = []
+    a, b = by.get("1k"), by.get("100k")
+    if a and b:
+        goals.append(f"- 100k-term / 1k-term end-to-end time: {b['seconds'] / a['seconds']:.2f}x "
+                     f"(goal: at most 2x)")
+    p = by.get("python")
+    if a and p:
+        r = (a["items"] / a["seconds"]) / (p["items"] / p["seconds"])
+        goals.append(f"- newswatch / Python consumer, items/s, same 1k-term watchlist: {r:.1f}x "
+                     f"(goal: at least 10x)")
+    lat = by.get("latency")
+    if lat and lat.get("p99") is not None:
+        goals.append(f"- produce-to-alert latency p99 at {lat['rate']:,.0f} items/s: {lat['p99']} ms "
+                     f"(goal: under 20 ms)")
+    out.extend(goals)
+    print("\n".join(out))
+
+
+def main():
+    cmd, args = sys.argv[1], sys.argv[2:]
+    if cmd == "create-topics":
+        create_topics(args[0], args[1:])
+    elif cmd == "wait-done":
+        sys.exit(wait_done(args[0], int(args[1]), int(args[2]),
+                                float(args[3]) if len(args) > 3 else 3600))
+    elif cmd == "rss":
+        print(vmhwm(int(args[0])) or "")
+    elif cmd == "table":
+        table(args[0])
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main()
