@@ -9,16 +9,17 @@
 //! the source commits what [`Offsets::take_committable`] returns.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 
-/// A topic partition.
-pub type Tp = (String, i32);
+/// A topic partition. Topic names are shared, not copied per message.
+pub type Tp = (Arc<str>, i32);
 
 /// Identifies one consumed item for [`Offsets::complete`]. The generation
 /// tells a completion from before a partition was revoked and assigned
 /// again apart from one of the current assignment.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Ticket {
-    pub topic: String,
+    pub topic: Arc<str>,
     pub partition: i32,
     pub offset: i64,
     generation: u64,
@@ -39,6 +40,8 @@ struct Partition {
 #[derive(Debug, Default)]
 pub struct Offsets {
     parts: HashMap<Tp, Partition>,
+    /// The topic names seen, to key `parts` without allocating per message.
+    topics: Vec<Arc<str>>,
     next_generation: u64,
     /// The total length of the windows.
     in_flight: usize,
@@ -52,18 +55,17 @@ impl Offsets {
     /// A partition was assigned: its offsets may now be begun. A partition
     /// assigned again after a revocation starts a new generation.
     pub fn assign(&mut self, topic: &str, partition: i32) {
+        let key = (self.intern(topic), partition);
         let next_generation = &mut self.next_generation;
-        self.parts
-            .entry((topic.to_owned(), partition))
-            .or_insert_with(|| {
-                *next_generation += 1;
-                Partition {
-                    generation: *next_generation,
-                    window: VecDeque::new(),
-                    position: None,
-                    dirty: false,
-                }
-            });
+        self.parts.entry(key).or_insert_with(|| {
+            *next_generation += 1;
+            Partition {
+                generation: *next_generation,
+                window: VecDeque::new(),
+                position: None,
+                dirty: false,
+            }
+        });
     }
 
     /// Records a consumed offset; offsets of a partition must come in
@@ -71,12 +73,13 @@ impl Offsets {
     /// not assigned (a message fetched before its partition was revoked or
     /// lost): the caller drops it, and the partition's owner consumes it.
     pub fn begin(&mut self, topic: &str, partition: i32, offset: i64) -> Option<Ticket> {
-        let p = self.parts.get_mut(&(topic.to_owned(), partition))?;
+        let key = (self.known(topic)?, partition);
+        let p = self.parts.get_mut(&key)?;
         debug_assert!(p.window.back().is_none_or(|&(o, _)| o < offset));
         p.window.push_back((offset, false));
         self.in_flight += 1;
         Some(Ticket {
-            topic: topic.to_owned(),
+            topic: key.0,
             partition,
             offset,
             generation: p.generation,
@@ -86,7 +89,7 @@ impl Offsets {
     /// Marks an item done. Returns false when its partition was revoked
     /// since (the new owner will process it again) or the ticket is unknown.
     pub fn complete(&mut self, t: &Ticket) -> bool {
-        let Some(p) = self.parts.get_mut(&(t.topic.clone(), t.partition)) else {
+        let Some(p) = self.parts.get_mut(&(Arc::clone(&t.topic), t.partition)) else {
             return false;
         };
         if p.generation != t.generation {
@@ -116,7 +119,9 @@ impl Offsets {
             .iter_mut()
             .filter_map(|((t, part), p)| {
                 let dirty = std::mem::take(&mut p.dirty);
-                p.position.filter(|_| dirty).map(|o| (t.clone(), *part, o))
+                p.position
+                    .filter(|_| dirty)
+                    .map(|o| (t.to_string(), *part, o))
             })
             .collect();
         out.sort();
@@ -128,7 +133,7 @@ impl Offsets {
         let mut out: Vec<_> = self
             .parts
             .iter()
-            .filter_map(|((t, part), p)| p.position.map(|o| (t.clone(), *part, o)))
+            .filter_map(|((t, part), p)| p.position.map(|o| (t.to_string(), *part, o)))
             .collect();
         out.sort();
         out
@@ -137,7 +142,7 @@ impl Offsets {
     /// A commit of `position` failed: offer it again with the next
     /// `take_committable`, unless the partition moved on or was revoked.
     pub fn commit_failed(&mut self, topic: &str, partition: i32, position: i64) {
-        if let Some(p) = self.parts.get_mut(&(topic.to_owned(), partition))
+        if let Some(p) = self.parts.get_mut(&(Arc::from(topic), partition))
             && p.position == Some(position)
         {
             p.dirty = true;
@@ -147,7 +152,7 @@ impl Offsets {
     /// Items begun and not completed on one partition.
     pub fn in_flight_on(&self, topic: &str, partition: i32) -> usize {
         self.parts
-            .get(&(topic.to_owned(), partition))
+            .get(&(Arc::from(topic), partition))
             .map_or(0, |p| p.window.iter().filter(|(_, done)| !done).count())
     }
 
@@ -155,9 +160,22 @@ impl Offsets {
     /// advanced. Items still in flight on it will be consumed again by the
     /// partition's next owner.
     pub fn revoke(&mut self, topic: &str, partition: i32) -> Option<i64> {
-        let p = self.parts.remove(&(topic.to_owned(), partition))?;
+        let p = self.parts.remove(&(Arc::from(topic), partition))?;
         self.in_flight -= p.window.len();
         p.position
+    }
+
+    /// The shared name of a topic seen before.
+    fn known(&self, topic: &str) -> Option<Arc<str>> {
+        self.topics.iter().find(|t| &***t == topic).cloned()
+    }
+
+    fn intern(&mut self, topic: &str) -> Arc<str> {
+        self.known(topic).unwrap_or_else(|| {
+            let t: Arc<str> = Arc::from(topic);
+            self.topics.push(Arc::clone(&t));
+            t
+        })
     }
 
     /// Items consumed and not yet committable, over all partitions: those

@@ -21,7 +21,7 @@ use crate::sink::{Completion, DeadLetter, Outgoing, Rejected, Sink};
 /// A consumed message, owned, with its offset ticket.
 #[derive(Debug)]
 pub struct Envelope {
-    pub topic: String,
+    pub topic: Arc<str>,
     pub partition: i32,
     pub offset: i64,
     /// The message's Kafka timestamp (ms since the epoch), for the
@@ -195,7 +195,7 @@ impl Pipeline {
         let now = SystemTime::now();
         for hit in hits {
             let origin = Origin {
-                topic: env.topic.clone(),
+                topic: env.topic.to_string(),
                 partition: env.partition,
                 offset: env.offset,
             };

@@ -253,7 +253,7 @@ impl KafkaSource {
                             continue;
                         };
                         batch.push(Envelope {
-                            topic: m.topic().to_owned(),
+                            topic: Arc::clone(&ticket.topic),
                             partition: m.partition(),
                             offset: m.offset(),
                             timestamp_ms: m.timestamp().to_millis(),
