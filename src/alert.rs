@@ -116,7 +116,7 @@ pub fn alert_id(rule_id: &str, item_id: &str) -> String {
 /// Builds the alert for one rule hit on one item.
 pub fn build(
     engine: &Engine,
-    item: &NewsItem,
+    item: &NewsItem<'_>,
     item_id: &str,
     hit: &RuleHit,
     origin: Option<Origin>,
@@ -144,7 +144,7 @@ pub fn build(
             AlertMatch {
                 set,
                 term,
-                field: field.clone(),
+                field: (*field).to_owned(),
                 start: m.start,
                 end: m.end,
                 text: value[m.start..m.end].to_owned(),
@@ -168,11 +168,11 @@ pub fn build(
             description: rule.description.clone(),
             item: ItemRef {
                 id: item_id.to_owned(),
-                title: item.title.clone(),
-                url: item.url.clone(),
-                source: item.source.clone(),
-                lang: item.lang.clone(),
-                published_at: item.published_at.clone(),
+                title: item.title.as_deref().map(str::to_owned),
+                url: item.url.as_deref().map(str::to_owned),
+                source: item.source.as_deref().map(str::to_owned),
+                lang: item.lang.as_deref().map(str::to_owned),
+                published_at: item.published_at.as_deref().map(str::to_owned),
             },
             matches,
             snippet,

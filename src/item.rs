@@ -18,20 +18,22 @@ pub enum Format {
     Text,
 }
 
-/// A decoded news item.
+/// A decoded news item, borrowing from the bytes it was decoded from
+/// (text with JSON escapes excepted) and from the options (field names):
+/// decoding copies no text.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewsItem {
+pub struct NewsItem<'a> {
     /// The JSON `id` (a string, or a number as written); `None` when absent,
     /// in which case the caller's fallback applies.
-    pub id: Option<String>,
-    pub title: Option<String>,
-    pub url: Option<String>,
-    pub source: Option<String>,
-    pub lang: Option<String>,
-    pub published_at: Option<String>,
+    pub id: Option<Cow<'a, str>>,
+    pub title: Option<Cow<'a, str>>,
+    pub url: Option<Cow<'a, str>>,
+    pub source: Option<Cow<'a, str>>,
+    pub lang: Option<Cow<'a, str>>,
+    pub published_at: Option<Cow<'a, str>>,
     /// The fields to scan, in `input.fields` order: (name, text). Missing,
     /// null and blank fields are left out.
-    pub fields: Vec<(String, String)>,
+    pub fields: Vec<(&'a str, Cow<'a, str>)>,
 }
 
 /// Why an item was rejected. `reason()` is the metric label.
@@ -81,7 +83,7 @@ impl Default for DecodeOptions {
 }
 
 /// Decodes one message value or input line.
-pub fn decode(bytes: &[u8], opts: &DecodeOptions) -> Result<NewsItem, Rejection> {
+pub fn decode<'a>(bytes: &'a [u8], opts: &'a DecodeOptions) -> Result<NewsItem<'a>, Rejection> {
     if bytes.len() > opts.max_bytes {
         return Err(Rejection::TooLarge {
             size: bytes.len(),
@@ -102,7 +104,7 @@ pub fn decode(bytes: &[u8], opts: &DecodeOptions) -> Result<NewsItem, Rejection>
     }
 }
 
-fn decode_text(text: &str) -> Result<NewsItem, Rejection> {
+fn decode_text(text: &str) -> Result<NewsItem<'_>, Rejection> {
     if text.trim().is_empty() {
         return Err(Rejection::NoText {
             fields: "`text`".into(),
@@ -116,7 +118,7 @@ fn decode_text(text: &str) -> Result<NewsItem, Rejection> {
         source: None,
         lang: None,
         published_at: None,
-        fields: vec![("text".into(), text.to_owned())],
+        fields: vec![("text", Cow::Borrowed(text))],
     })
 }
 
@@ -254,7 +256,7 @@ impl<'de> Deserialize<'de> for Key<'de> {
     }
 }
 
-fn decode_json(text: &str, field_names: &[String]) -> Result<NewsItem, Rejection> {
+fn decode_json<'a>(text: &'a str, field_names: &'a [String]) -> Result<NewsItem<'a>, Rejection> {
     let mut de = serde_json::Deserializer::from_str(text);
     let top = TopSeed { keep: field_names }
         .deserialize(&mut de)
@@ -276,7 +278,7 @@ fn decode_json(text: &str, field_names: &[String]) -> Result<NewsItem, Rejection
     let mut skipped = Vec::new();
     for name in field_names {
         match get(name) {
-            Some(Raw::Str(s)) if !s.trim().is_empty() => fields.push((name.clone(), s.to_string())),
+            Some(Raw::Str(s)) if !s.trim().is_empty() => fields.push((name.as_str(), s.clone())),
             None | Some(Raw::Str(_)) | Some(Raw::Other("null")) => {}
             Some(Raw::Number(_)) => skipped.push(format!("`{name}` is a number")),
             Some(Raw::Other(kind)) => skipped.push(format!("`{name}` is {kind}")),
@@ -294,12 +296,12 @@ fn decode_json(text: &str, field_names: &[String]) -> Result<NewsItem, Rejection
         });
     }
     let id = match get("id") {
-        Some(Raw::Str(s)) if !s.is_empty() => Some(s.to_string()),
-        Some(Raw::Number(n)) => Some(n.clone()),
+        Some(Raw::Str(s)) if !s.is_empty() => Some(s.clone()),
+        Some(Raw::Number(n)) => Some(Cow::Owned(n.clone())),
         _ => None,
     };
     let text_of = |k: &str| match get(k) {
-        Some(Raw::Str(s)) => Some(s.to_string()),
+        Some(Raw::Str(s)) => Some(s.clone()),
         _ => None,
     };
     Ok(NewsItem {
@@ -317,8 +319,11 @@ fn decode_json(text: &str, field_names: &[String]) -> Result<NewsItem, Rejection
 mod tests {
     use super::*;
 
-    fn json(s: &str) -> Result<NewsItem, Rejection> {
-        decode(s.as_bytes(), &DecodeOptions::default())
+    static DEFAULTS: std::sync::LazyLock<DecodeOptions> =
+        std::sync::LazyLock::new(DecodeOptions::default);
+
+    fn json(s: &str) -> Result<NewsItem<'_>, Rejection> {
+        decode(s.as_bytes(), &DEFAULTS)
     }
 
     #[test]

@@ -175,16 +175,17 @@ impl Pipeline {
                 return;
             }
         };
-        let id = item
-            .id
-            .clone()
-            .or_else(|| {
-                env.key
-                    .as_deref()
-                    .and_then(|k| std::str::from_utf8(k).ok())
-                    .map(str::to_owned)
-            })
-            .unwrap_or_else(|| format!("{}/{}/{}", env.topic, env.partition, env.offset));
+        let id: String = match &item.id {
+            Some(id) => id.to_string(),
+            None => env
+                .key
+                .as_deref()
+                .and_then(|k| std::str::from_utf8(k).ok())
+                .map_or_else(
+                    || format!("{}/{}/{}", env.topic, env.partition, env.offset),
+                    str::to_owned,
+                ),
+        };
         let fields: Vec<Field<'_>> = item
             .fields
             .iter()

@@ -77,7 +77,10 @@ impl<'a> Scanner<'a> {
             match decoded {
                 Ok(item) => {
                     self.report.items += 1;
-                    let id = item.id.clone().unwrap_or_else(|| format!("line:{n}"));
+                    let id = item
+                        .id
+                        .as_deref()
+                        .map_or_else(|| format!("line:{n}"), str::to_owned);
                     let fields: Vec<Field<'_>> = item
                         .fields
                         .iter()

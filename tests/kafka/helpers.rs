@@ -268,8 +268,9 @@ pub fn expected_alerts(watchlist: &Path, items: &[Vec<u8>]) -> Vec<Expected> {
     let engine = Engine::build(Arc::new(w)).expect("engine builds");
     let mut scratch = Scratch::new();
     let mut out = Vec::new();
+    let opts = DecodeOptions::default();
     for raw in items {
-        let Ok(item) = decode(raw, &DecodeOptions::default()) else {
+        let Ok(item) = decode(raw, &opts) else {
             continue;
         };
         let id = item.id.clone().expect("test items carry ids");
@@ -283,7 +284,7 @@ pub fn expected_alerts(watchlist: &Path, items: &[Vec<u8>]) -> Vec<Expected> {
             out.push(Expected {
                 id: newswatch::alert::alert_id(&rule, &id),
                 rule,
-                item: id.clone(),
+                item: id.to_string(),
             });
         }
     }
