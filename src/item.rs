@@ -335,7 +335,7 @@ mod tests {
         assert_eq!(item.id.as_deref(), Some("42"));
         assert_eq!(
             item.fields,
-            [("title".into(), "T".into()), ("body".into(), "B".into())]
+            [("title", "T".into()), ("body", "B".into())]
         );
         assert_eq!(item.lang.as_deref(), Some("ru"));
         assert_eq!(item.url.as_deref(), Some("u"));
@@ -350,7 +350,7 @@ mod tests {
         assert_eq!(item.id.as_deref(), Some("1.0"));
         // The last of duplicate keys wins; nested members are not fields.
         assert_eq!(item.title.as_deref(), Some("T2"));
-        assert_eq!(item.fields[0], ("title".into(), "T2".into()));
+        assert_eq!(item.fields[0], ("title", "T2".into()));
         let item = json(r#"{"id": "q\"1", "body": "a\nb \u0048200"}"#).unwrap();
         assert_eq!(item.id.as_deref(), Some("q\"1"));
         assert_eq!(item.fields[0].1, "a\nb H200");
@@ -399,7 +399,7 @@ mod tests {
             ..DecodeOptions::default()
         };
         let item = decode("{not json} H200".as_bytes(), &opts).unwrap();
-        assert_eq!(item.fields, [("text".into(), "{not json} H200".into())]);
+        assert_eq!(item.fields, [("text", "{not json} H200".into())]);
         assert_eq!(decode(b"  \n", &opts).unwrap_err().reason(), "no_text");
     }
 }
