@@ -333,10 +333,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(item.id.as_deref(), Some("42"));
-        assert_eq!(
-            item.fields,
-            [("title", "T".into()), ("body", "B".into())]
-        );
+        assert_eq!(item.fields, [("title", "T".into()), ("body", "B".into())]);
         assert_eq!(item.lang.as_deref(), Some("ru"));
         assert_eq!(item.url.as_deref(), Some("u"));
     }
