@@ -214,6 +214,56 @@ fn a_400_or_retries_exhausted_park_the_alert_in_the_dead_letter_topic() {
 }
 
 #[test]
+fn without_a_dead_letter_topic_a_refused_alert_is_logged_at_error_and_counted() {
+    let s = Setup::new("hook-nodlq", 1);
+    let items = items();
+    let expected = expected_ids(&items);
+    let mut hook = Receiver::new();
+    hook.on_path("/hook", 404);
+    hook.start();
+    let config = s.config(&hook_sink("hook", &hook.url("/hook"), ""));
+    let text = std::fs::read_to_string(&config).expect("read config");
+    let without = text.replace(
+        &format!("[dead_letter]\ntopic = \"{}\"\n", s.dead_letter),
+        "",
+    );
+    assert_ne!(
+        text, without,
+        "the dead-letter topic is configured by default"
+    );
+    std::fs::write(&config, without).expect("write config");
+    produce(&s.brokers, &s.news, &unkeyed(&items));
+    let mut daemon = s.spawn(&config, "daemon");
+    let addr = daemon.http_addr();
+    let dropped = |m: &crate::helpers::Metrics| {
+        m.sum(
+            "newswatch_sink_deliveries_total",
+            &[("sink", "hook"), ("outcome", "dropped")],
+        )
+    };
+    let all = hook.until(ALERT_TIMEOUT, |r| {
+        r.iter()
+            .map(|r| r.header("webhook-id").to_owned())
+            .collect::<HashSet<_>>()
+            .is_superset(&expected)
+    });
+    assert!(all, "log:\n{}", daemon.log_text());
+    let counted = (0..100).any(|_| {
+        std::thread::sleep(Duration::from_millis(200));
+        dropped(&crate::helpers::scrape(&addr)) == expected.len() as f64
+    });
+    assert!(counted, "{:?}", crate::helpers::scrape(&addr));
+    let errors = daemon
+        .log_text()
+        .lines()
+        .filter(|l| l.contains("\"level\":\"ERROR\"") && l.contains("the alert is dropped"))
+        .count();
+    assert_eq!(errors, expected.len());
+    daemon.terminate();
+    assert_all_committed(&s);
+}
+
+#[test]
 fn kill_9_while_the_endpoint_is_down_loses_nothing() {
     let s = Setup::new("hook-crash", 3);
     let items = items();
