@@ -19,7 +19,6 @@ use crate::sink::stdout::StdoutSink;
 use crate::sink::webhook::WebhookSink;
 use crate::sink::{DeadLetter, Sink};
 use crate::source::kafka::{KafkaSource, RunEnd};
-use crate::watchlist::Watchlist;
 
 /// Exit statuses (BSD sysexits).
 pub mod exit {
@@ -64,10 +63,7 @@ pub fn load_settings(config: Option<&Path>) -> Result<Settings, Failure> {
 pub fn load_engine(settings: &Settings, path: &Path, check_sinks: bool) -> Result<Engine, Failure> {
     let names = settings.sink_names();
     let sinks = check_sinks.then_some(names.as_slice());
-    let watchlist = Watchlist::load(path, sinks).map_err(Failure::config)?;
-    Engine::build(Arc::new(watchlist))
-        .with_context(|| format!("building the matcher for {}", path.display()))
-        .map_err(Failure::config)
+    crate::reload::build(path, sinks).map_err(|e| Failure::config(anyhow::anyhow!(e)))
 }
 
 fn watchlist_path(settings: &Settings, over: Option<PathBuf>) -> PathBuf {

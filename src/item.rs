@@ -177,32 +177,28 @@ impl<'de> Deserialize<'de> for Raw<'de> {
     }
 }
 
-/// The top-level value of a JSON item: the object's members that matter
-/// (the scanned fields, `id` and the metadata), or the kind of a
-/// non-object. Other members are skipped without being built.
-enum Top<'a> {
-    Object(Vec<(Cow<'a, str>, Raw<'a>)>),
-    Not(&'static str),
-}
+/// The members of a JSON object item that matter (the scanned fields, `id`
+/// and the metadata); other members are skipped without being built.
+struct Members<'a>(Vec<(Cow<'a, str>, Raw<'a>)>);
 
 /// Seeds the top-level decoding with the member names worth keeping.
-struct TopSeed<'n> {
+struct MembersSeed<'n> {
     keep: &'n [String],
 }
 
 const METADATA: [&str; 6] = ["id", "title", "url", "source", "lang", "published_at"];
 
-impl<'de> DeserializeSeed<'de> for TopSeed<'_> {
-    type Value = Top<'de>;
+impl<'de> DeserializeSeed<'de> for MembersSeed<'_> {
+    type Value = Members<'de>;
 
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Top<'de>, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Members<'de>, D::Error> {
         struct V<'n>(&'n [String]);
         impl<'de> Visitor<'de> for V<'_> {
-            type Value = Top<'de>;
+            type Value = Members<'de>;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("a JSON object")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Top<'de>, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Members<'de>, A::Error> {
                 let mut members = Vec::new();
                 while let Some(key) = a.next_key::<Key<'de>>()? {
                     let key = key.0;
@@ -212,35 +208,10 @@ impl<'de> DeserializeSeed<'de> for TopSeed<'_> {
                         a.next_value::<IgnoredAny>()?;
                     }
                 }
-                Ok(Top::Object(members))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Top<'de>, A::Error> {
-                while a.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Top::Not("an array"))
-            }
-            fn visit_borrowed_str<E>(self, _: &'de str) -> Result<Top<'de>, E> {
-                Ok(Top::Not("a string"))
-            }
-            fn visit_str<E>(self, _: &str) -> Result<Top<'de>, E> {
-                Ok(Top::Not("a string"))
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<Top<'de>, E> {
-                Ok(Top::Not("a number"))
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<Top<'de>, E> {
-                Ok(Top::Not("a number"))
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Top<'de>, E> {
-                Ok(Top::Not("a number"))
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<Top<'de>, E> {
-                Ok(Top::Not("a boolean"))
-            }
-            fn visit_unit<E>(self) -> Result<Top<'de>, E> {
-                Ok(Top::Not("null"))
+                Ok(Members(members))
             }
         }
-        d.deserialize_any(V(self.keep))
+        d.deserialize_map(V(self.keep))
     }
 }
 
@@ -258,13 +229,23 @@ impl<'de> Deserialize<'de> for Key<'de> {
 
 fn decode_json<'a>(text: &'a str, field_names: &'a [String]) -> Result<NewsItem<'a>, Rejection> {
     let mut de = serde_json::Deserializer::from_str(text);
-    let top = TopSeed { keep: field_names }
+    let parsed = MembersSeed { keep: field_names }
         .deserialize(&mut de)
-        .and_then(|top| de.end().map(|()| top))
-        .map_err(|e| Rejection::NotJson(e.to_string()))?;
-    let members = match top {
-        Top::Object(m) => m,
-        Top::Not(kind) => return Err(Rejection::NotObject(kind)),
+        .and_then(|m| de.end().map(|()| m));
+    let members = match parsed {
+        Ok(Members(m)) => m,
+        // Valid JSON of another type: say which (only on this error path is
+        // the text read a second time).
+        Err(e) if e.classify() == serde_json::error::Category::Data => {
+            let kind = match serde_json::from_str::<Raw<'_>>(text) {
+                Ok(Raw::Str(_)) => "a string",
+                Ok(Raw::Number(_)) => "a number",
+                Ok(Raw::Other(kind)) => kind,
+                Err(e) => return Err(Rejection::NotJson(e.to_string())),
+            };
+            return Err(Rejection::NotObject(kind));
+        }
+        Err(e) => return Err(Rejection::NotJson(e.to_string())),
     };
     // The last of duplicate keys wins, as in serde_json's own maps.
     let get = |name: &str| {

@@ -49,9 +49,10 @@ fn digest(path: &Path) -> Option<[u8; 32]> {
     std::fs::read(path).ok().map(|b| Sha256::digest(&b).into())
 }
 
-/// Loads and builds a watchlist, checking rule sinks against `sinks`.
-pub fn build(path: &Path, sinks: &[String]) -> Result<Engine, String> {
-    let watchlist = Watchlist::load(path, Some(sinks)).map_err(|e| e.to_string())?;
+/// Loads and builds a watchlist, checking rule sinks against `sinks` when
+/// given: at start (`app::load_engine`) and on every reload.
+pub fn build(path: &Path, sinks: Option<&[String]>) -> Result<Engine, String> {
+    let watchlist = Watchlist::load(path, sinks).map_err(|e| e.to_string())?;
     Engine::build(Arc::new(watchlist))
         .map_err(|e| format!("{}: building the matcher: {e}", path.display()))
 }
@@ -142,7 +143,7 @@ impl Watch {
         }
         self.loaded = content;
         let began = Instant::now();
-        match build(&self.path, &self.sinks) {
+        match build(&self.path, Some(&self.sinks)) {
             Ok(engine) => {
                 let w = engine.watchlist();
                 let (terms, rules) = (w.term_count(), w.rules.len());

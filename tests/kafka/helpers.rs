@@ -291,6 +291,15 @@ pub fn expected_alerts(watchlist: &Path, items: &[Vec<u8>]) -> Vec<Expected> {
     out
 }
 
+/// The fixture items: the shared corpus article, chip news that alerts and
+/// ordinary news that does not.
+pub fn fixture_items() -> Vec<Vec<u8>> {
+    let mut items = lines(&root().join("../shared/corpus/tass-h200-ru.jsonl"));
+    items.extend(lines(&root().join("tests/fixtures/chip_news.jsonl")));
+    items.extend(lines(&root().join("tests/fixtures/non_chip_news.jsonl")));
+    items
+}
+
 /// The JSON lines of a fixture or corpus file.
 pub fn lines(path: &Path) -> Vec<Vec<u8>> {
     std::fs::read_to_string(path)

@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use helpers::{
-    Setup, Subscriber, committed, end_offsets, expected_ids, lines, produce, root, stream,
+    Setup, Subscriber, committed, end_offsets, expected_ids, fixture_items, produce, stream,
 };
 
 const ALERT_TIMEOUT: Duration = Duration::from_secs(120);
@@ -19,9 +19,7 @@ const ALERT_TIMEOUT: Duration = Duration::from_secs(120);
 #[test]
 fn end_to_end_alerts_dead_letters_and_commits() {
     let s = Setup::new("e2e", 3);
-    let mut items = lines(&root().join("../shared/corpus/tass-h200-ru.jsonl"));
-    items.extend(lines(&root().join("tests/fixtures/chip_news.jsonl")));
-    items.extend(lines(&root().join("tests/fixtures/non_chip_news.jsonl")));
+    let items = fixture_items();
     let expected = expected_ids(&items);
     assert!(
         expected.len() >= 10,

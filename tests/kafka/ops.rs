@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use crate::ALERT_TIMEOUT;
 use crate::helpers::{
-    Received, Setup, Subscriber, assert_all_committed, expected_alerts, http_get, lines, produce,
-    root, scrape, unkeyed,
+    Received, Setup, Subscriber, assert_all_committed, expected_alerts, fixture_items, http_get,
+    produce, root, scrape, unkeyed,
 };
 
 /// Polls `check` every 200 ms until it holds or `timeout` passes.
@@ -101,9 +101,7 @@ fn metrics_count_what_flows_and_readyz_turns_200_after_the_join() {
     assert!(before.sum("newswatch_watchlist_terms", &[]) > 700.0);
 
     // Items that alert, items that do not, and items that are rejected.
-    let mut items = lines(&root().join("../shared/corpus/tass-h200-ru.jsonl"));
-    items.extend(lines(&root().join("tests/fixtures/chip_news.jsonl")));
-    items.extend(lines(&root().join("tests/fixtures/non_chip_news.jsonl")));
+    let mut items = fixture_items();
     let expected = expected_alerts(&root().join("config/watchlist.toml"), &items);
     let good = items.len();
     items.push(b"not json".to_vec());

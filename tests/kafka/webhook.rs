@@ -7,20 +7,12 @@ use std::time::Duration;
 
 use crate::ALERT_TIMEOUT;
 use crate::helpers::{
-    Setup, Subscriber, assert_all_committed, committed, expected_alerts, expected_ids, lines,
-    produce, root, stream, unkeyed,
+    Setup, Subscriber, assert_all_committed, committed, expected_alerts, expected_ids,
+    fixture_items, produce, root, stream, unkeyed,
 };
 use crate::receiver::{Answer, Receiver, Request, signed_with, verify};
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-
-/// The fixture items: the corpus article, chip news and ordinary news.
-fn items() -> Vec<Vec<u8>> {
-    let mut items = lines(&root().join("../shared/corpus/tass-h200-ru.jsonl"));
-    items.extend(lines(&root().join("tests/fixtures/chip_news.jsonl")));
-    items.extend(lines(&root().join("tests/fixtures/non_chip_news.jsonl")));
-    items
-}
 
 /// The `webhook-id`s the endpoint answered 2xx to on `path`.
 fn delivered(requests: &[Request], path: &str) -> HashSet<String> {
@@ -59,7 +51,7 @@ fn the_standard_webhooks_test_vector_verifies_here_too() {
 #[test]
 fn webhook_delivers_every_alert_through_refusals_503s_429s_and_timeouts() {
     let s = Setup::new("hook-retry", 3);
-    let items = items();
+    let items = fixture_items();
     let expected = expected_ids(&items);
     assert!(expected.len() >= 10, "{} alerts expected", expected.len());
     let mut hook = Receiver::new(); // not listening yet: connections refused
@@ -133,7 +125,7 @@ fn webhook_delivers_every_alert_through_refusals_503s_429s_and_timeouts() {
 #[test]
 fn a_400_or_retries_exhausted_park_the_alert_in_the_dead_letter_topic() {
     let s = Setup::new("hook-400", 3);
-    let items = items();
+    let items = fixture_items();
     let expected = expected_alerts(&root().join("config/watchlist.toml"), &items);
     let refused_item = expected[0].item.clone();
     let refused: HashSet<String> = expected
@@ -216,7 +208,7 @@ fn a_400_or_retries_exhausted_park_the_alert_in_the_dead_letter_topic() {
 #[test]
 fn without_a_dead_letter_topic_a_refused_alert_is_logged_at_error_and_counted() {
     let s = Setup::new("hook-nodlq", 1);
-    let items = items();
+    let items = fixture_items();
     let expected = expected_ids(&items);
     let mut hook = Receiver::new();
     hook.on_path("/hook", 404);
@@ -266,7 +258,7 @@ fn without_a_dead_letter_topic_a_refused_alert_is_logged_at_error_and_counted() 
 #[test]
 fn kill_9_while_the_endpoint_is_down_loses_nothing() {
     let s = Setup::new("hook-crash", 3);
-    let items = items();
+    let items = fixture_items();
     let expected = expected_ids(&items);
     let mut hook = Receiver::new();
     let config = s.config(&hook_sink("hook", &hook.url("/hook"), ""));
@@ -361,7 +353,7 @@ fn routing_formats_and_commits_wait_for_every_sink() {
     let s = Setup::new("hook-route", 1);
     let watchlist = s.dir.join("watchlist.toml");
     std::fs::write(&watchlist, ROUTED_WATCHLIST).expect("write watchlist");
-    let items = items();
+    let items = fixture_items();
     let expected = expected_alerts(&watchlist, &items);
     let ids_of = |rules: &[&str]| -> HashSet<String> {
         expected
