@@ -215,18 +215,26 @@ pub fn committed(brokers: &str, group: &str, topic: &str, partitions: i32) -> Ve
 }
 
 /// Asserts the group committed the end of every partition that holds
-/// messages (an empty partition has nothing to commit).
+/// messages (an empty partition has nothing to commit), waiting up to 30 s
+/// for a running daemon's next commits.
 pub fn assert_all_committed(s: &Setup) {
     let ends = end_offsets(&s.brokers, &s.news, s.partitions);
-    let got: Vec<i64> = committed(&s.brokers, &s.group, &s.news, s.partitions)
-        .into_iter()
-        .zip(&ends)
-        .map(|(c, &end)| if end == 0 && c < 0 { 0 } else { c })
-        .collect();
-    assert_eq!(
-        got, ends,
-        "committed offsets reach the end of every partition"
-    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let got: Vec<i64> = committed(&s.brokers, &s.group, &s.news, s.partitions)
+            .into_iter()
+            .zip(&ends)
+            .map(|(c, &end)| if end == 0 && c < 0 { 0 } else { c })
+            .collect();
+        if got == ends || Instant::now() >= deadline {
+            assert_eq!(
+                got, ends,
+                "committed offsets reach the end of every partition"
+            );
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
 }
 
 /// The end offset (high watermark) of each partition.

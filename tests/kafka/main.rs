@@ -3,6 +3,7 @@
 //! lost across kill -9, a second instance, and SIGTERM.
 
 mod helpers;
+mod input;
 mod ops;
 mod receiver;
 mod webhook;
