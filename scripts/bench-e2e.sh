@@ -7,7 +7,8 @@
 #   2. newswatch run consuming the topic to an alerts topic until every item
 #      is done (its alerts acknowledged and its offset committable, from
 #      /metrics), with the default watchlist and with generated watchlists
-#      of 1k and 100k terms (scripts/gen-watchlist.py); the 100k/1k time ratio;
+#      of 1k, 10k and 100k terms (scripts/gen-watchlist.py); the 100k/1k time
+#      ratio;
 #   3. a plain Python consumer (scripts/python_consumer.py: confluent-kafka,
 #      json, pyahocorasick) with the same 1k-term watchlist, on the first
 #      NEWSWATCH_BENCH_PY_ITEMS items; the newswatch/Python ratio;
@@ -17,7 +18,11 @@
 #      plain consumer of that topic receives them;
 #   5. peak RSS (VmHWM) of newswatch in every run;
 #   6. `newswatch check` wall time and peak RSS (/usr/bin/time) for generated
-#      watchlists of 100k and 1M terms: the watchlist build.
+#      watchlists of 100k and 1M terms: the watchlist build;
+#   7. a live reload to a 1M-term watchlist (the default one plus 1M generated
+#      terms) 5 s into a latency run like 4 (40 s): latency of the items
+#      produced from the swap on, the longest gap between two alerts, the
+#      build time newswatch logs, and peak RSS.
 #
 # Prints a Markdown table (every row with the command that produced it, for
 # BENCHMARKS.md), also saved as target/bench-e2e/results-RUN.md.
@@ -30,6 +35,9 @@
 #        NEWSWATCH_BENCH_PARTITIONS  partitions of the news topics (default 6)
 #        NEWSWATCH_BENCH_PY_ITEMS    items the Python consumer reads (default 100000)
 #        NEWSWATCH_BENCH_LATENCY_RATE, NEWSWATCH_BENCH_LATENCY_SECONDS  (1000, 30)
+#        NEWSWATCH_BENCH_ONLY        a comma-separated subset of the rows: kcat,
+#                                    default, 1k, 10k, 100k, python, latency,
+#                                    check, reload (default: all of them)
 #        CARGO_TARGET_DIR            where cargo builds (the binary is copied
 #                                    to target/bench-e2e/newswatch first)
 # Python packages (pinned) go to a venv in
@@ -44,6 +52,9 @@ partitions=${NEWSWATCH_BENCH_PARTITIONS:-6}
 py_items=${NEWSWATCH_BENCH_PY_ITEMS:-100000}
 lat_rate=${NEWSWATCH_BENCH_LATENCY_RATE:-1000}
 lat_secs=${NEWSWATCH_BENCH_LATENCY_SECONDS:-30}
+only=${NEWSWATCH_BENCH_ONLY:-all}
+# want ROW: true when ROW is to be measured in this run.
+want() { [[ $only == all || ,$only, == *,$1,* ]]; }
 work=target/bench-e2e
 mkdir -p "$work"
 
@@ -90,7 +101,9 @@ if [ -z "${NEWSWATCH_BENCH_BROKERS:-}" ]; then
     export NEWSWATCH_KAFKA_DIR=${NEWSWATCH_KAFKA_DIR:-$PWD/$work/kafka}
     scripts/kafka.sh start
     brokers="127.0.0.1:$NEWSWATCH_KAFKA_PORT"
+    broker_pid=$(cat "$NEWSWATCH_KAFKA_DIR/broker.pid")
 else
+    broker_pid=""  # not ours: its CPU time is not measured
     brokers=$NEWSWATCH_BENCH_BROKERS
 fi
 
@@ -98,8 +111,10 @@ run=$(date +%s)
 news="bench-news-$run"
 lat_news="bench-latency-news-$run"
 "$py" scripts/bench-util.py create-topics "$brokers" "$news:$partitions" "$lat_news:$partitions" \
-    "bench-alerts-default-$run:3" "bench-alerts-1k-$run:3" "bench-alerts-100k-$run:3" \
-    "bench-alerts-python-$run:3" "bench-alerts-latency-$run:3"
+    "bench-alerts-default-$run:3" "bench-alerts-1k-$run:3" "bench-alerts-10k-$run:3" \
+    "bench-alerts-100k-$run:3" "bench-alerts-python-$run:3" "bench-alerts-latency-$run:3" \
+    "bench-reload-news-$run:$partitions" "bench-alerts-reload-$run:3"
+"$py" scripts/bench-util.py warm-groups "$brokers" "$news"
 
 results=$work/results-$run.jsonl
 : >"$results"
@@ -123,6 +138,13 @@ for a in sys.argv[1:]:
 print(json.dumps(d, ensure_ascii=False))' "$@" >>"$results"
 }
 calc() { "$py" -c "print($1)"; }
+cpu() { "$py" scripts/bench-util.py cpu "$1"; }
+# cpu_since BEFORE PID: CPU seconds PID used since BEFORE was read (empty if unknown).
+cpu_since() {
+    local now
+    now=$(cpu "$2")
+    if [ -n "$1" ] && [ -n "$now" ]; then calc "round($now - $1, 2)"; fi
+}
 now() { date +%s.%N; }
 jget() { "$py" -c 'import json, sys; v = json.loads(sys.argv[1]).get(sys.argv[2]); print("" if v is None else v)' "$1" "$2"; }
 
@@ -134,10 +156,13 @@ if [ ! -s "$data" ]; then
 fi
 bytes=$(wc -c <"$data")
 wl1k=$work/watchlist-1k.toml
+wl10k=$work/watchlist-10k.toml
 wl100k=$work/watchlist-100k.toml
 wl1m=$work/watchlist-1m.toml
 python3 scripts/gen-watchlist.py 1000 >"$wl1k"
+python3 scripts/gen-watchlist.py 10000 >"$wl10k"
 python3 scripts/gen-watchlist.py 100000 >"$wl100k"
+if want check || want reload; then python3 scripts/gen-watchlist.py 1000000 >"$wl1m"; fi
 
 "$py" -c '
 import json, sys, os
@@ -153,12 +178,18 @@ echo "producing $items items ($((bytes / 1000000)) MB) to $news ($partitions par
 kcat -P -b "$brokers" -t "$news" -X linger.ms=20 -X batch.size=1000000 -l "$data"
 
 # --- 1. kcat ------------------------------------------------------------------------------
+# Always read once: this also warms the broker (its JIT, the page cache)
+# for the rows after it.
 echo "1. kcat -C -e to /dev/null"
+b0=$(cpu "$broker_pid")
 t0=$(now)
-kcat -C -b "$brokers" -t "$news" -o beginning -e -q >/dev/null
+/usr/bin/time -f '%U %S' -o "$work/kcat-time-$run.txt" kcat -C -b "$brokers" -t "$news" -o beginning -e -q >/dev/null
 t1=$(now)
-row key=kcat name="kcat -C -e > /dev/null (baseline)" items="$items" bytes="$bytes" \
-    seconds="$(calc "$t1 - $t0")" cmd="kcat -C -b $brokers -t $news -o beginning -e -q > /dev/null"
+if want kcat; then
+    read -r u s <"$work/kcat-time-$run.txt"
+    row key=kcat name="kcat -C -e > /dev/null (baseline)" items="$items" bytes="$bytes" \
+        seconds="$(calc "$t1 - $t0")" cpu_s="$(calc "$u + $s")" broker_cpu_s="$(cpu_since "$b0" "$broker_pid")" cmd="kcat -C -b $brokers -t $news -o beginning -e -q > /dev/null"
+fi
 
 # --- 2. + 5. newswatch run --------------------------------------------------------------------
 # write_config KEY TOPIC WATCHLIST: a config consuming TOPIC with a new group.
@@ -187,9 +218,11 @@ EOF
 # run_newswatch KEY NAME WATCHLIST: newswatch run until every item is committed.
 run_newswatch() {
     local key=$1 name=$2 wl=$3 config log t0 res done_at assigned_at seconds
+    want "$key" || return 0
     config=$(write_config "$key" "$news" "$wl")
     log="$work/newswatch-$key-$run.log"
     echo "2. newswatch run, $name"
+    b0=$(cpu "$broker_pid")
     t0=$(now)
     "$nw" run --config "$config" 2>"$log" &
     nw_pid=$!
@@ -200,6 +233,8 @@ run_newswatch() {
         tail -20 "$log" >&2
         exit 1
     fi
+    nw_cpu=$(cpu "$nw_pid")
+    broker_cpu=$(cpu_since "$b0" "$broker_pid")
     kill -TERM "$nw_pid" 2>/dev/null || true
     wait "$nw_pid" || true
     nw_pid=""
@@ -208,27 +243,37 @@ run_newswatch() {
     seconds=$(calc "$done_at - $t0")
     row key="$key" name="newswatch run, $name" items="$items" bytes="$bytes" seconds="$seconds" \
         alerts="$(jget "$res" alerts)" rss_kb="$(jget "$res" rss_kb)" \
+        steady_seconds="$(calc "$done_at - $assigned_at")" cpu_s="$nw_cpu" broker_cpu_s="$broker_cpu" \
         notes="incl. start-up: partitions assigned after $(calc "round($assigned_at - $t0, 2)") s; $(calc "f'{$items / ($done_at - $assigned_at):,.0f}'") items/s from then on; end seen by $(jget "$res" how)" \
         cmd="newswatch run --config $config  (watchlist $wl)"
 }
 run_newswatch default "default watchlist (741 terms, 4 rules)" config/watchlist.toml
 run_newswatch 1k "1k terms, 10 rules" "$wl1k"
+run_newswatch 10k "10k terms, 10 rules" "$wl10k"
 run_newswatch 100k "100k terms, 10 rules" "$wl100k"
 
 # --- 3. the Python consumer -------------------------------------------------------------------
 py_n=$((py_items < items ? py_items : items))
+if want python; then
 echo "3. Python consumer, 1k terms, $py_n items"
 py_cmd=("$py" scripts/python_consumer.py --brokers "$brokers" --topic "$news"
     --alerts-topic "bench-alerts-python-$run" --watchlist "$wl1k" --max-items "$py_n")
-res=$(/usr/bin/time -f '%M' -o "$work/python-rss-$run.txt" "${py_cmd[@]}")
+b0=$(cpu "$broker_pid")
+res=$(/usr/bin/time -f '%M %U %S' -o "$work/python-rss-$run.txt" "${py_cmd[@]}")
+read -r py_rss u s < <(tail -1 "$work/python-rss-$run.txt")
 subset=""
 [ "$py_n" -ge "$items" ] || subset="the first $py_n of $items items only (slow); "
 row key=python name="Python consumer (confluent-kafka, pyahocorasick), 1k terms" \
     items="$(jget "$res" items)" bytes="$(jget "$res" bytes)" seconds="$(jget "$res" seconds)" \
-    alerts="$(jget "$res" alerts)" rss_kb="$(tail -1 "$work/python-rss-$run.txt")" \
+    alerts="$(jget "$res" alerts)" rss_kb="$py_rss" \
+    cpu_s="$(calc "$u + $s")" broker_cpu_s="$(cpu_since "$b0" "$broker_pid")" \
+    steady_seconds="$(jget "$res" steady_seconds)" \
     notes="${subset}NEAR taken as AND, no NFKC; $pins" cmd="${py_cmd[*]#"$venv/bin/"}"
+fi
 
 # --- 4. latency -------------------------------------------------------------------------------------
+g() { jget "$res" "$1"; }
+if want latency; then
 echo "4. latency at $lat_rate items/s for $lat_secs s"
 config=$(write_config latency "$lat_news" config/watchlist.toml)
 log="$work/newswatch-latency-$run.log"
@@ -241,16 +286,15 @@ rss=$("$py" scripts/bench-util.py rss "$nw_pid")
 kill -TERM "$nw_pid" 2>/dev/null || true
 wait "$nw_pid" || true
 nw_pid=""
-g() { jget "$res" "$1"; }
 row key=latency name="produce-to-alert latency, newswatch run, default watchlist" throughput=false \
     items="$(g items)" seconds="$(g seconds)" alerts="$(g alerts)" rss_kb="$rss" \
     rate="$(g rate_achieved)" p99="$(g kafka_p99_ms)" \
     notes="at $(g rate_achieved) items/s (all alerting): p50 $(g kafka_p50_ms) / p99 $(g kafka_p99_ms) / max $(g kafka_max_ms) ms (alert's Kafka timestamp - item's); alert received by a Python subscriber: p50 $(g received_p50_ms) / p99 $(g received_p99_ms) / max $(g received_max_ms) ms; floor, the item itself received by that subscriber: p50 $(g item_received_p50_ms) / p99 $(g item_received_p99_ms) / max $(g item_received_max_ms) ms; $(g missing) items without alert" \
     cmd="newswatch run --config $config & ${lat_cmd[*]#"$venv/bin/"}"
+fi
 
 # --- 6. watchlist build -----------------------------------------------------------------------------
-python3 scripts/gen-watchlist.py 1000000 >"$wl1m"
-for spec in "100000:$wl100k" "1000000:$wl1m"; do
+want check && for spec in "100000:$wl100k" "1000000:$wl1m"; do
     n=${spec%%:*}
     wl=${spec#*:}
     echo "6. newswatch check, $n terms"
@@ -261,6 +305,34 @@ for spec in "100000:$wl100k" "1000000:$wl1m"; do
         seconds="$secs" rss_kb="$rss_kb" notes="${summary#ok: }; wall time incl. TOML parsing" \
         cmd="/usr/bin/time -f '%e %M' newswatch check --watchlist $wl"
 done
+
+# --- 7. live reload to 1M terms under a steady stream ------------------------------------------------
+if want reload; then
+    echo "7. live reload to the default watchlist + 1M terms at $lat_rate items/s"
+    wl_live=$work/watchlist-live-$run.toml
+    wl_big=$work/watchlist-default+1m.toml
+    cp config/watchlist.toml "$wl_live"
+    cat config/watchlist.toml "$wl1m" >"$wl_big"
+    config=$(write_config reload "bench-reload-news-$run" "$wl_live")
+    log="$work/newswatch-reload-$run.log"
+    "$nw" run --config "$config" 2>"$log" &
+    nw_pid=$!
+    reload_cmd=("$py" scripts/latency.py --brokers "$brokers" --topic "bench-reload-news-$run"
+        --alerts-topic "bench-alerts-reload-$run" --rate "$lat_rate" --seconds 40
+        --swap "$wl_big:$wl_live" --swap-at 5 --drain-timeout 60)
+    res=$("${reload_cmd[@]}") || { echo "reload run failed; log: $log" >&2; tail -20 "$log" >&2; exit 1; }
+    rss=$("$py" scripts/bench-util.py rss "$nw_pid")
+    kill -TERM "$nw_pid" 2>/dev/null || true
+    wait "$nw_pid" || true
+    nw_pid=""
+    reloaded=$(grep -o '"build_ms":[0-9]*' "$log" | tail -1 | cut -d: -f2)
+    [ -n "$reloaded" ] || { echo "newswatch did not log the reload; log: $log" >&2; exit 1; }
+    row key=reload name="live reload to 1M terms (default watchlist + 1M generated), newswatch run" \
+        throughput=false items="$(g items)" seconds="$(g seconds)" alerts="$(g alerts)" rss_kb="$rss" \
+        rate="$(g rate_achieved)" build_ms="$reloaded" gap="$(g max_alert_gap_ms)" \
+        notes="reload built in $reloaded ms (newswatch log), swapped 5 s into 40 s at $(g rate_achieved) items/s; items produced from the swap on ($(g after_swap_items)): p50 $(g after_swap_p50_ms) / p99 $(g after_swap_p99_ms) / max $(g after_swap_max_ms) ms; all items: p99 $(g kafka_p99_ms) / max $(g kafka_max_ms) ms; longest gap between two alerts received: $(g max_alert_gap_ms) ms; $(g missing) items without alert" \
+        cmd="newswatch run --config $config & ${reload_cmd[*]#"$venv/bin/"}"
+fi
 
 # --- the table --------------------------------------------------------------------------------------
 echo

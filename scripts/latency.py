@@ -24,11 +24,22 @@ its group), then WARMUP_SECONDS (default 5) of paced items that are left
 out of the figures (JIT of the broker, caches). Prints one JSON line with p50/p99/max in ms for both, the rate
 achieved, and how many items had no alert within the wait.
 
+With --swap SRC:DST and --swap-at S, SRC is copied over DST (written
+beside it, then renamed onto it, as an editor or a ConfigMap update does)
+S seconds into the measured phase: a live watchlist reload under the
+steady stream. The output then also has p50/p99/max of the items produced
+from that moment on ("after_swap"), and the longest gap between two
+consecutive alerts received ("max_alert_gap_ms"): a stalled stream shows
+as a gap as long as the stall.
+
 Usage: latency.py --brokers B --topic T --alerts-topic A [--rate 1000] [--seconds 30]
+                  [--swap SRC:DST --swap-at S]
 """
 import argparse
 import math
 import json
+import os
+import shutil
 import sys
 import threading
 import time
@@ -70,12 +81,17 @@ def main():
     ap.add_argument("--warmup-seconds", type=float, default=5,
                     help="paced items sent first at RATE and left out of the figures")
     ap.add_argument("--drain-timeout", type=float, default=30)
+    ap.add_argument("--swap", help="SRC:DST: copy SRC over DST at --swap-at seconds")
+    ap.add_argument("--swap-at", type=float, default=10)
     ap.add_argument("--dump", help="write item id, item ts, alert ts, received ms per item (CSV) here")
     args = ap.parse_args()
+    if args.swap and ":" not in args.swap:
+        ap.error("--swap takes SRC:DST")
 
     first_alert = {}  # item id -> (alert kafka ts ms, received ms)
     item_seen = {}  # item id -> received ms (the item itself, read from TOPIC)
     alerts_seen = [0]
+    alert_times = []  # received ms of every alert, for the longest gap
     lock = threading.Lock()
     stop = threading.Event()
 
@@ -100,6 +116,7 @@ def main():
             iid = json.loads(m.value())["data"]["item"]["id"]
             with lock:
                 alerts_seen[0] += 1
+                alert_times.append(now_ms)
                 if iid not in first_alert:
                     first_alert[iid] = (m.timestamp()[1], now_ms)
         c.close()
@@ -139,8 +156,15 @@ def main():
     ids = [f"pre-{i}" for i in range(n_pre)] + [f"lat-{i}" for i in range(n)]
     n += n_pre
     payloads = [item(i) for i in ids]
+    swap_i = n_pre + int(args.rate * args.swap_at) if args.swap else None
+    swap_ms = None
     t0 = time.perf_counter()
     for i in range(n):
+        if i == swap_i:
+            src, dst = args.swap.split(":", 1)
+            shutil.copyfile(src, dst + ".swap")
+            os.replace(dst + ".swap", dst)
+            swap_ms = time.time() * 1000
         due = t0 + i / args.rate
         now = time.perf_counter()
         if due > now:
@@ -160,7 +184,7 @@ def main():
     stop.set()
     t.join(5)
 
-    kafka_ms, recv_ms, floor_ms, missing = [], [], [], 0
+    kafka_ms, recv_ms, floor_ms, after_ms, missing = [], [], [], [], 0
     with lock:
         for i in ids:
             if i not in first_alert or i not in produced:
@@ -168,10 +192,17 @@ def main():
                 continue
             a_ts, r_ms = first_alert[i]
             kafka_ms.append(a_ts - produced[i])
+            if swap_ms is not None and produced[i] >= swap_ms:
+                after_ms.append(a_ts - produced[i])
             recv_ms.append(round(r_ms - produced[i], 1))
             if i in item_seen:
                 floor_ms.append(round(item_seen[i] - produced[i], 1))
         seen = alerts_seen[0]
+        # Gaps between alerts received during the measured phase.
+        times = sorted(alert_times)
+        first = min((produced[i] for i in ids if i in produced), default=None)
+        times = [x for x in times if first is not None and x >= first]
+        gap = max((b - a for a, b in zip(times, times[1:])), default=None)
     if args.dump:
         with open(args.dump, "w") as f:
             f.write("item,item_ts_ms,alert_ts_ms,alert_received_ms,item_received_ms\n")
@@ -181,10 +212,17 @@ def main():
     kafka_ms.sort()
     recv_ms.sort()
     floor_ms.sort()
+    after_ms.sort()
     out = {"items": n, "rate_target": args.rate, "rate_achieved": round(n / t_sent, 1),
            "seconds": round(t_sent, 2), "alerted_items": len(kafka_ms), "missing": missing,
-           "alerts": seen, "warmup_items": w}
-    for name, v in (("kafka", kafka_ms), ("received", recv_ms), ("item_received", floor_ms)):
+           "alerts": seen, "warmup_items": w,
+           "max_alert_gap_ms": None if gap is None else round(gap, 1)}
+    series = [("kafka", kafka_ms), ("received", recv_ms), ("item_received", floor_ms)]
+    if swap_ms is not None:
+        out["swap_at_ms"] = round(swap_ms)
+        out["after_swap_items"] = len(after_ms)
+        series.append(("after_swap", after_ms))
+    for name, v in series:
         for q in (50, 90, 99):
             out[f"{name}_p{q}_ms"] = percentile(v, q)
         out[f"{name}_max_ms"] = v[-1] if v else None
