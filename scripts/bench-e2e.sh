@@ -24,6 +24,9 @@
 #      produced from the swap on, the longest gap between two alerts, the
 #      build time newswatch logs, and peak RSS.
 #
+# Rows run in the order 1, 4, 7, 2, 3, 6: latency first, on a broker not yet
+# worn by the throughput rows.
+#
 # Prints a Markdown table (every row with the command that produced it, for
 # BENCHMARKS.md), also saved as target/bench-e2e/results-RUN.md.
 #
@@ -247,34 +250,28 @@ run_newswatch() {
         notes="incl. start-up: partitions assigned after $(calc "round($assigned_at - $t0, 2)") s; $(calc "f'{$items / ($done_at - $assigned_at):,.0f}'") items/s from then on; end seen by $(jget "$res" how)" \
         cmd="newswatch run --config $config  (watchlist $wl)"
 }
-run_newswatch default "default watchlist (741 terms, 4 rules)" config/watchlist.toml
-run_newswatch 1k "1k terms, 10 rules" "$wl1k"
-run_newswatch 10k "10k terms, 10 rules" "$wl10k"
-run_newswatch 100k "100k terms, 10 rules" "$wl100k"
+# settle: wait (up to 60 s) until the broker idles (under 0.15 core for
+# 3 s running), so that a latency row measures newswatch, not the broker
+# still busy with the previous row. Prints the seconds waited.
+settle() {
+    local t0 waited=0 quiet=0 a b
+    t0=$(now)
+    [ -n "$broker_pid" ] || { echo 0; return; }
+    while [ "$quiet" -lt 3 ] && [ "$waited" -lt 60 ]; do
+        a=$(cpu "$broker_pid"); sleep 1; b=$(cpu "$broker_pid")
+        waited=$((waited + 1))
+        if [ "$(calc "int($b - $a < 0.15)")" = 1 ]; then quiet=$((quiet + 1)); else quiet=0; fi
+    done
+    calc "round($(now) - $t0, 1)"
+}
 
-# --- 3. the Python consumer -------------------------------------------------------------------
-py_n=$((py_items < items ? py_items : items))
-if want python; then
-echo "3. Python consumer, 1k terms, $py_n items"
-py_cmd=("$py" scripts/python_consumer.py --brokers "$brokers" --topic "$news"
-    --alerts-topic "bench-alerts-python-$run" --watchlist "$wl1k" --max-items "$py_n")
-b0=$(cpu "$broker_pid")
-res=$(/usr/bin/time -f '%M %U %S' -o "$work/python-rss-$run.txt" "${py_cmd[@]}")
-read -r py_rss u s < <(tail -1 "$work/python-rss-$run.txt")
-subset=""
-[ "$py_n" -ge "$items" ] || subset="the first $py_n of $items items only (slow); "
-row key=python name="Python consumer (confluent-kafka, pyahocorasick), 1k terms" \
-    items="$(jget "$res" items)" bytes="$(jget "$res" bytes)" seconds="$(jget "$res" seconds)" \
-    alerts="$(jget "$res" alerts)" rss_kb="$py_rss" \
-    cpu_s="$(calc "$u + $s")" broker_cpu_s="$(cpu_since "$b0" "$broker_pid")" \
-    steady_seconds="$(jget "$res" steady_seconds)" \
-    notes="${subset}NEAR taken as AND, no NFKC; $pins" cmd="${py_cmd[*]#"$venv/bin/"}"
-fi
-
+# Latency first: the rows after the throughput ones found a broker slowed
+# down for minutes (floor p99 about 1 s).
 # --- 4. latency -------------------------------------------------------------------------------------
 g() { jget "$res" "$1"; }
 if want latency; then
 echo "4. latency at $lat_rate items/s for $lat_secs s"
+settled=$(settle)
 config=$(write_config latency "$lat_news" config/watchlist.toml)
 log="$work/newswatch-latency-$run.log"
 "$nw" run --config "$config" 2>"$log" &
@@ -289,26 +286,14 @@ nw_pid=""
 row key=latency name="produce-to-alert latency, newswatch run, default watchlist" throughput=false \
     items="$(g items)" seconds="$(g seconds)" alerts="$(g alerts)" rss_kb="$rss" \
     rate="$(g rate_achieved)" p99="$(g kafka_p99_ms)" \
-    notes="at $(g rate_achieved) items/s (all alerting): p50 $(g kafka_p50_ms) / p99 $(g kafka_p99_ms) / max $(g kafka_max_ms) ms (alert's Kafka timestamp - item's); alert received by a Python subscriber: p50 $(g received_p50_ms) / p99 $(g received_p99_ms) / max $(g received_max_ms) ms; floor, the item itself received by that subscriber: p50 $(g item_received_p50_ms) / p99 $(g item_received_p99_ms) / max $(g item_received_max_ms) ms; $(g missing) items without alert" \
+    notes="at $(g rate_achieved) items/s (all alerting): p50 $(g kafka_p50_ms) / p99 $(g kafka_p99_ms) / max $(g kafka_max_ms) ms (alert's Kafka timestamp - item's); alert received by a Python subscriber: p50 $(g received_p50_ms) / p99 $(g received_p99_ms) / max $(g received_max_ms) ms; floor, the item itself received by that subscriber: p50 $(g item_received_p50_ms) / p99 $(g item_received_p99_ms) / max $(g item_received_max_ms) ms; $(g missing) items without alert; broker settled for $settled s before" \
     cmd="newswatch run --config $config & ${lat_cmd[*]#"$venv/bin/"}"
 fi
-
-# --- 6. watchlist build -----------------------------------------------------------------------------
-want check && for spec in "100000:$wl100k" "1000000:$wl1m"; do
-    n=${spec%%:*}
-    wl=${spec#*:}
-    echo "6. newswatch check, $n terms"
-    /usr/bin/time -f '%e %M' -o "$work/check-time-$run.txt" "$nw" check --watchlist "$wl" >"$work/check-$n-$run.txt"
-    read -r secs rss_kb <"$work/check-time-$run.txt"
-    summary=$(grep -o 'ok: .*' "$work/check-$n-$run.txt" | head -1)
-    row key="check-$n" name="watchlist build: newswatch check, $((n / 1000))k terms" throughput=false \
-        seconds="$secs" rss_kb="$rss_kb" notes="${summary#ok: }; wall time incl. TOML parsing" \
-        cmd="/usr/bin/time -f '%e %M' newswatch check --watchlist $wl"
-done
 
 # --- 7. live reload to 1M terms under a steady stream ------------------------------------------------
 if want reload; then
     echo "7. live reload to the default watchlist + 1M terms at $lat_rate items/s"
+    settled=$(settle)
     wl_live=$work/watchlist-live-$run.toml
     wl_big=$work/watchlist-default+1m.toml
     cp config/watchlist.toml "$wl_live"
@@ -330,9 +315,47 @@ if want reload; then
     row key=reload name="live reload to 1M terms (default watchlist + 1M generated), newswatch run" \
         throughput=false items="$(g items)" seconds="$(g seconds)" alerts="$(g alerts)" rss_kb="$rss" \
         rate="$(g rate_achieved)" build_ms="$reloaded" gap="$(g max_alert_gap_ms)" \
-        notes="reload built in $reloaded ms (newswatch log), swapped 5 s into 40 s at $(g rate_achieved) items/s; items produced from the swap on ($(g after_swap_items)): p50 $(g after_swap_p50_ms) / p99 $(g after_swap_p99_ms) / max $(g after_swap_max_ms) ms; all items: p99 $(g kafka_p99_ms) / max $(g kafka_max_ms) ms; longest gap between two alerts received: $(g max_alert_gap_ms) ms; $(g missing) items without alert" \
+        notes="reload built in $reloaded ms (newswatch log), swapped 5 s into 40 s at $(g rate_achieved) items/s; items produced from the swap on ($(g after_swap_items)): p50 $(g after_swap_p50_ms) / p99 $(g after_swap_p99_ms) / max $(g after_swap_max_ms) ms; all items: p99 $(g kafka_p99_ms) / max $(g kafka_max_ms) ms; longest gap between two alerts received: $(g max_alert_gap_ms) ms; $(g missing) items without alert; broker settled for $settled s before" \
         cmd="newswatch run --config $config & ${reload_cmd[*]#"$venv/bin/"}"
 fi
+
+run_newswatch default "default watchlist (741 terms, 4 rules)" config/watchlist.toml
+run_newswatch 1k "1k terms, 10 rules" "$wl1k"
+run_newswatch 10k "10k terms, 10 rules" "$wl10k"
+run_newswatch 100k "100k terms, 10 rules" "$wl100k"
+
+
+# --- 3. the Python consumer -------------------------------------------------------------------
+py_n=$((py_items < items ? py_items : items))
+if want python; then
+echo "3. Python consumer, 1k terms, $py_n items"
+py_cmd=("$py" scripts/python_consumer.py --brokers "$brokers" --topic "$news"
+    --alerts-topic "bench-alerts-python-$run" --watchlist "$wl1k" --max-items "$py_n")
+b0=$(cpu "$broker_pid")
+res=$(/usr/bin/time -f '%M %U %S' -o "$work/python-rss-$run.txt" "${py_cmd[@]}")
+read -r py_rss u s < <(tail -1 "$work/python-rss-$run.txt")
+subset=""
+[ "$py_n" -ge "$items" ] || subset="the first $py_n of $items items only (slow); "
+row key=python name="Python consumer (confluent-kafka, pyahocorasick), 1k terms" \
+    items="$(jget "$res" items)" bytes="$(jget "$res" bytes)" seconds="$(jget "$res" seconds)" \
+    alerts="$(jget "$res" alerts)" rss_kb="$py_rss" \
+    cpu_s="$(calc "$u + $s")" broker_cpu_s="$(cpu_since "$b0" "$broker_pid")" \
+    steady_seconds="$(jget "$res" steady_seconds)" \
+    notes="${subset}NEAR taken as AND, no NFKC; $pins" cmd="${py_cmd[*]#"$venv/bin/"}"
+fi
+
+# --- 6. watchlist build -----------------------------------------------------------------------------
+want check && for spec in "100000:$wl100k" "1000000:$wl1m"; do
+    n=${spec%%:*}
+    wl=${spec#*:}
+    echo "6. newswatch check, $n terms"
+    /usr/bin/time -f '%e %M' -o "$work/check-time-$run.txt" "$nw" check --watchlist "$wl" >"$work/check-$n-$run.txt"
+    read -r secs rss_kb <"$work/check-time-$run.txt"
+    summary=$(grep -o 'ok: .*' "$work/check-$n-$run.txt" | head -1)
+    row key="check-$n" name="watchlist build: newswatch check, $((n / 1000))k terms" throughput=false \
+        seconds="$secs" rss_kb="$rss_kb" notes="${summary#ok: }; wall time incl. TOML parsing" \
+        cmd="/usr/bin/time -f '%e %M' newswatch check --watchlist $wl"
+done
 
 # --- the table --------------------------------------------------------------------------------------
 echo
