@@ -259,3 +259,45 @@ fn only_rules_of_matched_operands_are_evaluated() {
         ["r4321"]
     );
 }
+
+#[test]
+fn a_term_shared_by_sets_is_found_for_each_and_once_per_set() {
+    // One automaton pattern ("h200") stands for: the term of `a` written
+    // twice (once full-width), a term of `b`, a case-sensitive term of `c`,
+    // and the prefix term of `d`.
+    let e = engine(
+        r#"
+[sets.a]
+terms = ["H200", "Ｈ２００", "zzz"]
+[sets.b]
+terms = ["aaa", "h200"]
+[sets.c]
+terms = ["H200"]
+case_sensitive = true
+[sets.d]
+terms = ["H200*"]
+[[rules]]
+id = "r"
+when = "a OR b OR c OR d"
+"#,
+    );
+    let fields = [Field {
+        name: "body",
+        text: "the h200 and H200s",
+    }];
+    let got: Vec<(String, u32, usize)> = e
+        .find_matches(&fields, &mut Scratch::new())
+        .iter()
+        .map(|m| (e.watchlist().operand_name(m.operand), m.term, m.start))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("a".to_owned(), 0, 4),
+            ("b".to_owned(), 1, 4),
+            ("d".to_owned(), 0, 4),
+            ("d".to_owned(), 0, 13),
+        ],
+        "the case-sensitive H200 does not match h200, and no whole-word term matches H200s"
+    );
+}
