@@ -130,8 +130,8 @@ impl AutomatonBuilder {
         // added), equal patterns are neighbours and become one automaton
         // pattern. The builder also gets its patterns sorted: consecutive
         // ones share their prefixes, so building the trie and its failure
-        // links walks memory it has just touched (1M generated terms: 12.6
-        // -> 9.3 s with a sorted index, BENCHMARKS.md).
+        // links walks memory it has just touched (`newswatch check` of 1M
+        // generated terms: 12.9-13.1 -> 6.9-8.6 s, BENCHMARKS.md).
         self.entries.sort_by(|a, b| a.0.cmp(&b.0));
         let exact = self.exact;
         let exact_of =
