@@ -210,7 +210,7 @@ impl KafkaSource {
             // that is some 200 fetches a second instead of one per item or
             // two, which costs the broker (on the same cores here) and this
             // consumer's own thread less. Measured with scripts/latency.py
-            // (BENCHMARKS.md): produce-to-alert p99 40-579 -> 17-22 ms. A
+            // (BENCHMARKS.md): produce-to-alert p99 40-579 -> 15-24 ms. A
             // backlog is fetched in full batches either way.
             .set("fetch.min.bytes", "65536")
             .set("fetch.wait.max.ms", "5");
