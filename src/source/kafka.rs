@@ -204,16 +204,13 @@ impl KafkaSource {
             // 43 MB and 26k -> 41k items/s, as the prefetching no longer
             // competes with matching for the 2 cores.
             .set("queued.max.messages.kbytes", "8192")
-            .set("fetch.queue.backoff.ms", "20")
-            // A fetch is answered once 64 KB are there or after 5 ms,
-            // instead of at the first message: at a steady 1,000 items/s
-            // that is some 200 fetches a second instead of one per item or
-            // two, which costs the broker (on the same cores here) and this
-            // consumer's own thread less. Measured with scripts/latency.py
-            // (BENCHMARKS.md): produce-to-alert p99 40-579 -> 15-24 ms. A
-            // backlog is fetched in full batches either way.
-            .set("fetch.min.bytes", "65536")
-            .set("fetch.wait.max.ms", "5");
+            .set("fetch.queue.backoff.ms", "20");
+        // `fetch.min.bytes` and `fetch.wait.max.ms` stay at librdkafka's 1
+        // and 500 ms: an idle consumer asks each broker twice a second. 64
+        // KB / 5 ms cut the p99 at a steady 1,000 items/s from 40-579 to
+        // 15-24 ms where the broker shares 2 cores with everything else, but
+        // an idle newswatch then costs the broker 200 fetches a second (31%
+        // of a core here, against 3%). README and BENCHMARKS.md show both.
         for (key, v) in &k.consumer {
             config.set(key, v.expose());
         }
