@@ -13,9 +13,11 @@
 #      json, pyahocorasick) with the same 1k-term watchlist, on the first
 #      NEWSWATCH_BENCH_PY_ITEMS items; the newswatch/Python ratio;
 #   4. produce-to-alert latency p50/p99/max of newswatch (default watchlist) at
-#      a steady 1,000 alerting items/s for 30 s (after 5 s not counted) into a
-#      fresh topic (scripts/latency.py), with the floor: the same items as a
-#      plain consumer of that topic receives them;
+#      a steady 1,000 alerting items/s for 30 s (after a warm-up not counted)
+#      into a fresh topic (scripts/latency.py), with the floor: the same items
+#      as a plain consumer of that topic receives them; once with the built-in
+#      fetch settings, once with fetch.min.bytes = 65536 and
+#      fetch.wait.max.ms = 5 (README: for a small broker sharing its cores);
 #   5. peak RSS (VmHWM) of newswatch in every run;
 #   6. `newswatch check` wall time and peak RSS (/usr/bin/time) for generated
 #      watchlists of 100k and 1M terms: the watchlist build;
@@ -43,7 +45,7 @@
 #                                    JIT needs them, else its p99 is seconds
 #        NEWSWATCH_BENCH_ONLY        a comma-separated subset of the rows: kcat,
 #                                    default, 1k, 10k, 100k, python, latency,
-#                                    check, reload (default: all of them)
+#                                    latency-fetch, check, reload (default: all)
 #        CARGO_TARGET_DIR            where cargo builds (the binary is copied
 #                                    to target/bench-e2e/newswatch first)
 # Python packages (pinned) go to a venv in
@@ -116,10 +118,9 @@ fi
 
 run=$(date +%s)
 news="bench-news-$run"
-lat_news="bench-latency-news-$run"
-"$py" scripts/bench-util.py create-topics "$brokers" "$news:$partitions" "$lat_news:$partitions" \
+"$py" scripts/bench-util.py create-topics "$brokers" "$news:$partitions" \
     "bench-alerts-default-$run:3" "bench-alerts-1k-$run:3" "bench-alerts-10k-$run:3" \
-    "bench-alerts-100k-$run:3" "bench-alerts-python-$run:3" "bench-alerts-latency-$run:3" \
+    "bench-alerts-100k-$run:3" "bench-alerts-python-$run:3" \
     "bench-reload-news-$run:$partitions" "bench-alerts-reload-$run:3"
 "$py" scripts/bench-util.py warm-groups "$brokers" "$news"
 
@@ -199,7 +200,8 @@ if want kcat; then
 fi
 
 # --- 2. + 5. newswatch run --------------------------------------------------------------------
-# write_config KEY TOPIC WATCHLIST: a config consuming TOPIC with a new group.
+# write_config KEY TOPIC WATCHLIST [EXTRA]: a config consuming TOPIC with a new
+# group, EXTRA (TOML tables) appended.
 write_config() {
     local config="$work/config-$1-$run.toml"
     cat >"$config" <<EOF
@@ -218,6 +220,7 @@ listen = "127.0.0.1:0"
 [log]
 format = "json"
 level = "info,newswatch::source=debug"
+${4:-}
 EOF
     echo "$config"
 }
@@ -276,27 +279,35 @@ settle() {
 # to under 1 s.
 # --- 4. latency -------------------------------------------------------------------------------------
 g() { jget "$res" "$1"; }
-if want latency; then
-echo "4. latency at $lat_rate items/s for $lat_secs s"
-settled=$(settle)
-config=$(write_config latency "$lat_news" config/watchlist.toml)
-log="$work/newswatch-latency-$run.log"
-"$nw" run --config "$config" 2>"$log" &
-nw_pid=$!
-lat_cmd=("$py" scripts/latency.py --brokers "$brokers" --topic "$lat_news"
-    --alerts-topic "bench-alerts-latency-$run" --rate "$lat_rate" --seconds "$lat_secs"
-    --warmup-seconds "$lat_warmup")
-res=$("${lat_cmd[@]}") || { echo "latency run failed; log: $log" >&2; tail -20 "$log" >&2; exit 1; }
-rss=$("$py" scripts/bench-util.py rss "$nw_pid")
-kill -TERM "$nw_pid" 2>/dev/null || true
-wait "$nw_pid" || true
-nw_pid=""
-row key=latency name="produce-to-alert latency, newswatch run, default watchlist" throughput=false \
-    items="$(g items)" seconds="$(g seconds)" alerts="$(g alerts)" rss_kb="$rss" \
-    rate="$(g rate_achieved)" p99="$(g kafka_p99_ms)" \
-    notes="at $(g rate_achieved) items/s (all alerting): p50 $(g kafka_p50_ms) / p99 $(g kafka_p99_ms) / max $(g kafka_max_ms) ms (alert's Kafka timestamp - item's); alert received by a Python subscriber: p50 $(g received_p50_ms) / p99 $(g received_p99_ms) / max $(g received_max_ms) ms; floor, the item itself received by that subscriber: p50 $(g item_received_p50_ms) / p99 $(g item_received_p99_ms) / max $(g item_received_max_ms) ms; $(g missing) items without alert; broker settled for $settled s before" \
-    cmd="newswatch run --config $config & ${lat_cmd[*]#"$venv/bin/"}"
-fi
+# run_latency KEY NAME [EXTRA]: one latency row, newswatch configured with EXTRA.
+run_latency() {
+    local key=$1 name=$2 extra=${3:-} config log rss settled topic
+    want "$key" || return 0
+    echo "4. latency at $lat_rate items/s for $lat_secs s, $name"
+    settled=$(settle)
+    topic="bench-$key-news-$run"
+    "$py" scripts/bench-util.py create-topics "$brokers" "$topic:$partitions" "bench-alerts-$key-$run:3"
+    config=$(write_config "$key" "$topic" config/watchlist.toml "$extra")
+    log="$work/newswatch-$key-$run.log"
+    "$nw" run --config "$config" 2>"$log" &
+    nw_pid=$!
+    lat_cmd=("$py" scripts/latency.py --brokers "$brokers" --topic "$topic"
+        --alerts-topic "bench-alerts-$key-$run" --rate "$lat_rate" --seconds "$lat_secs"
+        --warmup-seconds "$lat_warmup")
+    res=$("${lat_cmd[@]}") || { echo "latency run failed; log: $log" >&2; tail -20 "$log" >&2; exit 1; }
+    rss=$("$py" scripts/bench-util.py rss "$nw_pid")
+    kill -TERM "$nw_pid" 2>/dev/null || true
+    wait "$nw_pid" || true
+    nw_pid=""
+    row key="$key" name="produce-to-alert latency, newswatch run, default watchlist, $name" throughput=false \
+        items="$(g items)" seconds="$(g seconds)" alerts="$(g alerts)" rss_kb="$rss" \
+        rate="$(g rate_achieved)" p99="$(g kafka_p99_ms)" floor_p99="$(g item_received_p99_ms)" \
+        notes="at $(g rate_achieved) items/s (all alerting): p50 $(g kafka_p50_ms) / p99 $(g kafka_p99_ms) / max $(g kafka_max_ms) ms (alert's Kafka timestamp - item's); alert received by a Python subscriber: p50 $(g received_p50_ms) / p99 $(g received_p99_ms) / max $(g received_max_ms) ms; floor, the item itself received by that subscriber: p50 $(g item_received_p50_ms) / p99 $(g item_received_p99_ms) / max $(g item_received_max_ms) ms; $(g missing) items without alert; broker settled for $settled s before" \
+        cmd="newswatch run --config $config & ${lat_cmd[*]#"$venv/bin/"}"
+}
+run_latency latency "built-in fetch settings"
+run_latency latency-fetch "fetch.min.bytes = 65536, fetch.wait.max.ms = 5" \
+    "$(printf '[kafka.consumer]\n"fetch.min.bytes" = 65536\n"fetch.wait.max.ms" = 5')"
 
 # --- 7. live reload to 1M terms under a steady stream ------------------------------------------------
 if want reload; then
