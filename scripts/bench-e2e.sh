@@ -279,26 +279,34 @@ settle() {
 # to under 1 s.
 # --- 4. latency -------------------------------------------------------------------------------------
 g() { jget "$res" "$1"; }
+# with_newswatch KEY CONFIG CMD...: newswatch runs with CONFIG (log in
+# $work/newswatch-KEY-RUN.log) while CMD runs; sets res (CMD's output), log,
+# and rss (newswatch's peak RSS when CMD ended).
+with_newswatch() {
+    local key=$1 config=$2
+    shift 2
+    log="$work/newswatch-$key-$run.log"
+    "$nw" run --config "$config" 2>"$log" &
+    nw_pid=$!
+    res=$("$@") || { echo "$key run failed; log: $log" >&2; tail -20 "$log" >&2; exit 1; }
+    rss=$("$py" scripts/bench-util.py rss "$nw_pid")
+    kill -TERM "$nw_pid" 2>/dev/null || true
+    wait "$nw_pid" || true
+    nw_pid=""
+}
 # run_latency KEY NAME [EXTRA]: one latency row, newswatch configured with EXTRA.
 run_latency() {
-    local key=$1 name=$2 extra=${3:-} config log rss settled topic
+    local key=$1 name=$2 extra=${3:-} config settled topic
     want "$key" || return 0
     echo "4. latency at $lat_rate items/s for $lat_secs s, $name"
     settled=$(settle)
     topic="bench-$key-news-$run"
     "$py" scripts/bench-util.py create-topics "$brokers" "$topic:$partitions" "bench-alerts-$key-$run:3"
     config=$(write_config "$key" "$topic" config/watchlist.toml "$extra")
-    log="$work/newswatch-$key-$run.log"
-    "$nw" run --config "$config" 2>"$log" &
-    nw_pid=$!
     lat_cmd=("$py" scripts/latency.py --brokers "$brokers" --topic "$topic"
         --alerts-topic "bench-alerts-$key-$run" --rate "$lat_rate" --seconds "$lat_secs"
         --warmup-seconds "$lat_warmup")
-    res=$("${lat_cmd[@]}") || { echo "latency run failed; log: $log" >&2; tail -20 "$log" >&2; exit 1; }
-    rss=$("$py" scripts/bench-util.py rss "$nw_pid")
-    kill -TERM "$nw_pid" 2>/dev/null || true
-    wait "$nw_pid" || true
-    nw_pid=""
+    with_newswatch "$key" "$config" "${lat_cmd[@]}"
     row key="$key" name="produce-to-alert latency, newswatch run, default watchlist, $name" throughput=false \
         items="$(g items)" seconds="$(g seconds)" alerts="$(g alerts)" rss_kb="$rss" \
         rate="$(g rate_achieved)" p99="$(g kafka_p99_ms)" floor_p99="$(g item_received_p99_ms)" \
@@ -318,17 +326,10 @@ if want reload; then
     cp config/watchlist.toml "$wl_live"
     cat config/watchlist.toml "$wl1m" >"$wl_big"
     config=$(write_config reload "bench-reload-news-$run" "$wl_live")
-    log="$work/newswatch-reload-$run.log"
-    "$nw" run --config "$config" 2>"$log" &
-    nw_pid=$!
     reload_cmd=("$py" scripts/latency.py --brokers "$brokers" --topic "bench-reload-news-$run"
         --alerts-topic "bench-alerts-reload-$run" --rate "$lat_rate" --seconds 40
         --swap "$wl_big:$wl_live" --swap-at 5 --drain-timeout 60)
-    res=$("${reload_cmd[@]}") || { echo "reload run failed; log: $log" >&2; tail -20 "$log" >&2; exit 1; }
-    rss=$("$py" scripts/bench-util.py rss "$nw_pid")
-    kill -TERM "$nw_pid" 2>/dev/null || true
-    wait "$nw_pid" || true
-    nw_pid=""
+    with_newswatch reload "$config" "${reload_cmd[@]}"
     reloaded=$(grep -o '"build_ms":[0-9]*' "$log" | tail -1 | cut -d: -f2)
     [ -n "$reloaded" ] || { echo "newswatch did not log the reload; log: $log" >&2; exit 1; }
     row key=reload name="live reload to 1M terms (default watchlist + 1M generated), newswatch run" \

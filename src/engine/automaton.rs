@@ -139,14 +139,15 @@ impl AutomatonBuilder {
         let mut patterns: Vec<&str> = Vec::new();
         let mut refs: Vec<TermRef> = Vec::with_capacity(self.entries.len());
         let mut starts: Vec<u32> = Vec::new();
+        let mut group = 0; // where the current pattern's terms start in `refs`
         for (pattern, r) in &self.entries {
             if patterns.last() != Some(&pattern.as_str()) {
                 patterns.push(pattern);
-                starts.push(refs.len() as u32);
+                group = refs.len();
+                starts.push(group as u32);
             }
             // The same term twice in one set ("H200" and "Ｈ２００") is one term.
-            let group = &refs[*starts.last().unwrap_or(&0) as usize..];
-            if !group.iter().any(|x| {
+            if !refs[group..].iter().any(|x| {
                 x.operand == r.operand && x.prefix == r.prefix && exact_of(x) == exact_of(r)
             }) {
                 refs.push(*r);
@@ -162,7 +163,6 @@ impl AutomatonBuilder {
             .match_kind(MatchKind::Standard)
             .kind(Some(kind))
             .build(&patterns)?;
-        drop(patterns);
         Ok(Automaton {
             ac,
             refs,

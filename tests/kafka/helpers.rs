@@ -272,16 +272,31 @@ pub struct Expected {
 
 /// The alerts `watchlist` must raise for `items` (JSON values with ids).
 pub fn expected_alerts(watchlist: &Path, items: &[Vec<u8>]) -> Vec<Expected> {
+    let items: Vec<(Option<&str>, &[u8])> = items.iter().map(|v| (None, v.as_slice())).collect();
+    expected_alerts_with(watchlist, &DecodeOptions::default(), &items)
+}
+
+/// The alerts `watchlist` must raise for `items` decoded with `opts`, each
+/// given as (key, value): the key is the id of an item that has none.
+pub fn expected_alerts_with(
+    watchlist: &Path,
+    opts: &DecodeOptions,
+    items: &[(Option<&str>, &[u8])],
+) -> Vec<Expected> {
     let w = Watchlist::load(watchlist, None).expect("watchlist loads");
     let engine = Engine::build(Arc::new(w)).expect("engine builds");
     let mut scratch = Scratch::new();
     let mut out = Vec::new();
-    let opts = DecodeOptions::default();
-    for raw in items {
-        let Ok(item) = decode(raw, &opts) else {
+    for &(key, raw) in items {
+        let Ok(item) = decode(raw, opts) else {
             continue;
         };
-        let id = item.id.clone().expect("test items carry ids");
+        let id = item
+            .id
+            .as_deref()
+            .or(key)
+            .expect("test items carry ids or keys")
+            .to_owned();
         let fields: Vec<Field<'_>> = item
             .fields
             .iter()
@@ -292,7 +307,7 @@ pub fn expected_alerts(watchlist: &Path, items: &[Vec<u8>]) -> Vec<Expected> {
             out.push(Expected {
                 id: newswatch::alert::alert_id(&rule, &id),
                 rule,
-                item: id.to_string(),
+                item: id.clone(),
             });
         }
     }

@@ -4,29 +4,17 @@
 //! after it, bad text dead-lettered.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use newswatch::engine::{Engine, Field, Scratch};
-use newswatch::watchlist::Watchlist;
+use newswatch::item::{DecodeOptions, Format};
 
-use crate::helpers::{Msg, Setup, Subscriber, assert_all_committed, lines, produce, root};
+use crate::helpers::{
+    Msg, Setup, Subscriber, assert_all_committed, expected_alerts_with, lines, produce, root,
+};
 
 /// The dedup window of the daemon under test: long enough that a repeat
 /// produced with the original is surely inside it, short enough to wait out.
 const WINDOW: Duration = Duration::from_secs(10);
-
-/// The alert ids the default watchlist raises for `text` as item `id`.
-fn expected_text_alerts(text: &str, id: &str) -> HashSet<String> {
-    let w = Watchlist::load(&root().join("config/watchlist.toml"), None).expect("watchlist loads");
-    let engine = Engine::build(Arc::new(w)).expect("engine builds");
-    let fields = [Field { name: "text", text }];
-    engine
-        .scan(&fields, &mut Scratch::new())
-        .iter()
-        .map(|hit| newswatch::alert::alert_id(&engine.rule(hit.rule).id, id))
-        .collect()
-}
 
 /// Chip news from the fixtures as plain text: title, summary and body.
 fn chip_texts() -> Vec<String> {
@@ -53,15 +41,32 @@ fn text_items_and_the_dedup_window() {
         .enumerate()
         .map(|(i, t)| (format!("txt-{i}"), t))
         .collect();
+    let anonymous_text = &texts[3];
+    // The anonymous item's id is its position, known once produced.
+    let mut given: Vec<(Option<&str>, &[u8])> = keyed
+        .iter()
+        .map(|(id, t)| (Some(id.as_str()), t.as_bytes()))
+        .collect();
+    given.push((Some("anonymous"), anonymous_text.as_bytes()));
+    let text = DecodeOptions {
+        format: Format::Text,
+        ..DecodeOptions::default()
+    };
+    let all = expected_alerts_with(&root().join("config/watchlist.toml"), &text, &given);
+    let ids_of = |item: &str| -> HashSet<String> {
+        all.iter()
+            .filter(|a| a.item == item)
+            .map(|a| a.id.clone())
+            .collect()
+    };
     let mut expected = HashSet::new();
-    for (id, text) in &keyed {
-        let ids = expected_text_alerts(text, id);
+    for (id, _) in &keyed {
+        let ids = ids_of(id);
         assert!(!ids.is_empty(), "fixture {id} alerts as text");
         expected.extend(ids);
     }
-    let repeat = expected_text_alerts(keyed[0].1, &keyed[0].0);
-    let anonymous_text = &texts[3];
-    let anonymous = expected_text_alerts(anonymous_text, "placeholder").len();
+    let repeat = ids_of(&keyed[0].0);
+    let anonymous = ids_of("anonymous").len();
     assert!(anonymous > 0, "the anonymous text alerts");
 
     let mut messages: Vec<Msg> = keyed
