@@ -29,8 +29,8 @@ use std::time::{Duration, Instant, SystemTime};
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput, measurement::WallTime};
 use newswatch::engine::automaton::DFA_MAX_PATTERNS;
-use newswatch::engine::normalize::{NormText, normalize_into, reference};
 use newswatch::engine::{Engine, Field, Scratch};
+use newswatch::text::normalize::{NormText, normalize_into, reference};
 use newswatch::watchlist::Watchlist;
 
 /// Counts live heap bytes, so the build report can give what an `Engine`

@@ -41,9 +41,12 @@
 //! - [`cli`]: the command line, clap definitions only.
 //! - [`telemetry`]: the tracing subscriber (json or pretty).
 //! - [`item`]: news item decoding (json | text), id fallbacks, rejections.
-//! - [`watchlist`]: the watchlist file: sets, terms, rule expressions.
-//! - [`engine`]: normalization with offset maps, the automata, boundary
-//!   checks, rule evaluation.
+//! - [`text`]: text as the matcher sees it: normalization with offset maps,
+//!   CJK and word-boundary predicates, word spans for NEAR.
+//! - [`watchlist`]: the watchlist file: sets, terms, rule expressions
+//!   (parser, resolution, load errors).
+//! - [`engine`]: the automata, boundary filtering of matches, rule
+//!   evaluation.
 //! - [`alert`]: alerts as CloudEvents, deterministic ids, snippets.
 //! - [`offsets`]: per-partition tracker of the highest contiguous completed
 //!   offset, for at-least-once commits.
@@ -63,8 +66,10 @@
 //! - [`app`]: wires everything for the commands (`run_until_stopped` for the
 //!   daemon); maps errors to exit statuses.
 //!
-//! `item`, `watchlist`, `engine`, `alert` and `offsets` are the pure core: no I/O
-//! beyond reading the watchlist file, no network, no async runtime.
+//! `item`, `text`, `watchlist`, `engine`, `alert` and `offsets` are the pure
+//! core: no I/O beyond reading the watchlist file, no network, no async
+//! runtime. Within it, `text` imports neither `watchlist` nor `engine`, and
+//! `watchlist` does not import `engine`: the engine compiles a watchlist.
 
 pub mod alert;
 pub mod app;
@@ -83,4 +88,5 @@ pub mod settings;
 pub mod sink;
 pub mod source;
 pub mod telemetry;
+pub mod text;
 pub mod watchlist;

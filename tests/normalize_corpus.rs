@@ -6,7 +6,7 @@
 #[path = "../benches/corpus.rs"]
 mod corpus;
 
-use newswatch::engine::normalize::{NormText, normalize_into, reference};
+use newswatch::text::normalize::{NormText, normalize_into, reference};
 
 /// About 1 MB of mixed news plus 256 KB of ASCII English.
 fn texts() -> Vec<String> {

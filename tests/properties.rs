@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
-use newswatch::engine::automaton::is_cjk;
-use newswatch::engine::normalize::{NormText, normalize_into, reference};
 use newswatch::engine::{Engine, Field, Scratch};
+use newswatch::text::normalize::{NormText, normalize_into, reference};
+use newswatch::text::words::is_cjk;
 use newswatch::watchlist::{Operand, Watchlist};
 use proptest::prelude::*;
 

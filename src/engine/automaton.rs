@@ -12,6 +12,8 @@
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
+use crate::text::normalize::normalize;
+use crate::text::words::is_cjk;
 use crate::watchlist::{Operand, Term};
 
 /// Up to this many patterns the automaton is a DFA, above it a contiguous
@@ -102,7 +104,7 @@ impl AutomatonBuilder {
         let (pattern, exact) = if term.case_sensitive {
             self.exact.push(term.pattern.clone());
             (
-                super::normalize::normalize(&term.pattern, true),
+                normalize(&term.pattern, true),
                 (self.exact.len() - 1) as u32,
             )
         } else {
@@ -170,30 +172,4 @@ impl AutomatonBuilder {
             exact,
         })
     }
-}
-
-/// Characters of CJK scripts (Han, Hiragana, Katakana, Hangul): they need no
-/// word boundary and are one word each.
-pub fn is_cjk(c: char) -> bool {
-    matches!(c as u32,
-        0x1100..=0x11FF     // Hangul Jamo
-        | 0x2E80..=0x2FDF   // CJK radicals, Kangxi radicals
-        | 0x3005..=0x3007   // 々 〆 〇
-        | 0x3021..=0x3029   // Hangzhou numerals
-        | 0x3031..=0x3035
-        | 0x3038..=0x303C
-        | 0x3040..=0x30FF   // Hiragana, Katakana
-        | 0x3130..=0x318F   // Hangul compatibility Jamo
-        | 0x31A0..=0x31BF   // Bopomofo extended
-        | 0x31F0..=0x31FF   // Katakana phonetic extensions
-        | 0x3400..=0x4DBF   // CJK extension A
-        | 0x4E00..=0x9FFF   // CJK unified ideographs
-        | 0xA960..=0xA97F   // Hangul Jamo extended-A
-        | 0xAC00..=0xD7FF   // Hangul syllables, Jamo extended-B
-        | 0xF900..=0xFAFF   // CJK compatibility ideographs
-        | 0xFF66..=0xFF9F   // half-width Katakana
-        | 0xFFA0..=0xFFDC   // half-width Hangul
-        | 0x1B000..=0x1B16F // Kana supplement and extended
-        | 0x20000..=0x3FFFF // CJK extensions B.. and compatibility supplement
-    )
 }

@@ -13,14 +13,14 @@
 //! worker brings its own [`Scratch`].
 
 pub mod automaton;
-pub mod normalize;
 mod rules;
 
 use std::sync::Arc;
 
-use automaton::{Automaton, AutomatonBuilder, is_cjk};
-use normalize::NormText;
+use automaton::{Automaton, AutomatonBuilder};
 
+use crate::text::normalize::{self, NormText};
+use crate::text::words::{boundary_after, boundary_before, word_end};
 use crate::watchlist::{Operand, Rule, Watchlist};
 
 /// A watchlist ready to match. Build once, share as `Arc`, swap whole.
@@ -223,28 +223,6 @@ fn find_in(
             });
         }
     }
-}
-
-/// True when `c` ends or starts a word next to a term: not a letter or
-/// digit, or a CJK character.
-fn is_boundary_char(c: char) -> bool {
-    !c.is_alphanumeric() || is_cjk(c)
-}
-
-/// The end of the word that continues at `at` (`at` itself when none does).
-fn word_end(text: &str, at: usize) -> usize {
-    text[at..]
-        .char_indices()
-        .find(|&(_, c)| is_boundary_char(c))
-        .map_or(text.len(), |(i, _)| at + i)
-}
-
-fn boundary_before(text: &str, at: usize) -> bool {
-    text[..at].chars().next_back().is_none_or(is_boundary_char)
-}
-
-fn boundary_after(text: &str, at: usize) -> bool {
-    text[at..].chars().next().is_none_or(is_boundary_char)
 }
 
 #[cfg(test)]

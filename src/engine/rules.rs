@@ -2,8 +2,8 @@
 //! to a matched operand are looked at, and NEAR counts words in the original
 //! field text only when a NEAR rule needs it.
 
-use super::automaton::is_cjk;
 use super::{Engine, Field, Match, RuleHit, Scratch};
+use crate::text::words::{word_spans, words_between};
 use crate::watchlist::Operand;
 
 /// Word spans of each field, computed on first use per item.
@@ -21,37 +21,6 @@ impl WordCache {
     fn words(&mut self, field: usize, text: &str) -> &[(u32, u32)] {
         self.fields[field].get_or_insert_with(|| word_spans(text))
     }
-}
-
-/// Maximal runs of letters and digits; each CJK character is a word of its
-/// own. Byte spans of the original text.
-fn word_spans(text: &str) -> Vec<(u32, u32)> {
-    let mut words = Vec::new();
-    let mut open: Option<usize> = None;
-    for (i, c) in text.char_indices() {
-        let cjk = is_cjk(c);
-        if !c.is_alphanumeric() || cjk {
-            if let Some(s) = open.take() {
-                words.push((s as u32, i as u32));
-            }
-            if cjk && c.is_alphanumeric() {
-                words.push((i as u32, (i + c.len_utf8()) as u32));
-            }
-        } else if open.is_none() {
-            open = Some(i);
-        }
-    }
-    if let Some(s) = open {
-        words.push((s as u32, text.len() as u32));
-    }
-    words
-}
-
-/// Words lying entirely within `from..to`.
-fn words_between(words: &[(u32, u32)], from: usize, to: usize) -> usize {
-    let first = words.partition_point(|w| (w.0 as usize) < from);
-    let past = words.partition_point(|w| (w.1 as usize) <= to);
-    past.saturating_sub(first)
 }
 
 fn gap_words(words: &[(u32, u32)], a: &Match, b: &Match) -> usize {
@@ -141,33 +110,4 @@ fn near_holds(
         }
     }
     false
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn words_are_alnum_runs_and_single_cjk_chars() {
-        let text = "Nvidia's H200, 英伟达H200芯片 ok";
-        let words: Vec<&str> = word_spans(text)
-            .iter()
-            .map(|&(s, e)| &text[s as usize..e as usize])
-            .collect();
-        assert_eq!(
-            words,
-            [
-                "Nvidia", "s", "H200", "英", "伟", "达", "H200", "芯", "片", "ok"
-            ]
-        );
-    }
-
-    #[test]
-    fn counts_only_whole_words_in_the_gap() {
-        let text = "exporting of the H200";
-        let words = word_spans(text);
-        // "export" (0..6) then "H200" (17..21): "of" and "the" lie between.
-        assert_eq!(words_between(&words, 6, 17), 2);
-        assert_eq!(words_between(&words, 11, 17), 1, "`of` is cut");
-    }
 }

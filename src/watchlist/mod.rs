@@ -18,7 +18,7 @@ use toml::Spanned;
 pub use error::{Error, Place, Problem, ProblemKind};
 use expr::Ast;
 
-use crate::engine::normalize::normalize;
+use crate::text::normalize::normalize;
 
 /// Alert severity, lowest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]

@@ -20,7 +20,7 @@
 //!   vector compares. A combining mark after the run takes the run's last
 //!   character back into its segment.
 //!
-//! The offset map is sparse: a list of [`Piece`]s, each either *linear* (every
+//! The offset map is sparse: a list of pieces, each either *linear* (every
 //! output byte stands for the input byte at the same distance, which holds
 //! when a character maps to one character of the same UTF-8 length, as for
 //! most Latin, Cyrillic and CJK text) or *atomic* (the output stands for the
@@ -28,209 +28,32 @@
 //! collapsed white space run). Mapping is needed only for matches, so it is a
 //! binary search then.
 //!
-//! This module knows nothing of terms, rules or I/O.
+//! Files: this one is the fast path (`normalize_into` and its helpers);
+//! `map.rs` the offset map ([`NormText`]); `tables.rs` the per-character
+//! tables; `reference.rs` the plain definition ([`reference`]).
+//!
+//! This module knows nothing of terms, rules or I/O, and must not: the
+//! watchlist normalizes terms and the engine normalizes fields through the
+//! same functions, so both see one definition.
 
-use std::sync::LazyLock;
+mod map;
+mod reference;
+mod tables;
 
-use unicode_normalization::char::canonical_combining_class;
-use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
+use unicode_normalization::UnicodeNormalization;
 
-/// One stretch of the offset map; see the module documentation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Piece {
-    /// First byte of the normalized text this piece produced.
-    norm: u32,
-    /// First byte of the original text it stands for.
-    orig: u32,
-    linear: bool,
-}
-
-/// A normalized text with its map back to the original. Reused between calls
-/// (`normalize_into` clears it) so the hot path does not allocate.
-#[derive(Debug, Default, Clone)]
-pub struct NormText {
-    text: String,
-    pieces: Vec<Piece>,
-    orig_len: u32,
-}
-
-impl NormText {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// The normalized text.
-    pub fn as_str(&self) -> &str {
-        &self.text
-    }
-
-    /// Maps the normalized byte range `start..end` (on character boundaries,
-    /// `start < end`) to the smallest range of the original text that
-    /// produced it, on character boundaries of the original.
-    pub fn original_range(&self, start: usize, end: usize) -> (usize, usize) {
-        debug_assert!(start < end && end <= self.text.len());
-        let first = self.piece_at(start);
-        let p = self.pieces[first];
-        let orig_start = if p.linear {
-            p.orig as usize + (start - p.norm as usize)
-        } else {
-            p.orig as usize
-        };
-        let last = self.piece_at(end - 1);
-        let q = self.pieces[last];
-        let orig_end = if q.linear {
-            q.orig as usize + (end - q.norm as usize)
-        } else {
-            self.pieces
-                .get(last + 1)
-                .map_or(self.orig_len as usize, |n| n.orig as usize)
-        };
-        (orig_start, orig_end)
-    }
-
-    fn piece_at(&self, norm: usize) -> usize {
-        // Pieces are sorted by `norm`; find the last one starting at or before.
-        self.pieces.partition_point(|p| p.norm as usize <= norm) - 1
-    }
-
-    fn clear(&mut self, orig_len: usize) {
-        self.text.clear();
-        self.pieces.clear();
-        self.orig_len = orig_len as u32;
-    }
-
-    /// Starts the map entry for output about to be appended, standing for
-    /// input from `orig` on. `linear` is the caller's promise that output and
-    /// input have the same length and align character by character.
-    #[inline]
-    fn open_piece(&mut self, orig: usize, linear: bool) {
-        self.open_piece_at(self.text.len(), orig, linear);
-    }
-
-    /// As `open_piece`, for output that starts at `norm` (at or after the
-    /// start of the last piece).
-    #[inline]
-    fn open_piece_at(&mut self, norm: usize, orig: usize, linear: bool) {
-        if linear
-            && let Some(last) = self.pieces.last()
-            && last.linear
-            && last.orig as usize + (norm - last.norm as usize) == orig
-        {
-            return; // continues the current linear piece
-        }
-        self.pieces.push(Piece {
-            norm: norm as u32,
-            orig: orig as u32,
-            linear,
-        });
-    }
-
-    fn ends_with_space(&self) -> bool {
-        self.text.as_bytes().last() == Some(&b' ')
-    }
-}
+pub use map::NormText;
+pub use reference::reference;
+pub use tables::warm_up;
+use tables::{BOUNDARY, TABLES, has_boundary_before, starts_segment};
 
 /// Largest text `normalize_into` accepts: offsets are kept as `u32`.
 pub const MAX_TEXT_BYTES: usize = u32::MAX as usize / 2;
 
-/// Per-character facts about the Basic Multilingual Plane, computed once
-/// from the Unicode tables of `unicode-normalization` and `std`.
-struct Tables {
-    /// For a BMP character: what it normalizes to, lowercased, when alone in
-    /// its segment and that is one BMP character (white space as `' '`), 0
-    /// meaning "take the slow path"; `BOUNDARY` set when a segment may start
-    /// before it. One load per character on the hot path.
-    lower: Box<[u32]>,
-    /// Same for the case-sensitive pass, without lowercasing.
-    keep: Box<[u32]>,
-    /// Bit set: a segment may start before this character.
-    boundary: Box<[u64]>,
-}
-
-/// Flag in `Tables::lower` and `Tables::keep`: a segment may start before
-/// this character.
-const BOUNDARY: u32 = 1 << 16;
-
-static TABLES: LazyLock<Tables> = LazyLock::new(|| {
-    let mut lower = vec![0u32; 0x10000].into_boxed_slice();
-    let mut keep = vec![0u32; 0x10000].into_boxed_slice();
-    let mut boundary = vec![0u64; 0x10000 / 64].into_boxed_slice();
-    for cp in 0..0x10000u32 {
-        let Some(c) = char::from_u32(cp) else {
-            continue; // surrogates
-        };
-        if !has_boundary_before(c) {
-            continue;
-        }
-        boundary[cp as usize / 64] |= 1 << (cp % 64);
-        lower[cp as usize] = BOUNDARY;
-        keep[cp as usize] = BOUNDARY;
-        if cp == 0 {
-            continue;
-        }
-        // A character alone in its segment normalizes to its NFKC (a stable
-        // character to itself); keep that when it is one BMP character.
-        let d = if is_stable(c) {
-            c
-        } else {
-            let mut k = std::iter::once(c).nfkc();
-            match (k.next(), k.next()) {
-                (Some(d), None) if (d as u32) < 0x10000 && d != '\0' => d,
-                _ => continue,
-            }
-        };
-        if d.is_whitespace() {
-            lower[cp as usize] |= b' ' as u32;
-            keep[cp as usize] |= b' ' as u32;
-            continue;
-        }
-        keep[cp as usize] |= d as u32;
-        let mut l = d.to_lowercase();
-        if let (Some(one), None) = (l.next(), l.next())
-            && (one as u32) < 0x10000
-        {
-            lower[cp as usize] |= one as u32;
-        }
-    }
-    Tables {
-        lower,
-        keep,
-        boundary,
-    }
-});
-
-/// Forces the one-time table build (some 20 ms) off the hot path.
-pub fn warm_up() {
-    LazyLock::force(&TABLES);
-}
-
-/// Canonical combining class 0 and NFKC quick check `Yes`: NFKC leaves the
-/// character alone.
-fn is_stable(c: char) -> bool {
-    canonical_combining_class(c) == 0 && is_nfkc_quick(std::iter::once(c)) == IsNormalized::Yes
-}
-
-/// NFKC never reorders or composes across a cut before `c`: `c` is a
-/// starter that does not combine backwards (quick check not `Maybe`), and so
-/// is the first character of its decomposition.
-fn has_boundary_before(c: char) -> bool {
-    let starter = |c: char| {
-        canonical_combining_class(c) == 0
-            && is_nfkc_quick(std::iter::once(c)) != IsNormalized::Maybe
-    };
-    starter(c) && std::iter::once(c).nfkd().next().is_none_or(starter)
-}
-
-#[inline]
-fn starts_segment(c: char) -> bool {
-    let cp = c as u32;
-    if cp < 0x10000 {
-        return TABLES.boundary[cp as usize / 64] & (1 << (cp % 64)) != 0;
-    }
-    has_boundary_before(c)
-}
-
 /// Normalizes `text` into `out` (cleared first); `fold` selects lowercasing.
+/// The output is at most a small multiple of `text.len()` bytes; `out` maps
+/// each of its byte ranges back to bytes of `text`
+/// ([`NormText::original_range`]).
 ///
 /// # Panics
 /// If `text` is longer than [`MAX_TEXT_BYTES`]; callers bound their input far
@@ -503,35 +326,12 @@ fn zero_bytes(w: u64) -> u64 {
     !(((w & LOW7) + LOW7) | w | LOW7)
 }
 
-/// Normalizes a watch term or any short text, without an offset map.
+/// Normalizes a watch term or any short text, without an offset map: the
+/// same output as [`normalize_into`], as a new `String`.
 pub fn normalize(text: &str, fold: bool) -> String {
     let mut out = NormText::new();
     normalize_into(text, fold, &mut out);
     out.text
-}
-
-/// The plain definition the fast paths must agree with: NFKC of the whole
-/// text, then lowercasing character by character, then white space runs as
-/// one space. Slow; used by tests and benchmarks.
-pub fn reference(text: &str, fold: bool) -> String {
-    let mut s = String::with_capacity(text.len());
-    let mut push = |o: char| {
-        if o.is_whitespace() {
-            if !s.ends_with(' ') {
-                s.push(' ');
-            }
-        } else {
-            s.push(o);
-        }
-    };
-    for c in text.nfkc() {
-        if fold {
-            c.to_lowercase().for_each(&mut push);
-        } else {
-            push(c);
-        }
-    }
-    s
 }
 
 #[cfg(test)]
@@ -572,16 +372,6 @@ mod tests {
             "𝐇𝟐𝟎𝟎 𝔄",
         ] {
             check(t);
-        }
-    }
-
-    #[test]
-    fn cjk_ideographs_are_identity_segment_starts() {
-        // The fast path in `normalize_into` relies on this.
-        let t = &*TABLES;
-        for cp in 0x4000u32..=0x9FFF {
-            assert_eq!(t.lower[cp as usize], cp | BOUNDARY, "U+{cp:04X}");
-            assert_eq!(t.keep[cp as usize], cp | BOUNDARY, "U+{cp:04X}");
         }
     }
 
@@ -630,34 +420,5 @@ mod tests {
         ] {
             check(t);
         }
-    }
-
-    #[test]
-    fn maps_back_to_original_offsets() {
-        let text = "Ｎｖｉｄｉａ  H200 и\u{a0}ЧИПЫ";
-        let mut n = NormText::new();
-        normalize_into(text, true, &mut n);
-        let norm = n.as_str();
-        for (term, orig) in [
-            ("nvidia", "Ｎｖｉｄｉａ"),
-            ("h200", "H200"),
-            ("чипы", "ЧИПЫ"),
-        ] {
-            let s = norm.find(term).expect("term present");
-            let (a, b) = n.original_range(s, s + term.len());
-            assert_eq!(&text[a..b], orig);
-        }
-        let s = norm.find("h200 и чипы").expect("phrase present");
-        let (a, b) = n.original_range(s, s + "h200 и чипы".len());
-        assert_eq!(&text[a..b], "H200 и\u{a0}ЧИПЫ");
-    }
-
-    #[test]
-    fn ascii_text_keeps_a_short_map() {
-        let text = "Alibaba and ByteDance weigh H200 orders if Beijing approves.\nMore text.";
-        let mut n = NormText::new();
-        normalize_into(text, true, &mut n);
-        assert_eq!(n.pieces.len(), 1);
-        assert_eq!(n.original_range(28, 32), (28, 32));
     }
 }

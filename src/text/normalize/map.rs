@@ -1,0 +1,144 @@
+//! The offset map of a normalized text: which bytes of the original each
+//! stretch of the normalized text stands for (see the module documentation of
+//! `text::normalize` for linear and atomic pieces).
+//!
+//! Owns [`NormText`] and its lookups; does no normalizing itself (that is the
+//! fast path in `normalize/mod.rs`, which appends through the `pub(super)`
+//! methods here).
+
+/// One stretch of the offset map; see the module documentation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Piece {
+    /// First byte of the normalized text this piece produced.
+    norm: u32,
+    /// First byte of the original text it stands for.
+    orig: u32,
+    /// Output byte `k` of the piece stands for input byte `k` (else the
+    /// piece stands for its input span as a whole).
+    linear: bool,
+}
+
+/// A normalized text with its map back to the original. Reused between calls
+/// (`normalize_into` clears it) so the hot path does not allocate.
+#[derive(Debug, Default, Clone)]
+pub struct NormText {
+    /// The normalized text, appended to by the fast path.
+    pub(super) text: String,
+    /// Sorted by `norm`; the first starts at byte 0 when the text is not empty.
+    pieces: Vec<Piece>,
+    /// Byte length of the original text: where the last atomic piece ends.
+    orig_len: u32,
+}
+
+impl NormText {
+    /// An empty text with an empty map; allocates nothing until used.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The normalized text.
+    #[inline]
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Maps the normalized byte range `start..end` (on character boundaries,
+    /// `start < end`) to the smallest range of the original text that
+    /// produced it, on character boundaries of the original.
+    pub fn original_range(&self, start: usize, end: usize) -> (usize, usize) {
+        debug_assert!(start < end && end <= self.text.len());
+        let first = self.piece_at(start);
+        let p = self.pieces[first];
+        let orig_start = if p.linear {
+            p.orig as usize + (start - p.norm as usize)
+        } else {
+            p.orig as usize
+        };
+        let last = self.piece_at(end - 1);
+        let q = self.pieces[last];
+        let orig_end = if q.linear {
+            q.orig as usize + (end - q.norm as usize)
+        } else {
+            self.pieces
+                .get(last + 1)
+                .map_or(self.orig_len as usize, |n| n.orig as usize)
+        };
+        (orig_start, orig_end)
+    }
+
+    fn piece_at(&self, norm: usize) -> usize {
+        // Pieces are sorted by `norm`; find the last one starting at or before.
+        self.pieces.partition_point(|p| p.norm as usize <= norm) - 1
+    }
+
+    pub(super) fn clear(&mut self, orig_len: usize) {
+        self.text.clear();
+        self.pieces.clear();
+        self.orig_len = orig_len as u32;
+    }
+
+    /// Starts the map entry for output about to be appended, standing for
+    /// input from `orig` on. `linear` is the caller's promise that output and
+    /// input have the same length and align character by character.
+    #[inline]
+    pub(super) fn open_piece(&mut self, orig: usize, linear: bool) {
+        self.open_piece_at(self.text.len(), orig, linear);
+    }
+
+    /// As `open_piece`, for output that starts at `norm` (at or after the
+    /// start of the last piece).
+    #[inline]
+    pub(super) fn open_piece_at(&mut self, norm: usize, orig: usize, linear: bool) {
+        if linear
+            && let Some(last) = self.pieces.last()
+            && last.linear
+            && last.orig as usize + (norm - last.norm as usize) == orig
+        {
+            return; // continues the current linear piece
+        }
+        self.pieces.push(Piece {
+            norm: norm as u32,
+            orig: orig as u32,
+            linear,
+        });
+    }
+
+    pub(super) fn ends_with_space(&self) -> bool {
+        self.text.as_bytes().last() == Some(&b' ')
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::normalize::normalize_into;
+
+    #[test]
+    fn maps_back_to_original_offsets() {
+        let text = "Ｎｖｉｄｉａ  H200 и\u{a0}ЧИПЫ";
+        let mut n = NormText::new();
+        normalize_into(text, true, &mut n);
+        let norm = n.as_str();
+        for (term, orig) in [
+            ("nvidia", "Ｎｖｉｄｉａ"),
+            ("h200", "H200"),
+            ("чипы", "ЧИПЫ"),
+        ] {
+            let s = norm.find(term).expect("term present");
+            let (a, b) = n.original_range(s, s + term.len());
+            assert_eq!(&text[a..b], orig);
+        }
+        let s = norm.find("h200 и чипы").expect("phrase present");
+        let (a, b) = n.original_range(s, s + "h200 и чипы".len());
+        assert_eq!(&text[a..b], "H200 и\u{a0}ЧИПЫ");
+    }
+
+    #[test]
+    fn ascii_text_keeps_a_short_map() {
+        let text = "Alibaba and ByteDance weigh H200 orders if Beijing approves.\nMore text.";
+        let mut n = NormText::new();
+        normalize_into(text, true, &mut n);
+        assert_eq!(n.pieces.len(), 1);
+        assert_eq!(n.original_range(28, 32), (28, 32));
+    }
+}

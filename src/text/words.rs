@@ -1,0 +1,151 @@
+//! Words: which characters are CJK, where a word boundary lies next to a
+//! match (SPEC section 2, "Whole words"), and the word spans that NEAR counts
+//! (SPEC section 2, "Rule expressions").
+//!
+//! A word is a maximal run of letters and digits (Unicode `Alphabetic` or
+//! `Numeric`, as [`char::is_alphanumeric`]); each CJK character is a word of
+//! its own. Offsets are byte offsets into the text given, on character
+//! boundaries.
+//!
+//! Pure predicates over `&str` and `char`: this module knows nothing of
+//! terms, matches or rules, and must not import `engine` or `watchlist`.
+//! The boundary predicates run once per automaton match; keep them small
+//! and `#[inline]`.
+
+/// True for characters of the CJK scripts (Han, Hiragana, Katakana, Hangul),
+/// by Unicode block ranges: they need no word boundary and are one word each
+/// (SPEC section 2, "Whole words").
+#[inline]
+pub fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x1100..=0x11FF     // Hangul Jamo
+        | 0x2E80..=0x2FDF   // CJK radicals, Kangxi radicals
+        | 0x3005..=0x3007   // 々 〆 〇
+        | 0x3021..=0x3029   // Hangzhou numerals
+        | 0x3031..=0x3035
+        | 0x3038..=0x303C
+        | 0x3040..=0x30FF   // Hiragana, Katakana
+        | 0x3130..=0x318F   // Hangul compatibility Jamo
+        | 0x31A0..=0x31BF   // Bopomofo extended
+        | 0x31F0..=0x31FF   // Katakana phonetic extensions
+        | 0x3400..=0x4DBF   // CJK extension A
+        | 0x4E00..=0x9FFF   // CJK unified ideographs
+        | 0xA960..=0xA97F   // Hangul Jamo extended-A
+        | 0xAC00..=0xD7FF   // Hangul syllables, Jamo extended-B
+        | 0xF900..=0xFAFF   // CJK compatibility ideographs
+        | 0xFF66..=0xFF9F   // half-width Katakana
+        | 0xFFA0..=0xFFDC   // half-width Hangul
+        | 0x1B000..=0x1B16F // Kana supplement and extended
+        | 0x20000..=0x3FFFF // CJK extensions B.. and compatibility supplement
+    )
+}
+
+/// True when `c` ends or starts a word next to a term: not a letter or
+/// digit, or a CJK character.
+#[inline]
+pub fn is_boundary_char(c: char) -> bool {
+    !c.is_alphanumeric() || is_cjk(c)
+}
+
+/// The byte offset where the word that continues at byte `at` ends: the
+/// first boundary character at or after `at`, or `text.len()`. `at` itself
+/// when no word continues there. `at` must be a character boundary.
+#[inline]
+pub fn word_end(text: &str, at: usize) -> usize {
+    text[at..]
+        .char_indices()
+        .find(|&(_, c)| is_boundary_char(c))
+        .map_or(text.len(), |(i, _)| at + i)
+}
+
+/// True when a match may start at byte `at`: the start of `text`, or a
+/// boundary character just before. `at` must be a character boundary.
+#[inline]
+pub fn boundary_before(text: &str, at: usize) -> bool {
+    text[..at].chars().next_back().is_none_or(is_boundary_char)
+}
+
+/// True when a match may end at byte `at`: the end of `text`, or a boundary
+/// character just after. `at` must be a character boundary.
+#[inline]
+pub fn boundary_after(text: &str, at: usize) -> bool {
+    text[at..].chars().next().is_none_or(is_boundary_char)
+}
+
+/// The words of `text` in order, as byte spans `(start, end)` (`u32`, so
+/// `text` must be shorter than 4 GiB): maximal runs of letters and digits,
+/// and each CJK letter alone.
+pub fn word_spans(text: &str) -> Vec<(u32, u32)> {
+    let mut words = Vec::new();
+    let mut open: Option<usize> = None;
+    for (i, c) in text.char_indices() {
+        let cjk = is_cjk(c);
+        if !c.is_alphanumeric() || cjk {
+            if let Some(s) = open.take() {
+                words.push((s as u32, i as u32));
+            }
+            if cjk && c.is_alphanumeric() {
+                words.push((i as u32, (i + c.len_utf8()) as u32));
+            }
+        } else if open.is_none() {
+            open = Some(i);
+        }
+    }
+    if let Some(s) = open {
+        words.push((s as u32, text.len() as u32));
+    }
+    words
+}
+
+/// The number of words of `words` (sorted spans, as from [`word_spans`])
+/// lying entirely within the byte range `from..to`; a word cut by either end
+/// does not count. Two binary searches.
+pub fn words_between(words: &[(u32, u32)], from: usize, to: usize) -> usize {
+    let first = words.partition_point(|w| (w.0 as usize) < from);
+    let past = words.partition_point(|w| (w.1 as usize) <= to);
+    past.saturating_sub(first)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_are_alnum_runs_and_single_cjk_chars() {
+        let text = "Nvidia's H200, 英伟达H200芯片 ok";
+        let words: Vec<&str> = word_spans(text)
+            .iter()
+            .map(|&(s, e)| &text[s as usize..e as usize])
+            .collect();
+        assert_eq!(
+            words,
+            [
+                "Nvidia", "s", "H200", "英", "伟", "达", "H200", "芯", "片", "ok"
+            ]
+        );
+    }
+
+    #[test]
+    fn counts_only_whole_words_in_the_gap() {
+        let text = "exporting of the H200";
+        let words = word_spans(text);
+        // "export" (0..6) then "H200" (17..21): "of" and "the" lie between.
+        assert_eq!(words_between(&words, 6, 17), 2);
+        assert_eq!(words_between(&words, 11, 17), 1, "`of` is cut");
+    }
+
+    #[test]
+    fn boundaries_next_to_letters_digits_symbols_and_cjk() {
+        let text = "(H200)芯H20x";
+        assert!(boundary_before(text, 0), "start of text");
+        assert!(boundary_before(text, 1), "after `(`");
+        assert!(!boundary_before(text, 2), "inside H200");
+        assert!(boundary_after(text, 5), "before `)`");
+        assert!(boundary_before(text, 9), "after a CJK character");
+        assert!(!boundary_after(text, 12), "before `x`");
+        assert!(boundary_after(text, text.len()), "end of text");
+        assert_eq!(word_end(text, 10), 13, "H20x ends at the end");
+        assert_eq!(word_end(text, 5), 5, "no word continues at `)`");
+        assert_eq!(word_end("芯片", 0), 0, "a CJK character is a boundary");
+    }
+}
