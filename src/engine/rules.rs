@@ -1,10 +1,16 @@
-//! Rule evaluation over the matches of one item: only the rules that refer
-//! to a matched operand are looked at, and NEAR counts words in the original
-//! field text only when a NEAR rule needs it.
+//! Rule evaluation over the matches of one item (SPEC section 2, "Rule
+//! expressions"): the one place that gives each operator of a resolved
+//! [`Expr`] its meaning ([`eval`]). Only the rules that refer to a matched
+//! operand are looked at, and NEAR counts words in the original field text
+//! only when a NEAR rule needs it.
+//!
+//! Adding an operator means its parser and resolution in `watchlist`, then
+//! one arm of [`eval`] here. This module finds no matches (that is
+//! `engine/mod.rs`) and does no text segmentation of its own (`text::words`).
 
 use super::{Engine, Field, Match, RuleHit, Scratch};
 use crate::text::words::{word_spans, words_between};
-use crate::watchlist::Operand;
+use crate::watchlist::{Expr, Operand};
 
 /// Word spans of each field, computed on first use per item.
 #[derive(Debug, Default)]
@@ -23,6 +29,8 @@ impl WordCache {
     }
 }
 
+/// Words strictly between two matches of one field; 0 when they overlap or
+/// touch.
 fn gap_words(words: &[(u32, u32)], a: &Match, b: &Match) -> usize {
     if a.end <= b.start {
         words_between(words, a.end, b.start)
@@ -33,6 +41,22 @@ fn gap_words(words: &[(u32, u32)], a: &Match, b: &Match) -> usize {
     }
 }
 
+/// What evaluation knows of one item: its matches and, computed on first
+/// use, the words of its fields.
+struct Facts<'a> {
+    /// Every match of the item, sorted by field, start, end, operand.
+    matches: &'a [Match],
+    /// The distinct operands of `matches`, sorted.
+    matched: &'a [Operand],
+    /// The scanned fields; `Match::field` indexes them.
+    fields: &'a [Field<'a>],
+    words: &'a mut WordCache,
+}
+
+/// The rules that hold for the item whose matches are in `scratch`, in
+/// watchlist order, each with the matches of its operands. Only rules that
+/// refer to a matched operand are evaluated: the loader refuses a rule that
+/// holds on an item with no match (`Expr::holds_without_match`).
 pub(super) fn evaluate(
     engine: &Engine,
     fields: &[Field<'_>],
@@ -55,15 +79,16 @@ pub(super) fn evaluate(
     scratch.candidates.dedup();
     scratch.words.reset(fields.len());
 
+    let mut facts = Facts {
+        matches,
+        matched: &matched,
+        fields,
+        words: &mut scratch.words,
+    };
     let mut hits = Vec::new();
     for &r in &scratch.candidates {
         let rule = engine.rule(r as usize);
-        let is_matched = |o: Operand| matched.binary_search(&o).is_ok();
-        let words = std::cell::RefCell::new(&mut scratch.words);
-        let near = |n: u32, left: &[Operand], right: &[Operand]| {
-            near_holds(n, left, right, matches, fields, &mut words.borrow_mut())
-        };
-        if rule.expr.eval(&is_matched, &near) {
+        if eval(&rule.expr, &mut facts) {
             let mut ms: Vec<Match> = matches
                 .iter()
                 .filter(|m| rule.operands.binary_search(&m.operand).is_ok())
@@ -79,17 +104,26 @@ pub(super) fn evaluate(
     hits
 }
 
-fn near_holds(
-    n: u32,
-    left: &[Operand],
-    right: &[Operand],
-    matches: &[Match],
-    fields: &[Field<'_>],
-    cache: &mut WordCache,
-) -> bool {
+/// Whether `expr` holds for the item that `facts` describes: an operand when
+/// it matched anywhere in the item; `NOT`, `AND`, `OR` over the whole item;
+/// NEAR within one field (SPEC section 2). `AND` and `OR` stop at the first
+/// operand that decides them.
+fn eval(expr: &Expr, facts: &mut Facts<'_>) -> bool {
+    match expr {
+        Expr::Operand(o) => facts.matched.binary_search(o).is_ok(),
+        Expr::Not(e) => !eval(e, facts),
+        Expr::And(es) => es.iter().all(|e| eval(e, facts)),
+        Expr::Or(es) => es.iter().any(|e| eval(e, facts)),
+        Expr::Near { n, left, right } => near_holds(*n, left, right, facts),
+    }
+}
+
+/// Some match of an operand of `left` and some match of one of `right` lie
+/// in one field with at most `n` words strictly between them.
+fn near_holds(n: u32, left: &[Operand], right: &[Operand], facts: &mut Facts<'_>) -> bool {
     let n = n as usize;
     // `matches` is sorted by field: walk it one field at a time.
-    let mut rest = matches;
+    let mut rest = facts.matches;
     while let Some(first) = rest.first() {
         let f = first.field;
         let len = rest.partition_point(|m| m.field == f);
@@ -102,7 +136,7 @@ fn near_holds(
         }
         for a in lhs {
             for b in in_field.iter().filter(|m| right.contains(&m.operand)) {
-                let words = cache.words(f, fields[f].text);
+                let words = facts.words.words(f, facts.fields[f].text);
                 if gap_words(words, a, b) <= n {
                     return true;
                 }
@@ -110,4 +144,52 @@ fn near_holds(
         }
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::watchlist::Watchlist;
+
+    /// The loader's structural check and the evaluator agree on an item with
+    /// no match, for every operator.
+    #[test]
+    fn holds_without_match_agrees_with_eval_on_no_matches() {
+        let base = "[sets.a]\nterms=[\"x\"]\n[sets.b]\nterms=[\"y\"]\n";
+        let whens = [
+            "a",
+            "NOT NOT a",
+            "a AND NOT b",
+            "a NEAR/2 b",
+            "(a OR \"z\") NEAR/0 b",
+            "a OR b AND NOT a",
+            "NOT (a NEAR/2 b) AND a",
+            "NOT NOT (a OR b)",
+        ];
+        for when in whens {
+            let src = format!("{base}[[rules]]\nid=\"r\"\nwhen='{when}'\n");
+            let w = Watchlist::parse(&src, None).unwrap_or_else(|p| panic!("{when}: {p:?}"));
+            let expr = &w.rules[0].expr;
+            for e in subexpressions(expr) {
+                let mut words = WordCache::default();
+                let mut none = Facts {
+                    matches: &[],
+                    matched: &[],
+                    fields: &[],
+                    words: &mut words,
+                };
+                assert_eq!(eval(e, &mut none), e.holds_without_match(), "{when}: {e:?}");
+            }
+        }
+    }
+
+    fn subexpressions(e: &Expr) -> Vec<&Expr> {
+        let mut out = vec![e];
+        match e {
+            Expr::Not(x) => out.extend(subexpressions(x)),
+            Expr::And(xs) | Expr::Or(xs) => xs.iter().for_each(|x| out.extend(subexpressions(x))),
+            Expr::Operand(_) | Expr::Near { .. } => {}
+        }
+        out
+    }
 }

@@ -134,19 +134,27 @@ pub enum Expr {
 }
 
 impl Expr {
-    /// Evaluates with `matched` telling whether an operand matched anywhere
-    /// in the item and `near` deciding NEAR conditions.
-    pub fn eval(
-        &self,
-        matched: &impl Fn(Operand) -> bool,
-        near: &impl Fn(u32, &[Operand], &[Operand]) -> bool,
-    ) -> bool {
+    /// Whether the expression holds on an item with no match at all; the
+    /// loader refuses such a rule (SPEC section 2: `NOT gaming` alone would
+    /// alert on every item), and the engine relies on that to evaluate only
+    /// the rules of matched operands.
+    ///
+    /// A structural fold, apart from the engine's evaluator so that the
+    /// watchlist need not import the engine: `NOT`, `AND` and `OR` combine
+    /// their operands' answers as the evaluator does; every other operator
+    /// falls to the default arm, `false`. That is right for an operand and
+    /// for every positional operator (NEAR and any later one that needs
+    /// matches to compare), which is false on an item with no matches, so a
+    /// new positional operator needs no edit here. An operator that can hold
+    /// without any text match (a metadata filter, a count of at most zero)
+    /// needs its own arm here. `engine::rules` tests that this agrees with
+    /// the evaluator on an item with no matches.
+    pub fn holds_without_match(&self) -> bool {
         match self {
-            Expr::Operand(o) => matched(*o),
-            Expr::Not(e) => !e.eval(matched, near),
-            Expr::And(es) => es.iter().all(|e| e.eval(matched, near)),
-            Expr::Or(es) => es.iter().any(|e| e.eval(matched, near)),
-            Expr::Near { n, left, right } => near(*n, left, right),
+            Expr::Not(e) => !e.holds_without_match(),
+            Expr::And(es) => es.iter().all(Expr::holds_without_match),
+            Expr::Or(es) => es.iter().any(Expr::holds_without_match),
+            _ => false,
         }
     }
 
@@ -423,7 +431,7 @@ impl Loader<'_> {
                 None
             }
         }?;
-        if expr.eval(&|_| false, &|_, _, _| false) {
+        if expr.holds_without_match() {
             self.problem(at, place, ProblemKind::HoldsWithoutMatch);
             return None;
         }
