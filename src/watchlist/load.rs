@@ -1,0 +1,458 @@
+//! The loader: raw TOML of a watchlist file into a [`Watchlist`], set
+//! names and inline terms resolved into [`Operand`]s, every problem of the
+//! file collected with its line, place and (in an expression) column.
+//!
+//! Owns the checks of SPEC section 2 ("Loading fails ... on"); parses no
+//! expression syntax itself (`expr`) and evaluates nothing (`engine`).
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::expr::{self, Ast};
+use super::{
+    Expr, Operand, Place, Problem, ProblemKind, Rule, Set, Severity, Term, TermError, Watchlist,
+};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawWatchlist {
+    #[serde(default)]
+    sets: BTreeMap<String, Spanned<RawSet>>,
+    #[serde(default)]
+    rules: Vec<Spanned<RawRule>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSet {
+    terms: Vec<Spanned<String>>,
+    #[serde(default)]
+    case_sensitive: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    id: Spanned<String>,
+    when: Spanned<String>,
+    #[serde(default)]
+    severity: Option<Spanned<String>>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    sinks: Option<Vec<Spanned<String>>>,
+}
+
+pub(super) fn line_of(src: &str, byte: usize) -> usize {
+    src.as_bytes()[..byte.min(src.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+pub(super) struct Loader<'a> {
+    src: &'a str,
+    sinks: Option<&'a [String]>,
+    problems: Vec<Problem>,
+    set_index: HashMap<String, usize>,
+    inline: Vec<Term>,
+    inline_index: HashMap<String, usize>,
+}
+
+impl<'a> Loader<'a> {
+    /// A loader for the watchlist text `src`; `sinks` as for
+    /// [`Watchlist::parse`].
+    pub(super) fn new(src: &'a str, sinks: Option<&'a [String]>) -> Self {
+        Loader {
+            src,
+            sinks,
+            problems: Vec::new(),
+            set_index: HashMap::new(),
+            inline: Vec::new(),
+            inline_index: HashMap::new(),
+        }
+    }
+
+    fn problem(&mut self, at: usize, place: Place, kind: ProblemKind) {
+        self.problems.push(Problem {
+            line: Some(line_of(self.src, at)),
+            place,
+            kind,
+        });
+    }
+
+    /// Checks and resolves everything; every problem found, sorted by line.
+    pub(super) fn load(mut self, raw: RawWatchlist) -> Result<Watchlist, Vec<Problem>> {
+        let sets = self.sets(raw.sets);
+        let mut rules = Vec::new();
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        if raw.rules.is_empty() {
+            self.problems.push(Problem {
+                line: None,
+                place: Place::File,
+                kind: ProblemKind::NoRules,
+            });
+        }
+        for (i, raw_rule) in raw.rules.into_iter().enumerate() {
+            let at = raw_rule.span().start;
+            let r = raw_rule.into_inner();
+            let id = r.id.get_ref().trim().to_owned();
+            let place = if id.is_empty() {
+                Place::Rule(format!("#{}", i + 1))
+            } else {
+                Place::Rule(id.clone())
+            };
+            if id.is_empty() {
+                self.problem(r.id.span().start, place.clone(), ProblemKind::EmptyRuleId);
+            } else if let Some(&first) = seen.get(&id) {
+                let first_line = line_of(self.src, first);
+                self.problem(
+                    r.id.span().start,
+                    place.clone(),
+                    ProblemKind::DuplicateRule { first_line },
+                );
+            } else {
+                seen.insert(id.clone(), r.id.span().start);
+            }
+            if let Some(rule) = self.rule(id, r, place, at) {
+                rules.push(rule);
+            }
+        }
+        if self.problems.is_empty() {
+            Ok(Watchlist {
+                sets,
+                inline_terms: self.inline,
+                rules,
+            })
+        } else {
+            self.problems.sort_by_key(|p| p.line);
+            Err(self.problems)
+        }
+    }
+
+    fn sets(&mut self, raw: BTreeMap<String, Spanned<RawSet>>) -> Vec<Set> {
+        let mut sets = Vec::with_capacity(raw.len());
+        for (name, spanned) in raw {
+            let at = spanned.span().start;
+            let raw_set = spanned.into_inner();
+            let place = Place::Set(name.clone());
+            if !expr::is_valid_set_name(&name) {
+                self.problem(at, place.clone(), ProblemKind::BadSetName);
+            }
+            if raw_set.terms.is_empty() {
+                self.problem(at, place.clone(), ProblemKind::EmptySet);
+            }
+            let mut terms = Vec::with_capacity(raw_set.terms.len());
+            for (index, t) in raw_set.terms.iter().enumerate() {
+                match self.term(t.get_ref(), raw_set.case_sensitive, index + 1) {
+                    Ok(term) => terms.push(term),
+                    Err(kind) => self.problem(t.span().start, place.clone(), kind),
+                }
+            }
+            self.set_index.insert(name.clone(), sets.len());
+            sets.push(Set {
+                name,
+                terms,
+                case_sensitive: raw_set.case_sensitive,
+            });
+        }
+        sets
+    }
+
+    fn term(&self, text: &str, case_sensitive: bool, index: usize) -> Result<Term, ProblemKind> {
+        Term::parse(text, case_sensitive).map_err(|e| match e {
+            TermError::Empty => ProblemKind::EmptyTerm {
+                index,
+                text: text.to_owned(),
+            },
+            TermError::StarInside => ProblemKind::StarInside {
+                index,
+                text: text.to_owned(),
+            },
+        })
+    }
+
+    fn rule(&mut self, id: String, r: RawRule, place: Place, at: usize) -> Option<Rule> {
+        let severity = match &r.severity {
+            None => Some(Severity::Medium),
+            Some(s) => {
+                let parsed = Severity::parse(s.get_ref().trim());
+                if parsed.is_none() {
+                    let kind = ProblemKind::BadSeverity(s.get_ref().clone());
+                    self.problem(s.span().start, place.clone(), kind);
+                }
+                parsed
+            }
+        };
+        if let (Some(known), Some(names)) = (self.sinks, &r.sinks) {
+            for name in names {
+                if !known.iter().any(|k| k == name.get_ref()) {
+                    let list = if known.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        known.join(", ")
+                    };
+                    let kind = ProblemKind::UnknownSink(name.get_ref().clone(), list);
+                    self.problem(name.span().start, place.clone(), kind);
+                }
+            }
+        }
+        let when_at = r.when.span().start;
+        let expr = match expr::parse(r.when.get_ref()) {
+            Ok(ast) => self.resolve(&ast, when_at, &place),
+            Err(e) => {
+                let kind = ProblemKind::Expression {
+                    column: e.column,
+                    message: e.message,
+                };
+                self.problem(when_at, place.clone(), kind);
+                None
+            }
+        }?;
+        if expr.holds_without_match() {
+            self.problem(at, place, ProblemKind::HoldsWithoutMatch);
+            return None;
+        }
+        let mut operands = Vec::new();
+        expr.operands(&mut operands);
+        operands.sort_unstable();
+        operands.dedup();
+        Some(Rule {
+            id,
+            when: r.when.into_inner(),
+            expr,
+            severity: severity?,
+            description: r.description,
+            sinks: r
+                .sinks
+                .map(|v| v.into_iter().map(Spanned::into_inner).collect()),
+            operands,
+        })
+    }
+
+    /// Resolves set names and inline terms; reports each unknown name.
+    fn resolve(&mut self, ast: &Ast, at: usize, place: &Place) -> Option<Expr> {
+        Some(match ast {
+            Ast::Set { .. } | Ast::Term { .. } => Expr::Operand(self.operand(ast, at, place)?),
+            Ast::Not(e) => Expr::Not(Box::new(self.resolve(e, at, place)?)),
+            Ast::And(es) => Expr::And(self.resolve_all(es, at, place)?),
+            Ast::Or(es) => Expr::Or(self.resolve_all(es, at, place)?),
+            Ast::Near { n, left, right } => {
+                let l = self.near_side(left, at, place);
+                let r = self.near_side(right, at, place);
+                Expr::Near {
+                    n: *n,
+                    left: l?,
+                    right: r?,
+                }
+            }
+        })
+    }
+
+    fn resolve_all(&mut self, es: &[Ast], at: usize, place: &Place) -> Option<Vec<Expr>> {
+        // Resolve every item so that each unknown name is reported.
+        let all: Vec<_> = es.iter().map(|e| self.resolve(e, at, place)).collect();
+        all.into_iter().collect()
+    }
+
+    fn near_side(&mut self, ast: &Ast, at: usize, place: &Place) -> Option<Vec<Operand>> {
+        let items = match ast {
+            Ast::Or(items) => items.as_slice(),
+            one => std::slice::from_ref(one),
+        };
+        let all: Vec<_> = items.iter().map(|a| self.operand(a, at, place)).collect();
+        all.into_iter().collect()
+    }
+
+    fn operand(&mut self, ast: &Ast, at: usize, place: &Place) -> Option<Operand> {
+        match ast {
+            Ast::Set { name, column } => match self.set_index.get(name) {
+                Some(&i) => Some(Operand::Set(i)),
+                None => {
+                    let kind = ProblemKind::UnknownSet {
+                        column: *column,
+                        name: name.clone(),
+                    };
+                    self.problem(at, place.clone(), kind);
+                    None
+                }
+            },
+            Ast::Term { text, column } => {
+                let term = match Term::parse(text, false) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        let message = match e {
+                            TermError::Empty => "the quoted term is empty".to_owned(),
+                            TermError::StarInside => {
+                                "`*` is only allowed at the end of a term".to_owned()
+                            }
+                        };
+                        let kind = ProblemKind::Expression {
+                            column: *column,
+                            message,
+                        };
+                        self.problem(at, place.clone(), kind);
+                        return None;
+                    }
+                };
+                let key = term.text.clone();
+                let next = self.inline.len();
+                let i = *self.inline_index.entry(key).or_insert(next);
+                if i == next {
+                    self.inline.push(term);
+                }
+                Some(Operand::Inline(i))
+            }
+            _ => None, // the parser only lets operands reach here
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[sets.chips]
+terms = ["H200", "H20", "AI chip*", "ИИ-чип*", "芯片"]
+
+[sets.export]
+terms = ["export*", "экспорт*", "出口"]
+
+[sets.acronyms]
+terms = ["US", "BIS"]
+case_sensitive = true
+
+[[rules]]
+id = "chip-export"
+when = "chips AND (export OR acronyms) AND NOT \"gaming\""
+severity = "high"
+description = "Advanced AI chips and exports"
+sinks = ["alerts-topic"]
+
+[[rules]]
+id = "near"
+when = "chips NEAR/3 (export OR \"gaming\")"
+"#;
+
+    #[test]
+    fn loads_sets_terms_and_rules() {
+        let w = Watchlist::parse(GOOD, Some(&["alerts-topic".to_owned()])).unwrap();
+        assert_eq!(w.sets.len(), 3);
+        let chips = w.sets.iter().find(|s| s.name == "chips").unwrap();
+        let t = &chips.terms[2];
+        assert_eq!(
+            (t.text.as_str(), t.pattern.as_str(), t.prefix),
+            ("AI chip*", "ai chip", true)
+        );
+        let acr = w.sets.iter().find(|s| s.name == "acronyms").unwrap();
+        assert_eq!(acr.terms[0].pattern, "US");
+        assert_eq!(w.rules[0].severity, Severity::High);
+        assert_eq!(w.rules[1].severity, Severity::Medium);
+        assert_eq!(w.inline_terms.len(), 1, "\"gaming\" is shared");
+        assert_eq!(w.rules[0].operands.len(), 4);
+    }
+
+    fn problems(src: &str) -> Vec<Problem> {
+        Watchlist::parse(src, Some(&["alerts-topic".to_owned()])).unwrap_err()
+    }
+
+    #[test]
+    fn reports_every_problem_with_place_and_line() {
+        let src = r#"
+[sets.empty]
+terms = []
+
+[sets.bad]
+terms = ["ok", "  ", "a*b"]
+
+[[rules]]
+id = "r1"
+when = "chipz AND (bad OR nope)"
+
+[[rules]]
+id = "r1"
+when = "bad AND"
+severity = "urgent"
+sinks = ["pager"]
+
+[[rules]]
+id = "r3"
+when = "NOT bad"
+"#;
+        let p = problems(src);
+        let kinds: Vec<_> = p
+            .iter()
+            .map(|p| (p.line, p.place.clone(), p.kind.clone()))
+            .collect();
+        let set = |n: &str| Place::Set(n.into());
+        let rule = |n: &str| Place::Rule(n.into());
+        let expect = vec![
+            (Some(2), set("empty"), ProblemKind::EmptySet),
+            (Some(6), set("bad"), ProblemKind::EmptyTerm { index: 2, text: "  ".into() }),
+            (Some(6), set("bad"), ProblemKind::StarInside { index: 3, text: "a*b".into() }),
+            (Some(10), rule("r1"), ProblemKind::UnknownSet { column: 1, name: "chipz".into() }),
+            (Some(10), rule("r1"), ProblemKind::UnknownSet { column: 19, name: "nope".into() }),
+            (Some(13), rule("r1"), ProblemKind::DuplicateRule { first_line: 9 }),
+            (
+                Some(14),
+                rule("r1"),
+                ProblemKind::Expression {
+                    column: 8,
+                    message: "expected a set name, a quoted term, NOT or `(`, found the end of the expression".into(),
+                },
+            ),
+            (Some(15), rule("r1"), ProblemKind::BadSeverity("urgent".into())),
+            (
+                Some(16),
+                rule("r1"),
+                ProblemKind::UnknownSink("pager".into(), "alerts-topic".into()),
+            ),
+            (Some(18), rule("r3"), ProblemKind::HoldsWithoutMatch),
+        ];
+        assert_eq!(kinds, expect);
+    }
+
+    #[test]
+    fn rejects_rules_that_hold_without_matches() {
+        let base = "[sets.a]\nterms=[\"x\"]\n[sets.b]\nterms=[\"y\"]\n";
+        for when in [
+            "NOT a",
+            "a OR NOT b",
+            "NOT (a AND b)",
+            "NOT a NEAR/2 b OR a",
+        ] {
+            let src = format!("{base}[[rules]]\nid=\"r\"\nwhen=\"{when}\"\n");
+            assert!(
+                Watchlist::parse(&src, None).is_err(),
+                "{when} must be rejected"
+            );
+        }
+        for when in ["a AND NOT b", "a NEAR/2 b", "NOT NOT a"] {
+            let src = format!("{base}[[rules]]\nid=\"r\"\nwhen=\"{when}\"\n");
+            assert!(Watchlist::parse(&src, None).is_ok(), "{when} must load");
+        }
+    }
+
+    #[test]
+    fn toml_errors_have_a_line() {
+        let p = problems("[sets.a]\nterms = [\"x\"\n[[rules]]\n");
+        assert_eq!(p.len(), 1);
+        assert!(matches!(p[0].kind, ProblemKind::Toml(_)));
+        assert!(p[0].line.is_some());
+        let p = problems("[[rules]]\nid = \"r\"\nwhen = \"a\"\nseverity_level = 1\n");
+        assert!(matches!(&p[0].kind, ProblemKind::Toml(m) if m.contains("severity_level")));
+    }
+
+    #[test]
+    fn sink_check_is_skipped_without_configured_sinks() {
+        assert!(Watchlist::parse(GOOD, None).is_ok());
+        let p = Watchlist::parse(GOOD, Some(&[])).unwrap_err();
+        assert!(
+            matches!(&p[0].kind, ProblemKind::UnknownSink(n, l) if n == "alerts-topic" && l == "none")
+        );
+    }
+}
