@@ -9,6 +9,9 @@
 //! Identical normalized patterns are stored once; each pattern keeps the
 //! list of terms (owner operand, prefix or not) that it stands for, so a term
 //! shared by several sets costs one automaton pattern.
+//!
+//! Owns the automaton and what its patterns stand for; it checks no
+//! boundaries and evaluates no rules (`engine/mod.rs`, `engine/rules.rs`).
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
@@ -27,6 +30,7 @@ pub const DFA_MAX_PATTERNS: usize = 10_000;
 /// One term behind a pattern, with the boundary checks it needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TermRef {
+    /// The set or inline term the term belongs to.
     pub operand: Operand,
     /// Index of the term within its set (0 for inline terms).
     pub term: u32,
@@ -48,6 +52,9 @@ pub const NO_EXACT: u32 = u32::MAX;
 
 /// An automaton and what each of its patterns stands for.
 pub struct Automaton {
+    /// The automaton over the normalized, case-folded patterns, each once,
+    /// in sorted order; run it with overlapping search (every occurrence
+    /// counts, SPEC section 2).
     pub ac: AhoCorasick,
     /// The terms of pattern `p` are `refs[starts[p]..starts[p + 1]]`: one
     /// flat list, as most patterns stand for one term.
@@ -99,6 +106,10 @@ pub struct AutomatonBuilder {
 }
 
 impl AutomatonBuilder {
+    /// Adds a term (already normalized by the watchlist) of `operand`,
+    /// `index` being its place in its set (0 for an inline term). A
+    /// case-sensitive term is added in its folded form, its exact form kept
+    /// for the check on a match.
     pub fn add(&mut self, term: &Term, operand: Operand, index: u32) {
         // A case-sensitive term is found by its folded form, then checked.
         let (pattern, exact) = if term.case_sensitive {
@@ -123,10 +134,18 @@ impl AutomatonBuilder {
         self.entries.push((pattern, r));
     }
 
+    /// No term added yet; an automaton over no patterns is not built.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
+    /// Builds the automaton: a DFA up to [`DFA_MAX_PATTERNS`] distinct
+    /// patterns, a contiguous NFA above.
+    ///
+    /// # Errors
+    ///
+    /// The `aho-corasick` build error when the patterns need more states
+    /// than its state identifiers can count.
     pub fn build(mut self) -> Result<Automaton, aho_corasick::BuildError> {
         // Sorted by pattern (stable: a pattern's terms stay in the order
         // added), equal patterns are neighbours and become one automaton

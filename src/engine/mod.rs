@@ -1,16 +1,22 @@
 //! The matching engine: a [`Watchlist`] compiled into automata, run over the
 //! fields of an item, filtered for word boundaries, then the rules evaluated.
 //!
-//! Per field: normalize once (`normalize`), run the folded automaton once
-//! (and the case-sensitive one when some set is case-sensitive), keep every
-//! occurrence that passes the boundary checks. Then only the rules that
-//! refer to a matched operand are evaluated (`rules`): a rule that holds has
-//! at least one matched operand, since the loader rejects rules that hold
-//! without any match. So 10,000 rules cost little more than 10 when few
-//! match.
+//! Per field: normalize once (`text::normalize`), run the one case-folded
+//! automaton once (`automaton`; a match of a case-sensitive term is then
+//! checked against the original text), keep every occurrence that passes the
+//! word-boundary checks (`text::words`, SPEC section 2 "Whole words" and
+//! "Prefix"). Then only the rules that refer to a matched operand are
+//! evaluated (`rules`): a rule that holds has at least one matched operand,
+//! since the loader rejects rules that hold without any match. So 10,000
+//! rules cost little more than 10 when few match.
 //!
-//! Pure: no I/O, no clocks. An [`Engine`] is immutable and shared; each
-//! worker brings its own [`Scratch`].
+//! Files: this one finds matches; `automaton.rs` builds the automaton and
+//! says what each pattern stands for; `rules.rs` evaluates rules.
+//!
+//! Pure: no I/O, no clocks. It must not parse watchlist text (it takes a
+//! loaded [`Watchlist`]) nor define text rules of its own (those are in
+//! `text`). An [`Engine`] is immutable and shared; each worker brings its
+//! own [`Scratch`].
 
 pub mod automaton;
 mod rules;
@@ -37,6 +43,8 @@ pub struct Engine {
 /// Errors building an engine.
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
+    /// The automaton library refused the patterns (too many states for its
+    /// state identifiers, in practice).
     #[error("building the automaton: {0}")]
     Automaton(#[from] aho_corasick::BuildError),
 }
@@ -44,7 +52,10 @@ pub enum BuildError {
 /// One field of an item to scan.
 #[derive(Debug, Clone, Copy)]
 pub struct Field<'a> {
+    /// The field's name (`title`, `body`, ...), as alerts report it.
     pub name: &'a str,
+    /// The field's text as received; match offsets are bytes of it. At most
+    /// `text::normalize::MAX_TEXT_BYTES` bytes.
     pub text: &'a str,
 }
 
@@ -53,8 +64,13 @@ pub struct Field<'a> {
 pub struct Match {
     /// Index into the fields given to [`Engine::scan`].
     pub field: usize,
+    /// First byte of the match in the field's original text (a character
+    /// boundary).
     pub start: usize,
+    /// Byte just past the match in the field's original text (a character
+    /// boundary); for a prefix term, the end of the word it starts.
     pub end: usize,
+    /// The set or inline term the matched term belongs to.
     pub operand: Operand,
     /// Index of the term within its set (0 for inline terms).
     pub term: u32,
@@ -64,7 +80,11 @@ pub struct Match {
 /// by field then start.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleHit {
+    /// Index of the rule in the watchlist's `rules` ([`Engine::rule`]).
     pub rule: usize,
+    /// Every match of an operand the rule refers to, whether or not it made
+    /// the rule hold (a match under `NOT` included); one per field, span and
+    /// operand.
     pub matches: Vec<Match>,
 }
 
@@ -78,6 +98,7 @@ pub struct Scratch {
 }
 
 impl Scratch {
+    /// Empty buffers; they grow to the largest item a worker sees.
     pub fn new() -> Self {
         Self::default()
     }
@@ -86,6 +107,11 @@ impl Scratch {
 impl Engine {
     /// Compiles a watchlist. Costs about half a second at 100,000 terms: do it
     /// off the hot path.
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError::Automaton`] when the automaton library cannot build the
+    /// patterns.
     pub fn build(watchlist: Arc<Watchlist>) -> Result<Self, BuildError> {
         normalize::warm_up();
         let mut folded = AutomatonBuilder::default();
@@ -112,20 +138,27 @@ impl Engine {
         })
     }
 
+    /// The watchlist this engine was built from.
     pub fn watchlist(&self) -> &Arc<Watchlist> {
         &self.watchlist
     }
 
+    /// Rule `i` of the watchlist, as in [`RuleHit::rule`].
+    ///
+    /// # Panics
+    ///
+    /// If `i` is not a rule index of this engine's watchlist.
     pub fn rule(&self, i: usize) -> &Rule {
         &self.watchlist.rules[i]
     }
 
-    /// Number of distinct patterns in the automata.
+    /// Number of distinct patterns in the automaton (terms equal after
+    /// normalization count once).
     pub fn pattern_count(&self) -> usize {
         self.folded.as_ref().map_or(0, |a| a.ac.patterns_len())
     }
 
-    /// Heap bytes held by the automata and their term lists.
+    /// Heap bytes held by the automaton and its term lists.
     pub fn memory_usage(&self) -> usize {
         self.folded.as_ref().map_or(0, Automaton::memory_usage)
     }

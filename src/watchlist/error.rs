@@ -1,6 +1,9 @@
 //! Load errors of a watchlist: every problem of a file, each with where it is
 //! (file, line, set or rule) and what is wrong, collected so that one `check`
 //! shows them all.
+//!
+//! Data only: the checks that find them are in `load.rs` and `expr.rs`.
+//! `Display` is lowercase and names the offending value (STYLE.md rule 4).
 
 use std::fmt;
 use std::path::PathBuf;
@@ -8,7 +11,11 @@ use std::path::PathBuf;
 /// All problems found while loading one watchlist file.
 #[derive(Debug, thiserror::Error)]
 pub struct Error {
+    /// The watchlist file, as given to [`Watchlist::load`].
+    ///
+    /// [`Watchlist::load`]: super::Watchlist::load
     pub file: PathBuf,
+    /// Every problem found, sorted by line; never empty.
     pub problems: Vec<Problem>,
 }
 
@@ -33,14 +40,18 @@ impl fmt::Display for Error {
 pub struct Problem {
     /// 1-based line in the file, when known.
     pub line: Option<usize>,
+    /// The set or rule it belongs to, or the file as a whole.
     pub place: Place,
+    /// What is wrong.
     pub kind: ProblemKind,
 }
 
 /// The part of the watchlist a problem belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Place {
+    /// The file as a whole (reading it, TOML syntax, no rules).
     File,
+    /// A set, by name.
     Set(String),
     /// A rule by id, or by its 1-based position when it has no usable id.
     Rule(String),
@@ -56,34 +67,77 @@ impl fmt::Display for Place {
     }
 }
 
+/// What is wrong, one variant per check of SPEC section 2 ("Loading
+/// fails"). Columns are 1-based characters of the `when` text; term indexes
+/// are 1-based positions in the set's `terms`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProblemKind {
+    /// The file could not be read; the I/O error's text.
     #[error("cannot read the file: {0}")]
     Read(String),
+    /// Not a watchlist document: TOML syntax, an unknown key, a wrong type;
+    /// the parser's message.
     #[error("invalid TOML: {0}")]
     Toml(String),
+    /// The file has no `[[rules]]`.
     #[error("no rules: a watchlist needs at least one [[rules]] entry")]
     NoRules,
+    /// A set name that cannot be written in an expression.
     #[error("invalid set name (use letters, digits, `_`, `-`, `.`, and not AND/OR/NOT/NEAR)")]
     BadSetName,
+    /// A set with `terms = []`.
     #[error("the set has no terms")]
     EmptySet,
+    /// A term that is empty once trimmed and normalized.
     #[error("term {index} is empty{}", if .text.is_empty() { String::new() } else { format!(" after normalization ({:?})", .text) })]
-    EmptyTerm { index: usize, text: String },
+    EmptyTerm {
+        /// 1-based position in the set.
+        index: usize,
+        /// The term as written.
+        text: String,
+    },
+    /// A `*` anywhere but at the end of a term.
     #[error("term {index} {text:?}: `*` is only allowed at the end of a term")]
-    StarInside { index: usize, text: String },
+    StarInside {
+        /// 1-based position in the set.
+        index: usize,
+        /// The term as written.
+        text: String,
+    },
+    /// A rule whose `id` is empty once trimmed.
     #[error("the rule id is empty")]
     EmptyRuleId,
+    /// A rule id used before in the file.
     #[error("duplicate rule id (first defined on line {first_line})")]
-    DuplicateRule { first_line: usize },
+    DuplicateRule {
+        /// 1-based line of the first rule with this id.
+        first_line: usize,
+    },
+    /// A `severity` that is not one of the five; the value as written.
     #[error("unknown severity `{0}` (expected info, low, medium, high or critical)")]
     BadSeverity(String),
+    /// A `sinks` entry that names no configured sink: the name, then the
+    /// configured names joined by `, ` (or `none`).
     #[error("unknown sink `{0}` (configured sinks: {1})")]
     UnknownSink(String, String),
+    /// A syntax error in `when`, or a bad quoted term in it.
     #[error("`when`, column {column}: {message}")]
-    Expression { column: usize, message: String },
+    Expression {
+        /// 1-based character column in `when`.
+        column: usize,
+        /// What the parser expected or refused.
+        message: String,
+    },
+    /// A name in `when` that is no set of the file.
     #[error("`when`, column {column}: unknown set `{name}`")]
-    UnknownSet { column: usize, name: String },
+    UnknownSet {
+        /// 1-based character column in `when`.
+        column: usize,
+        /// The name as written.
+        name: String,
+    },
+    /// The rule would hold on an item with no match at all (`NOT x` alone),
+    /// so it would alert on every item.
     #[error(
         "the rule holds for an item that matches nothing (it would alert on every item); \
          combine NOT with a positive condition, e.g. `chips AND NOT gaming`"

@@ -4,24 +4,39 @@
 //! group; keywords are case-insensitive. Operands are set names or quoted
 //! inline terms. NEAR takes only operands or a parenthesised OR of them.
 //! The parser resolves nothing: set names stay names, checked by the loader.
+//! It gives operators no meaning either: that is the evaluator in
+//! `engine::rules`.
 
 /// A parsed expression over unresolved operands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ast {
+    /// A bare name, meant as a set.
     Set {
+        /// The name as written.
         name: String,
+        /// 1-based character column where it starts.
         column: usize,
     },
+    /// A quoted inline term.
     Term {
+        /// The term between the quotes, escapes undone.
         text: String,
+        /// 1-based character column of the opening quote.
         column: usize,
     },
+    /// `NOT x`.
     Not(Box<Ast>),
+    /// `a AND b AND ...`, two or more items.
     And(Vec<Ast>),
+    /// `a OR b OR ...`, two or more items.
     Or(Vec<Ast>),
+    /// `left NEAR/n right`; each side an operand or an `Or` of operands.
     Near {
+        /// Words allowed strictly between the matches.
         n: u32,
+        /// The left operand or OR group.
         left: Box<Ast>,
+        /// The right operand or OR group.
         right: Box<Ast>,
     },
 }
@@ -29,7 +44,9 @@ pub enum Ast {
 /// A syntax error at a 1-based character column of the expression.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyntaxError {
+    /// 1-based character column (not byte) in the expression.
     pub column: usize,
+    /// What was expected or refused, naming the token found.
     pub message: String,
 }
 
@@ -283,6 +300,13 @@ fn check_near_operand(ast: &Ast, column: usize) -> Result<(), SyntaxError> {
 }
 
 /// Parses a `when` expression.
+///
+/// # Errors
+///
+/// The first [`SyntaxError`]: an unexpected character or token, an
+/// unterminated quoted term or bad escape, NEAR without a distance, a NEAR
+/// operand that is not an operand or OR group of them, chained NEARs, an
+/// unclosed parenthesis.
 pub fn parse(src: &str) -> Result<Ast, SyntaxError> {
     let toks = tokenize(src)?;
     let mut p = Parser { toks, pos: 0 };

@@ -2,8 +2,16 @@
 //! over them, parsed and checked into types that are valid by construction.
 //!
 //! Loading reports every problem of the file at once ([`Error`]), each with
-//! the file, line, set or rule, and the column in a rule's expression. This
-//! module does no matching; `engine` compiles a [`Watchlist`] into automata.
+//! the file, line, set or rule, and the column in a rule's expression.
+//!
+//! Files: this one holds the types and the entry points
+//! ([`Watchlist::load`], [`Watchlist::parse`]); `expr.rs` parses `when`
+//! expressions; `load.rs` checks the file and resolves names; `error.rs` the
+//! load errors.
+//!
+//! This module does no matching and evaluates no rule; `engine` compiles a
+//! [`Watchlist`] into automata and evaluates its rules. It must not import
+//! `engine` (the engine imports it); terms are normalized through `text`.
 
 mod error;
 pub mod expr;
@@ -20,14 +28,20 @@ use crate::text::normalize::normalize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// `info`: worth a log line.
     Info,
+    /// `low`.
     Low,
+    /// `medium`, the default of a rule without `severity`.
     Medium,
+    /// `high`.
     High,
+    /// `critical`: act now.
     Critical,
 }
 
 impl Severity {
+    /// The lowercase name, as written in the watchlist and in alerts.
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Info => "info",
@@ -66,6 +80,7 @@ pub struct Term {
     pub pattern: String,
     /// A trailing `*`: a boundary is needed at the start only.
     pub prefix: bool,
+    /// From a set with `case_sensitive = true`: `pattern` keeps its case.
     pub case_sensitive: bool,
 }
 
@@ -101,30 +116,46 @@ enum TermError {
 /// A named set of terms.
 #[derive(Debug, Clone)]
 pub struct Set {
+    /// The name after `[sets.`, as rules refer to it.
     pub name: String,
+    /// The terms in file order; never empty. [`Match::term`] indexes it.
+    ///
+    /// [`Match::term`]: crate::engine::Match::term
     pub terms: Vec<Term>,
+    /// `case_sensitive = true`: the terms skip lowercasing (SPEC section 2).
     pub case_sensitive: bool,
 }
 
 /// What an expression refers to: a set, or an inline term of some rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Operand {
+    /// Index into [`Watchlist::sets`].
     Set(usize),
+    /// Index into [`Watchlist::inline_terms`].
     Inline(usize),
 }
 
-/// A rule expression with operands resolved.
+/// A rule expression with operands resolved (SPEC section 2, "Rule
+/// expressions"). What each operator means on an item is defined in one
+/// place, the evaluator in `engine::rules`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Expr {
+    /// A set or an inline term: some term of it matched anywhere in the item.
     Operand(Operand),
+    /// The inner expression does not hold.
     Not(Box<Expr>),
+    /// Every item holds (two or more items).
     And(Vec<Expr>),
+    /// Some item holds (two or more items).
     Or(Vec<Expr>),
     /// Some match of `left` and some match of `right` in one field with at
     /// most `n` words strictly between them.
     Near {
+        /// Words allowed strictly between the two matches.
         n: u32,
+        /// The operands of the left side (one, or those of an OR group).
         left: Vec<Operand>,
+        /// The operands of the right side, as `left`.
         right: Vec<Operand>,
     },
 }
@@ -154,6 +185,8 @@ impl Expr {
         }
     }
 
+    /// Appends every operand the expression refers to, in order, duplicates
+    /// included.
     fn operands(&self, out: &mut Vec<Operand>) {
         match self {
             Expr::Operand(o) => out.push(*o),
@@ -170,10 +203,16 @@ impl Expr {
 /// A rule: when its expression holds for an item, it alerts.
 #[derive(Debug, Clone)]
 pub struct Rule {
+    /// The rule's `id`, trimmed; unique in the watchlist, never empty.
     pub id: String,
+    /// The `when` expression as written, for alerts and `check`.
     pub when: String,
+    /// `when`, parsed and resolved; never holds on an item with no match
+    /// ([`Expr::holds_without_match`] is false).
     pub expr: Expr,
+    /// `severity`, [`Severity::Medium`] when absent.
     pub severity: Severity,
+    /// `description`, as written.
     pub description: Option<String>,
     /// Sink names; `None` routes to every configured sink.
     pub sinks: Option<Vec<String>>,
@@ -184,10 +223,12 @@ pub struct Rule {
 /// A loaded, valid watchlist.
 #[derive(Debug, Clone)]
 pub struct Watchlist {
+    /// Every set, ordered by name; [`Operand::Set`] indexes it.
     pub sets: Vec<Set>,
     /// Quoted terms of all rules, shared between rules that quote the same
     /// term; always case-insensitive.
     pub inline_terms: Vec<Term>,
+    /// The rules in file order, each valid.
     pub rules: Vec<Rule>,
 }
 
@@ -195,6 +236,12 @@ impl Watchlist {
     /// Reads and parses `path`. `sinks` lists the configured sink names that
     /// rules may route to; `None` skips that check (offline `scan` without
     /// sinks configured).
+    ///
+    /// # Errors
+    ///
+    /// An [`Error`] naming `path` with every problem found:
+    /// [`ProblemKind::Read`] alone when the file cannot be read, else those
+    /// of [`Watchlist::parse`].
     pub fn load(path: &Path, sinks: Option<&[String]>) -> Result<Self, Error> {
         let src = std::fs::read_to_string(path).map_err(|e| Error {
             file: path.to_owned(),
@@ -211,6 +258,14 @@ impl Watchlist {
     }
 
     /// Parses watchlist TOML, returning every problem found.
+    ///
+    /// # Errors
+    ///
+    /// Every [`Problem`] of the text, sorted by line: one
+    /// [`ProblemKind::Toml`] when it is not a valid watchlist document, else
+    /// each bad set, term, rule id, severity, sink and expression, and each
+    /// rule that would hold on an item with no match (SPEC section 2,
+    /// "Loading fails").
     pub fn parse(src: &str, sinks: Option<&[String]>) -> Result<Self, Vec<Problem>> {
         let raw: load::RawWatchlist = toml::from_str(src).map_err(|e| {
             vec![Problem {
@@ -223,6 +278,10 @@ impl Watchlist {
     }
 
     /// The display name of an operand: the set name or the quoted term.
+    ///
+    /// # Panics
+    ///
+    /// If `o` is not an operand of this watchlist.
     pub fn operand_name(&self, o: Operand) -> String {
         match o {
             Operand::Set(i) => self.sets[i].name.clone(),

@@ -30,7 +30,7 @@
 //!
 //! Files: this one is the fast path (`normalize_into` and its helpers);
 //! `map.rs` the offset map ([`NormText`]); `tables.rs` the per-character
-//! tables; `reference.rs` the plain definition ([`reference`]).
+//! tables; `reference.rs` the plain definition ([`reference()`]).
 //!
 //! This module knows nothing of terms, rules or I/O, and must not: the
 //! watchlist normalizes terms and the engine normalizes fields through the
