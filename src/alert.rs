@@ -9,8 +9,8 @@ use std::time::SystemTime;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::engine::{Engine, RuleHit};
-use crate::item::NewsItem;
+use crate::engine::{Engine, Field, RuleHit, Scratch};
+use crate::item::{NewsItem, Provenance};
 use crate::watchlist::{Operand, Severity};
 
 /// What alerts need from the settings (`alerts.*`).
@@ -111,6 +111,60 @@ pub fn alert_id(rule_id: &str, item_id: &str) -> String {
         let _ = write!(hex, "{b:02x}");
     }
     hex
+}
+
+/// One alert and the index of its rule in the engine's watchlist (for
+/// routing).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleAlert {
+    /// Index into the watchlist's rules.
+    pub rule: usize,
+    /// The alert.
+    pub alert: Alert,
+}
+
+/// The one way from a decoded item to its alerts, for the daemon, `scan`,
+/// `demo` and the tests alike: the item's fields matched by `engine`, one
+/// alert per rule that holds, in watchlist order, each with the item id
+/// (its fallback by `from`, SPEC section 1), the time `now` and, for a Kafka
+/// message, its `origin`.
+pub fn alerts_for(
+    engine: &Engine,
+    item: &NewsItem<'_>,
+    from: &Provenance<'_>,
+    opts: &AlertOptions,
+    now: SystemTime,
+    scratch: &mut Scratch,
+) -> Vec<RuleAlert> {
+    let fields: Vec<Field<'_>> = item
+        .fields
+        .iter()
+        .map(|(name, text)| Field { name, text })
+        .collect();
+    let hits = engine.scan(&fields, scratch);
+    if hits.is_empty() {
+        return Vec::new();
+    }
+    let id = item.id_or_fallback(from);
+    let origin = match *from {
+        Provenance::Message {
+            topic,
+            partition,
+            offset,
+            ..
+        } => Some(Origin {
+            topic: topic.to_owned(),
+            partition,
+            offset,
+        }),
+        Provenance::Line(_) => None,
+    };
+    hits.iter()
+        .map(|hit| RuleAlert {
+            rule: hit.rule,
+            alert: build(engine, item, &id, hit, origin.clone(), opts, now),
+        })
+        .collect()
 }
 
 /// Builds the alert for one rule hit on one item.

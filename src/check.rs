@@ -1,13 +1,15 @@
 //! The `check` command's summary: what the configuration and the watchlist
-//! amount to, without secrets (webhook URLs are shown up to their host, as
-//! chat webhook URLs carry their token in the path).
+//! amount to, without secrets (each sink describes itself; webhook URLs are
+//! shown up to their host, as chat webhook URLs carry their token in the
+//! path).
 
 use std::fmt::Write;
 
 use crate::engine::Engine;
-use crate::settings::{Settings, SinkKind};
+use crate::settings::Settings;
 
-/// A human-readable summary of valid settings and a built engine.
+/// A human-readable summary of valid settings and a built engine, one
+/// line per rule and sink.
 pub fn summary(settings: &Settings, engine: &Engine, watchlist_path: &str) -> String {
     let w = engine.watchlist();
     let mut s = String::new();
@@ -70,19 +72,7 @@ pub fn summary(settings: &Settings, engine: &Engine, watchlist_path: &str) -> St
         let _ = writeln!(s, "sinks: none configured");
     }
     for sink in &settings.sinks {
-        let target = match &sink.kind {
-            SinkKind::Kafka { topic } => format!("topic {topic}"),
-            SinkKind::Webhook(h) => format!(
-                "{} ({:?}, {}signed, timeout {:?}, retries for {:?})",
-                url_host(&h.url),
-                h.format,
-                if h.secret.is_some() { "" } else { "not " },
-                h.timeout,
-                h.max_elapsed
-            ),
-            SinkKind::Stdout => "stdout".into(),
-        };
-        let _ = writeln!(s, "sink {}: {} -> {target}", sink.name, sink.kind.as_str());
+        let _ = writeln!(s, "{}", sink.describe());
     }
     let _ = writeln!(
         s,
@@ -96,27 +86,4 @@ pub fn summary(settings: &Settings, engine: &Engine, watchlist_path: &str) -> St
     );
     let _ = writeln!(s, "http: {}", settings.http.listen);
     s
-}
-
-/// `https://user:pw@host:8443/path?q` -> `https://host:8443/…`.
-fn url_host(url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host = authority.rsplit('@').next().unwrap_or(authority);
-    format!("{scheme}://{host}/…")
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn url_host_hides_credentials_and_paths() {
-        assert_eq!(
-            super::url_host("https://u:pw@hooks.slack.com/services/T0/B0/secret?x=1"),
-            "https://hooks.slack.com/…"
-        );
-        assert_eq!(
-            super::url_host("http://127.0.0.1:8080"),
-            "http://127.0.0.1:8080/…"
-        );
-    }
 }

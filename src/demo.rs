@@ -8,8 +8,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, anyhow};
 use rdkafka::config::ClientConfig;
@@ -18,10 +17,13 @@ use rdkafka::message::{Headers, Message};
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
 use rdkafka::{Offset, TopicPartitionList};
 
-use crate::app::{Failure, exit};
-use crate::engine::{Engine, Field, Scratch};
-use crate::item::{DecodeOptions, decode};
+use crate::alert::{AlertOptions, alerts_for};
+use crate::app::App;
+use crate::engine::{Engine, Scratch};
+use crate::exit::{self, Failure};
+use crate::item::{DecodeOptions, Provenance, decode};
 use crate::settings::Settings;
+use crate::shutdown::Shutdown;
 use crate::watchlist::Watchlist;
 
 const SAMPLES: &str = include_str!("../config/samples/news.jsonl");
@@ -34,13 +36,15 @@ const PARTITIONS: i32 = 3;
 const DEADLINE: Duration = Duration::from_secs(60);
 
 fn failure(e: impl Into<anyhow::Error>) -> Failure {
-    Failure {
-        status: exit::SOFTWARE,
-        error: e.into(),
-    }
+    Failure::software(e)
 }
 
 /// Runs the demo, printing to `out`.
+///
+/// # Errors
+///
+/// A [`Failure`] when the embedded broker or the pipeline fails, or the
+/// alerts, dead letters and commits are not those expected.
 pub fn run(out: &mut impl Write) -> Result<u8, Failure> {
     // The producer owns the mock cluster: it lives until the demo ends.
     let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
@@ -124,15 +128,13 @@ pub fn run(out: &mut impl Write) -> Result<u8, Failure> {
     )?;
 
     let settings = demo_settings(&brokers)?;
-    let stop = Arc::new(AtomicBool::new(false));
+    let shutdown = Shutdown::new();
+    let app = App::build(&settings, Arc::clone(&engine))?;
     let pipeline = {
-        let (settings, engine, stop) = (settings.clone(), Arc::clone(&engine), Arc::clone(&stop));
+        let shutdown = shutdown.clone();
         std::thread::Builder::new()
             .name("newswatch-demo-pipeline".into())
-            .spawn(move || {
-                let no_hup = Arc::new(AtomicBool::new(false));
-                crate::app::run_until_stopped(&settings, engine, &stop, no_hup)
-            })
+            .spawn(move || app.run_until_stopped(shutdown))
             .context("starting the pipeline")
             .map_err(failure)?
     };
@@ -143,7 +145,7 @@ pub fn run(out: &mut impl Write) -> Result<u8, Failure> {
 
     let alerts = read_topic(&brokers, ALERTS, expected, DEADLINE);
     let dead = read_topic(&brokers, DEAD_LETTER, rejected, Duration::from_secs(10));
-    stop.store(true, Ordering::Release);
+    shutdown.trigger();
     let joined = pipeline.join();
     let alerts = alerts.map_err(failure)?;
     let dead = dead.map_err(failure)?;
@@ -218,34 +220,27 @@ fn demo_settings(brokers: &str) -> Result<Settings, Failure> {
         ("NEWSWATCH__WATCHLIST__RELOAD", "false"),
         ("NEWSWATCH__HTTP__LISTEN", "127.0.0.1:0"),
     ];
-    let file = std::env::temp_dir().join(format!("newswatch-demo-{}.toml", std::process::id()));
-    std::fs::write(
-        &file,
-        format!("[[sinks]]\nname = \"alerts-topic\"\ntype = \"kafka\"\ntopic = \"{ALERTS}\"\n"),
-    )
-    .context("writing the demo configuration")
-    .map_err(failure)?;
-    let settings = Settings::load(
-        Some(&file),
+    let config =
+        format!("[[sinks]]\nname = \"alerts-topic\"\ntype = \"kafka\"\ntopic = \"{ALERTS}\"\n");
+    Settings::parse(
+        &config,
         env.iter().map(|(k, v)| (k.to_string(), v.to_string())),
-    );
-    let _ = std::fs::remove_file(&file);
-    settings.map_err(|e| failure(anyhow!(e)))
+    )
+    .map_err(|e| failure(anyhow!(e)))
 }
 
 /// How many alerts and dead letters the items must give, by the engine.
 fn expectation(engine: &Engine, items: &[&[u8]]) -> (usize, usize) {
     let mut scratch = Scratch::new();
+    let decode_options = DecodeOptions::default();
+    let alert_options = AlertOptions::default();
     let (mut alerts, mut rejected) = (0, 0);
-    for raw in items {
-        match decode(raw, &DecodeOptions::default()) {
+    for (i, raw) in items.iter().enumerate() {
+        match decode(raw, &decode_options) {
             Ok(item) => {
-                let fields: Vec<Field<'_>> = item
-                    .fields
-                    .iter()
-                    .map(|(name, text)| Field { name, text })
-                    .collect();
-                alerts += engine.scan(&fields, &mut scratch).len();
+                let from = Provenance::Line(i + 1);
+                let now = SystemTime::now();
+                alerts += alerts_for(engine, &item, &from, &alert_options, now, &mut scratch).len();
             }
             Err(_) => rejected += 1,
         }

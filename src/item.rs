@@ -2,8 +2,9 @@
 //! into the fields to scan and the metadata alerts carry, or a
 //! [`Rejection`] that names the problem.
 //!
-//! Pure: the caller supplies the id fallback (message key, topic/partition/
-//! offset, or `line:{n}`), since only it knows where the bytes came from.
+//! Pure: the caller says where the bytes came from ([`Provenance`]), which
+//! decides the id fallback (message key, `{topic}/{partition}/{offset}`, or
+//! `line:{n}`).
 
 use std::borrow::Cow;
 
@@ -36,6 +37,47 @@ pub struct NewsItem<'a> {
     pub fields: Vec<(&'a str, Cow<'a, str>)>,
 }
 
+/// Where an item's bytes came from: decides its id when it has no JSON `id`
+/// (SPEC section 1) and the alert's `origin`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Provenance<'a> {
+    /// A Kafka message.
+    Message {
+        /// The topic.
+        topic: &'a str,
+        /// The partition.
+        partition: i32,
+        /// The message's offset.
+        offset: i64,
+        /// The message key, if any.
+        key: Option<&'a [u8]>,
+    },
+    /// Line `n` (1-based) of a `scan` input.
+    Line(usize),
+}
+
+impl NewsItem<'_> {
+    /// The item id: the JSON `id`; else, for a message, its key (when
+    /// UTF-8), else `{topic}/{partition}/{offset}`; for a `scan` line,
+    /// `line:{n}`.
+    pub fn id_or_fallback(&self, from: &Provenance<'_>) -> String {
+        if let Some(id) = &self.id {
+            return id.to_string();
+        }
+        match *from {
+            Provenance::Message {
+                topic,
+                partition,
+                offset,
+                key,
+            } => key
+                .and_then(|k| std::str::from_utf8(k).ok())
+                .map_or_else(|| format!("{topic}/{partition}/{offset}"), str::to_owned),
+            Provenance::Line(n) => format!("line:{n}"),
+        }
+    }
+}
+
 /// Why an item was rejected. `reason()` is the metric label.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Rejection {
@@ -52,6 +94,16 @@ pub enum Rejection {
 }
 
 impl Rejection {
+    /// Every [`Rejection::reason`], so each labelled series exists from the
+    /// start.
+    pub const REASONS: [&'static str; 5] = [
+        "invalid_utf8",
+        "too_large",
+        "not_json",
+        "not_object",
+        "no_text",
+    ];
+
     /// A short, fixed label for metrics and the dead-letter header.
     pub fn reason(&self) -> &'static str {
         match self {

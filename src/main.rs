@@ -4,8 +4,9 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use newswatch::app::{self, Failure};
+use newswatch::app::commands as app;
 use newswatch::cli::{Cli, Command};
+use newswatch::exit::Failure;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -419,7 +419,7 @@ pub fn watchlist_ready() {
 }
 
 /// The sinks were built (producer created, webhook clients made).
-pub fn sinks_ready() {
+pub fn sinks_ready(_names: &[String]) {
     READINESS.sinks.store(true, Ordering::Release);
 }
 

@@ -11,24 +11,30 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::alert::{self, AlertOptions, Origin};
-use crate::engine::{Engine, Field, Scratch};
-use crate::item::{self, DecodeOptions};
+use crate::alert::{self, AlertOptions};
+use crate::engine::{Engine, Scratch};
+use crate::item::{self, DecodeOptions, Provenance};
 use crate::metrics;
 use crate::offsets::{Offsets, Ticket};
-use crate::sink::{Completion, DeadLetter, Outgoing, Rejected, Sink};
+use crate::sink::{Completion, DeadLetter, DeadLetterRecord, Outgoing, Sink};
 
 /// A consumed message, owned, with its offset ticket.
 #[derive(Debug)]
 pub struct Envelope {
+    /// The topic it was consumed from.
     pub topic: Arc<str>,
+    /// Its partition.
     pub partition: i32,
+    /// Its offset.
     pub offset: i64,
     /// The message's Kafka timestamp (ms since the epoch), for the
     /// produce-to-alert latency.
     pub timestamp_ms: Option<i64>,
+    /// The message key.
     pub key: Option<Vec<u8>>,
+    /// The message value; `None` for a tombstone.
     pub payload: Option<Vec<u8>>,
+    /// Completes the offset once every delivery of the item is done.
     pub ticket: Ticket,
 }
 
@@ -65,15 +71,15 @@ impl Dedup {
     }
 }
 
-/// The engine and, per rule, the sinks its alerts go to: swapped whole on a
-/// watchlist reload.
-pub struct Matcher {
+/// The engine and, per rule, the sinks its alerts go to (the routes):
+/// swapped whole on a watchlist reload.
+pub struct Routing {
     engine: Arc<Engine>,
     /// Per rule, the indices into the pipeline's sinks.
     routes: Vec<Vec<usize>>,
 }
 
-impl Matcher {
+impl Routing {
     /// Routes `engine`'s rules to `sinks` by name. The names were checked
     /// against the configured sinks when the watchlist loaded.
     pub fn new(engine: Arc<Engine>, sinks: &[Arc<dyn Sink>]) -> Self {
@@ -88,21 +94,22 @@ impl Matcher {
                     .collect(),
             })
             .collect();
-        Matcher { engine, routes }
+        Routing { engine, routes }
     }
 
+    /// The engine.
     pub fn engine(&self) -> &Arc<Engine> {
         &self.engine
     }
 }
 
 /// Everything a worker needs, shared read-only (the dedup set and the
-/// current matcher excepted).
+/// current routing excepted).
 pub struct Pipeline {
-    /// The current matcher. A worker takes it once per batch: items finish
-    /// on the matcher they started with, and a reload never blocks matching
-    /// for longer than an `Arc` clone.
-    matcher: RwLock<Arc<Matcher>>,
+    /// The current engine and routes. A worker takes them once per batch:
+    /// items finish on the engine they started with, and a reload never
+    /// blocks matching for longer than an `Arc` clone.
+    routing: RwLock<Arc<Routing>>,
     decode: DecodeOptions,
     alerts: AlertOptions,
     sinks: Vec<Arc<dyn Sink>>,
@@ -112,6 +119,9 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
+    /// A pipeline matching with `engine` and delivering to `sinks`;
+    /// rejected items go to `dead_letter`; completed offsets to `offsets`.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         engine: Arc<Engine>,
         decode: DecodeOptions,
@@ -122,7 +132,7 @@ impl Pipeline {
         offsets: Arc<Mutex<Offsets>>,
     ) -> Self {
         Pipeline {
-            matcher: RwLock::new(Arc::new(Matcher::new(engine, &sinks))),
+            routing: RwLock::new(Arc::new(Routing::new(engine, &sinks))),
             decode,
             alerts,
             sinks,
@@ -132,27 +142,24 @@ impl Pipeline {
         }
     }
 
-    /// The matcher items start on from now.
-    pub fn matcher(&self) -> Arc<Matcher> {
-        Arc::clone(&self.matcher.read().unwrap_or_else(|e| e.into_inner()))
+    /// The engine and routes items start on from now.
+    pub fn routing(&self) -> Arc<Routing> {
+        Arc::clone(&self.routing.read().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// Replaces the engine (a watchlist reload). Items already being
     /// matched finish on the old one.
     pub fn swap_engine(&self, engine: Arc<Engine>) {
-        let next = Arc::new(Matcher::new(engine, &self.sinks));
-        *self.matcher.write().unwrap_or_else(|e| e.into_inner()) = next;
+        let next = Arc::new(Routing::new(engine, &self.sinks));
+        *self.routing.write().unwrap_or_else(|e| e.into_inner()) = next;
     }
 
     /// Processes one item; its offset completes when every delivery it
     /// started is acknowledged.
-    pub fn process(&self, m: &Matcher, env: Envelope, scratch: &mut Scratch) {
+    pub fn process(&self, m: &Routing, env: Envelope, scratch: &mut Scratch) {
         let began = Instant::now();
         let completion = Completion::new(env.ticket.clone(), Arc::clone(&self.offsets));
-        let decoded = match &env.payload {
-            Some(p) => item::decode(p, &self.decode),
-            None => item::decode(b"", &self.decode),
-        };
+        let decoded = item::decode(env.payload.as_deref().unwrap_or_default(), &self.decode);
         let item = match decoded {
             Ok(item) => item,
             Err(rejection) => {
@@ -163,69 +170,56 @@ impl Pipeline {
                     "item rejected"
                 );
                 if let Some(dl) = &self.dead_letter {
-                    let rejected = Rejected {
+                    let record = DeadLetterRecord {
                         key: env.key,
                         payload: env.payload,
                         error: format!("{}: {rejection}", rejection.reason()),
                         sink: None,
                     };
-                    dl.send(rejected, completion.ack());
+                    dl.send(record, completion.ack());
                 }
                 completion.finish();
                 return;
             }
         };
-        let id: String = match &item.id {
-            Some(id) => id.to_string(),
-            None => env
-                .key
-                .as_deref()
-                .and_then(|k| std::str::from_utf8(k).ok())
-                .map_or_else(
-                    || format!("{}/{}/{}", env.topic, env.partition, env.offset),
-                    str::to_owned,
-                ),
+        let from = Provenance::Message {
+            topic: &env.topic,
+            partition: env.partition,
+            offset: env.offset,
+            key: env.key.as_deref(),
         };
-        let fields: Vec<Field<'_>> = item
-            .fields
-            .iter()
-            .map(|(name, text)| Field { name, text })
-            .collect();
-        let hits = m.engine.scan(&fields, scratch);
-        metrics::matched(began.elapsed());
         let now = SystemTime::now();
-        for hit in hits {
-            let origin = Origin {
-                topic: env.topic.to_string(),
-                partition: env.partition,
-                offset: env.offset,
-            };
-            let a = alert::build(&m.engine, &item, &id, &hit, Some(origin), &self.alerts, now);
+        let alerts = alert::alerts_for(&m.engine, &item, &from, &self.alerts, now, scratch);
+        metrics::matched(began.elapsed());
+        for a in alerts {
             let first = self
                 .dedup
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .first_time(&a.id, Instant::now());
+                .first_time(&a.alert.id, Instant::now());
             if !first {
-                tracing::debug!(alert_id = %a.id, item_id = %id, "duplicate alert within the dedup window; not sent again");
+                tracing::debug!(alert_id = %a.alert.id, item_id = %a.alert.data.item.id, "duplicate alert within the dedup window; not sent again");
                 continue;
             }
-            let json = match serde_json::to_vec(&a) {
+            let json = match serde_json::to_vec(&a.alert) {
                 Ok(j) => Arc::<[u8]>::from(j),
                 Err(e) => {
                     // Cannot happen for these types; never lose the item.
-                    tracing::error!(alert_id = %a.id, error = %e, "encoding an alert failed");
+                    tracing::error!(alert_id = %a.alert.id, error = %e, "encoding an alert failed");
                     return;
                 }
             };
-            let out = Outgoing { alert: a, json };
+            let out = Outgoing {
+                alert: a.alert,
+                json,
+            };
             tracing::info!(
-                item_id = %id, rule = %out.rule(), severity = out.severity(), alert_id = %out.id(),
+                item_id = %out.alert.data.item.id, rule = %out.rule(), severity = out.severity(), alert_id = %out.id(),
                 topic = %env.topic, partition = env.partition, offset = env.offset,
                 "alert"
             );
             metrics::alert_raised(out.rule(), out.severity());
-            for &s in &m.routes[hit.rule] {
+            for &s in &m.routes[a.rule] {
                 self.sinks[s].send(&out, completion.ack());
             }
             if let Some(ts) = env.timestamp_ms {
@@ -294,7 +288,7 @@ fn work(p: &Pipeline, rx: &Mutex<Receiver<Batch>>) {
         let next = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
         match next {
             Ok(batch) => {
-                let m = p.matcher();
+                let m = p.routing();
                 batch
                     .into_iter()
                     .for_each(|env| p.process(&m, env, &mut scratch));

@@ -19,8 +19,9 @@ use std::time::{Duration, Instant, SystemTime};
 use sha2::{Digest, Sha256};
 
 use crate::engine::Engine;
+use crate::load::load_engine;
 use crate::metrics;
-use crate::watchlist::Watchlist;
+use crate::shutdown::Shutdown;
 
 /// How often the flags and the file are looked at.
 const TICK: Duration = Duration::from_millis(250);
@@ -49,33 +50,29 @@ fn digest(path: &Path) -> Option<[u8; 32]> {
     std::fs::read(path).ok().map(|b| Sha256::digest(&b).into())
 }
 
-/// Loads and builds a watchlist, checking rule sinks against `sinks` when
-/// given: at start (`app::load_engine`) and on every reload.
-pub fn build(path: &Path, sinks: Option<&[String]>) -> Result<Engine, String> {
-    let watchlist = Watchlist::load(path, sinks).map_err(|e| e.to_string())?;
-    Engine::build(Arc::new(watchlist))
-        .map_err(|e| format!("{}: building the matcher: {e}", path.display()))
-}
-
-/// The reload thread; stopped and joined by [`Reloader::stop`].
+/// The reload thread (`newswatch-reload`): it ends once the daemon's
+/// [`Shutdown`] is triggered; [`Reloader::stop`] joins it.
 pub struct Reloader {
-    stop: Arc<AtomicBool>,
     handle: Option<JoinHandle<()>>,
 }
 
 impl Reloader {
     /// Starts watching `path` (when `watch_file`) and `hup` (set by the
-    /// SIGHUP handler; a SIGHUP reloads even an unchanged file). Each engine
-    /// built goes to `swap`.
+    /// SIGHUP handler; a SIGHUP reloads even an unchanged file) until
+    /// `shutdown`. Each engine built goes to `swap`; rule sinks are checked
+    /// against `sinks`.
+    ///
+    /// # Errors
+    ///
+    /// When the thread cannot be spawned.
     pub fn spawn(
         path: PathBuf,
         sinks: Vec<String>,
         watch_file: bool,
         hup: Arc<AtomicBool>,
+        shutdown: Shutdown,
         swap: impl Fn(Arc<Engine>) + Send + 'static,
     ) -> std::io::Result<Self> {
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = Arc::clone(&stop);
         let handle = std::thread::Builder::new()
             .name("newswatch-reload".into())
             .spawn(move || {
@@ -86,7 +83,7 @@ impl Reloader {
                     sinks,
                 };
                 let mut next_poll = Instant::now() + POLL;
-                while !flag.load(Ordering::Acquire) {
+                while !shutdown.is_triggered() {
                     std::thread::sleep(TICK);
                     if hup.swap(false, Ordering::AcqRel) {
                         tracing::info!(path = %w.path.display(), "SIGHUP: reloading the watchlist");
@@ -98,13 +95,12 @@ impl Reloader {
                 }
             })?;
         Ok(Reloader {
-            stop,
             handle: Some(handle),
         })
     }
 
+    /// Waits for the thread, which ends once the shutdown was triggered.
     pub fn stop(mut self) {
-        self.stop.store(true, Ordering::Release);
         if let Some(h) = self.handle.take() {
             let _ = h.join();
         }
@@ -143,7 +139,7 @@ impl Watch {
         }
         self.loaded = content;
         let began = Instant::now();
-        match build(&self.path, Some(&self.sinks)) {
+        match load_engine(&self.path, Some(&self.sinks)) {
             Ok(engine) => {
                 let w = engine.watchlist();
                 let (terms, rules) = (w.term_count(), w.rules.len());

@@ -9,16 +9,19 @@ use std::io::{self, BufRead, Write};
 use std::time::SystemTime;
 
 use crate::alert::{self, AlertOptions};
-use crate::engine::{Engine, Field, Scratch};
-use crate::item::{self, DecodeOptions, Rejection};
+use crate::engine::{Engine, Scratch};
+use crate::item::{self, DecodeOptions, Provenance, Rejection};
 
 /// Counts over one scan, across all inputs.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Report {
     /// Non-blank lines read.
     pub lines: usize,
+    /// Lines decoded into items.
     pub items: usize,
+    /// Lines rejected (reported on the error writer).
     pub rejected: usize,
+    /// Alerts written.
     pub alerts: usize,
 }
 
@@ -29,10 +32,13 @@ pub struct Scanner<'a> {
     alerts: &'a AlertOptions,
     scratch: Scratch,
     line: Vec<u8>,
+    /// Counts so far.
     pub report: Report,
 }
 
 impl<'a> Scanner<'a> {
+    /// A scanner matching with `engine`, decoding and building alerts with
+    /// the given options.
     pub fn new(engine: &'a Engine, decode: &'a DecodeOptions, alerts: &'a AlertOptions) -> Self {
         Scanner {
             engine,
@@ -47,6 +53,11 @@ impl<'a> Scanner<'a> {
     /// Scans every line of `input` (named `name` in messages). Alerts go to
     /// `out`; one line per rejected input line goes to `err`. Returns only on
     /// I/O errors of the reader or writers.
+    ///
+    /// # Errors
+    ///
+    /// The reader's or a writer's I/O error (a closed pipe included: the
+    /// caller decides that it ends the scan quietly).
     pub fn scan(
         &mut self,
         name: &str,
@@ -77,19 +88,16 @@ impl<'a> Scanner<'a> {
             match decoded {
                 Ok(item) => {
                     self.report.items += 1;
-                    let id = item
-                        .id
-                        .as_deref()
-                        .map_or_else(|| format!("line:{n}"), str::to_owned);
-                    let fields: Vec<Field<'_>> = item
-                        .fields
-                        .iter()
-                        .map(|(name, text)| Field { name, text })
-                        .collect();
-                    let now = SystemTime::now();
-                    for hit in self.engine.scan(&fields, &mut self.scratch) {
-                        let a = alert::build(self.engine, &item, &id, &hit, None, self.alerts, now);
-                        serde_json::to_writer(&mut *out, &a).map_err(io::Error::other)?;
+                    let alerts = alert::alerts_for(
+                        self.engine,
+                        &item,
+                        &Provenance::Line(n),
+                        self.alerts,
+                        SystemTime::now(),
+                        &mut self.scratch,
+                    );
+                    for a in alerts {
+                        serde_json::to_writer(&mut *out, &a.alert).map_err(io::Error::other)?;
                         out.write_all(b"\n")?;
                         self.report.alerts += 1;
                     }

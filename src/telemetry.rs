@@ -3,10 +3,10 @@
 
 use tracing_subscriber::EnvFilter;
 
-use crate::settings::{Log, LogFormat};
+use crate::settings::{LogConfig, LogFormat};
 
 /// Installs the global subscriber. Call once, early in `main`.
-pub fn init(log: &Log) {
+pub fn init(log: &LogConfig) {
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(&log.level))
         .unwrap_or_else(|_| EnvFilter::new("info"));

@@ -8,14 +8,15 @@
 mod helpers;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use helpers::{Subscriber, committed, end_offsets, expected_ids, produce, root, stream};
-use newswatch::app::{Failure, run_until_stopped};
+use newswatch::app::App;
 use newswatch::engine::Engine;
+use newswatch::exit::Failure;
 use newswatch::settings::Settings;
+use newswatch::shutdown::Shutdown;
 use newswatch::watchlist::Watchlist;
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::DefaultProducerContext;
@@ -24,25 +25,18 @@ use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 const PARTITIONS: i32 = 3;
 
 struct Running {
-    stop: Arc<AtomicBool>,
+    shutdown: Shutdown,
     handle: JoinHandle<Result<(), Failure>>,
 }
 
 /// Starts the daemon's pipeline on the mock cluster.
 fn start(brokers: &str, group: &str, news: &str, alerts: &str, producer: &str) -> Running {
-    let dir = std::env::temp_dir().join(helpers::unique("mock-faults"));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let config = dir.join("config.toml");
     // Messages stuck in librdkafka come back after 10 s and take the
     // daemon's own retry path.
-    std::fs::write(
-        &config,
-        format!(
-            "[kafka.producer]\n\"message.timeout.ms\" = 10000\n{producer}\n\
-             [[sinks]]\nname = \"alerts-topic\"\ntype = \"kafka\"\ntopic = \"{alerts}\"\n"
-        ),
-    )
-    .expect("write config");
+    let config = format!(
+        "[kafka.producer]\n\"message.timeout.ms\" = 10000\n{producer}\n\
+         [[sinks]]\nname = \"alerts-topic\"\ntype = \"kafka\"\ntopic = \"{alerts}\"\n"
+    );
     let env = [
         ("NEWSWATCH__KAFKA__BROKERS", brokers),
         ("NEWSWATCH__KAFKA__GROUP_ID", group),
@@ -50,27 +44,27 @@ fn start(brokers: &str, group: &str, news: &str, alerts: &str, producer: &str) -
         ("NEWSWATCH__PIPELINE__SHUTDOWN_TIMEOUT", "20s"),
         ("NEWSWATCH__HTTP__LISTEN", "127.0.0.1:0"),
     ];
-    let settings = Settings::load(
-        Some(&config),
+    let settings = Settings::parse(
+        &config,
         env.iter().map(|(k, v)| (k.to_string(), v.to_string())),
     )
     .expect("settings load");
     let w = Watchlist::load(&root().join("config/watchlist.toml"), None).expect("watchlist");
     let engine = Arc::new(Engine::build(Arc::new(w)).expect("engine"));
-    newswatch::telemetry::init(&newswatch::settings::Log {
+    newswatch::telemetry::init(&newswatch::settings::LogConfig {
         format: newswatch::settings::LogFormat::Pretty,
         level: "warn,newswatch=info".into(),
     });
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&stop);
-    let no_hup = Arc::new(AtomicBool::new(false));
-    let handle = std::thread::spawn(move || run_until_stopped(&settings, engine, &flag, no_hup));
-    Running { stop, handle }
+    let app = App::build(&settings, engine).unwrap_or_else(|f| panic!("build: {:#}", f.error));
+    let shutdown = Shutdown::new();
+    let stop = shutdown.clone();
+    let handle = std::thread::spawn(move || app.run_until_stopped(stop));
+    Running { shutdown, handle }
 }
 
 impl Running {
     fn stop(self) {
-        self.stop.store(true, Ordering::Release);
+        self.shutdown.trigger();
         let result = self.handle.join().expect("pipeline thread");
         if let Err(f) = result {
             panic!("pipeline failed: {:#}", f.error);

@@ -1,5 +1,8 @@
 //! Where alerts go: the [`Sink`] trait, the acknowledgement that ties an
-//! alert's delivery to its item's offset, and routing by rule.
+//! alert's delivery to its item's offset, routing by rule, and the list of
+//! sink kinds, each of which owns its configuration (`config.rs` in its
+//! folder: keys, defaults, validation and `build()`, which `run` and
+//! `check` both call).
 //!
 //! An item completes, and its offset may be committed, only when every
 //! [`Ack`] made for it was `done()`. Dropping an `Ack` without calling
@@ -11,11 +14,195 @@ pub mod kafka;
 pub mod stdout;
 pub mod webhook;
 
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::alert::Alert;
 use crate::offsets::{Offsets, Ticket};
+use crate::values::{Problems, Secret, Table};
+
+/// Declares the sink kinds: the `type` names, the [`SinkKind`] enum of
+/// their configurations, and the dispatch to each configuration's
+/// [`SinkKindConfig`] methods. A new sink kind is its folder plus one line
+/// here.
+macro_rules! sink_kinds {
+    ($($variant:ident($config:ty) = $name:literal,)+) => {
+        /// A sink's kind-specific configuration, by `type`.
+        #[derive(Debug, Clone)]
+        pub enum SinkKind {
+            $(
+                #[doc = concat!("`type = \"", $name, "\"`.")]
+                $variant($config),
+            )+
+        }
+
+        /// Every `type` a `[[sinks]]` entry may have.
+        pub const SINK_TYPES: &[&str] = &[$($name),+];
+
+        impl SinkKind {
+            /// The `type` name.
+            pub fn as_str(&self) -> &'static str {
+                match self {
+                    $(SinkKind::$variant(_) => $name,)+
+                }
+            }
+
+            fn parse(kind: &str, t: &mut Table, env: &HashMap<String, String>, p: &mut Problems) -> Option<Option<Self>> {
+                match kind {
+                    $($name => Some(<$config>::parse(t, env, p).map(SinkKind::$variant)),)+
+                    _ => None,
+                }
+            }
+
+            fn config(&self) -> &dyn SinkKindConfig {
+                match self {
+                    $(SinkKind::$variant(c) => c,)+
+                }
+            }
+        }
+    };
+}
+
+sink_kinds! {
+    Kafka(kafka::KafkaSinkConfig) = "kafka",
+    Webhook(webhook::WebhookConfig) = "webhook",
+    Stdout(stdout::StdoutConfig) = "stdout",
+}
+
+/// What every sink kind's configuration does. `parse` takes the kind's keys
+/// from its `[[sinks]]` entry; `build` makes the sink, the same for `run`
+/// and `check`.
+pub trait SinkKindConfig: std::fmt::Debug {
+    /// Takes this kind's keys from `t` (leftover keys are reported by the
+    /// caller); `env` resolves environment variable names such as
+    /// `secret_env`. `None` when a key was invalid (recorded in `p`).
+    fn parse(t: &mut Table, env: &HashMap<String, String>, p: &mut Problems) -> Option<Self>
+    where
+        Self: Sized;
+
+    /// Builds the sink named `name`.
+    ///
+    /// # Errors
+    ///
+    /// When a client cannot be made from the configuration (librdkafka
+    /// refuses a property, the TLS backend fails to start).
+    fn build(&self, name: &str, cx: &mut SinkContext) -> Result<Arc<dyn Sink>, BuildError>;
+
+    /// One line for `check`: where alerts go, secrets hidden.
+    fn describe(&self) -> String;
+}
+
+/// One `[[sinks]]` entry.
+#[derive(Debug, Clone)]
+pub struct SinkConfig {
+    /// Unique among sinks; rules route to it by this name.
+    pub name: String,
+    /// The kind and its configuration.
+    pub kind: SinkKind,
+}
+
+impl SinkConfig {
+    /// Parses one `[[sinks]]` entry: `name`, `type`, then the kind's keys;
+    /// every problem goes to `p`. `None` when the entry is invalid.
+    pub fn parse(mut t: Table, env: &HashMap<String, String>, p: &mut Problems) -> Option<Self> {
+        let name = t.string("name", p).unwrap_or_default();
+        if name.trim().is_empty() {
+            p.add(t.key("name"), "every sink needs a name");
+        }
+        let kind_name = t.string("type", p).unwrap_or_default();
+        let Some(kind) = SinkKind::parse(&kind_name, &mut t, env, p) else {
+            p.add(
+                t.key("type"),
+                format!(
+                    "unknown sink type {kind_name:?} (expected {})",
+                    SINK_TYPES.join(", ")
+                ),
+            );
+            return None;
+        };
+        t.finish(&kind_name, p);
+        Some(SinkConfig { name, kind: kind? })
+    }
+
+    /// Builds the sink (see [`SinkKindConfig::build`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`SinkKindConfig::build`].
+    pub fn build(&self, cx: &mut SinkContext) -> Result<Arc<dyn Sink>, BuildError> {
+        self.kind.config().build(&self.name, cx)
+    }
+
+    /// `check`'s line for this sink.
+    pub fn describe(&self) -> String {
+        format!(
+            "sink {}: {} -> {}",
+            self.name,
+            self.kind.as_str(),
+            self.kind.config().describe()
+        )
+    }
+}
+
+/// What sinks are built with: the Kafka client settings and the one
+/// producer every Kafka sink and the dead-letter topic share (made on first
+/// use), the dead-letter topic, and the runtime webhook deliveries run on.
+pub struct SinkContext {
+    pub(crate) brokers: String,
+    pub(crate) producer_properties: BTreeMap<String, Secret>,
+    /// The shared producer, once a Kafka sink or the dead-letter topic
+    /// asked for it.
+    pub(crate) producer: Option<Arc<kafka::KafkaProducer>>,
+    /// Where sinks park what they give up on; set before sinks are built.
+    pub dead_letter: Option<Arc<dyn DeadLetter>>,
+    /// The runtime webhook deliveries are spawned on; its owner drops it
+    /// after the drain, which cancels deliveries still retrying.
+    pub runtime: tokio::runtime::Handle,
+}
+
+impl SinkContext {
+    /// A context for `brokers` with the `kafka.producer` properties.
+    pub fn new(
+        brokers: &str,
+        producer_properties: &BTreeMap<String, Secret>,
+        runtime: tokio::runtime::Handle,
+    ) -> Self {
+        SinkContext {
+            brokers: brokers.to_owned(),
+            producer_properties: producer_properties.clone(),
+            producer: None,
+            dead_letter: None,
+            runtime,
+        }
+    }
+
+    /// The shared producer if one was made, to flush at shutdown.
+    pub fn producer(&self) -> Option<Arc<kafka::KafkaProducer>> {
+        self.producer.clone()
+    }
+}
+
+/// A sink could not be built from its configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// librdkafka refused to make the producer.
+    #[error("sink {sink}: creating the Kafka producer: {source}")]
+    Kafka {
+        /// The sink (`dead-letter` for the dead-letter topic).
+        sink: String,
+        /// librdkafka's error, which names the bad property.
+        source: rdkafka::error::KafkaError,
+    },
+    /// The HTTP client could not be made.
+    #[error("sink {sink}: creating the HTTP client: {error}")]
+    Client {
+        /// The sink.
+        sink: String,
+        /// reqwest's error, without the URL.
+        error: String,
+    },
+}
 
 /// Counts the deliveries an item still waits for.
 struct Progress {
@@ -107,9 +294,10 @@ pub trait Sink: Send + Sync {
     fn send(&self, alert: &Outgoing, ack: Ack);
 }
 
-/// A rejected item, forwarded unchanged.
+/// A record for the dead-letter topic: a rejected item forwarded unchanged,
+/// or an alert a sink gave up on.
 #[derive(Debug, Clone)]
-pub struct Rejected {
+pub struct DeadLetterRecord {
     pub key: Option<Vec<u8>>,
     pub payload: Option<Vec<u8>>,
     /// `reason: detail`, for the `newswatch-error` header.
@@ -122,7 +310,8 @@ pub struct Rejected {
 /// Where rejected items, and alerts a webhook refused, go when
 /// `dead_letter.topic` is set.
 pub trait DeadLetter: Send + Sync {
-    fn send(&self, item: Rejected, ack: Ack);
+    /// Produces `record`; `ack` is done once the topic has it.
+    fn send(&self, record: DeadLetterRecord, ack: Ack);
 }
 
 /// A pseudo-random number below `bound`, from the clock: enough to spread

@@ -1,15 +1,38 @@
 //! The **stdout** sink: one event per line on standard output, acknowledged
 //! once written and flushed.
 
+use std::collections::HashMap;
 use std::io::Write;
+use std::sync::Arc;
 
-use super::{Ack, Outgoing, Sink};
+use super::{Ack, BuildError, Outgoing, Sink, SinkContext, SinkKindConfig};
+use crate::values::{Problems, Table};
 
+/// `type = "stdout"`: no keys of its own.
+#[derive(Debug, Clone)]
+pub struct StdoutConfig;
+
+impl SinkKindConfig for StdoutConfig {
+    fn parse(_: &mut Table, _: &HashMap<String, String>, _: &mut Problems) -> Option<Self> {
+        Some(StdoutConfig)
+    }
+
+    fn build(&self, name: &str, _: &mut SinkContext) -> Result<Arc<dyn Sink>, BuildError> {
+        Ok(Arc::new(StdoutSink::new(name)))
+    }
+
+    fn describe(&self) -> String {
+        "stdout".into()
+    }
+}
+
+/// Writes each alert's CloudEvents JSON as one line on standard output.
 pub struct StdoutSink {
     name: String,
 }
 
 impl StdoutSink {
+    /// The sink named `name`.
     pub fn new(name: impl Into<String>) -> Self {
         StdoutSink { name: name.into() }
     }

@@ -20,7 +20,8 @@ use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use crate::metrics;
 use crate::offsets::Offsets;
 use crate::pipeline::{Envelope, Workers};
-use crate::settings::Kafka;
+use crate::settings::KafkaConfig;
+use crate::shutdown::Shutdown;
 
 /// Most messages handed to the workers at once.
 const BATCH: usize = 64;
@@ -186,7 +187,11 @@ pub struct KafkaSource {
 
 impl KafkaSource {
     /// Creates the consumer and subscribes to `kafka.topics`.
-    pub fn new(k: &Kafka, offsets: Arc<Mutex<Offsets>>) -> Result<Self, KafkaError> {
+    ///
+    /// # Errors
+    ///
+    /// When librdkafka refuses a property or the subscription.
+    pub fn new(k: &KafkaConfig, offsets: Arc<Mutex<Offsets>>) -> Result<Self, KafkaError> {
         let mut config = ClientConfig::new();
         config
             .set("bootstrap.servers", &k.brokers)
@@ -225,18 +230,19 @@ impl KafkaSource {
         Ok(KafkaSource { consumer, offsets })
     }
 
-    /// Polls until `stop` is set, then drains: stops fetching, waits for the
-    /// items in flight (up to `drain_timeout`) and commits. Returns early,
-    /// without draining, when the consumer stalled out of its group.
+    /// Polls until `shutdown` is triggered, then drains: stops fetching,
+    /// waits for the uncommitted items (up to `drain_timeout` from the stop)
+    /// and commits. Returns early, without draining, when the consumer
+    /// stalled out of its group.
     pub fn run(
         &self,
         workers: &Workers,
-        stop: &AtomicBool,
+        shutdown: &Shutdown,
         max_in_flight: usize,
         drain_timeout: Duration,
     ) -> RunEnd {
         let mut last_commit = Instant::now();
-        while !stop.load(Ordering::Acquire) {
+        while !shutdown.is_triggered() {
             if self.stalled() {
                 return RunEnd::Stalled;
             }
@@ -287,7 +293,7 @@ impl KafkaSource {
                 last_commit = Instant::now();
             }
         }
-        self.drain(drain_timeout);
+        self.drain(shutdown.deadline(drain_timeout));
         RunEnd::Stopped
     }
 
@@ -360,7 +366,7 @@ impl KafkaSource {
         }
     }
 
-    fn drain(&self, timeout: Duration) {
+    fn drain(&self, deadline: Instant) {
         tracing::info!("stopping: no more fetching, finishing the items in flight");
         metrics::stopping();
         self.consumer
@@ -372,7 +378,6 @@ impl KafkaSource {
         {
             tracing::warn!(error = %e, "pausing the consumer failed");
         }
-        let deadline = Instant::now() + timeout;
         let mut last_commit = Instant::now();
         while lock(&self.offsets).in_flight() > 0 && Instant::now() < deadline {
             // Keep serving the group; messages fetched before the pause are

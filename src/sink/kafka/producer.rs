@@ -1,6 +1,5 @@
-//! The **kafka** sink and the dead-letter topic: one idempotent producer
-//! (`enable.idempotence=true`, `acks=all`) per process, shared by every
-//! Kafka sink.
+//! The one idempotent producer (`enable.idempotence=true`, `acks=all`)
+//! per process, shared by every Kafka sink and the dead-letter topic.
 //!
 //! An alert is acknowledged on its delivery report. librdkafka retries on
 //! its own until `message.timeout.ms`; a message that still fails comes
@@ -26,20 +25,20 @@ use rdkafka::producer::{
     BaseRecord, DeliveryResult, Producer as _, ProducerContext, ThreadedProducer,
 };
 
-use super::{Ack, DeadLetter, Outgoing, Rejected, Sink};
 use crate::metrics::{self, Outcome};
-use crate::settings::Secret;
+use crate::sink::Ack;
+use crate::values::Secret;
 
 /// One message on its way, with what is needed to produce it again.
-struct Pending {
+pub(super) struct Pending {
     /// The sink's name for metrics; `dead-letter` for the dead-letter topic.
-    sink: Arc<str>,
-    topic: Arc<str>,
-    key: Option<Arc<[u8]>>,
-    payload: Option<Arc<[u8]>>,
-    headers: Vec<(&'static str, String)>,
-    ack: Ack,
-    attempt: u32,
+    pub(super) sink: Arc<str>,
+    pub(super) topic: Arc<str>,
+    pub(super) key: Option<Arc<[u8]>>,
+    pub(super) payload: Option<Arc<[u8]>>,
+    pub(super) headers: Vec<(&'static str, String)>,
+    pub(super) ack: Ack,
+    pub(super) attempt: u32,
 }
 
 struct DeliveryContext {
@@ -177,7 +176,7 @@ impl KafkaProducer {
         Ok(KafkaProducer { shared })
     }
 
-    fn produce(&self, p: Box<Pending>) {
+    pub(super) fn produce(&self, p: Box<Pending>) {
         produce(&self.shared.current(), &self.shared.retry, p);
     }
 
@@ -249,7 +248,7 @@ fn retry_loop(rx: Receiver<Box<Pending>>, shared: std::sync::Weak<Shared>) {
                 }
                 p.attempt += 1;
                 let base = 100u64.saturating_mul(1 << p.attempt.min(9)).min(30_000);
-                let jitter = super::random_below(base / 2 + 1);
+                let jitter = crate::sink::random_below(base / 2 + 1);
                 due.push(Reverse((
                     Instant::now() + Duration::from_millis(base / 2 + jitter),
                     seq,
@@ -274,82 +273,5 @@ fn retry_loop(rx: Receiver<Box<Pending>>, shared: std::sync::Weak<Shared>) {
             };
             produce(&shared.current(), &shared.retry, p);
         }
-    }
-}
-
-/// Alerts to a topic: key = alert id, CloudEvents headers.
-pub struct KafkaSink {
-    name: Arc<str>,
-    topic: Arc<str>,
-    producer: Arc<KafkaProducer>,
-}
-
-impl KafkaSink {
-    pub fn new(name: impl Into<String>, topic: &str, producer: Arc<KafkaProducer>) -> Self {
-        KafkaSink {
-            name: Arc::from(name.into()),
-            topic: topic.into(),
-            producer,
-        }
-    }
-}
-
-impl Sink for KafkaSink {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn send(&self, alert: &Outgoing, ack: Ack) {
-        self.producer.produce(Box::new(Pending {
-            sink: Arc::clone(&self.name),
-            topic: Arc::clone(&self.topic),
-            key: Some(Arc::from(alert.id().as_bytes())),
-            payload: Some(Arc::clone(&alert.json)),
-            headers: vec![
-                ("content-type", "application/cloudevents+json".to_owned()),
-                ("newswatch-rule", alert.rule().to_owned()),
-                ("newswatch-severity", alert.severity().to_owned()),
-            ],
-            ack,
-            attempt: 0,
-        }));
-    }
-}
-
-/// Rejected items to `dead_letter.topic`, unchanged, with `newswatch-error`;
-/// alerts a webhook gave up on, as their CloudEvents JSON keyed by alert id,
-/// with `newswatch-error` and `newswatch-sink`.
-pub struct KafkaDeadLetter {
-    topic: Arc<str>,
-    producer: Arc<KafkaProducer>,
-}
-
-impl KafkaDeadLetter {
-    pub fn new(topic: &str, producer: Arc<KafkaProducer>) -> Self {
-        KafkaDeadLetter {
-            topic: topic.into(),
-            producer,
-        }
-    }
-}
-
-impl DeadLetter for KafkaDeadLetter {
-    fn send(&self, item: Rejected, ack: Ack) {
-        self.producer.produce(Box::new(Pending {
-            sink: Arc::from("dead-letter"),
-            topic: Arc::clone(&self.topic),
-            key: item.key.map(Arc::from),
-            payload: item.payload.map(Arc::from),
-            headers: match item.sink {
-                None => vec![("newswatch-error", item.error)],
-                Some(sink) => vec![
-                    ("newswatch-error", item.error),
-                    ("newswatch-sink", sink),
-                    ("content-type", "application/cloudevents+json".to_owned()),
-                ],
-            },
-            ack,
-            attempt: 0,
-        }));
     }
 }

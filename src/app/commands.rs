@@ -1,0 +1,152 @@
+//! The commands of SPEC section 6 on top of [`super::App`]: each loads what
+//! it needs, does its job and returns its exit status.
+
+use std::fs::File;
+use std::io::{self, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use super::{App, load};
+use crate::exit::{self, Failure};
+use crate::scan::Scanner;
+use crate::settings::{LogConfig, LogFormat};
+use crate::shutdown::Shutdown;
+
+fn watchlist_path(settings: &crate::settings::Settings, over: Option<PathBuf>) -> PathBuf {
+    over.unwrap_or_else(|| settings.watchlist.path.clone())
+}
+
+/// `newswatch check`: validates the configuration, builds every sink as
+/// `run` would, loads the watchlist, and prints the summary on stdout.
+///
+/// # Errors
+///
+/// A [`Failure`] with status 78 for anything invalid.
+pub fn check(config: Option<&Path>, watchlist: Option<PathBuf>) -> Result<u8, Failure> {
+    let settings = load::settings(config)?;
+    let path = watchlist_path(&settings, watchlist);
+    let engine = load::engine(&settings, &path, true)?;
+    // Built and dropped: what `run` would build must build.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+        .map_err(Failure::software)?;
+    drop(super::build_sinks(&settings, runtime.handle().clone())?);
+    let summary = crate::check::summary(&settings, &engine, &path.display().to_string());
+    print!("{summary}");
+    Ok(exit::OK)
+}
+
+/// `newswatch scan`: alerts on stdout, rejected lines and a summary on
+/// stderr.
+///
+/// # Errors
+///
+/// A [`Failure`]: 78 for a bad configuration or watchlist, 66 for an input
+/// that cannot be opened, 74 when reading or writing fails.
+pub fn scan(
+    config: Option<&Path>,
+    watchlist: Option<PathBuf>,
+    inputs: &[PathBuf],
+) -> Result<u8, Failure> {
+    let settings = load::settings(config)?;
+    let path = watchlist_path(&settings, watchlist);
+    // Offline, routing does not apply; sink names are checked only when the
+    // configuration defines sinks to check them against.
+    let engine = load::engine(&settings, &path, !settings.sinks.is_empty())?;
+    let mut scanner = Scanner::new(&engine, &settings.input, &settings.alerts.options);
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let mut err = io::stderr();
+    let stdin_only = [PathBuf::from("-")];
+    let inputs = if inputs.is_empty() {
+        &stdin_only[..]
+    } else {
+        inputs
+    };
+    let io_failure = |e: io::Error, what: &str| {
+        Failure::new(exit::IOERR, anyhow::Error::new(e).context(what.to_owned()))
+    };
+    for input in inputs {
+        let result = if input.as_os_str() == "-" {
+            scanner.scan("<stdin>", io::stdin().lock(), &mut out, &mut err)
+        } else {
+            let file = File::open(input).map_err(|e| {
+                Failure::new(
+                    exit::NOINPUT,
+                    anyhow::Error::new(e).context(format!("opening input {}", input.display())),
+                )
+            })?;
+            scanner.scan(
+                &input.display().to_string(),
+                BufReader::new(file),
+                &mut out,
+                &mut err,
+            )
+        };
+        match result {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(exit::OK),
+            Err(e) => return Err(io_failure(e, &format!("scanning {}", input.display()))),
+        }
+    }
+    match out.flush() {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(exit::OK),
+        r => r.map_err(|e| io_failure(e, "writing alerts"))?,
+    }
+    let r = &scanner.report;
+    if r.rejected > 0 {
+        let _ = writeln!(
+            err,
+            "newswatch scan: {} lines, {} items, {} rejected, {} alerts",
+            r.lines, r.items, r.rejected, r.alerts
+        );
+        return Ok(exit::DATAERR);
+    }
+    Ok(exit::OK)
+}
+
+/// `newswatch run`: the daemon, until SIGTERM or SIGINT (a second signal
+/// exits at once); SIGHUP reloads the watchlist.
+///
+/// # Errors
+///
+/// A [`Failure`]: 78 for an invalid configuration, watchlist or sink; 70
+/// when a signal handler or thread cannot be installed.
+pub fn run(config: Option<&Path>) -> Result<u8, Failure> {
+    let settings = load::settings(config)?;
+    crate::telemetry::init(&settings.log);
+    let shutdown = Shutdown::new();
+    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        // Order matters: the conditional exit sees the flag set by the
+        // first signal only from the second signal on.
+        signal_hook::flag::register_conditional_shutdown(sig, 1, shutdown.flag())
+            .and_then(|_| signal_hook::flag::register(sig, shutdown.flag()))
+            .context("installing signal handlers")
+            .map_err(Failure::software)?;
+    }
+    let engine = Arc::new(load::engine(&settings, &settings.watchlist.path, true)?);
+    let app = App::build(&settings, engine)?;
+    signal_hook::flag::register(signal_hook::consts::SIGHUP, app.reload_flag())
+        .context("installing the SIGHUP handler")
+        .map_err(Failure::software)?;
+    app.run_until_stopped(shutdown)?;
+    Ok(exit::OK)
+}
+
+/// `newswatch demo`: warnings only in the log, so the alerts stand out.
+///
+/// # Errors
+///
+/// A [`Failure`] when the embedded broker or the pipeline fails, or the
+/// alerts are not those expected.
+pub fn demo() -> Result<u8, Failure> {
+    crate::telemetry::init(&LogConfig {
+        format: LogFormat::Pretty,
+        level: "warn".into(),
+    });
+    crate::demo::run(&mut io::stdout().lock())
+}

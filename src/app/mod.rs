@@ -1,0 +1,272 @@
+//! Wires everything together: [`App::build`] makes the daemon from
+//! [`Settings`] and an engine, [`App::run_until_stopped`] runs it until its
+//! [`Shutdown`] is triggered; `commands` are the CLI commands on top.
+//!
+//! The only module that knows every other one. `run`, `demo` and the tests
+//! all go through `build` then `run_until_stopped`.
+
+pub mod commands;
+pub mod load;
+
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+
+use crate::engine::Engine;
+use crate::exit::Failure;
+use crate::offsets::Offsets;
+use crate::pipeline::{Pipeline, Workers};
+use crate::settings::Settings;
+use crate::shutdown::Shutdown;
+use crate::sink::kafka::KafkaProducer;
+use crate::sink::{DeadLetter, Sink, SinkContext};
+use crate::source::kafka::{KafkaSource, RunEnd};
+
+/// The producer gets at least this long to flush at shutdown, even when
+/// the drain used up `pipeline.shutdown_timeout`.
+const FLUSH_FLOOR: Duration = Duration::from_secs(1);
+
+/// The sinks of a configuration, built as `run` builds them.
+pub struct Sinks {
+    /// In `[[sinks]]` order.
+    pub sinks: Vec<Arc<dyn Sink>>,
+    /// The dead-letter topic, when configured.
+    pub dead_letter: Option<Arc<dyn DeadLetter>>,
+    /// The shared producer, when a Kafka sink or the dead-letter topic made
+    /// one: flushed at shutdown.
+    pub producer: Option<Arc<KafkaProducer>>,
+}
+
+/// Builds the dead-letter topic and every sink of `settings`, webhook
+/// deliveries to be spawned on `runtime`: what `run` uses and what `check`
+/// validates.
+///
+/// # Errors
+///
+/// A [`Failure`] with status 78 naming the sink whose client cannot be
+/// made.
+pub fn build_sinks(settings: &Settings, runtime: tokio::runtime::Handle) -> Result<Sinks, Failure> {
+    let mut cx = SinkContext::new(&settings.kafka.brokers, &settings.kafka.producer, runtime);
+    if let Some(d) = &settings.dead_letter {
+        cx.dead_letter = Some(d.build(&mut cx).map_err(Failure::config)?);
+    }
+    let sinks = settings
+        .sinks
+        .iter()
+        .map(|s| s.build(&mut cx))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(Failure::config)?;
+    Ok(Sinks {
+        sinks,
+        dead_letter: cx.dead_letter.clone(),
+        producer: cx.producer(),
+    })
+}
+
+/// The daemon, built and not yet running.
+pub struct App {
+    settings: Settings,
+    /// Webhook deliveries and the HTTP endpoints run here. Dropping it at
+    /// the end of [`App::run_until_stopped`] cancels deliveries still
+    /// retrying, whose items then stay uncommitted.
+    runtime: tokio::runtime::Runtime,
+    pipeline: Arc<Pipeline>,
+    offsets: Arc<Mutex<Offsets>>,
+    /// Flushed at shutdown; dropping it (with the sinks that hold clones)
+    /// purges what it still holds.
+    producer: Option<Arc<KafkaProducer>>,
+    source: KafkaSource,
+    /// Set by SIGHUP: reload the watchlist even if the file is unchanged.
+    /// The reload thread clears it.
+    reload: Arc<AtomicBool>,
+    http: SocketAddr,
+}
+
+impl App {
+    /// Builds the daemon: sinks, the HTTP endpoints (listening from now
+    /// on), the pipeline and the consumer (subscribed, not yet polling).
+    ///
+    /// # Errors
+    ///
+    /// A [`Failure`]: 78 when a sink, the listener or the consumer cannot be
+    /// made from the configuration, or no sink is configured; 70 when the
+    /// runtime cannot start.
+    pub fn build(settings: &Settings, engine: Arc<Engine>) -> Result<Self, Failure> {
+        if settings.sinks.is_empty() {
+            return Err(Failure::config(anyhow::anyhow!(
+                "no sinks configured: add a [[sinks]] entry (type {}) so alerts go somewhere",
+                crate::sink::SINK_TYPES.join(", ")
+            )));
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("newswatch-io")
+            .enable_all()
+            .build()
+            .context("starting the async runtime")
+            .map_err(Failure::software)?;
+        let built = build_sinks(settings, runtime.handle().clone())?;
+        crate::metrics::sinks_ready(&settings.sink_names());
+        let listen = settings.http.listen;
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind(listen))
+            .with_context(|| format!("`http.listen`: cannot listen on {listen}"))
+            .map_err(Failure::config)?;
+        let http = listener.local_addr().unwrap_or(listen);
+        tracing::info!(addr = %http, "serving /metrics, /healthz and /readyz");
+        runtime.spawn(crate::server::serve(listener));
+        let offsets = Arc::new(Mutex::new(Offsets::new()));
+        let pipeline = Arc::new(Pipeline::new(
+            engine,
+            settings.input.clone(),
+            settings.alerts.options.clone(),
+            settings.alerts.dedup_window,
+            built.sinks,
+            built.dead_letter,
+            Arc::clone(&offsets),
+        ));
+        let source = KafkaSource::new(&settings.kafka, Arc::clone(&offsets))
+            .context("creating the Kafka consumer")
+            .map_err(Failure::config)?;
+        Ok(App {
+            settings: settings.clone(),
+            runtime,
+            pipeline,
+            offsets,
+            producer: built.producer,
+            source,
+            reload: Arc::new(AtomicBool::new(false)),
+            http,
+        })
+    }
+
+    /// The flag SIGHUP sets to reload the watchlist.
+    pub fn reload_flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.reload)
+    }
+
+    /// Where `/metrics`, `/healthz` and `/readyz` are served (the bound
+    /// port when `http.listen` asked for port 0).
+    pub fn http_addr(&self) -> SocketAddr {
+        self.http
+    }
+
+    /// Runs the daemon until `shutdown` is triggered; then stops fetching,
+    /// finishes the uncommitted items, flushes the producer and commits,
+    /// all within `pipeline.shutdown_timeout` from the stop (the flush gets
+    /// at least a second), and returns.
+    ///
+    /// Threads, and who stops them: the worker pool (`newswatch-worker-*`,
+    /// stopped by closing its channel after the consumer drained), the
+    /// reload thread (`newswatch-reload`, watches `shutdown`, joined), the
+    /// producer's retry thread (`newswatch-retry`, ends when the producer is
+    /// dropped), the async runtime (`newswatch-io`, shut down at the end),
+    /// librdkafka's own threads (end with their clients).
+    ///
+    /// # Errors
+    ///
+    /// A [`Failure`] when a thread cannot start (70) or a replacement
+    /// consumer cannot be made (78).
+    pub fn run_until_stopped(self, shutdown: Shutdown) -> Result<(), Failure> {
+        let App {
+            settings,
+            runtime,
+            pipeline,
+            offsets,
+            producer,
+            mut source,
+            reload,
+            http: _,
+        } = self;
+        let engine = pipeline.routing().engine().clone();
+        let w = engine.watchlist();
+        tracing::info!(
+            watchlist = %settings.watchlist.path.display(),
+            sets = w.sets.len(), terms = w.term_count(), rules = w.rules.len(),
+            "watchlist loaded"
+        );
+        crate::metrics::watchlist_loaded(w.term_count(), w.rules.len());
+        let reloader = {
+            let pipeline = Arc::clone(&pipeline);
+            crate::reload::Reloader::spawn(
+                settings.watchlist.path.clone(),
+                settings.sink_names(),
+                settings.watchlist.reload,
+                reload,
+                shutdown.clone(),
+                move |engine| pipeline.swap_engine(engine),
+            )
+            .context("starting the watchlist reload thread")
+            .map_err(Failure::software)?
+        };
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let workers = Workers::start(pipeline, threads)
+            .context("starting the worker threads")
+            .map_err(Failure::software)?;
+        tracing::info!(
+            brokers = %settings.kafka.brokers, group = %settings.kafka.group_id,
+            topics = ?settings.kafka.topics, workers = threads,
+            "newswatch running"
+        );
+        let timeout = settings.pipeline.shutdown_timeout;
+        while source.run(
+            &workers,
+            &shutdown,
+            settings.pipeline.max_in_flight,
+            timeout,
+        ) == RunEnd::Stalled
+        {
+            tracing::warn!(
+                group = %settings.kafka.group_id,
+                "the consumer lost its group membership and did not get partitions back; replacing it"
+            );
+            let fresh = KafkaSource::new(&settings.kafka, Arc::clone(&offsets))
+                .context("creating the Kafka consumer again")
+                .map_err(Failure::config)?;
+            std::mem::replace(&mut source, fresh).abandon();
+        }
+        workers.stop();
+        reloader.stop();
+        if let Some(p) = &producer {
+            let left = flush_budget(&shutdown, timeout, Instant::now());
+            if let Err(e) = p.flush(left) {
+                tracing::warn!(error = %e, "flushing the producer at shutdown failed");
+            }
+        }
+        source.close();
+        runtime.shutdown_timeout(Duration::from_secs(1));
+        tracing::info!("newswatch stopped");
+        Ok(())
+    }
+}
+
+/// What is left of `timeout` after the stop, at `now`; at least
+/// [`FLUSH_FLOOR`].
+fn flush_budget(shutdown: &Shutdown, timeout: Duration, now: Instant) -> Duration {
+    shutdown
+        .deadline(timeout)
+        .saturating_duration_since(now)
+        .max(FLUSH_FLOOR)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_flush_budget_is_measured_from_the_stop() {
+        let shutdown = Shutdown::new();
+        // The daemon ran longer than its shutdown timeout before the stop.
+        std::thread::sleep(Duration::from_millis(30));
+        shutdown.trigger();
+        let timeout = Duration::from_secs(20);
+        let budget = flush_budget(&shutdown, timeout, Instant::now());
+        assert!(budget > Duration::from_secs(19), "{budget:?}");
+        // After the drain used it all, the floor.
+        let later = Instant::now() + timeout;
+        assert_eq!(flush_budget(&shutdown, timeout, later), FLUSH_FLOOR);
+    }
+}

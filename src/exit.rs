@@ -1,0 +1,46 @@
+//! Exit statuses of the commands (SPEC section 6, BSD sysexits) and the
+//! [`Failure`] that carries one with its error to `main`.
+
+/// Everything went as asked.
+pub const OK: u8 = 0;
+/// Some input lines were rejected (`scan`).
+pub const DATAERR: u8 = 65;
+/// An input file could not be opened.
+pub const NOINPUT: u8 = 66;
+/// An internal error (threads, signal handlers, the async runtime).
+pub const SOFTWARE: u8 = 70;
+/// Writing the output failed.
+pub const IOERR: u8 = 74;
+/// Invalid configuration or watchlist, or a sink that cannot be built
+/// from it.
+pub const CONFIG: u8 = 78;
+
+/// A failure with the exit status it maps to; `main` prints the error with
+/// its context chain and exits with the status.
+#[derive(Debug)]
+pub struct Failure {
+    /// One of the statuses of this module.
+    pub status: u8,
+    /// What went wrong, with context.
+    pub error: anyhow::Error,
+}
+
+impl Failure {
+    /// A failure with status `status`.
+    pub fn new(status: u8, error: impl Into<anyhow::Error>) -> Self {
+        Failure {
+            status,
+            error: error.into(),
+        }
+    }
+
+    /// Invalid configuration or watchlist: [`CONFIG`].
+    pub fn config(error: impl Into<anyhow::Error>) -> Self {
+        Failure::new(CONFIG, error)
+    }
+
+    /// An internal error: [`SOFTWARE`].
+    pub fn software(error: impl Into<anyhow::Error>) -> Self {
+        Failure::new(SOFTWARE, error)
+    }
+}

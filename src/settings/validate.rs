@@ -1,0 +1,265 @@
+//! Raw configuration into typed, valid values: every key checked, every
+//! problem collected with its dotted key (SPEC section 5: an invalid
+//! configuration names the key).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::net::SocketAddr;
+
+use super::raw::Raw;
+use super::{
+    AlertsConfig, HttpConfig, KafkaConfig, LogConfig, LogFormat, PipelineConfig, Settings,
+    WatchlistConfig,
+};
+use crate::alert::AlertOptions;
+use crate::item::{DecodeOptions, Format};
+use crate::sink::SinkConfig;
+use crate::sink::kafka::DeadLetterConfig;
+use crate::values::{Invalid, Problems, Scalar, Secret, Table};
+
+/// librdkafka properties newswatch sets itself, with the values it needs:
+/// a user property may repeat such a value, never change it, since that
+/// would silently weaken delivery (SPEC section 4) or bypass a key of ours.
+/// (client, property, the values allowed, why)
+const RESERVED: &[(&str, &str, &[&str], &str)] = &[
+    (
+        "consumer",
+        "bootstrap.servers",
+        &[],
+        "set it with `kafka.brokers`",
+    ),
+    (
+        "producer",
+        "bootstrap.servers",
+        &[],
+        "set it with `kafka.brokers`",
+    ),
+    ("consumer", "group.id", &[], "set it with `kafka.group_id`"),
+    (
+        "consumer",
+        "enable.auto.commit",
+        &["false"],
+        "newswatch commits an offset only after every alert of its item is acknowledged (at-least-once, SPEC section 4); auto-commit would commit items whose alerts were never delivered",
+    ),
+    (
+        "consumer",
+        "enable.auto.offset.store",
+        &["false"],
+        "newswatch stores an offset only after every alert of its item is acknowledged (at-least-once, SPEC section 4)",
+    ),
+    (
+        "producer",
+        "enable.idempotence",
+        &["true"],
+        "the alert producer is idempotent (SPEC section 3): without it a retried send may duplicate or reorder alerts",
+    ),
+    (
+        "producer",
+        "acks",
+        &["all", "-1"],
+        "an alert counts as delivered only when every in-sync replica has it (acks=all, SPEC section 3); fewer acks can lose delivered alerts",
+    ),
+];
+
+impl Raw {
+    /// Checks every key; `env` resolves `secret_env` names.
+    pub(super) fn validate(self, env: &HashMap<String, String>) -> Result<Settings, Vec<Invalid>> {
+        let mut p = Problems::default();
+
+        p.non_empty("kafka.brokers", &self.kafka.brokers);
+        p.non_empty("kafka.group_id", &self.kafka.group_id);
+        if self.kafka.topics.is_empty() {
+            p.add("kafka.topics", "must name at least one topic");
+        }
+        for (i, t) in self.kafka.topics.iter().enumerate() {
+            p.non_empty(&format!("kafka.topics[{i}]"), t);
+        }
+        let consumer = properties("consumer", self.kafka.consumer, &mut p);
+        let producer = properties("producer", self.kafka.producer, &mut p);
+
+        let format = match self.input.format.as_str() {
+            "json" => Format::Json,
+            "text" => Format::Text,
+            other => {
+                p.add(
+                    "input.format",
+                    format!("unknown format {other:?} (expected json or text)"),
+                );
+                Format::Json
+            }
+        };
+        if self.input.fields.is_empty() {
+            p.add("input.fields", "must name at least one field");
+        }
+        for (i, f) in self.input.fields.iter().enumerate() {
+            p.non_empty(&format!("input.fields[{i}]"), f);
+        }
+        let max_bytes = p.positive("input.max_bytes", self.input.max_bytes);
+
+        let dedup_window = p.duration("alerts.dedup_window", &self.alerts.dedup_window);
+        let snippet_chars = p.positive("alerts.snippet_chars", self.alerts.snippet_chars);
+        let max_matches = p.positive("alerts.max_matches", self.alerts.max_matches);
+        check_source(&self.alerts.source, &mut p);
+
+        let max_in_flight = p.positive("pipeline.max_in_flight", self.pipeline.max_in_flight);
+        let shutdown_timeout =
+            p.duration("pipeline.shutdown_timeout", &self.pipeline.shutdown_timeout);
+
+        let mut names = HashSet::new();
+        let mut sinks = Vec::new();
+        for (i, entries) in self.sinks.into_iter().enumerate() {
+            let table = Table::new(format!("sinks[{i}]"), entries);
+            if let Some(sink) = SinkConfig::parse(table, env, &mut p) {
+                if !names.insert(sink.name.clone()) {
+                    p.add(
+                        format!("sinks[{i}].name"),
+                        format!("duplicate sink name {:?}", sink.name),
+                    );
+                }
+                sinks.push(sink);
+            }
+        }
+
+        let dead_letter = self.dead_letter.map(|d| {
+            p.non_empty("dead_letter.topic", &d.topic);
+            DeadLetterConfig { topic: d.topic }
+        });
+
+        let listen = self.http.listen.parse().unwrap_or_else(|e| {
+            p.add(
+                "http.listen",
+                format!(
+                    "invalid address {:?} ({e}); write host:port, e.g. 0.0.0.0:9464",
+                    self.http.listen
+                ),
+            );
+            SocketAddr::from(([127, 0, 0, 1], 9464))
+        });
+
+        let log_format = match self.log.format.as_str() {
+            "json" => LogFormat::Json,
+            "pretty" => LogFormat::Pretty,
+            other => {
+                p.add(
+                    "log.format",
+                    format!("unknown format {other:?} (expected json or pretty)"),
+                );
+                LogFormat::Json
+            }
+        };
+        if let Err(e) = tracing_subscriber::EnvFilter::builder().parse(&self.log.level) {
+            p.add(
+                "log.level",
+                format!("invalid level {:?} ({e})", self.log.level),
+            );
+        }
+
+        if !p.is_empty() {
+            return Err(p.into_vec());
+        }
+        Ok(Settings {
+            kafka: KafkaConfig {
+                brokers: self.kafka.brokers,
+                group_id: self.kafka.group_id,
+                topics: self.kafka.topics,
+                consumer,
+                producer,
+            },
+            input: DecodeOptions {
+                format,
+                fields: self.input.fields,
+                max_bytes,
+            },
+            watchlist: WatchlistConfig {
+                path: self.watchlist.path,
+                reload: self.watchlist.reload,
+            },
+            alerts: AlertsConfig {
+                options: AlertOptions {
+                    source: self.alerts.source,
+                    snippet_chars,
+                    max_matches,
+                },
+                dedup_window,
+            },
+            pipeline: PipelineConfig {
+                max_in_flight,
+                shutdown_timeout,
+            },
+            sinks,
+            dead_letter,
+            http: HttpConfig { listen },
+            log: LogConfig {
+                format: log_format,
+                level: self.log.level,
+            },
+        })
+    }
+}
+
+/// `alerts.source` is the CloudEvents `source`: a non-empty URI-reference
+/// (CloudEvents 1.0 section 3.1.1, RFC 3986 section 4.1).
+fn check_source(source: &str, p: &mut Problems) {
+    if source.trim().is_empty() {
+        p.add("alerts.source", "must not be empty");
+    } else if let Err(e) = fluent_uri::UriRef::parse(source) {
+        p.add(
+            "alerts.source",
+            format!(
+                "{source:?} is not a URI-reference ({e}), as CloudEvents requires of `source`; write e.g. \"/newswatch\" or \"https://example.org/newswatch\""
+            ),
+        );
+    }
+}
+
+/// Flattens the `kafka.consumer` / `kafka.producer` table into librdkafka
+/// properties and refuses those newswatch sets itself ([`RESERVED`]).
+fn properties(
+    client: &str,
+    raw: BTreeMap<String, Scalar>,
+    p: &mut Problems,
+) -> BTreeMap<String, Secret> {
+    let mut out = BTreeMap::new();
+    for (k, v) in raw {
+        flatten_into(v, k, &mut out);
+    }
+    for (c, name, allowed, why) in RESERVED {
+        if *c != client {
+            continue;
+        }
+        if let Some(v) = out.get(*name)
+            && !allowed.contains(&v.expose().trim().to_ascii_lowercase().as_str())
+        {
+            let key = format!("kafka.{client}.{name}");
+            if allowed.is_empty() {
+                p.add(key, format!("newswatch sets this property: {why}"));
+            } else {
+                p.add(
+                    key,
+                    format!(
+                        "newswatch needs {name}={}: {why}; remove the property",
+                        allowed[0]
+                    ),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// Flattens a property value into `out` under librdkafka names: nested keys
+/// joined with dots, and `_` read as `.` (librdkafka names have no `_`), so
+/// that `NEWSWATCH__KAFKA__CONSUMER__SASL_PASSWORD` sets `sasl.password`.
+fn flatten_into(value: Scalar, name: String, out: &mut BTreeMap<String, Secret>) {
+    let name = name.replace('_', ".");
+    match value {
+        Scalar::Table(t) => {
+            for (k, v) in t {
+                flatten_into(v, format!("{name}.{k}"), out);
+            }
+        }
+        scalar => {
+            let text = scalar.to_text().unwrap_or_default();
+            out.insert(name, Secret::new(text));
+        }
+    }
+}

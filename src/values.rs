@@ -1,0 +1,254 @@
+//! Configuration values shared by [`crate::settings`] and the components
+//! that own their configuration (each sink kind under [`crate::sink`]):
+//! secrets that never print, the raw scalars TOML and the environment give,
+//! a sink's key table, and the list that collects every invalid key.
+//!
+//! Lower than both: `settings` imports the sink configurations, and they
+//! import this, so neither imports the other. No I/O.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// A value that must never be printed: `Debug` and `Display` show
+/// `[redacted]`. SPEC section 5: secrets never appear in logs or in `check`
+/// output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+
+    /// The secret itself, for the one place that uses it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// One invalid configuration key, named by its dotted path
+/// (`alerts.max_matches`, `sinks[0].url`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{key}`: {message}")]
+pub struct Invalid {
+    /// The dotted key, as a user writes it in the file.
+    pub key: String,
+    /// What is wrong with its value, naming the value unless it is secret.
+    pub message: String,
+}
+
+/// Collects problems while parsing, so that all are reported at once
+/// (STYLE: report every problem at once).
+#[derive(Debug, Default)]
+pub struct Problems(Vec<Invalid>);
+
+impl Problems {
+    /// Records that `key` is invalid.
+    pub fn add(&mut self, key: impl Into<String>, message: impl Into<String>) {
+        self.0.push(Invalid {
+            key: key.into(),
+            message: message.into(),
+        });
+    }
+
+    /// Parses a duration like `"500ms"`, `"5s"`, `"10m"` (humantime);
+    /// records a problem and returns zero when it is not one.
+    pub fn duration(&mut self, key: &str, value: &str) -> Duration {
+        match humantime::parse_duration(value.trim()) {
+            Ok(d) => d,
+            Err(e) => {
+                self.add(
+                    key,
+                    format!(
+                        "invalid duration {value:?} ({e}); write e.g. \"500ms\", \"5s\", \"10m\""
+                    ),
+                );
+                Duration::ZERO
+            }
+        }
+    }
+
+    /// A count that must be at least 1.
+    pub fn positive(&mut self, key: &str, value: u64) -> usize {
+        if value == 0 {
+            self.add(key, "must be at least 1");
+        }
+        usize::try_from(value).unwrap_or(usize::MAX)
+    }
+
+    /// A string that must not be blank.
+    pub fn non_empty(&mut self, key: &str, value: &str) {
+        if value.trim().is_empty() {
+            self.add(key, "must not be empty");
+        }
+    }
+
+    /// True when nothing was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The problems, in the order they were found.
+    pub fn into_vec(self) -> Vec<Invalid> {
+        self.0
+    }
+}
+
+/// A configuration value as TOML or the environment may write it. Unquoted
+/// dotted keys (`sasl.password = "…"`) and `NEWSWATCH__KAFKA__CONSUMER__SASL__PASSWORD`
+/// arrive as nested tables.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Scalar {
+    /// `true` / `false`.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A float.
+    Float(f64),
+    /// A string (the environment gives strings unless they parse as
+    /// another type).
+    Str(String),
+    /// A nested table.
+    Table(BTreeMap<String, Scalar>),
+}
+
+impl Scalar {
+    /// The value as text, as librdkafka takes property values; `None` for a
+    /// table.
+    pub fn to_text(&self) -> Option<String> {
+        Some(match self {
+            Scalar::Bool(b) => b.to_string(),
+            Scalar::Int(i) => i.to_string(),
+            Scalar::Float(f) => f.to_string(),
+            Scalar::Str(s) => s.clone(),
+            Scalar::Table(_) => return None,
+        })
+    }
+
+    /// The kind of value, for messages.
+    fn kind(&self) -> &'static str {
+        match self {
+            Scalar::Bool(_) => "a boolean",
+            Scalar::Int(_) => "an integer",
+            Scalar::Float(_) => "a float",
+            Scalar::Str(_) => "a string",
+            Scalar::Table(_) => "a table",
+        }
+    }
+}
+
+/// The keys of one `[[sinks]]` entry, taken one by one by the sink kind's
+/// configuration; whatever is left is not a key of that kind.
+#[derive(Debug)]
+pub struct Table {
+    /// The entry's key prefix, `sinks[3]`.
+    at: String,
+    entries: BTreeMap<String, Scalar>,
+}
+
+impl Table {
+    /// A table whose keys are reported under `at` (`sinks[3]`).
+    pub fn new(at: impl Into<String>, entries: BTreeMap<String, Scalar>) -> Self {
+        Table {
+            at: at.into(),
+            entries,
+        }
+    }
+
+    /// The dotted name of `key` in this table: `sinks[3].url`.
+    pub fn key(&self, key: &str) -> String {
+        format!("{}.{key}", self.at)
+    }
+
+    /// True when `key` is present (not yet taken).
+    pub fn has(&self, key: &str) -> bool {
+        self.entries.contains_key(key)
+    }
+
+    /// Takes a string value; a value of another type is a problem.
+    pub fn string(&mut self, key: &str, p: &mut Problems) -> Option<String> {
+        match self.entries.remove(key)? {
+            Scalar::Str(s) => Some(s),
+            other => {
+                p.add(
+                    self.key(key),
+                    format!("expected a string, found {}", other.kind()),
+                );
+                None
+            }
+        }
+    }
+
+    /// Takes a duration (`"5s"`), `default` when absent.
+    pub fn duration(&mut self, key: &str, default: Duration, p: &mut Problems) -> Duration {
+        match self.string(key, p) {
+            Some(s) => p.duration(&self.key(key), &s),
+            None => default,
+        }
+    }
+
+    /// Takes a count of at least 1, `default` when absent.
+    pub fn positive(&mut self, key: &str, default: usize, p: &mut Problems) -> usize {
+        let value = match self.entries.remove(key) {
+            None => return default,
+            Some(Scalar::Int(i)) => i,
+            Some(Scalar::Str(s)) if s.trim().parse::<i64>().is_ok() => {
+                s.trim().parse().unwrap_or_default()
+            }
+            Some(other) => {
+                p.add(
+                    self.key(key),
+                    format!("expected an integer, found {}", other.kind()),
+                );
+                return default;
+            }
+        };
+        match usize::try_from(value) {
+            Ok(n) if n >= 1 => n,
+            _ => {
+                p.add(self.key(key), "must be at least 1");
+                default
+            }
+        }
+    }
+
+    /// Takes a boolean, `default` when absent.
+    pub fn boolean(&mut self, key: &str, default: bool, p: &mut Problems) -> bool {
+        match self.entries.remove(key) {
+            None => default,
+            Some(Scalar::Bool(b)) => b,
+            Some(Scalar::Str(s)) if s == "true" || s == "false" => s == "true",
+            Some(other) => {
+                p.add(
+                    self.key(key),
+                    format!("expected true or false, found {}", other.kind()),
+                );
+                default
+            }
+        }
+    }
+
+    /// Reports every key not taken as not a key of `kind` sinks.
+    pub fn finish(self, kind: &str, p: &mut Problems) {
+        for key in self.entries.keys() {
+            p.add(self.key(key), format!("not a key of {kind} sinks"));
+        }
+    }
+}
