@@ -14,7 +14,7 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::alert::{self, AlertOptions};
 use crate::engine::{Engine, Scratch};
 use crate::item::{self, DecodeOptions, Provenance};
-use crate::metrics;
+use crate::metrics::{self, events};
 use crate::offsets::{Offsets, Ticket};
 use crate::sink::{Completion, DeadLetter, DeadLetterRecord, Outgoing, Sink};
 
@@ -158,17 +158,18 @@ impl Pipeline {
     /// started is acknowledged.
     pub fn process(&self, m: &Routing, env: Envelope, scratch: &mut Scratch) {
         let began = Instant::now();
+        let topic = Arc::clone(&env.topic);
+        let at = events::At {
+            topic: &topic,
+            partition: env.partition,
+            offset: env.offset,
+        };
         let completion = Completion::new(env.ticket.clone(), Arc::clone(&self.offsets));
         let decoded = item::decode(env.payload.as_deref().unwrap_or_default(), &self.decode);
         let item = match decoded {
             Ok(item) => item,
             Err(rejection) => {
-                metrics::item_rejected(rejection.reason());
-                tracing::warn!(
-                    topic = %env.topic, partition = env.partition, offset = env.offset,
-                    reason = rejection.reason(), error = %rejection,
-                    "item rejected"
-                );
+                events::item_rejected(at, &rejection);
                 if let Some(dl) = &self.dead_letter {
                     let record = DeadLetterRecord {
                         key: env.key,
@@ -213,12 +214,13 @@ impl Pipeline {
                 alert: a.alert,
                 json,
             };
-            tracing::info!(
-                item_id = %out.alert.data.item.id, rule = %out.rule(), severity = out.severity(), alert_id = %out.id(),
-                topic = %env.topic, partition = env.partition, offset = env.offset,
-                "alert"
+            events::alert_raised(
+                at,
+                &out.alert.data.item.id,
+                out.rule(),
+                out.severity(),
+                out.id(),
             );
-            metrics::alert_raised(out.rule(), out.severity());
             for &s in &m.routes[a.rule] {
                 self.sinks[s].send(&out, completion.ack());
             }

@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 
 use crate::engine::Engine;
 use crate::load::load_engine;
-use crate::metrics;
+use crate::metrics::events;
 use crate::shutdown::Shutdown;
 
 /// How often the flags and the file are looked at.
@@ -142,23 +142,11 @@ impl Watch {
         match load_engine(&self.path, Some(&self.sinks)) {
             Ok(engine) => {
                 let w = engine.watchlist();
-                let (terms, rules) = (w.term_count(), w.rules.len());
-                tracing::info!(
-                    path = %self.path.display(), sets = w.sets.len(), terms, rules,
-                    build_ms = began.elapsed().as_millis() as u64,
-                    "watchlist reloaded"
-                );
+                let (sets, terms, rules) = (w.sets.len(), w.term_count(), w.rules.len());
                 swap(Arc::new(engine));
-                metrics::watchlist_loaded(terms, rules);
-                metrics::watchlist_reloaded(true);
+                events::watchlist_reloaded(&self.path, sets, terms, rules, began.elapsed());
             }
-            Err(error) => {
-                tracing::error!(
-                    path = %self.path.display(), %error,
-                    "watchlist reload failed; keeping the current watchlist"
-                );
-                metrics::watchlist_reloaded(false);
-            }
+            Err(error) => events::watchlist_reload_failed(&self.path, &error),
         }
     }
 }

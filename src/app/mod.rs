@@ -109,7 +109,7 @@ impl App {
             .context("starting the async runtime")
             .map_err(Failure::software)?;
         let built = build_sinks(settings, runtime.handle().clone())?;
-        crate::metrics::sinks_ready(&settings.sink_names());
+        crate::metrics::events::sinks_ready(&settings.sink_names());
         let listen = settings.http.listen;
         let listener = runtime
             .block_on(tokio::net::TcpListener::bind(listen))
@@ -183,12 +183,12 @@ impl App {
         } = self;
         let engine = pipeline.routing().engine().clone();
         let w = engine.watchlist();
-        tracing::info!(
-            watchlist = %settings.watchlist.path.display(),
-            sets = w.sets.len(), terms = w.term_count(), rules = w.rules.len(),
-            "watchlist loaded"
+        crate::metrics::events::watchlist_loaded(
+            &settings.watchlist.path,
+            w.sets.len(),
+            w.term_count(),
+            w.rules.len(),
         );
-        crate::metrics::watchlist_loaded(w.term_count(), w.rules.len());
         let reloader = {
             let pipeline = Arc::clone(&pipeline);
             crate::reload::Reloader::spawn(

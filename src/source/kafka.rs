@@ -17,7 +17,7 @@ use rdkafka::message::Message;
 use rdkafka::statistics::Statistics;
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 
-use crate::metrics;
+use crate::metrics::{self, events};
 use crate::offsets::Offsets;
 use crate::pipeline::{Envelope, Workers};
 use crate::settings::KafkaConfig;
@@ -104,7 +104,7 @@ impl ConsumerContext for SourceContext {
             .collect();
         let lost = consumer.assignment_lost();
         if lost {
-            metrics::group_joined(false);
+            events::group_membership(false);
             let mut since = self.lost_since.lock().unwrap_or_else(|e| e.into_inner());
             since.get_or_insert_with(Instant::now);
         } else {
@@ -155,7 +155,7 @@ impl ConsumerContext for SourceContext {
                     o.assign(t, *p);
                 }
             }
-            metrics::group_joined(true);
+            events::group_membership(true);
             *self.lost_since.lock().unwrap_or_else(|e| e.into_inner()) = None;
             tracing::info!(partitions = ?parts, "partitions assigned");
             if self.paused.load(Ordering::Acquire)
@@ -283,7 +283,7 @@ impl KafkaSource {
                     }
                 }
             }
-            metrics::items_consumed(batch.len() as u64);
+            metrics::items_consumed(batch.len());
             if !batch.is_empty() && !workers.submit(batch) {
                 tracing::error!("the worker pool stopped; shutting down");
                 break;
@@ -312,7 +312,7 @@ impl KafkaSource {
     /// member.
     fn backpressure(&self, max_in_flight: usize) {
         let in_flight = lock(&self.offsets).in_flight();
-        metrics::in_flight(in_flight);
+        metrics::uncommitted(in_flight);
         let paused = self.consumer.context().paused.load(Ordering::Acquire);
         let change = if !paused && in_flight >= max_in_flight {
             Some(true)
@@ -367,8 +367,7 @@ impl KafkaSource {
     }
 
     fn drain(&self, deadline: Instant) {
-        tracing::info!("stopping: no more fetching, finishing the items in flight");
-        metrics::stopping();
+        events::stopping();
         self.consumer
             .context()
             .paused

@@ -25,7 +25,7 @@ use rdkafka::producer::{
     BaseRecord, DeliveryResult, Producer as _, ProducerContext, ThreadedProducer,
 };
 
-use crate::metrics::{self, Outcome};
+use crate::metrics::events;
 use crate::sink::Ack;
 use crate::values::Secret;
 
@@ -63,12 +63,17 @@ impl ProducerContext for DeliveryContext {
         match result {
             Ok(_) => {
                 self.last_ok.store(now_ms(), Ordering::Relaxed);
-                metrics::sink_finished(&pending.sink, Outcome::Delivered);
+                events::delivered(&pending.sink, None, pending.attempt + 1);
                 pending.ack.done()
             }
             Err((e, _)) => {
-                metrics::sink_retried(&pending.sink);
-                tracing::warn!(sink = %pending.sink, topic = %pending.topic, attempt = pending.attempt, error = %e, "alert delivery failed; will produce it again");
+                events::delivery_retried(
+                    &pending.sink,
+                    &pending.topic,
+                    pending.attempt + 1,
+                    None,
+                    e,
+                );
                 // The retry thread is gone only at shutdown; the ack is then
                 // dropped and the item stays uncommitted.
                 let _ = self.retry.send(pending);
@@ -219,8 +224,8 @@ fn produce(
                 std::thread::sleep(Duration::from_millis(20));
             }
             Err((e, r)) => {
-                metrics::sink_retried(&r.delivery_opaque.sink);
-                tracing::warn!(sink = %r.delivery_opaque.sink, topic = %topic, error = %e, "producing an alert failed; will try again");
+                let p = &r.delivery_opaque;
+                events::delivery_retried(&p.sink, &topic, p.attempt + 1, None, &e);
                 let _ = retry.send(r.delivery_opaque);
                 return;
             }

@@ -29,7 +29,7 @@ use delivery::{backoff, retry_after};
 pub use sign::{SigningKey, sign};
 
 use super::{Ack, BuildError, DeadLetter, DeadLetterRecord, Outgoing, Sink};
-use crate::metrics::{self, Outcome};
+use crate::metrics::events;
 
 /// What every delivery task of one sink shares.
 struct Endpoint {
@@ -129,8 +129,7 @@ impl Endpoint {
             attempt += 1;
             let error = match self.attempt(&job).await {
                 Ok(()) => {
-                    tracing::debug!(sink = %self.name, alert_id = %job.id, attempt, "webhook delivered");
-                    metrics::sink_finished(&self.name, Outcome::Delivered);
+                    events::delivered(&self.name, Some(&job.id), attempt);
                     ack.done();
                     return;
                 }
@@ -148,12 +147,7 @@ impl Endpoint {
                 );
                 return self.give_up(job, ack, "webhook_exhausted", detail);
             }
-            metrics::sink_retried(&self.name);
-            tracing::warn!(
-                sink = %self.name, alert_id = %job.id, attempt, error = %error,
-                retry_in_ms = wait.as_millis() as u64,
-                "webhook delivery failed; will retry"
-            );
+            events::delivery_retried(&self.name, "webhook", attempt, Some(wait), &error);
             tokio::time::sleep(wait).await;
         }
     }
@@ -191,13 +185,15 @@ impl Endpoint {
     /// Parks the alert in the dead-letter topic, or drops it with an ERROR
     /// when there is none; either way the item may then be committed.
     fn give_up(&self, job: Job, ack: Ack, reason: &str, detail: String) {
+        events::delivery_given_up(
+            &self.name,
+            &job.id,
+            reason,
+            &detail,
+            self.dead_letter.is_some(),
+        );
         match &self.dead_letter {
             Some(dl) => {
-                tracing::warn!(
-                    sink = %self.name, alert_id = %job.id, reason, error = %detail,
-                    "webhook gave up on an alert; parking it in the dead-letter topic"
-                );
-                metrics::sink_finished(&self.name, Outcome::DeadLettered);
                 let parked = DeadLetterRecord {
                     key: Some(job.id.into_bytes()),
                     payload: Some(job.json.to_vec()),
@@ -206,14 +202,7 @@ impl Endpoint {
                 };
                 dl.send(parked, ack);
             }
-            None => {
-                tracing::error!(
-                    sink = %self.name, alert_id = %job.id, reason, error = %detail,
-                    "webhook gave up on an alert and no dead-letter topic is configured; the alert is dropped"
-                );
-                metrics::sink_finished(&self.name, Outcome::Dropped);
-                ack.done();
-            }
+            None => ack.done(),
         }
     }
 }

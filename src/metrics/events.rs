@@ -1,0 +1,138 @@
+//! One function per event: each writes the event's log line (fields first,
+//! message last) and updates its metrics, so the two never drift apart
+//! (vector `src/internal_events`). Labels are low-cardinality: rule, sink,
+//! reason, outcome; never a headline or an id.
+
+use std::fmt::Display;
+use std::path::Path;
+use std::time::Duration;
+
+use super::{Outcome, global, readiness};
+use crate::item::Rejection;
+
+/// Where a consumed message came from, for log lines.
+#[derive(Debug, Clone, Copy)]
+pub struct At<'a> {
+    /// The topic.
+    pub topic: &'a str,
+    /// The partition.
+    pub partition: i32,
+    /// The offset.
+    pub offset: i64,
+}
+
+/// An item was rejected (SPEC section 1): WARN with where and why, counted
+/// by reason.
+pub fn item_rejected(at: At<'_>, rejection: &Rejection) {
+    tracing::warn!(
+        topic = %at.topic, partition = at.partition, offset = at.offset,
+        reason = rejection.reason(), error = %rejection,
+        "item rejected"
+    );
+    global().items_rejected.add([rejection.reason()], 1.0);
+}
+
+/// An alert was raised and handed to its sinks: INFO, counted by rule and
+/// severity.
+pub fn alert_raised(at: At<'_>, item_id: &str, rule: &str, severity: &str, alert_id: &str) {
+    tracing::info!(
+        item_id = %item_id, rule = %rule, severity, alert_id = %alert_id,
+        topic = %at.topic, partition = at.partition, offset = at.offset,
+        "alert"
+    );
+    global().alerts.add([rule, severity], 1.0);
+}
+
+/// A sink has an alert for good (a delivery report, a 2xx): counted; DEBUG.
+pub fn delivered(sink: &str, alert_id: Option<&str>, attempt: u32) {
+    tracing::debug!(sink = %sink, alert_id = ?alert_id, attempt, "alert delivered");
+    global()
+        .sink_deliveries
+        .add([sink, Outcome::Delivered.as_str()], 1.0);
+}
+
+/// A delivery attempt failed and will be made again after `retry_in`
+/// (`None`: the producer's own backoff): WARN, counted per sink.
+pub fn delivery_retried(
+    sink: &str,
+    destination: &str,
+    attempt: u32,
+    retry_in: Option<Duration>,
+    error: &dyn Display,
+) {
+    tracing::warn!(
+        sink = %sink, destination = %destination, attempt, error = %error,
+        retry_in_ms = retry_in.map(|d| d.as_millis() as u64),
+        "alert delivery failed; will try again"
+    );
+    global().sink_retries.add([sink], 1.0);
+}
+
+/// A sink gave up on an alert (refused for good, or retries exhausted):
+/// parked in the dead-letter topic (WARN) or, with none, dropped (ERROR).
+pub fn delivery_given_up(sink: &str, alert_id: &str, reason: &str, detail: &str, parked: bool) {
+    let outcome = if parked {
+        tracing::warn!(
+            sink = %sink, alert_id = %alert_id, reason, error = %detail,
+            "a sink gave up on an alert; parking it in the dead-letter topic"
+        );
+        Outcome::DeadLettered
+    } else {
+        tracing::error!(
+            sink = %sink, alert_id = %alert_id, reason, error = %detail,
+            "a sink gave up on an alert and no dead-letter topic is configured; the alert is dropped"
+        );
+        Outcome::Dropped
+    };
+    global().sink_deliveries.add([sink, outcome.as_str()], 1.0);
+}
+
+/// The sinks were built: every (sink, outcome) series and every sink's
+/// retry series exist from now, at 0; `/readyz` may pass.
+pub fn sinks_ready(names: &[String]) {
+    let m = global();
+    for name in names {
+        m.sink_declared(name);
+    }
+    readiness::set_sinks();
+}
+
+/// The watchlist loaded at start: INFO, gauges set, `/readyz` may pass.
+pub fn watchlist_loaded(path: &Path, sets: usize, terms: usize, rules: usize) {
+    tracing::info!(watchlist = %path.display(), sets, terms, rules, "watchlist loaded");
+    global().watchlist(terms, rules);
+    readiness::set_watchlist();
+}
+
+/// A reload swapped in a new watchlist: INFO, gauges set, counted `ok`.
+pub fn watchlist_reloaded(path: &Path, sets: usize, terms: usize, rules: usize, took: Duration) {
+    tracing::info!(
+        path = %path.display(), sets, terms, rules,
+        build_ms = took.as_millis() as u64,
+        "watchlist reloaded"
+    );
+    let m = global();
+    m.watchlist(terms, rules);
+    m.reloads.add(["ok"], 1.0);
+}
+
+/// A reload failed; the current watchlist stays: ERROR, counted `error`.
+pub fn watchlist_reload_failed(path: &Path, error: &dyn Display) {
+    tracing::error!(
+        path = %path.display(), %error,
+        "watchlist reload failed; keeping the current watchlist"
+    );
+    global().reloads.add(["error"], 1.0);
+}
+
+/// The consumer joined its group (an assignment arrived, even an empty
+/// one) or lost its membership; logged by the rebalance callbacks.
+pub fn group_membership(joined: bool) {
+    readiness::set_joined(joined);
+}
+
+/// The daemon is draining to stop: INFO; `/readyz` answers 503 from now.
+pub fn stopping() {
+    tracing::info!("stopping: no more fetching, finishing the uncommitted items");
+    readiness::set_stopping();
+}
