@@ -1,5 +1,5 @@
 //! Per-partition offset tracking for at-least-once delivery (SPEC section
-//! 4): items complete in any order, but a partition's committable position
+//! 4): items complete in any order, but a partition's commit offset
 //! only advances over a contiguous run of completed offsets, in the order
 //! they were consumed.
 //!
@@ -11,8 +11,9 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
-/// A topic partition. Topic names are shared, not copied per message.
-pub type Tp = (Arc<str>, i32);
+/// A topic partition: the topic's name (shared, not copied per message)
+/// and the partition number.
+pub type TopicPartition = (Arc<str>, i32);
 
 /// Identifies one consumed item for [`Offsets::complete`]. The generation
 /// tells a completion from before a partition was revoked and assigned
@@ -30,21 +31,22 @@ struct Partition {
     generation: u64,
     /// Consumed offsets not yet committable, ascending, with completion.
     window: VecDeque<(i64, bool)>,
-    /// Next offset to commit: last contiguous completed + 1.
-    position: Option<i64>,
-    /// `position` moved since it was last taken for a commit.
+    /// The offset to commit: last contiguous completed + 1 (Kafka commits
+    /// the next offset to consume).
+    commit_offset: Option<i64>,
+    /// `commit_offset` moved since it was last taken for a commit.
     dirty: bool,
 }
 
 /// Offsets of every assigned partition.
 #[derive(Debug, Default)]
 pub struct Offsets {
-    parts: HashMap<Tp, Partition>,
+    parts: HashMap<TopicPartition, Partition>,
     /// The topic names seen, to key `parts` without allocating per message.
     topics: Vec<Arc<str>>,
     next_generation: u64,
-    /// The total length of the windows.
-    in_flight: usize,
+    /// The total length of the windows: the uncommitted items.
+    uncommitted: usize,
 }
 
 impl Offsets {
@@ -62,7 +64,7 @@ impl Offsets {
             Partition {
                 generation: *next_generation,
                 window: VecDeque::new(),
-                position: None,
+                commit_offset: None,
                 dirty: false,
             }
         });
@@ -77,7 +79,7 @@ impl Offsets {
         let p = self.parts.get_mut(&key)?;
         debug_assert!(p.window.back().is_none_or(|&(o, _)| o < offset));
         p.window.push_back((offset, false));
-        self.in_flight += 1;
+        self.uncommitted += 1;
         Some(Ticket {
             topic: key.0,
             partition,
@@ -104,22 +106,22 @@ impl Offsets {
         p.window[i].1 = true;
         while let Some(&(o, true)) = p.window.front() {
             p.window.pop_front();
-            self.in_flight -= 1;
-            p.position = Some(o + 1);
+            self.uncommitted -= 1;
+            p.commit_offset = Some(o + 1);
             p.dirty = true;
         }
         true
     }
 
-    /// Positions that advanced since the last call: (topic, partition, next
-    /// offset to consume), ready to commit.
+    /// Commit offsets that advanced since the last call: (topic, partition,
+    /// next offset to consume), ready to commit.
     pub fn take_committable(&mut self) -> Vec<(String, i32, i64)> {
         let mut out: Vec<_> = self
             .parts
             .iter_mut()
             .filter_map(|((t, part), p)| {
                 let dirty = std::mem::take(&mut p.dirty);
-                p.position
+                p.commit_offset
                     .filter(|_| dirty)
                     .map(|o| (t.to_string(), *part, o))
             })
@@ -128,41 +130,42 @@ impl Offsets {
         out
     }
 
-    /// Every known position, changed or not: for the final commit.
-    pub fn positions(&self) -> Vec<(String, i32, i64)> {
+    /// Every known commit offset, changed or not: for the final commit.
+    pub fn commit_offsets(&self) -> Vec<(String, i32, i64)> {
         let mut out: Vec<_> = self
             .parts
             .iter()
-            .filter_map(|((t, part), p)| p.position.map(|o| (t.to_string(), *part, o)))
+            .filter_map(|((t, part), p)| p.commit_offset.map(|o| (t.to_string(), *part, o)))
             .collect();
         out.sort();
         out
     }
 
-    /// A commit of `position` failed: offer it again with the next
+    /// A commit of `offset` failed: offer it again with the next
     /// `take_committable`, unless the partition moved on or was revoked.
-    pub fn commit_failed(&mut self, topic: &str, partition: i32, position: i64) {
+    pub fn commit_failed(&mut self, topic: &str, partition: i32, offset: i64) {
         if let Some(p) = self.parts.get_mut(&(Arc::from(topic), partition))
-            && p.position == Some(position)
+            && p.commit_offset == Some(offset)
         {
             p.dirty = true;
         }
     }
 
-    /// Items begun and not completed on one partition.
-    pub fn in_flight_on(&self, topic: &str, partition: i32) -> usize {
+    /// Items begun and not completed on one partition (those whose alerts
+    /// are not all acknowledged).
+    pub fn pending_on(&self, topic: &str, partition: i32) -> usize {
         self.parts
             .get(&(Arc::from(topic), partition))
             .map_or(0, |p| p.window.iter().filter(|(_, done)| !done).count())
     }
 
-    /// Forgets a revoked partition, returning its committable position if it
+    /// Forgets a revoked partition, returning its commit offset if it
     /// advanced. Items still in flight on it will be consumed again by the
     /// partition's next owner.
     pub fn revoke(&mut self, topic: &str, partition: i32) -> Option<i64> {
         let p = self.parts.remove(&(Arc::from(topic), partition))?;
-        self.in_flight -= p.window.len();
-        p.position
+        self.uncommitted -= p.window.len();
+        p.commit_offset
     }
 
     /// The shared name of a topic seen before.
@@ -183,8 +186,8 @@ impl Offsets {
     /// incomplete count alone, is what `pipeline.max_in_flight` bounds: one
     /// alert stuck on a dead endpoint then pauses the consumer instead of
     /// letting the window behind it grow without limit.
-    pub fn in_flight(&self) -> usize {
-        self.in_flight
+    pub fn uncommitted(&self) -> usize {
+        self.uncommitted
     }
 }
 
@@ -200,23 +203,23 @@ mod tests {
             .iter()
             .map(|&n| o.begin("news", 0, n).unwrap())
             .collect();
-        assert_eq!(o.in_flight(), 4);
+        assert_eq!(o.uncommitted(), 4);
         assert!(o.complete(&t[1]));
         assert!(o.take_committable().is_empty(), "10 is still in flight");
-        assert_eq!(o.in_flight(), 4, "11 is done but not committable");
+        assert_eq!(o.uncommitted(), 4, "11 is done but not committable");
         assert!(o.complete(&t[0]));
-        assert_eq!(o.in_flight(), 2);
+        assert_eq!(o.uncommitted(), 2);
         assert_eq!(o.take_committable(), [("news".to_owned(), 0, 12)]);
         assert!(o.take_committable().is_empty(), "reported once");
         // Gaps in offsets (compaction) are fine: 15 follows 12.
         assert!(o.complete(&t[3]));
         assert!(o.complete(&t[2]));
         assert_eq!(o.take_committable(), [("news".to_owned(), 0, 16)]);
-        assert_eq!(o.in_flight(), 0);
-        // A failed commit is offered again; positions() always lists it.
+        assert_eq!(o.uncommitted(), 0);
+        // A failed commit is offered again; commit_offsets() always lists it.
         o.commit_failed("news", 0, 16);
         assert_eq!(o.take_committable(), [("news".to_owned(), 0, 16)]);
-        assert_eq!(o.positions(), [("news".to_owned(), 0, 16)]);
+        assert_eq!(o.commit_offsets(), [("news".to_owned(), 0, 16)]);
     }
 
     #[test]
@@ -240,7 +243,7 @@ mod tests {
         let b = o.begin("news", 0, 2).unwrap();
         o.complete(&a);
         assert_eq!(o.revoke("news", 0), Some(2));
-        assert_eq!(o.in_flight(), 0);
+        assert_eq!(o.uncommitted(), 0);
         // Messages fetched before the revocation are not begun.
         assert!(o.begin("news", 0, 3).is_none());
         // Assigned again: a completion from the old assignment is ignored.
@@ -260,6 +263,6 @@ mod tests {
         let _b = o.begin("news", 0, 2).unwrap();
         assert!(o.complete(&a));
         assert!(!o.complete(&a));
-        assert_eq!(o.in_flight(), 1);
+        assert_eq!(o.uncommitted(), 1);
     }
 }

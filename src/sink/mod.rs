@@ -344,10 +344,10 @@ mod tests {
         let b = c.ack();
         a.done();
         c.finish();
-        assert_eq!(offsets.lock().unwrap().in_flight(), 1, "b is still out");
+        assert_eq!(offsets.lock().unwrap().uncommitted(), 1, "b is still out");
         b.done();
         let mut o = offsets.lock().unwrap();
-        assert_eq!(o.in_flight(), 0);
+        assert_eq!(o.uncommitted(), 0);
         assert_eq!(o.take_committable(), [("news".to_owned(), 0, 8)]);
     }
 

@@ -1,6 +1,6 @@
 //! The Kafka consumer: a cooperative-sticky group member that polls on its
 //! own thread, hands messages to the worker pool, pauses while too many
-//! items are in flight, and commits the offsets the tracker allows.
+//! items are uncommitted, and commits the offsets the tracker allows.
 //!
 //! Offsets are committed explicitly (`enable.auto.commit=false`), about once
 //! a second and only when they moved; synchronously when partitions are
@@ -60,9 +60,9 @@ fn lock(o: &Mutex<Offsets>) -> MutexGuard<'_, Offsets> {
     o.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn tpl_of(positions: &[(String, i32, i64)]) -> KafkaResult<TopicPartitionList> {
+fn tpl_of(offsets_to_commit: &[(String, i32, i64)]) -> KafkaResult<TopicPartitionList> {
     let mut tpl = TopicPartitionList::new();
-    for (t, p, o) in positions {
+    for (t, p, o) in offsets_to_commit {
         tpl.add_partition_offset(t, *p, Offset::Offset(*o))?;
     }
     Ok(tpl)
@@ -112,32 +112,32 @@ impl ConsumerContext for SourceContext {
             let deadline = Instant::now() + REVOKE_DRAIN;
             while Instant::now() < deadline {
                 let o = lock(&self.offsets);
-                if parts.iter().all(|(t, p)| o.in_flight_on(t, *p) == 0) {
+                if parts.iter().all(|(t, p)| o.pending_on(t, *p) == 0) {
                     break;
                 }
                 drop(o);
                 std::thread::sleep(Duration::from_millis(20));
             }
         }
-        let mut positions = Vec::new();
+        let mut offsets_to_commit = Vec::new();
         {
             let mut o = lock(&self.offsets);
             for (t, p) in &parts {
                 if let Some(pos) = o.revoke(t, *p) {
-                    positions.push((t.clone(), *p, pos));
+                    offsets_to_commit.push((t.clone(), *p, pos));
                 }
             }
         }
         tracing::info!(partitions = ?parts, lost, "partitions revoked");
-        if lost || positions.is_empty() {
+        if lost || offsets_to_commit.is_empty() {
             return;
         }
-        match tpl_of(&positions).and_then(|tpl| consumer.commit(&tpl, CommitMode::Sync)) {
+        match tpl_of(&offsets_to_commit).and_then(|tpl| consumer.commit(&tpl, CommitMode::Sync)) {
             Ok(()) => {
-                tracing::info!(offsets = ?positions, "committed offsets of revoked partitions")
+                tracing::info!(offsets = ?offsets_to_commit, "committed offsets of revoked partitions")
             }
             Err(e) => {
-                tracing::warn!(offsets = ?positions, error = %e, "commit on revocation failed; the next owner repeats those items")
+                tracing::warn!(offsets = ?offsets_to_commit, error = %e, "commit on revocation failed; the next owner repeats those items")
             }
         }
     }
@@ -307,16 +307,16 @@ impl KafkaSource {
         since.is_some_and(|t| t.elapsed() > REJOIN_TIMEOUT)
     }
 
-    /// Pauses fetching while `max_in_flight` items are in flight; resumes
+    /// Pauses fetching while `max_in_flight` items are uncommitted; resumes
     /// below half of it. Polling goes on meanwhile, so the group keeps this
     /// member.
     fn backpressure(&self, max_in_flight: usize) {
-        let in_flight = lock(&self.offsets).in_flight();
-        metrics::uncommitted(in_flight);
+        let uncommitted = lock(&self.offsets).uncommitted();
+        metrics::uncommitted(uncommitted);
         let paused = self.consumer.context().paused.load(Ordering::Acquire);
-        let change = if !paused && in_flight >= max_in_flight {
+        let change = if !paused && uncommitted >= max_in_flight {
             Some(true)
-        } else if paused && in_flight <= max_in_flight / 2 {
+        } else if paused && uncommitted <= max_in_flight / 2 {
             Some(false)
         } else {
             None
@@ -337,12 +337,12 @@ impl KafkaSource {
                     .store(pause, Ordering::Release);
                 if pause {
                     tracing::info!(
-                        in_flight,
+                        uncommitted,
                         max_in_flight,
-                        "consumer paused: too many items in flight"
+                        "consumer paused: too many uncommitted items"
                     );
                 } else {
-                    tracing::info!(in_flight, "consumer resumed");
+                    tracing::info!(uncommitted, "consumer resumed");
                 }
             }
             Err(e) => tracing::warn!(error = %e, "pausing or resuming the consumer failed"),
@@ -350,17 +350,17 @@ impl KafkaSource {
     }
 
     fn commit_moved(&self) {
-        let positions = lock(&self.offsets).take_committable();
-        if positions.is_empty() {
+        let offsets_to_commit = lock(&self.offsets).take_committable();
+        if offsets_to_commit.is_empty() {
             return;
         }
-        tracing::debug!(offsets = ?positions, "committing offsets");
+        tracing::debug!(offsets = ?offsets_to_commit, "committing offsets");
         if let Err(e) =
-            tpl_of(&positions).and_then(|tpl| self.consumer.commit(&tpl, CommitMode::Async))
+            tpl_of(&offsets_to_commit).and_then(|tpl| self.consumer.commit(&tpl, CommitMode::Async))
         {
             tracing::warn!(error = %e, "offset commit failed; will commit again");
             let mut o = lock(&self.offsets);
-            for (t, p, pos) in &positions {
+            for (t, p, pos) in &offsets_to_commit {
                 o.commit_failed(t, *p, *pos);
             }
         }
@@ -378,7 +378,7 @@ impl KafkaSource {
             tracing::warn!(error = %e, "pausing the consumer failed");
         }
         let mut last_commit = Instant::now();
-        while lock(&self.offsets).in_flight() > 0 && Instant::now() < deadline {
+        while lock(&self.offsets).uncommitted() > 0 && Instant::now() < deadline {
             // Keep serving the group; messages fetched before the pause are
             // not begun, so no commit passes them.
             let _ = self.consumer.poll(Duration::from_millis(50));
@@ -387,17 +387,19 @@ impl KafkaSource {
                 last_commit = Instant::now();
             }
         }
-        let left = lock(&self.offsets).in_flight();
+        let left = lock(&self.offsets).uncommitted();
         if left > 0 {
             tracing::warn!(
                 items = left,
-                "shutdown timeout: items still in flight stay uncommitted and will be consumed again"
+                "shutdown timeout: uncommitted items will be consumed again"
             );
         }
-        let positions = lock(&self.offsets).positions();
-        if !positions.is_empty() {
-            match tpl_of(&positions).and_then(|tpl| self.consumer.commit(&tpl, CommitMode::Sync)) {
-                Ok(()) => tracing::info!(offsets = ?positions, "committed final offsets"),
+        let offsets_to_commit = lock(&self.offsets).commit_offsets();
+        if !offsets_to_commit.is_empty() {
+            match tpl_of(&offsets_to_commit)
+                .and_then(|tpl| self.consumer.commit(&tpl, CommitMode::Sync))
+            {
+                Ok(()) => tracing::info!(offsets = ?offsets_to_commit, "committed final offsets"),
                 Err(e) => {
                     tracing::error!(error = %e, "final offset commit failed; some items will be consumed again")
                 }
