@@ -36,40 +36,61 @@
 //!
 //! # Layout
 //!
-//! - [`settings`]: configuration layers (defaults, file, `NEWSWATCH__…`
-//!   environment) parsed into typed values.
-//! - [`cli`]: the command line, clap definitions only.
-//! - [`telemetry`]: the tracing subscriber (json or pretty).
-//! - [`item`]: news item decoding (json | text), id fallbacks, rejections.
-//! - [`text`]: text as the matcher sees it: normalization with offset maps,
-//!   CJK and word-boundary predicates, word spans for NEAR.
+//! Pure core (no network, no async runtime, no Kafka or HTTP client):
+//!
+//! - [`text`]: text as the matcher sees it: NFKC normalization with offset
+//!   maps, CJK and word-boundary predicates, word spans for NEAR.
 //! - [`watchlist`]: the watchlist file: sets, terms, rule expressions
-//!   (parser, resolution, load errors).
-//! - [`engine`]: the automata, boundary filtering of matches, rule
-//!   evaluation.
-//! - [`alert`]: alerts as CloudEvents, deterministic ids, snippets.
+//!   (parser, resolution, load errors with positions).
+//! - [`engine`]: the Aho-Corasick automata, boundary filtering of matches,
+//!   rule evaluation.
+//! - [`item`]: news item decoding (json | text), id fallbacks, rejections.
+//! - [`alert`]: alerts as CloudEvents 1.0, deterministic ids, snippets; the
+//!   one path from a decoded item to its alerts.
 //! - [`offsets`]: per-partition tracker of the highest contiguous completed
 //!   offset, for at-least-once commits.
+//!
+//! Shells and wiring:
+//!
+//! - [`cli`]: the command line, clap definitions only.
+//! - [`settings`]: configuration layers (defaults, file, `NEWSWATCH__…`
+//!   environment) parsed into typed values (`raw` as written, `validate`
+//!   into types).
+//! - [`values`]: configuration values shared by `settings` and the sink
+//!   configurations: secrets, raw scalars, key tables, collected problems.
+//! - [`telemetry`]: the tracing subscriber (json or pretty).
+//! - [`load`]: the watchlist file compiled into an engine, for start-up and
+//!   live reload.
 //! - [`source`]: the Kafka consumer: group membership, pause/resume,
 //!   commits on revocation and shutdown.
-//! - [`sink`]: the `Sink` trait, acks tied to offsets, the kafka, webhook
-//!   and stdout sinks and the dead-letter topic.
-//! - [`metrics`]: metric names, one function per event, the Prometheus text
-//!   format.
+//! - [`sink`]: the `Sink` trait, acks tied to offsets, routing, the kafka,
+//!   webhook and stdout sinks (each owning its configuration) and the
+//!   dead-letter topic.
 //! - [`pipeline`]: item -> engine -> alerts -> sinks -> ack, on a worker pool;
 //!   knows traits, not Kafka.
-//! - [`scan`]: the offline `scan` command over JSON Lines.
+//! - [`metrics`]: metric names, one function per event, the Prometheus text
+//!   format.
 //! - [`server`]: the HTTP endpoints `/metrics`, `/healthz`, `/readyz`.
 //! - [`reload`]: live watchlist reload on file change and SIGHUP.
-//! - [`check`]: the `check` command: validate and summarise.
-//! - [`demo`]: `newswatch demo`, the pipeline on an embedded mock broker.
-//! - [`app`]: wires everything for the commands (`run_until_stopped` for the
-//!   daemon); maps errors to exit statuses.
+//! - [`shutdown`]: the one stop signal, and the moment the drain budget is
+//!   measured from.
+//! - [`scan`]: the offline `scan` command over JSON Lines.
+//! - [`check`]: the `check` command's summary, secrets hidden.
+//! - [`demo`]: `newswatch demo`, the daemon on librdkafka's mock cluster.
+//! - [`exit`]: exit statuses (BSD sysexits) and the `Failure` that carries
+//!   one to `main`.
+//! - [`app`]: the one module that knows every other: `App::build` and
+//!   `run_until_stopped` for the daemon; [`app::commands`] runs each CLI
+//!   command; [`app::load`] loads settings and watchlist as exit-78
+//!   failures.
 //!
 //! `item`, `text`, `watchlist`, `engine`, `alert` and `offsets` are the pure
 //! core: no I/O beyond reading the watchlist file, no network, no async
 //! runtime. Within it, `text` imports neither `watchlist` nor `engine`, and
 //! `watchlist` does not import `engine`: the engine compiles a watchlist.
+//!
+
+#![warn(missing_docs)]
 
 pub mod alert;
 pub mod app;
