@@ -89,6 +89,61 @@
 //! runtime. Within it, `text` imports neither `watchlist` nor `engine`, and
 //! `watchlist` does not import `engine`: the engine compiles a watchlist.
 //!
+//! # Threads and shutdown
+//!
+//! One stop signal, a [`shutdown::Shutdown`]: `run` registers SIGTERM and
+//! SIGINT on its flag (a second signal exits at once with status 1);
+//! `demo` and the tests call `trigger`. SIGHUP only sets the reload flag.
+//! Signal handlers start no thread. The threads of `newswatch run`:
+//!
+//! - **the calling thread** (`main`; `newswatch-demo-pipeline` in `demo`)
+//!   runs [`app::App::run_until_stopped`]: it polls the consumer (rebalance,
+//!   commit and statistics callbacks run here) until the shutdown is
+//!   triggered, drains (stops fetching, waits for the uncommitted items up
+//!   to `pipeline.shutdown_timeout` from the stop, commits), then stops the
+//!   workers, joins the reloader, flushes the producer (at least 1 s),
+//!   closes the consumer, shuts the runtime down and, returning, drops the
+//!   last producer clones.
+//! - **`newswatch-io`**: the tokio runtime, 2 worker threads plus tokio's
+//!   blocking pool on demand (DNS lookups), made by [`app::App::build`]; it
+//!   runs the HTTP endpoints and the webhook deliveries. Shut down by
+//!   `shutdown_timeout(1 s)`, the last step of `run_until_stopped`;
+//!   deliveries still retrying are cancelled and their items stay
+//!   uncommitted.
+//! - **`newswatch-worker-{i}`**: the worker pool, one per available CPU (2
+//!   when unknown), started by [`pipeline::Workers::start`]. Stopped by
+//!   [`pipeline::Workers::stop`] after the drain: it drops the channel's
+//!   sender; each worker finishes the batches queued and returns, and is
+//!   joined.
+//! - **`newswatch-reload`**: the watchlist reloader
+//!   ([`reload::Reloader::spawn`]), waking every 250 ms; it returns once it
+//!   sees the shutdown triggered and [`reload::Reloader::stop`] joins it,
+//!   after the workers.
+//! - **`newswatch-retry`**: started by [`sink::kafka::KafkaProducer::new`]
+//!   (the first Kafka sink or the dead-letter topic), produces failed
+//!   messages again after a backoff. Detached: it returns when the retry
+//!   channel's senders are gone, i.e. when the last `KafkaProducer` clone
+//!   (held by the app, the Kafka sinks and the dead-letter sink) and its
+//!   librdkafka producers are dropped, as `run_until_stopped` returns.
+//! - **librdkafka's threads**: each client (the consumer, the producer, a
+//!   producer made to replace a stuck one) has its own (`rdk:main`, one
+//!   `rdk:broker…` per broker), and the producer adds rust-rdkafka's
+//!   `producer polling thread`, on which delivery reports are handled. All
+//!   start with the client and end when it is dropped: the consumer after
+//!   [`source::kafka::KafkaSource::close`] (leave the group), the producer
+//!   with its last clone.
+//! - **`newswatch-old-consumer`**: when a consumer stalled out of its group,
+//!   [`source::kafka::KafkaSource::abandon`] closes it on a detached thread
+//!   of its own while a fresh consumer takes over; it ends when the close
+//!   returns.
+//!
+//! `demo` adds, on its calling thread, a producer that owns the mock
+//! cluster (librdkafka runs the mock brokers on threads of that client) and
+//! the consumers that read the alerts and dead-letter topics back; it
+//! triggers the shutdown once it has read what it expects and joins
+//! `newswatch-demo-pipeline`. `check` builds the sinks on a current-thread
+//! runtime and drops them at once, so the producer threads above start and
+//! end there too; `scan` runs on the calling thread alone.
 
 #![warn(missing_docs)]
 
