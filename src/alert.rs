@@ -16,8 +16,14 @@ use crate::watchlist::{Operand, Severity};
 /// What alerts need from the settings (`alerts.*`).
 #[derive(Debug, Clone)]
 pub struct AlertOptions {
+    /// The CloudEvents `source` of every alert (`alerts.source`, default
+    /// `/newswatch`); a URI-reference (RFC 3986).
     pub source: String,
+    /// About how many characters (Unicode scalar values, not bytes) a
+    /// snippet has (`alerts.snippet_chars`, default 160).
     pub snippet_chars: usize,
+    /// At most this many matches per alert (`alerts.max_matches`, default
+    /// 50); further matches are left out, the rule still holds.
     pub max_matches: usize,
 }
 
@@ -31,29 +37,48 @@ impl Default for AlertOptions {
     }
 }
 
-/// A CloudEvents 1.0 event in JSON structured mode.
+/// A CloudEvents 1.0 event in JSON structured mode (SPEC section 3); the
+/// field names are the CloudEvents attribute names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Alert {
+    /// The CloudEvents version: always `"1.0"`.
     pub specversion: &'static str,
+    /// The CloudEvents `type`: always `"newswatch.alert"`.
     #[serde(rename = "type")]
     pub kind: &'static str,
+    /// `alerts.source` ([`AlertOptions::source`]).
     pub source: String,
+    /// The deterministic id from [`alert_id`]: 64 hex characters.
     pub id: String,
+    /// When the alert was made: RFC 3339, UTC, milliseconds.
     pub time: String,
+    /// The rule id.
     pub subject: String,
+    /// Always `"application/json"`: `data` is a JSON object.
     pub datacontenttype: &'static str,
+    /// The payload: rule, item, matches, snippet.
     pub data: AlertData,
 }
 
+/// The `data` of an [`Alert`]: which rule held on which item, and where.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AlertData {
+    /// The rule id (as in `subject`).
     pub rule: String,
+    /// The rule's severity.
     pub severity: Severity,
+    /// The rule's description; omitted from the JSON when the rule has none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// The item the rule held on.
     pub item: ItemRef,
+    /// The matches of the sets and terms the rule references, by field then
+    /// start; at most [`AlertOptions::max_matches`].
     pub matches: Vec<AlertMatch>,
+    /// Text around the first match, about [`AlertOptions::snippet_chars`]
+    /// characters (see [`snippet`]); empty when the hit has no match.
     pub snippet: String,
+    /// Where a Kafka message was read from; `None` (omitted) in `scan`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub origin: Option<Origin>,
 }
@@ -61,28 +86,39 @@ pub struct AlertData {
 /// The item an alert is about: its id and metadata, not its text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ItemRef {
+    /// The item id, after the fallbacks of SPEC section 1.
     pub id: String,
+    /// The item's `title`, if any; omitted from the JSON when absent (so
+    /// are the other optional fields).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+    /// The item's `url`, as given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// The item's `source` (the publisher), as given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// The item's `lang`, as given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lang: Option<String>,
+    /// The item's `published_at` (RFC 3339), as given, not validated.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub published_at: Option<String>,
 }
 
+/// One match of a watch term in an item field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AlertMatch {
     /// The set; `None` (JSON null) for a quoted term of the rule.
     pub set: Option<String>,
     /// The term as written in the watchlist.
     pub term: String,
+    /// The name of the field matched (`title`, `body`, `text`, ...).
     pub field: String,
-    /// UTF-8 byte offsets into the original field value.
+    /// Start of the match: a UTF-8 byte offset into the original,
+    /// unnormalized field value.
     pub start: usize,
+    /// End of the match (exclusive), a UTF-8 byte offset like `start`.
     pub end: usize,
     /// Exactly `value[start..end]`.
     pub text: String,
@@ -91,13 +127,17 @@ pub struct AlertMatch {
 /// Where the item was read from (absent in `scan` output).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Origin {
+    /// The Kafka topic.
     pub topic: String,
+    /// The partition within `topic`.
     pub partition: i32,
+    /// The message's offset within the partition.
     pub offset: i64,
 }
 
-/// The deterministic alert id: SHA-256 over the rule id and the item id,
-/// hex. Redelivered items give the same id.
+/// The deterministic alert id (SPEC section 3): SHA-256 over the rule id
+/// (length-prefixed, 8 bytes big-endian) and the item id, as 64 lowercase
+/// hex characters. Redelivered items give the same id.
 pub fn alert_id(rule_id: &str, item_id: &str) -> String {
     let mut h = Sha256::new();
     // Length-prefix the rule id so ("a", "bc") and ("ab", "c") differ.
@@ -167,7 +207,14 @@ pub fn alerts_for(
         .collect()
 }
 
-/// Builds the alert for one rule hit on one item.
+/// Builds the alert for one rule hit on one item: `item_id` is the id after
+/// fallbacks, `now` the alert's `time`.
+///
+/// # Panics
+///
+/// When `hit` was not produced by `engine` for `item` (a rule, set, term or
+/// field index out of range, or match offsets off the field's character
+/// boundaries).
 pub fn build(
     engine: &Engine,
     item: &NewsItem<'_>,
@@ -235,9 +282,15 @@ pub fn build(
     }
 }
 
-/// About `max_chars` characters of `text` around `start..end` (byte offsets
-/// on character boundaries), white space runs shown as one space, `…` where
-/// the text was cut. Cuts fall on spaces when one is near.
+/// About `max_chars` characters (Unicode scalar values) of `text` around
+/// `start..end` (byte offsets on character boundaries), white space runs
+/// shown as one space, `…` where the text was cut. Cuts fall on white space
+/// within `max_chars / 8` characters of the cut. The match itself is never
+/// cut, so a match longer than `max_chars` is returned whole.
+///
+/// # Panics
+///
+/// When `start..end` is not a range of `text` on character boundaries.
 pub fn snippet(text: &str, start: usize, end: usize, max_chars: usize) -> String {
     let match_chars = text[start..end].chars().count();
     let budget = max_chars.saturating_sub(match_chars);

@@ -8,10 +8,12 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "newswatch", version, about, propagate_version = true)]
 pub struct Cli {
+    /// The subcommand to run.
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// The subcommands (SPEC section 6).
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// The daemon: consume news items from Kafka, publish alerts to the

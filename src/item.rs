@@ -15,7 +15,10 @@ use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess,
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
+    /// The value is a JSON object with `id`, `title`, `summary`, `body`,
+    /// ... members (the default).
     Json,
+    /// The whole value is UTF-8 text, scanned as the field `text`.
     Text,
 }
 
@@ -27,10 +30,16 @@ pub struct NewsItem<'a> {
     /// The JSON `id` (a string, or a number as written); `None` when absent,
     /// in which case the caller's fallback applies.
     pub id: Option<Cow<'a, str>>,
+    /// The JSON `title` when it is a string; `None` otherwise and for the
+    /// text format (so are the other metadata fields).
     pub title: Option<Cow<'a, str>>,
+    /// The JSON `url`, as given.
     pub url: Option<Cow<'a, str>>,
+    /// The JSON `source` (the publisher), as given.
     pub source: Option<Cow<'a, str>>,
+    /// The JSON `lang`, as given.
     pub lang: Option<Cow<'a, str>>,
+    /// The JSON `published_at` (RFC 3339 by SPEC section 1), not validated.
     pub published_at: Option<Cow<'a, str>>,
     /// The fields to scan, in `input.fields` order: (name, text). Missing,
     /// null and blank fields are left out.
@@ -81,16 +90,39 @@ impl NewsItem<'_> {
 /// Why an item was rejected. `reason()` is the metric label.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Rejection {
+    /// The bytes are not UTF-8 (`invalid_utf8`).
     #[error("not valid UTF-8 (invalid byte at offset {offset})")]
-    InvalidUtf8 { offset: usize },
+    InvalidUtf8 {
+        /// Byte offset of the first invalid byte (the length of the valid
+        /// prefix).
+        offset: usize,
+    },
+    /// The value is larger than `input.max_bytes` (`too_large`); checked
+    /// before anything else.
     #[error("{size} bytes is larger than input.max_bytes ({max})")]
-    TooLarge { size: usize, max: usize },
+    TooLarge {
+        /// The value's size in bytes.
+        size: usize,
+        /// `input.max_bytes`, in bytes.
+        max: usize,
+    },
+    /// JSON format: the text is not JSON, or has trailing content
+    /// (`not_json`); holds serde_json's message with line and column.
     #[error("not JSON: {0}")]
     NotJson(String),
+    /// JSON format: valid JSON but not an object (`not_object`); holds what
+    /// it is instead (`"an array"`, `"a string"`, `"null"`, ...).
     #[error("not a JSON object but {0}")]
     NotObject(&'static str),
+    /// None of the fields to scan holds non-blank text (`no_text`).
     #[error("no scannable text in fields {fields}{detail}")]
-    NoText { fields: String, detail: String },
+    NoText {
+        /// The fields looked at, each in backticks, comma-separated.
+        fields: String,
+        /// Empty, or ` (…, not a string)` naming fields present with a
+        /// non-string value.
+        detail: String,
+    },
 }
 
 impl Rejection {
@@ -119,8 +151,13 @@ impl Rejection {
 /// What decoding needs from the settings.
 #[derive(Debug, Clone)]
 pub struct DecodeOptions {
+    /// `input.format` (default JSON).
     pub format: Format,
+    /// `input.fields`: the JSON members to scan, in this order (default
+    /// `title`, `summary`, `body`); ignored for the text format.
     pub fields: Vec<String>,
+    /// `input.max_bytes`: larger values are rejected, in bytes (default
+    /// 1 MiB, 1 048 576).
     pub max_bytes: usize,
 }
 
@@ -134,7 +171,13 @@ impl Default for DecodeOptions {
     }
 }
 
-/// Decodes one message value or input line.
+/// Decodes one message value or input line (SPEC section 1).
+///
+/// # Errors
+///
+/// A [`Rejection`] when the value is larger than `opts.max_bytes`, is not
+/// UTF-8, is not a JSON object (JSON format), or has no non-blank text in
+/// the fields to scan.
 pub fn decode<'a>(bytes: &'a [u8], opts: &'a DecodeOptions) -> Result<NewsItem<'a>, Rejection> {
     if bytes.len() > opts.max_bytes {
         return Err(Rejection::TooLarge {

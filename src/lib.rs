@@ -36,40 +36,116 @@
 //!
 //! # Layout
 //!
-//! - [`settings`]: configuration layers (defaults, file, `NEWSWATCH__…`
-//!   environment) parsed into typed values.
-//! - [`cli`]: the command line, clap definitions only.
-//! - [`telemetry`]: the tracing subscriber (json or pretty).
-//! - [`item`]: news item decoding (json | text), id fallbacks, rejections.
-//! - [`text`]: text as the matcher sees it: normalization with offset maps,
-//!   CJK and word-boundary predicates, word spans for NEAR.
+//! Pure core (no network, no async runtime, no Kafka or HTTP client):
+//!
+//! - [`text`]: text as the matcher sees it: NFKC normalization with offset
+//!   maps, CJK and word-boundary predicates, word spans for NEAR.
 //! - [`watchlist`]: the watchlist file: sets, terms, rule expressions
-//!   (parser, resolution, load errors).
-//! - [`engine`]: the automata, boundary filtering of matches, rule
-//!   evaluation.
-//! - [`alert`]: alerts as CloudEvents, deterministic ids, snippets.
+//!   (parser, resolution, load errors with positions).
+//! - [`engine`]: the Aho-Corasick automata, boundary filtering of matches,
+//!   rule evaluation.
+//! - [`item`]: news item decoding (json | text), id fallbacks, rejections.
+//! - [`alert`]: alerts as CloudEvents 1.0, deterministic ids, snippets; the
+//!   one path from a decoded item to its alerts.
 //! - [`offsets`]: per-partition tracker of the highest contiguous completed
 //!   offset, for at-least-once commits.
+//!
+//! Shells and wiring:
+//!
+//! - [`cli`]: the command line, clap definitions only.
+//! - [`settings`]: configuration layers (defaults, file, `NEWSWATCH__…`
+//!   environment) parsed into typed values (`raw` as written, `validate`
+//!   into types).
+//! - [`values`]: configuration values shared by `settings` and the sink
+//!   configurations: secrets, raw scalars, key tables, collected problems.
+//! - [`telemetry`]: the tracing subscriber (json or pretty).
+//! - [`load`]: the watchlist file compiled into an engine, for start-up and
+//!   live reload.
 //! - [`source`]: the Kafka consumer: group membership, pause/resume,
 //!   commits on revocation and shutdown.
-//! - [`sink`]: the `Sink` trait, acks tied to offsets, the kafka, webhook
-//!   and stdout sinks and the dead-letter topic.
-//! - [`metrics`]: metric names, one function per event, the Prometheus text
-//!   format.
+//! - [`sink`]: the `Sink` trait, acks tied to offsets, routing, the kafka,
+//!   webhook and stdout sinks (each owning its configuration) and the
+//!   dead-letter topic.
 //! - [`pipeline`]: item -> engine -> alerts -> sinks -> ack, on a worker pool;
 //!   knows traits, not Kafka.
-//! - [`scan`]: the offline `scan` command over JSON Lines.
+//! - [`metrics`]: metric names, one function per event, the Prometheus text
+//!   format.
 //! - [`server`]: the HTTP endpoints `/metrics`, `/healthz`, `/readyz`.
 //! - [`reload`]: live watchlist reload on file change and SIGHUP.
-//! - [`check`]: the `check` command: validate and summarise.
-//! - [`demo`]: `newswatch demo`, the pipeline on an embedded mock broker.
-//! - [`app`]: wires everything for the commands (`run_until_stopped` for the
-//!   daemon); maps errors to exit statuses.
+//! - [`shutdown`]: the one stop signal, and the moment the drain budget is
+//!   measured from.
+//! - [`scan`]: the offline `scan` command over JSON Lines.
+//! - [`check`]: the `check` command's summary, secrets hidden.
+//! - [`demo`]: `newswatch demo`, the daemon on librdkafka's mock cluster.
+//! - [`exit`]: exit statuses (BSD sysexits) and the `Failure` that carries
+//!   one to `main`.
+//! - [`app`]: the one module that knows every other: `App::build` and
+//!   `run_until_stopped` for the daemon; [`app::commands`] runs each CLI
+//!   command; [`app::load`] loads settings and watchlist as exit-78
+//!   failures.
 //!
 //! `item`, `text`, `watchlist`, `engine`, `alert` and `offsets` are the pure
 //! core: no I/O beyond reading the watchlist file, no network, no async
 //! runtime. Within it, `text` imports neither `watchlist` nor `engine`, and
 //! `watchlist` does not import `engine`: the engine compiles a watchlist.
+//!
+//! # Threads and shutdown
+//!
+//! One stop signal, a [`shutdown::Shutdown`]: `run` registers SIGTERM and
+//! SIGINT on its flag (a second signal exits at once with status 1);
+//! `demo` and the tests call `trigger`. SIGHUP only sets the reload flag.
+//! Signal handlers start no thread. The threads of `newswatch run`:
+//!
+//! - **the calling thread** (`main`; `newswatch-demo-pipeline` in `demo`)
+//!   runs [`app::App::run_until_stopped`]: it polls the consumer (rebalance,
+//!   commit and statistics callbacks run here) until the shutdown is
+//!   triggered, drains (stops fetching, waits for the uncommitted items up
+//!   to `pipeline.shutdown_timeout` from the stop, commits), then stops the
+//!   workers, joins the reloader, flushes the producer (at least 1 s),
+//!   closes the consumer, shuts the runtime down and, returning, drops the
+//!   last producer clones.
+//! - **`newswatch-io`**: the tokio runtime, 2 worker threads plus tokio's
+//!   blocking pool on demand (DNS lookups), made by [`app::App::build`]; it
+//!   runs the HTTP endpoints and the webhook deliveries. Shut down by
+//!   `shutdown_timeout(1 s)`, the last step of `run_until_stopped`;
+//!   deliveries still retrying are cancelled and their items stay
+//!   uncommitted.
+//! - **`newswatch-worker-{i}`**: the worker pool, one per available CPU (2
+//!   when unknown), started by [`pipeline::Workers::start`]. Stopped by
+//!   [`pipeline::Workers::stop`] after the drain: it drops the channel's
+//!   sender; each worker finishes the batches queued and returns, and is
+//!   joined.
+//! - **`newswatch-reload`**: the watchlist reloader
+//!   ([`reload::Reloader::spawn`]), waking every 250 ms; it returns once it
+//!   sees the shutdown triggered and [`reload::Reloader::stop`] joins it,
+//!   after the workers.
+//! - **`newswatch-retry`**: started by [`sink::kafka::KafkaProducer::new`]
+//!   (the first Kafka sink or the dead-letter topic), produces failed
+//!   messages again after a backoff. Detached: it returns when the retry
+//!   channel's senders are gone, i.e. when the last `KafkaProducer` clone
+//!   (held by the app, the Kafka sinks and the dead-letter sink) and its
+//!   librdkafka producers are dropped, as `run_until_stopped` returns.
+//! - **librdkafka's threads**: each client (the consumer, the producer, a
+//!   producer made to replace a stuck one) has its own (`rdk:main`, one
+//!   `rdk:broker…` per broker), and the producer adds rust-rdkafka's
+//!   `producer polling thread`, on which delivery reports are handled. All
+//!   start with the client and end when it is dropped: the consumer after
+//!   [`source::kafka::KafkaSource::close`] (leave the group), the producer
+//!   with its last clone.
+//! - **`newswatch-old-consumer`**: when a consumer stalled out of its group,
+//!   [`source::kafka::KafkaSource::abandon`] closes it on a detached thread
+//!   of its own while a fresh consumer takes over; it ends when the close
+//!   returns.
+//!
+//! `demo` adds, on its calling thread, a producer that owns the mock
+//! cluster (librdkafka runs the mock brokers on threads of that client) and
+//! the consumers that read the alerts and dead-letter topics back; it
+//! triggers the shutdown once it has read what it expects and joins
+//! `newswatch-demo-pipeline`. `check` builds the sinks on a current-thread
+//! runtime and drops them at once, so the producer threads above start and
+//! end there too; `scan` runs on the calling thread alone.
+
+#![warn(missing_docs)]
 
 pub mod alert;
 pub mod app;

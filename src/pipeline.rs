@@ -237,19 +237,31 @@ impl Pipeline {
     }
 }
 
-/// Items handed to a worker at once: one channel operation (and at most one
-/// wake-up) per batch instead of per item.
+/// Items handed to a worker at once (at most 64 items, from the source):
+/// one channel operation (and at most one wake-up) per batch instead of per
+/// item.
 pub type Batch = Vec<Envelope>;
 
 /// A pool of worker threads fed by a bounded channel of batches.
 pub struct Workers {
+    /// The only sender of the channel, held by the source through `&self`.
+    /// Dropping it (in [`Workers::stop`], or with the `Workers`) closes the
+    /// channel: each worker finishes the batches queued, then returns.
     tx: Option<SyncSender<Batch>>,
+    /// The `newswatch-worker-{i}` threads, joined by [`Workers::stop`];
+    /// dropped without `stop`, they are detached.
     handles: Vec<JoinHandle<()>>,
 }
 
 impl Workers {
-    /// Starts `n` workers; the channel holds at most `2 * n` batches, so a
-    /// busy pool slows the consumer down rather than buffering.
+    /// Starts `n` worker threads (at least one), named
+    /// `newswatch-worker-{i}`; the channel holds at most `2 * n` batches,
+    /// so a busy pool slows the consumer down rather than buffering.
+    ///
+    /// # Errors
+    ///
+    /// When a thread cannot be spawned; the workers already started are
+    /// detached and end as the channel closes.
     pub fn start(pipeline: Arc<Pipeline>, n: usize) -> std::io::Result<Self> {
         let (tx, rx) = sync_channel::<Batch>(2 * n.max(1));
         let rx = Arc::new(Mutex::new(rx));

@@ -53,6 +53,8 @@ fn digest(path: &Path) -> Option<[u8; 32]> {
 /// The reload thread (`newswatch-reload`): it ends once the daemon's
 /// [`Shutdown`] is triggered; [`Reloader::stop`] joins it.
 pub struct Reloader {
+    /// The `newswatch-reload` thread; joined by [`Reloader::stop`], detached
+    /// if the `Reloader` is dropped (it still ends with the shutdown).
     handle: Option<JoinHandle<()>>,
 }
 

@@ -78,7 +78,8 @@ pub struct WatchlistConfig {
 pub struct AlertsConfig {
     /// What each alert is built with (source, snippet chars, max matches).
     pub options: AlertOptions,
-    /// How long an alert id is not emitted again.
+    /// How long an alert id is not emitted again by this process (default
+    /// 10 minutes; SPEC section 4, Dedup).
     pub dedup_window: Duration,
 }
 
@@ -86,17 +87,19 @@ pub struct AlertsConfig {
 #[derive(Debug, Clone)]
 pub struct PipelineConfig {
     /// Items consumed and not yet committable at most (the uncommitted
-    /// window): past it the consumer pauses.
+    /// window), in items (default 10 000): past it the consumer pauses.
     pub max_in_flight: usize,
     /// How long a stop may take to finish the uncommitted items and flush
-    /// the producer, measured from the stop signal.
+    /// the producer, measured from the stop signal (default 30 seconds;
+    /// the flush gets at least 1 second more).
     pub shutdown_timeout: Duration,
 }
 
 /// `[http]`.
 #[derive(Debug, Clone)]
 pub struct HttpConfig {
-    /// Where `/metrics`, `/healthz` and `/readyz` are served.
+    /// Where `/metrics`, `/healthz` and `/readyz` are served (default
+    /// `127.0.0.1:9464`; port 0 picks a free port).
     pub listen: SocketAddr,
 }
 

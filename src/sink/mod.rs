@@ -218,6 +218,9 @@ struct Progress {
 pub struct Ack(Arc<Progress>);
 
 impl Ack {
+    /// This delivery is settled; when it is the item's last outstanding one
+    /// (and its [`Completion`] was finished), the item's offset is completed
+    /// in the tracker and may be committed.
     pub fn done(self) {
         let p = &self.0;
         if p.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
@@ -241,6 +244,9 @@ pub struct Completion {
 }
 
 impl Completion {
+    /// Starts tracking the item holding `ticket`; it completes in `offsets`
+    /// once [`finish`](Self::finish) was called and every [`Ack`] handed
+    /// out is done.
     pub fn new(ticket: Ticket, offsets: Arc<Mutex<Offsets>>) -> Self {
         Completion {
             guard: Ack(Arc::new(Progress {
@@ -267,20 +273,24 @@ impl Completion {
 /// every sink it goes to.
 #[derive(Debug, Clone)]
 pub struct Outgoing {
+    /// The alert.
     pub alert: Alert,
     /// The CloudEvents JSON, shared by every sink the alert goes to.
     pub json: Arc<[u8]>,
 }
 
 impl Outgoing {
+    /// The alert id (64 hex characters), the Kafka key and `webhook-id`.
     pub fn id(&self) -> &str {
         &self.alert.id
     }
 
+    /// The rule id, for the `newswatch-rule` header.
     pub fn rule(&self) -> &str {
         &self.alert.data.rule
     }
 
+    /// The severity's name, for the `newswatch-severity` header.
     pub fn severity(&self) -> &'static str {
         self.alert.data.severity.as_str()
     }
@@ -290,7 +300,11 @@ impl Outgoing {
 /// or failing destinations hold their acks instead (which holds commits
 /// back and, through `pipeline.max_in_flight`, pauses the consumer).
 pub trait Sink: Send + Sync {
+    /// The sink's `name` from its `[[sinks]]` entry (a metric label).
     fn name(&self) -> &str;
+    /// Starts delivering `alert`; `ack` is done once the destination has it
+    /// for good or it was parked in the dead-letter topic. Returns without
+    /// waiting for the delivery.
     fn send(&self, alert: &Outgoing, ack: Ack);
 }
 
@@ -298,7 +312,11 @@ pub trait Sink: Send + Sync {
 /// or an alert a sink gave up on.
 #[derive(Debug, Clone)]
 pub struct DeadLetterRecord {
+    /// The record key: the message key of a rejected item, the alert id of
+    /// an alert.
     pub key: Option<Vec<u8>>,
+    /// The record value: the rejected item's bytes unchanged, or the
+    /// alert's CloudEvents JSON.
     pub payload: Option<Vec<u8>>,
     /// `reason: detail`, for the `newswatch-error` header.
     pub error: String,

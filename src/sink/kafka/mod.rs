@@ -16,8 +16,12 @@ use super::{Ack, DeadLetter, DeadLetterRecord, Outgoing, Sink};
 
 /// Alerts to a topic: key = alert id, CloudEvents headers.
 pub struct KafkaSink {
+    /// The sink's name, a metric label.
     name: Arc<str>,
+    /// The topic alerts are produced to.
     topic: Arc<str>,
+    /// A clone of the process's one producer; the producer (and its retry
+    /// thread) ends when the last clone is dropped.
     producer: Arc<KafkaProducer>,
 }
 
@@ -54,11 +58,13 @@ impl Sink for KafkaSink {
     }
 }
 
-/// DeadLetterRecord items to `dead_letter.topic`, unchanged, with `newswatch-error`;
+/// Rejected items to `dead_letter.topic`, unchanged, with `newswatch-error`;
 /// alerts a webhook gave up on, as their CloudEvents JSON keyed by alert id,
 /// with `newswatch-error` and `newswatch-sink`.
 pub struct KafkaDeadLetter {
+    /// `dead_letter.topic`.
     topic: Arc<str>,
+    /// A clone of the process's one producer, as in [`KafkaSink`].
     producer: Arc<KafkaProducer>,
 }
 

@@ -85,6 +85,12 @@ impl ProducerContext for DeliveryContext {
 /// The process's producer, shared by the Kafka sinks and the dead-letter
 /// topic.
 pub struct KafkaProducer {
+    /// Held here only: the `newswatch-retry` thread has a `Weak`. Dropping
+    /// the last `KafkaProducer` (the app, each Kafka sink and the dead-letter
+    /// sink hold clones) drops the librdkafka producer, which purges what it
+    /// still holds, and the retry channel's senders, which ends the retry
+    /// thread; the acks of unsent messages are dropped, so their items stay
+    /// uncommitted.
     shared: Arc<Shared>,
 }
 
@@ -95,8 +101,12 @@ struct Shared {
     /// messages kept failing: a librdkafka idempotent producer has been
     /// seen to time out every message, for minutes, after a broker restart.
     current: RwLock<Arc<ThreadedProducer<DeliveryContext>>>,
+    /// Into the retry thread; each producer's [`DeliveryContext`] holds a
+    /// clone. The thread ends when every sender is dropped.
     retry: Sender<Box<Pending>>,
+    /// When a delivery last succeeded, in milliseconds since the Unix epoch.
     last_ok: Arc<AtomicU64>,
+    /// Twice `message.timeout.ms` (default 30 seconds, so 60 seconds).
     stuck_after: Duration,
 }
 
@@ -140,7 +150,16 @@ impl Shared {
 }
 
 impl KafkaProducer {
-    /// Creates the producer; `extra` are the `kafka.producer` properties.
+    /// Creates the producer (`enable.idempotence=true`, `acks=all`,
+    /// `message.timeout.ms` 30 000 ms unless `extra` sets it) and starts
+    /// its `newswatch-retry` thread; `extra` are the `kafka.producer`
+    /// properties, applied last.
+    ///
+    /// # Errors
+    ///
+    /// When librdkafka refuses a property or cannot create the client, or
+    /// the retry thread cannot be spawned
+    /// ([`KafkaError::ClientCreation`]).
     pub fn new(brokers: &str, extra: &BTreeMap<String, Secret>) -> Result<Self, KafkaError> {
         let mut config = ClientConfig::new();
         config
@@ -185,7 +204,15 @@ impl KafkaProducer {
         produce(&self.shared.current(), &self.shared.retry, p);
     }
 
-    /// Waits until every message was delivered or `timeout` passed.
+    /// Waits until every message was delivered or `timeout` passed; blocks
+    /// the calling thread. Messages in the retry thread's backoff queue are
+    /// not waited for.
+    ///
+    /// # Errors
+    ///
+    /// librdkafka's error, typically [`KafkaError::Flush`] with
+    /// `OperationTimedOut` when messages were still outstanding at
+    /// `timeout`.
     pub fn flush(&self, timeout: Duration) -> Result<(), KafkaError> {
         self.shared.current().flush(timeout)
     }

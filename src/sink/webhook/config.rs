@@ -37,13 +37,15 @@ pub struct WebhookConfig {
     pub url: Url,
     /// The Standard Webhooks signing key; requests are unsigned without one.
     pub secret: Option<SigningKey>,
-    /// Per request, connecting included.
+    /// Per request, connecting included (default 5 seconds).
     pub timeout: Duration,
-    /// How long one alert is retried before it is parked.
+    /// How long one alert is retried, from its first attempt, before it is
+    /// parked (default 1 hour).
     pub max_elapsed: Duration,
     /// The request body.
     pub format: WebhookFormat,
-    /// Requests (retries included) this sink has under way at once.
+    /// Requests (retries included) this sink has under way at once
+    /// (default 16).
     pub max_in_flight: usize,
 }
 

@@ -18,7 +18,10 @@ pub enum DeliveryError {
     /// The endpoint answered with a status other than 2xx.
     #[error("http {status}{}", if status.is_redirection() { " (redirects are not followed)" } else { "" })]
     Status {
+        /// The HTTP status.
         status: StatusCode,
+        /// The wait the `Retry-After` header asked for (seconds or an
+        /// HTTP date, RFC 9110 section 10.2.3), if any.
         retry_after: Option<Duration>,
     },
     /// No answer: refused connection, timeout, reset. The text never holds
@@ -68,7 +71,9 @@ impl DeliveryError {
     }
 }
 
-/// How long `Retry-After` asks to wait: delay-seconds or an HTTP date.
+/// How long a `Retry-After` value asks to wait from `now` (RFC 9110
+/// section 10.2.3): delay-seconds, or an HTTP date (zero when it is in the
+/// past). `None` when the value is neither.
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if let Ok(secs) = value.parse::<u64>() {

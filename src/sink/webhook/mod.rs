@@ -46,6 +46,8 @@ struct Endpoint {
 
 /// Alerts to an HTTP endpoint.
 pub struct WebhookSink {
+    /// Shared with every delivery task of this sink, which holds a clone
+    /// until its alert is delivered or given up on.
     endpoint: Arc<Endpoint>,
     /// The runtime the delivery tasks run on; owned by the app, which drops
     /// it (and with it any delivery still retrying) after the drain.
@@ -59,6 +61,12 @@ impl WebhookSink {
     /// # Errors
     ///
     /// When the HTTP client cannot be made (the TLS backend fails).
+    ///
+    /// # Panics
+    ///
+    /// When `settings.max_in_flight` is above tokio's
+    /// `Semaphore::MAX_PERMITS` (`usize::MAX >> 3`); the configuration
+    /// only checks that it is at least 1.
     pub fn new(
         name: &str,
         settings: &WebhookConfig,

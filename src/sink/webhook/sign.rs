@@ -34,7 +34,8 @@ impl fmt::Debug for SigningKey {
 }
 
 /// The `webhook-signature` value: `v1,` and the base64 HMAC-SHA256 of
-/// `{id}.{timestamp}.{body}` (Standard Webhooks).
+/// `{id}.{timestamp}.{body}` (Standard Webhooks); `timestamp` is the
+/// `webhook-timestamp` value, in seconds since the Unix epoch.
 pub fn sign(key: &SigningKey, id: &str, timestamp: u64, body: &[u8]) -> String {
     // HMAC accepts keys of any length.
     let mut mac = Hmac::<Sha256>::new_from_slice(key.expose()).expect("HMAC takes any key length");
