@@ -20,8 +20,11 @@ pub type TopicPartition = (Arc<str>, i32);
 /// again apart from one of the current assignment.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Ticket {
+    /// The topic.
     pub topic: Arc<str>,
+    /// The partition.
     pub partition: i32,
+    /// The consumed message's offset.
     pub offset: i64,
     generation: u64,
 }
@@ -50,6 +53,7 @@ pub struct Offsets {
 }
 
 impl Offsets {
+    /// No partition assigned yet.
     pub fn new() -> Self {
         Self::default()
     }

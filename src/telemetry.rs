@@ -5,7 +5,8 @@ use tracing_subscriber::EnvFilter;
 
 use crate::settings::{LogConfig, LogFormat};
 
-/// Installs the global subscriber. Call once, early in `main`.
+/// Installs the global subscriber. Call once, as soon as the settings are
+/// loaded (the commands in `app::commands` do).
 pub fn init(log: &LogConfig) {
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(&log.level))

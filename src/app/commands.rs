@@ -5,6 +5,7 @@ use std::fs::File;
 use std::io::{self, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use anyhow::Context;
 
@@ -128,11 +129,12 @@ pub fn run(config: Option<&Path>) -> Result<u8, Failure> {
             .context("installing signal handlers")
             .map_err(Failure::software)?;
     }
-    let engine = Arc::new(load::engine(&settings, &settings.watchlist.path, true)?);
-    let app = App::build(&settings, engine)?;
-    signal_hook::flag::register(signal_hook::consts::SIGHUP, app.reload_flag())
+    let hup = Arc::new(AtomicBool::new(false));
+    signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::clone(&hup))
         .context("installing the SIGHUP handler")
         .map_err(Failure::software)?;
+    let engine = Arc::new(load::engine(&settings, &settings.watchlist.path, true)?);
+    let app = App::build(&settings, engine)?.reload_on(hup);
     app.run_until_stopped(shutdown)?;
     Ok(exit::OK)
 }

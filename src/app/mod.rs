@@ -143,9 +143,12 @@ impl App {
         })
     }
 
-    /// The flag SIGHUP sets to reload the watchlist.
-    pub fn reload_flag(&self) -> Arc<AtomicBool> {
-        Arc::clone(&self.reload)
+    /// Reloads the watchlist whenever `flag` is set (the reload thread
+    /// clears it): `run` registers SIGHUP on it before building, so that a
+    /// SIGHUP never finds the default action (terminate) installed.
+    pub fn reload_on(mut self, flag: Arc<AtomicBool>) -> Self {
+        self.reload = flag;
+        self
     }
 
     /// Where `/metrics`, `/healthz` and `/readyz` are served (the bound
@@ -223,10 +226,20 @@ impl App {
                 group = %settings.kafka.group_id,
                 "the consumer lost its group membership and did not get partitions back; replacing it"
             );
-            let fresh = KafkaSource::new(&settings.kafka, Arc::clone(&offsets))
-                .context("creating the Kafka consumer again")
-                .map_err(Failure::config)?;
-            std::mem::replace(&mut source, fresh).abandon();
+            match KafkaSource::new(&settings.kafka, Arc::clone(&offsets)) {
+                Ok(fresh) => std::mem::replace(&mut source, fresh).abandon(),
+                Err(e) => {
+                    // Stop everything in order before reporting it.
+                    shutdown.trigger();
+                    workers.stop();
+                    reloader.stop();
+                    source.close();
+                    runtime.shutdown_timeout(Duration::from_secs(1));
+                    return Err(Failure::config(
+                        anyhow::Error::new(e).context("creating the Kafka consumer again"),
+                    ));
+                }
+            }
         }
         workers.stop();
         reloader.stop();

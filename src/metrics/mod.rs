@@ -1,8 +1,8 @@
 //! The daemon's telemetry (SPEC section 7): every metric declared once in
-//! [`declare_metrics!`], so none can be left out of `/metrics`; one function
+//! `declare_metrics!`, so none can be left out of `/metrics`; one function
 //! per event in [`events`] that writes the event's log line and updates its
 //! metrics together (vector's `internal_events`); the readiness `/readyz`
-//! reports ([`readiness`]).
+//! reports ([`readiness()`]).
 //!
 //! One registry per process ([`global`]): the events happen deep in sinks
 //! and the consumer, and threading a handle through every constructor would

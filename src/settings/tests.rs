@@ -387,3 +387,12 @@ fn parse_needs_no_file() {
     assert_eq!(s.kafka.group_id, "g");
     assert_eq!(s.sink_names(), ["out"]);
 }
+
+#[test]
+fn a_webhook_max_in_flight_beyond_the_limit_is_refused_not_a_panic() {
+    let keys = invalid_keys(
+        "[[sinks]]\nname = \"w\"\ntype = \"webhook\"\nurl = \"http://x\"\nmax_in_flight = 9223372036854775807",
+        &[],
+    );
+    assert_eq!(keys, ["sinks[0].max_in_flight"]);
+}

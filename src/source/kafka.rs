@@ -1,5 +1,5 @@
-//! The Kafka consumer: a cooperative-sticky group member that polls on its
-//! own thread, hands messages to the worker pool, pauses while too many
+//! The Kafka consumer: a cooperative-sticky group member that polls on the
+//! thread that runs the daemon (`App::run_until_stopped`), hands messages to the worker pool, pauses while too many
 //! items are uncommitted, and commits the offsets the tracker allows.
 //!
 //! Offsets are committed explicitly (`enable.auto.commit=false`), about once

@@ -29,6 +29,10 @@ const fn default_max_in_flight() -> usize {
     16
 }
 
+/// The most requests one sink may have under way: far beyond what an HTTP
+/// endpoint serves, and within what a tokio semaphore can count.
+const MAX_IN_FLIGHT: usize = 100_000;
+
 /// `type = "webhook"`: alerts `POST`ed to an HTTP endpoint.
 #[derive(Debug, Clone)]
 pub struct WebhookConfig {
@@ -80,7 +84,14 @@ impl SinkKindConfig for WebhookConfig {
         };
         let timeout = t.duration("timeout", default_timeout(), p);
         let max_elapsed = t.duration("max_elapsed", default_max_elapsed(), p);
-        let max_in_flight = t.positive("max_in_flight", default_max_in_flight(), p);
+        let mut max_in_flight = t.positive("max_in_flight", default_max_in_flight(), p);
+        if max_in_flight > MAX_IN_FLIGHT {
+            p.add(
+                t.key("max_in_flight"),
+                format!("must be at most {MAX_IN_FLIGHT}"),
+            );
+            max_in_flight = MAX_IN_FLIGHT;
+        }
         Some(WebhookConfig {
             url: url?,
             secret: secret?,
