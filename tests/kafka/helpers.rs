@@ -314,10 +314,10 @@ pub fn expected_alerts_with(
     out
 }
 
-/// The fixture items: the shared corpus article, chip news that alerts and
-/// ordinary news that does not.
+/// The fixture items: the TASS article, chip news that alerts and ordinary
+/// news that does not.
 pub fn fixture_items() -> Vec<Vec<u8>> {
-    let mut items = lines(&root().join("../shared/corpus/tass-h200-ru.jsonl"));
+    let mut items = lines(&root().join("tests/fixtures/tass-h200-ru.jsonl"));
     items.extend(lines(&root().join("tests/fixtures/chip_news.jsonl")));
     items.extend(lines(&root().join("tests/fixtures/non_chip_news.jsonl")));
     items
