@@ -27,11 +27,14 @@ WORKDIR /build
 # registry (`--cache-to`/`--cache-from` in CI), whereas a cache mount lives
 # only on the machine that made it. Cargo.toml declares the bench `engine`:
 # a stand-in benches/engine.rs keeps cargo from complaining about a declared
-# target without its file (`cargo build` never compiles benches).
+# target without its file (`cargo build` never compiles benches). The tests'
+# support crate, a workspace member and dev-dependency that `cargo build`
+# never compiles either, needs its manifest and a stand-in lib.rs.
 COPY Cargo.toml Cargo.lock ./
-RUN mkdir -p src benches \
+COPY tests/support/Cargo.toml tests/support/
+RUN mkdir -p src benches tests/support/src \
     && echo 'fn main() {}' > src/main.rs \
-    && touch src/lib.rs \
+    && touch src/lib.rs tests/support/src/lib.rs \
     && echo 'fn main() {}' > benches/engine.rs \
     && cargo build --release --locked \
     && rm -rf src

@@ -1,10 +1,10 @@
 //! Throughput of the normalizer, the bare automata and `Engine::scan` over a
-//! generated multilingual news corpus (`corpus.rs`), plus printed reports
-//! criterion cannot make: match density of the corpus (`report/corpus`),
-//! engine build time and memory at 10k, 100k and, when it fits in about 20 s,
-//! 1M terms (`report/build`), the DFA against the contiguous NFA around
-//! `DFA_MAX_PATTERNS` (`report/dfa_vs_nfa`), and at the end a `summary` of
-//! the criterion figures with their ratios and goals. The engine's ratio to
+//! generated multilingual news corpus (`tests/support/src/corpus.rs`), plus
+//! printed reports criterion cannot make: match density of the corpus
+//! (`report/corpus`), engine build time and memory at 10k, 100k and, when it
+//! fits in about 20 s, 1M terms (`report/build`), the DFA against the
+//! contiguous NFA around `DFA_MAX_PATTERNS` (`report/dfa_vs_nfa`), and at the
+//! end a `summary` of the criterion figures with their ratios and goals. The engine's ratio to
 //! the bare automaton is given against the kind of automaton the engine
 //! really built (read from its `Debug` output) and against the other kind.
 //!
@@ -15,8 +15,6 @@
 //! filter (`cargo bench --bench engine -- engine/`) also selects the reports,
 //! as a plain substring of their names. `cargo test --benches` runs each
 //! benchmark once on a small corpus.
-
-mod corpus;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::OnceCell;
@@ -32,6 +30,7 @@ use newswatch::engine::automaton::DFA_MAX_PATTERNS;
 use newswatch::engine::{Engine, Field, Scratch};
 use newswatch::text::normalize::{NormText, normalize_into, reference};
 use newswatch::watchlist::Watchlist;
+use newswatch_test_support::corpus;
 
 /// Counts live heap bytes, so the build report can give what an `Engine`
 /// really holds beside what `memory_usage` (the automata and their term

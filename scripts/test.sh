@@ -32,5 +32,9 @@ if [ -z "${NEWSWATCH_TEST_BROKERS:-}" ]; then
     export NEWSWATCH_TEST_KAFKA_SCRIPT=1
 fi
 
-echo "== cargo test (unit, property, CLI, Kafka and doc tests; broker $NEWSWATCH_TEST_BROKERS)"
+# cargo runs the test binaries one after another: the unit tests, tests/it
+# (every integration test: CLI, properties, mock cluster, Kafka), then
+# tests/kafka_outage.rs, which stops the broker and so must not overlap the
+# Kafka tests of tests/it, then the doc tests.
+echo "== cargo test (unit, tests/it, broker outage, doc tests; broker $NEWSWATCH_TEST_BROKERS)"
 cargo test --locked

@@ -2,14 +2,15 @@
 //! the daemon recovers without a restart and loses nothing. A test binary
 //! of its own, so that no other Kafka test runs while the broker is down.
 
-#[path = "kafka/helpers.rs"]
-#[allow(dead_code)]
-mod helpers;
-
 use std::process::Command;
 use std::time::Duration;
 
-use helpers::{Setup, Subscriber, expected_ids, produce, root, stream};
+use newswatch_test_support::broker::{produce, unkeyed};
+use newswatch_test_support::expected::expected_ids;
+use newswatch_test_support::fixtures::stream;
+use newswatch_test_support::root;
+use newswatch_test_support::setup::Setup;
+use newswatch_test_support::subscriber::Subscriber;
 
 fn kafka_sh(args: &[&str], env: &[(&str, &str)]) {
     let status = Command::new(root().join("scripts/kafka.sh"))
@@ -41,7 +42,7 @@ fn outage(name: &str, session_timeout_ms: u32, down: Duration) {
     let s = Setup::new(name, 3);
     let items = stream(4000, name);
     let expected = expected_ids(&items);
-    let messages = helpers::unkeyed(&items);
+    let messages = unkeyed(&items);
     let (before, after) = messages.split_at(messages.len() / 2);
     produce(&s.brokers, &s.news, before);
 

@@ -3,21 +3,22 @@
 //! is down for a while. The daemon's own code (`run_until_stopped`) runs
 //! in-process; nothing may be lost, and every offset ends up committed.
 
-#[path = "kafka/helpers.rs"]
-#[allow(dead_code)]
-mod helpers;
-
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use helpers::{Subscriber, committed, end_offsets, expected_ids, produce, root, stream};
 use newswatch::app::App;
 use newswatch::engine::Engine;
 use newswatch::exit::Failure;
 use newswatch::settings::Settings;
 use newswatch::shutdown::Shutdown;
 use newswatch::watchlist::Watchlist;
+use newswatch_test_support::broker::{committed, end_offsets, produce, unique, unkeyed};
+use newswatch_test_support::daemon::Daemon;
+use newswatch_test_support::expected::expected_ids;
+use newswatch_test_support::fixtures::stream;
+use newswatch_test_support::root;
+use newswatch_test_support::subscriber::Subscriber;
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::DefaultProducerContext;
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
@@ -98,7 +99,7 @@ fn failing_produce_and_commit_requests_lose_nothing() {
     let (mock, brokers) = cluster();
     let items = stream(600, "faults");
     let expected = expected_ids(&items);
-    let messages = helpers::unkeyed(&items);
+    let messages = unkeyed(&items);
     produce(&brokers, "news", &messages);
 
     // Every produce and commit fails a few times first.
@@ -140,7 +141,7 @@ fn a_broker_down_for_a_while_loses_nothing() {
     let (mock, brokers) = cluster();
     let items = stream(800, "down");
     let expected = expected_ids(&items);
-    let messages = helpers::unkeyed(&items);
+    let messages = unkeyed(&items);
     let (before, after) = messages.split_at(messages.len() / 2);
     produce(&brokers, "news", before);
 
@@ -170,14 +171,14 @@ fn slow_deliveries_pause_the_consumer_and_lose_nothing() {
     let (mock, brokers) = cluster();
     let items = stream(400, "slow");
     let expected = expected_ids(&items);
-    let messages = helpers::unkeyed(&items);
+    let messages = unkeyed(&items);
     produce(&brokers, "news", &messages);
     // Every request now takes 300 ms: alerts wait for their acks while the
     // consumer could fetch far ahead.
     mock.broker_round_trip_time(1, Duration::from_millis(300))
         .expect("slow broker");
 
-    let dir = std::env::temp_dir().join(helpers::unique("slow"));
+    let dir = std::env::temp_dir().join(unique("slow"));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let config = dir.join("config.toml");
     std::fs::write(
@@ -191,7 +192,7 @@ fn slow_deliveries_pause_the_consumer_and_lose_nothing() {
     )
     .expect("write config");
     // The real binary, against the mock cluster's TCP listener.
-    let mut daemon = helpers::Daemon::spawn(&config, &dir.join("daemon.log"));
+    let mut daemon = Daemon::spawn(&config, &dir.join("daemon.log"));
     let mut alerts = Subscriber::new(&brokers, "alerts");
     assert!(
         alerts.until_all(&expected, Duration::from_secs(120)),

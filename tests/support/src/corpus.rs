@@ -11,9 +11,8 @@
 //! are "on topic" (AI chips and their export), carrying the core watch terms
 //! that [`terms`] puts first, so a few percent of items fire rules.
 //!
-//! Used by `benches/engine.rs` (`mod corpus;`) and
-//! `tests/normalize_corpus.rs` (`#[path]`); each uses only part of it.
-#![allow(dead_code)]
+//! Used by `benches/engine.rs` and the `normalize_corpus` tests of
+//! `tests/it`.
 
 use std::collections::HashSet;
 use std::sync::LazyLock;

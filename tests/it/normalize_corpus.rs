@@ -1,12 +1,11 @@
 //! The fast normalizer against the plain reference over the generated
-//! benchmark corpus (`benches/corpus.rs`): same output for every item, fold
-//! on and off, and an offset map that lands on character boundaries of the
-//! original and covers what the normalized range came from.
-
-#[path = "../benches/corpus.rs"]
-mod corpus;
+//! benchmark corpus (`tests/support/src/corpus.rs`): same output for every
+//! item, fold on and off, and an offset map that lands on character
+//! boundaries of the original and covers what the normalized range came
+//! from.
 
 use newswatch::text::normalize::{NormText, normalize_into, reference};
+use newswatch_test_support::corpus;
 
 /// About 1 MB of mixed news plus 256 KB of ASCII English.
 fn texts() -> Vec<String> {

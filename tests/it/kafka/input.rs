@@ -7,10 +7,12 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use newswatch::item::{DecodeOptions, Format};
-
-use crate::helpers::{
-    Msg, Setup, Subscriber, assert_all_committed, expected_alerts_with, lines, produce, root,
-};
+use newswatch_test_support::broker::{Msg, produce};
+use newswatch_test_support::expected::expected_alerts_with;
+use newswatch_test_support::fixtures::lines;
+use newswatch_test_support::root;
+use newswatch_test_support::setup::{Setup, assert_all_committed};
+use newswatch_test_support::subscriber::Subscriber;
 
 /// The dedup window of the daemon under test: long enough that a repeat
 /// produced with the original is surely inside it, short enough to wait out.

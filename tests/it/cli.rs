@@ -5,16 +5,14 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use newswatch_test_support::root;
 use serde_json::Value;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The shared corpus article; the test fails loudly when it is missing.
+/// The TASS article (tests/fixtures/README.md); the test fails loudly when
+/// it is missing.
 fn tass() -> PathBuf {
-    let p = root().join("../shared/corpus/tass-h200-ru.jsonl");
-    assert!(p.is_file(), "shared corpus missing at {}", p.display());
+    let p = fixture("tass-h200-ru.jsonl");
+    assert!(p.is_file(), "fixture missing at {}", p.display());
     p
 }
 
@@ -404,7 +402,7 @@ fn demo_runs_the_pipeline_on_an_embedded_broker() {
         summary.ends_with("(all)"),
         "every offset committed: {summary}"
     );
-    // The shared corpus article raises its high-severity alert.
+    // The TASS article raises its high-severity alert.
     assert!(
         text.lines().any(|l| l.contains("HIGH")
             && l.contains("chip-export-approval")

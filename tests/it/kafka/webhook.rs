@@ -5,12 +5,16 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use crate::ALERT_TIMEOUT;
-use crate::helpers::{
-    Setup, Subscriber, assert_all_committed, committed, expected_alerts, expected_ids,
-    fixture_items, produce, root, stream, unkeyed,
-};
-use crate::receiver::{Answer, Receiver, Request, signed_with, verify};
+use newswatch_test_support::broker::{committed, produce, unkeyed};
+use newswatch_test_support::expected::{expected_alerts, expected_ids};
+use newswatch_test_support::fixtures::{fixture_items, stream};
+use newswatch_test_support::metrics::{Metrics, scrape};
+use newswatch_test_support::root;
+use newswatch_test_support::setup::{Setup, assert_all_committed};
+use newswatch_test_support::subscriber::{Received, Subscriber};
+
+use super::ALERT_TIMEOUT;
+use super::receiver::{Answer, Receiver, Request, signed_with, verify};
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
@@ -155,7 +159,7 @@ fn a_400_or_retries_exhausted_park_the_alert_in_the_dead_letter_topic() {
     let mut daemon = s.spawn(&config, "daemon");
 
     let mut dlq = Subscriber::new(&s.brokers, &s.dead_letter);
-    let parked = |r: &[crate::helpers::Received], sink: &str| -> HashSet<String> {
+    let parked = |r: &[Received], sink: &str| -> HashSet<String> {
         r.iter()
             .filter(|m| m.headers.get("newswatch-sink").is_some_and(|s| s == sink))
             .map(|m| m.key.clone())
@@ -227,7 +231,7 @@ fn without_a_dead_letter_topic_a_refused_alert_is_logged_at_error_and_counted() 
     produce(&s.brokers, &s.news, &unkeyed(&items));
     let mut daemon = s.spawn(&config, "daemon");
     let addr = daemon.http_addr();
-    let dropped = |m: &crate::helpers::Metrics| {
+    let dropped = |m: &Metrics| {
         m.sum(
             "newswatch_sink_deliveries_total",
             &[("sink", "hook"), ("outcome", "dropped")],
@@ -242,9 +246,9 @@ fn without_a_dead_letter_topic_a_refused_alert_is_logged_at_error_and_counted() 
     assert!(all, "log:\n{}", daemon.log_text());
     let counted = (0..100).any(|_| {
         std::thread::sleep(Duration::from_millis(200));
-        dropped(&crate::helpers::scrape(&addr)) == expected.len() as f64
+        dropped(&scrape(&addr)) == expected.len() as f64
     });
-    assert!(counted, "{:?}", crate::helpers::scrape(&addr));
+    assert!(counted, "{:?}", scrape(&addr));
     let errors = daemon
         .log_text()
         .lines()

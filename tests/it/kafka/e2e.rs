@@ -2,20 +2,16 @@
 //! exactly the expected alerts, headers, dead letters, commits, and nothing
 //! lost across kill -9, a second instance, and SIGTERM.
 
-mod helpers;
-mod input;
-mod ops;
-mod receiver;
-mod webhook;
-
 use std::collections::HashSet;
 use std::time::Duration;
 
-use helpers::{
-    Setup, Subscriber, committed, end_offsets, expected_ids, fixture_items, produce, stream,
-};
+use newswatch_test_support::broker::{Msg, committed, end_offsets, produce, unkeyed};
+use newswatch_test_support::expected::expected_ids;
+use newswatch_test_support::fixtures::{fixture_items, stream};
+use newswatch_test_support::setup::Setup;
+use newswatch_test_support::subscriber::{Subscriber, items_below};
 
-const ALERT_TIMEOUT: Duration = Duration::from_secs(120);
+use super::ALERT_TIMEOUT;
 
 #[test]
 fn end_to_end_alerts_dead_letters_and_commits() {
@@ -29,7 +25,7 @@ fn end_to_end_alerts_dead_letters_and_commits() {
     );
 
     // Spread over partitions by key, plus bad items of every kind.
-    let mut messages: Vec<helpers::Msg> = items
+    let mut messages: Vec<Msg> = items
         .iter()
         .enumerate()
         .map(|(i, v)| (None, Some(format!("k{i}").into_bytes()), v.clone()))
@@ -161,7 +157,7 @@ fn kill_9_mid_stream_loses_nothing() {
     let s = Setup::new("crash", 3);
     let items = stream(6000, "crash");
     let expected = expected_ids(&items);
-    let messages = helpers::unkeyed(&items);
+    let messages = unkeyed(&items);
     produce(&s.brokers, &s.news, &messages);
 
     let config = s.config("");
@@ -214,7 +210,7 @@ fn two_instances_share_partitions_and_one_can_leave() {
     );
 
     // Keyed, so that every partition, and so each instance, gets items.
-    let messages: Vec<helpers::Msg> = items
+    let messages: Vec<Msg> = items
         .iter()
         .enumerate()
         .map(|(i, v)| (None, Some(format!("k{i}").into_bytes()), v.clone()))
@@ -248,7 +244,7 @@ fn sigterm_while_busy_commits_what_was_delivered_and_exits_0() {
     let s = Setup::new("term", 3);
     let items = stream(20000, "term");
     let expected = expected_ids(&items);
-    let messages = helpers::unkeyed(&items);
+    let messages = unkeyed(&items);
     produce(&s.brokers, &s.news, &messages);
     let config = s.config("");
     let mut daemon = s.spawn(&config, "daemon");
@@ -275,7 +271,7 @@ fn sigterm_while_busy_commits_what_was_delivered_and_exits_0() {
     let delivered = alerts.ids();
     assert!(delivered.is_subset(&expected));
     // Read back the items below the commits: all their alerts are out.
-    let below = helpers::items_below(&s.brokers, &s.news, &committed);
+    let below = items_below(&s.brokers, &s.news, &committed);
     let want: i64 = committed.iter().map(|&c| c.max(0)).sum();
     assert_eq!(below.len() as i64, want, "committed {committed:?}");
     let must = expected_ids(&below);

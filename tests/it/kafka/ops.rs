@@ -8,11 +8,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::ALERT_TIMEOUT;
-use crate::helpers::{
-    Received, Setup, Subscriber, assert_all_committed, expected_alerts, fixture_items, http_get,
-    produce, root, scrape, unkeyed,
-};
+use newswatch_test_support::broker::{produce, unkeyed};
+use newswatch_test_support::expected::expected_alerts;
+use newswatch_test_support::fixtures::fixture_items;
+use newswatch_test_support::http::http_get;
+use newswatch_test_support::metrics::scrape;
+use newswatch_test_support::root;
+use newswatch_test_support::setup::{Setup, assert_all_committed};
+use newswatch_test_support::subscriber::{Received, Subscriber};
+
+use super::ALERT_TIMEOUT;
 
 /// Polls `check` every 200 ms until it holds or `timeout` passes.
 fn eventually(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {

@@ -1,0 +1,20 @@
+//! The daemon against a real Kafka broker (SPEC sections 1, 3, 4, 5 and 7),
+//! `NEWSWATCH_TEST_BROKERS` or the one `scripts/kafka.sh` starts; every
+//! test fails loudly when none answers.
+//!
+//! - `e2e`: exactly the expected alerts, headers, dead letters, commits,
+//!   and nothing lost across kill -9, a second instance, and SIGTERM
+//! - `input`: text items and the dedup window
+//! - `ops`: `/metrics`, `/healthz`, `/readyz`, watchlist reload
+//! - `webhook`: the webhook sink against `receiver`, a real HTTP endpoint
+
+use std::time::Duration;
+
+mod e2e;
+mod input;
+mod ops;
+mod receiver;
+mod webhook;
+
+/// How long a test waits for the alerts it expects.
+const ALERT_TIMEOUT: Duration = Duration::from_secs(120);

@@ -1,0 +1,41 @@
+//! What the newswatch test binaries share, and the benchmarks' corpus: a
+//! dev-only crate (`publish = false`) that `tests/it` (every integration
+//! test), `tests/kafka_outage.rs` (the test that stops the broker, a binary
+//! of its own) and `benches/engine.rs` depend on. It knows the repository's
+//! layout ([`root`]) and the daemon's command line, not its internals: the
+//! expected alerts come from the library's public API.
+//!
+//! # Layout
+//!
+//! - [`broker`]: the Kafka broker under test, unique names, topics,
+//!   producing, committed and end offsets
+//! - [`subscriber`]: reading topics back, as a subscriber of the alerts
+//! - [`setup`]: one test's topics, group, directory and daemon config
+//! - [`daemon`]: the real `newswatch run` as a child process, and its log
+//! - [`expected`]: the alerts the library says items must raise
+//! - [`fixtures`]: the items of `tests/fixtures/` and streams built from them
+//! - [`http`]: a plain HTTP/1.1 GET of the daemon's endpoints
+//! - [`metrics`]: `/metrics` parsed by the Prometheus project's parser
+//! - [`corpus`]: the generated multilingual corpus and watchlists of the
+//!   benchmarks and the normalizer corpus test
+
+use std::path::{Path, PathBuf};
+
+pub mod broker;
+pub mod corpus;
+pub mod daemon;
+pub mod expected;
+pub mod fixtures;
+pub mod http;
+pub mod metrics;
+pub mod setup;
+pub mod subscriber;
+
+/// The repository's root directory (this crate lives in `tests/support`).
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("tests/support has two ancestors")
+        .to_owned()
+}
