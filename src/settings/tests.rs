@@ -45,8 +45,7 @@ mod tempfile_lite {
 }
 
 fn invalid_keys(toml: &str, vars: &[(&str, &str)]) -> Vec<String> {
-    let f = file(toml);
-    match Settings::load(Some(&f.0), env(vars)) {
+    match Settings::parse(toml, env(vars)) {
         Err(Error::Invalid(v)) => v.into_iter().map(|i| i.key).collect(),
         Err(Error::Load(m)) => vec![format!("load: {m}")],
         Ok(_) => vec![],
@@ -323,8 +322,7 @@ fn delivery_settings_cannot_be_weakened_by_user_properties() {
             "kafka.consumer.group.id",
         ),
     ] {
-        let f = file(toml);
-        let Err(Error::Invalid(v)) = Settings::load(Some(&f.0), env(&vars)) else {
+        let Err(Error::Invalid(v)) = Settings::parse(toml, env(&vars)) else {
             panic!("{toml:?} {vars:?} must be refused");
         };
         assert_eq!(v.len(), 1, "{toml:?}: {v:?}");

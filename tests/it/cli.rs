@@ -509,7 +509,13 @@ fn the_environment_wins_over_the_file() {
 /// `check` refuses what `run` would refuse, and nothing weakens delivery.
 #[test]
 fn check_and_run_refuse_the_same_bad_values() {
-    let cases: &[(&str, &[(&str, &str)], &str)] = &[
+    /// (config file, environment, the key the error must name)
+    type Case = (
+        &'static str,
+        &'static [(&'static str, &'static str)],
+        &'static str,
+    );
+    let cases: &[Case] = &[
         // A URL that passes a prefix check but that the HTTP client refuses.
         (
             "[[sinks]]\nname = \"w\"\ntype = \"webhook\"\nurl = \"http://exa mple.org/hook\"\n",
