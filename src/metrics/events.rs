@@ -51,10 +51,13 @@ pub fn delivered(sink: &str, alert_id: Option<&str>, attempt: u32) {
         .add([sink, Outcome::Delivered.as_str()], 1.0);
 }
 
-/// A delivery attempt failed and will be made again after `retry_in`
-/// (`None`: the producer's own backoff): WARN, counted per sink.
+/// A delivery attempt of a `kind` sink (`kafka`, `webhook`) to
+/// `destination` (a topic; never a URL, which may hold a token) failed and
+/// will be made again after `retry_in` (`None`: the producer's own
+/// backoff): WARN, counted per sink.
 pub fn delivery_retried(
     sink: &str,
+    kind: &str,
     destination: &str,
     attempt: u32,
     retry_in: Option<Duration>,
@@ -63,7 +66,7 @@ pub fn delivery_retried(
     tracing::warn!(
         sink = %sink, destination = %destination, attempt, error = %error,
         retry_in_ms = retry_in.map(|d| d.as_millis() as u64),
-        "alert delivery failed; will try again"
+        "{kind} delivery failed; will try again"
     );
     global().sink_retries.add([sink], 1.0);
 }

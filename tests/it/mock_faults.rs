@@ -10,7 +10,7 @@ use std::time::Duration;
 use newswatch::app::App;
 use newswatch::engine::Engine;
 use newswatch::exit::Failure;
-use newswatch::settings::Settings;
+use newswatch::settings::{Secret, Settings};
 use newswatch::shutdown::Shutdown;
 use newswatch::watchlist::Watchlist;
 use newswatch_test_support::broker::{committed, end_offsets, produce, unique, unkeyed};
@@ -31,11 +31,17 @@ struct Running {
 }
 
 /// Starts the daemon's pipeline on the mock cluster.
-fn start(brokers: &str, group: &str, news: &str, alerts: &str, producer: &str) -> Running {
+fn start(
+    brokers: &str,
+    group: &str,
+    news: &str,
+    alerts: &str,
+    producer_override: &[(&str, &str)],
+) -> Running {
     // Messages stuck in librdkafka come back after 10 s and take the
     // daemon's own retry path.
     let config = format!(
-        "[kafka.producer]\n\"message.timeout.ms\" = 10000\n{producer}\n\
+        "[kafka.producer]\n\"message.timeout.ms\" = 10000\n\
          [[sinks]]\nname = \"alerts-topic\"\ntype = \"kafka\"\ntopic = \"{alerts}\"\n"
     );
     let env = [
@@ -45,11 +51,19 @@ fn start(brokers: &str, group: &str, news: &str, alerts: &str, producer: &str) -
         ("NEWSWATCH__PIPELINE__SHUTDOWN_TIMEOUT", "20s"),
         ("NEWSWATCH__HTTP__LISTEN", "127.0.0.1:0"),
     ];
-    let settings = Settings::parse(
+    let mut settings = Settings::parse(
         &config,
         env.iter().map(|(k, v)| (k.to_string(), v.to_string())),
     )
     .expect("settings load");
+    for (key, value) in producer_override {
+        // Configuration refuses to weaken the producer (exit 78); the mock
+        // cluster needs it (see the caller), so it is set on the parsed value.
+        settings
+            .kafka
+            .producer
+            .insert((*key).to_owned(), Secret::new(*value));
+    }
     let w = Watchlist::load(&root().join("config/watchlist.toml"), None).expect("watchlist");
     let engine = Arc::new(Engine::build(Arc::new(w)).expect("engine"));
     newswatch::telemetry::init(&newswatch::settings::LogConfig {
@@ -121,7 +135,7 @@ fn failing_produce_and_commit_requests_lose_nothing() {
         "faults-group",
         "news",
         "alerts",
-        "\"enable.idempotence\" = false",
+        &[("enable.idempotence", "false")],
     );
     let mut alerts = Subscriber::new(&brokers, "alerts");
     let ok = alerts.until_all(&expected, Duration::from_secs(90));
@@ -145,7 +159,7 @@ fn a_broker_down_for_a_while_loses_nothing() {
     let (before, after) = messages.split_at(messages.len() / 2);
     produce(&brokers, "news", before);
 
-    let running = start(&brokers, "down-group", "news", "alerts", "");
+    let running = start(&brokers, "down-group", "news", "alerts", &[]);
     let mut alerts = Subscriber::new(&brokers, "alerts");
     assert!(
         alerts.until(Duration::from_secs(90), |r| !r.is_empty()),

@@ -69,6 +69,7 @@ impl ProducerContext for DeliveryContext {
             Err((e, _)) => {
                 events::delivery_retried(
                     &pending.sink,
+                    "kafka",
                     &pending.topic,
                     pending.attempt + 1,
                     None,
@@ -252,7 +253,7 @@ fn produce(
             }
             Err((e, r)) => {
                 let p = &r.delivery_opaque;
-                events::delivery_retried(&p.sink, &topic, p.attempt + 1, None, &e);
+                events::delivery_retried(&p.sink, "kafka", &topic, p.attempt + 1, None, &e);
                 let _ = retry.send(r.delivery_opaque);
                 return;
             }

@@ -155,7 +155,7 @@ impl Endpoint {
                 );
                 return self.give_up(job, ack, "webhook_exhausted", detail);
             }
-            events::delivery_retried(&self.name, "webhook", attempt, Some(wait), &error);
+            events::delivery_retried(&self.name, "webhook", "-", attempt, Some(wait), &error);
             tokio::time::sleep(wait).await;
         }
     }
