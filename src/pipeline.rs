@@ -158,9 +158,8 @@ impl Pipeline {
     /// started is acknowledged.
     pub fn process(&self, m: &Routing, env: Envelope, scratch: &mut Scratch) {
         let began = Instant::now();
-        let topic = Arc::clone(&env.topic);
         let at = events::At {
-            topic: &topic,
+            topic: &env.topic,
             partition: env.partition,
             offset: env.offset,
         };

@@ -206,13 +206,15 @@ impl Table {
 
     /// Takes a count of at least 1, `default` when absent.
     pub fn positive(&mut self, key: &str, default: usize, p: &mut Problems) -> usize {
-        let value = match self.entries.remove(key) {
+        let parsed = match self.entries.remove(key) {
             None => return default,
-            Some(Scalar::Int(i)) => i,
-            Some(Scalar::Str(s)) if s.trim().parse::<i64>().is_ok() => {
-                s.trim().parse().unwrap_or_default()
-            }
-            Some(other) => {
+            Some(Scalar::Int(i)) => Ok(i),
+            Some(Scalar::Str(s)) => s.trim().parse::<i64>().map_err(|_| Scalar::Str(s)),
+            Some(other) => Err(other),
+        };
+        let value = match parsed {
+            Ok(i) => i,
+            Err(other) => {
                 p.add(
                     self.key(key),
                     format!("expected an integer, found {}", other.kind()),

@@ -135,11 +135,7 @@ fn parse_url(t: &mut Table, p: &mut Problems) -> Option<Url> {
         return None;
     }
     match Url::parse(&text) {
-        Ok(url) if url.host().is_some() => Some(url),
-        Ok(_) => {
-            p.add(t.key("url"), format!("{text:?} has no host"));
-            None
-        }
+        Ok(url) => Some(url),
         Err(e) => {
             p.add(t.key("url"), format!("{text:?} is not a valid URL ({e})"));
             None
