@@ -9,8 +9,12 @@
 //!
 //! Pure predicates over `&str` and `char`: this module knows nothing of
 //! terms, matches or rules, and must not import `engine` or `watchlist`.
+
 //! The boundary predicates run once per automaton match; keep them small
 //! and `#[inline]`.
+
+use icu_properties::props::{DefaultIgnorableCodePoint, GeneralCategory, GeneralCategoryGroup};
+use icu_properties::{CodePointMapData, CodePointSetData};
 
 /// True for characters of the CJK scripts (Han, Hiragana, Katakana, Hangul),
 /// by Unicode block ranges: they need no word boundary and are one word each
@@ -40,11 +44,35 @@ pub fn is_cjk(c: char) -> bool {
     )
 }
 
-/// True when `c` ends or starts a word next to a term: not a letter or
-/// digit, or a CJK character.
+/// True for a letter, a number or a combining mark: Unicode General
+/// Category `L*`, `N*` or `M*` (SPEC section 2a: a word is a run of letters,
+/// digits and marks). By category, not by the `Alphabetic` property: a
+/// symbol such as `Ⓡ` or `™` is not a letter here, even though Unicode lists
+/// circled letters as alphabetic and NFKC spells `™` as `TM`.
+#[inline]
+pub fn is_word_char(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric();
+    }
+    let gc = CodePointMapData::<GeneralCategory>::new().get(c);
+    GeneralCategoryGroup::Letter.contains(gc)
+        || GeneralCategoryGroup::Number.contains(gc)
+        || GeneralCategoryGroup::Mark.contains(gc)
+}
+
+/// True for a Unicode Default_Ignorable_Code_Point (soft hyphen, zero-width
+/// characters, bidirectional marks, variation selectors, tags...): removed
+/// before matching, as NFKC_Casefold does (SPEC section 2a).
+#[inline]
+pub fn is_ignorable(c: char) -> bool {
+    !c.is_ascii() && CodePointSetData::new::<DefaultIgnorableCodePoint>().contains(c)
+}
+
+/// True when `c` ends or starts a word next to a term: not a letter, digit
+/// or mark ([`is_word_char`]), or a CJK character.
 #[inline]
 pub fn is_boundary_char(c: char) -> bool {
-    !c.is_alphanumeric() || is_cjk(c)
+    !is_word_char(c) || is_cjk(c)
 }
 
 /// The byte offset where the word that continues at byte `at` ends: the
