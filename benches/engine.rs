@@ -28,7 +28,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput, measurement::WallTime};
 use newswatch::engine::automaton::DFA_MAX_PATTERNS;
 use newswatch::engine::{Engine, Field, Scratch};
-use newswatch::text::normalize::{NormText, normalize_into, reference};
+use newswatch::text::normalize::{Form, NormText, normalize_into, reference};
 use newswatch::watchlist::Watchlist;
 use newswatch_test_support::corpus;
 
@@ -114,7 +114,7 @@ const ASCII_ITEM_BYTES: usize = 2048;
 
 struct Data {
     items: Vec<String>,
-    /// `reference(item, true)` of every item.
+    /// `reference(item, Form::Folded)` of every item.
     normalized: Vec<String>,
     raw_bytes: u64,
     ascii: String,
@@ -125,7 +125,7 @@ struct Data {
 impl Data {
     fn new(bytes: usize) -> Self {
         let items = corpus::corpus(bytes);
-        let normalized: Vec<String> = items.iter().map(|t| reference(t, true)).collect();
+        let normalized: Vec<String> = items.iter().map(|t| reference(t, Form::Folded)).collect();
         let raw_bytes = items.iter().map(|t| t.len() as u64).sum();
         let ascii = corpus::ascii_english(bytes);
         let mut ascii_items = Vec::new();
@@ -233,7 +233,7 @@ fn bench_normalize(c: &mut Criterion, d: &Data) {
         b.iter(|| {
             let mut n = 0;
             for t in &d.items {
-                normalize_into(t, true, &mut out);
+                normalize_into(t, Form::Folded, &mut out);
                 n += out.as_str().len();
             }
             black_box(n)
@@ -243,7 +243,7 @@ fn bench_normalize(c: &mut Criterion, d: &Data) {
         b.iter(|| {
             d.items
                 .iter()
-                .map(|t| reference(t, true).len())
+                .map(|t| reference(t, Form::Folded).len())
                 .sum::<usize>()
         })
     });
@@ -263,7 +263,7 @@ fn bench_normalize(c: &mut Criterion, d: &Data) {
     g.throughput(Throughput::BytesDecimal(d.ascii.len() as u64));
     g.bench_function("normalize_into/ascii", |b| {
         b.iter(|| {
-            normalize_into(&d.ascii, true, &mut out);
+            normalize_into(&d.ascii, Form::Folded, &mut out);
             black_box(out.as_str().len())
         })
     });
@@ -271,14 +271,14 @@ fn bench_normalize(c: &mut Criterion, d: &Data) {
         b.iter(|| {
             let mut n = 0;
             for t in &d.ascii_items {
-                normalize_into(t, true, &mut out);
+                normalize_into(t, Form::Folded, &mut out);
                 n += out.as_str().len();
             }
             black_box(n)
         })
     });
     g.bench_function("reference/ascii", |b| {
-        b.iter(|| reference(&d.ascii, true).len())
+        b.iter(|| reference(&d.ascii, Form::Folded).len())
     });
     buf.reserve(d.ascii.len());
     g.bench_function("to_ascii_lowercase/ascii", |b| {

@@ -15,7 +15,7 @@
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
-use crate::text::normalize::normalize;
+use crate::text::normalize::{Form, normalize};
 use crate::text::words::is_cjk;
 use crate::watchlist::{Operand, Term};
 
@@ -96,6 +96,20 @@ impl std::fmt::Debug for Automaton {
     }
 }
 
+/// What a pattern of `term` stands for, with the boundary checks it needs.
+fn term_ref(term: &Term, operand: Operand, index: u32, exact: u32) -> TermRef {
+    let first = term.pattern.chars().next().is_some_and(|c| !is_cjk(c));
+    let last = term.pattern.chars().next_back().is_some_and(|c| !is_cjk(c));
+    TermRef {
+        operand,
+        term: index,
+        check_start: first,
+        check_end: last && !term.prefix,
+        prefix: term.prefix,
+        exact,
+    }
+}
+
 /// Collects terms, then builds.
 #[derive(Default)]
 pub struct AutomatonBuilder {
@@ -115,23 +129,40 @@ impl AutomatonBuilder {
         let (pattern, exact) = if term.case_sensitive {
             self.exact.push(term.pattern.clone());
             (
-                normalize(&term.pattern, true),
+                normalize(&term.pattern, Form::Folded),
                 (self.exact.len() - 1) as u32,
             )
         } else {
             (term.pattern.clone(), NO_EXACT)
         };
-        let first = term.pattern.chars().next().is_some_and(|c| !is_cjk(c));
-        let last = term.pattern.chars().next_back().is_some_and(|c| !is_cjk(c));
-        let r = TermRef {
-            operand,
-            term: index,
-            check_start: first,
-            check_end: last && !term.prefix,
-            prefix: term.prefix,
-            exact,
-        };
+        let r = term_ref(term, operand, index, exact);
         self.entries.push((pattern, r));
+    }
+
+    /// Adds the skeleton patterns ([`Form::Skeleton`]) of a term of a set
+    /// with `confusables = true`, for the automaton run over the skeleton
+    /// of each field. UTS #39 skeletons keep case (`I` and `l` share one,
+    /// `i` has its own), so the term is added as written, in lower case and
+    /// in upper case: a look-alike of any of the three matches, whatever the
+    /// case of the text. A case-sensitive term is not added (the loader
+    /// refuses the combination).
+    pub fn add_skeletons(&mut self, term: &Term, operand: Operand, index: u32) {
+        if term.case_sensitive {
+            return;
+        }
+        let body = match term.text.strip_suffix('*') {
+            Some(b) if term.prefix => b,
+            _ => &term.text,
+        };
+        let r = term_ref(term, operand, index, NO_EXACT);
+        let mut keys: Vec<String> = [body.to_owned(), body.to_lowercase(), body.to_uppercase()]
+            .iter()
+            .map(|v| normalize(v, Form::Skeleton).trim().to_owned())
+            .filter(|k| !k.is_empty())
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        self.entries.extend(keys.into_iter().map(|k| (k, r)));
     }
 
     /// No term added yet; an automaton over no patterns is not built.

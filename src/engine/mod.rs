@@ -25,8 +25,8 @@ use std::sync::Arc;
 
 use automaton::{Automaton, AutomatonBuilder};
 
-use crate::text::normalize::{self, NormText};
-use crate::text::words::{boundary_after, boundary_before, word_end};
+use crate::text::normalize::{self, Form, NormText};
+use crate::text::words::{boundary_after, boundary_before, trim_ignorables, word_end};
 use crate::watchlist::{Operand, Rule, Watchlist};
 
 /// A watchlist ready to match. Build once, share as `Arc`, swap whole.
@@ -35,6 +35,9 @@ pub struct Engine {
     watchlist: Arc<Watchlist>,
     /// Every term, case-folded (case-sensitive ones checked on a match).
     folded: Option<Automaton>,
+    /// The skeletons of the terms of sets with `confusables = true`, run
+    /// over the skeleton of each field (SPEC 2a); `None` without such sets.
+    skeleton: Option<Automaton>,
     /// For each operand (sets first, then inline terms), the rules that
     /// refer to it.
     rules_by_operand: Vec<Vec<u32>>,
@@ -92,6 +95,7 @@ pub struct RuleHit {
 #[derive(Debug, Default)]
 pub struct Scratch {
     norm: NormText,
+    skeleton: NormText,
     matches: Vec<Match>,
     candidates: Vec<u32>,
     words: rules::WordCache,
@@ -113,16 +117,27 @@ impl Engine {
     /// [`BuildError::Automaton`] when the automaton library cannot build the
     /// patterns.
     pub fn build(watchlist: Arc<Watchlist>) -> Result<Self, BuildError> {
-        normalize::warm_up();
         let mut folded = AutomatonBuilder::default();
+        let mut skeleton = AutomatonBuilder::default();
         for (i, set) in watchlist.sets.iter().enumerate() {
             for (j, term) in set.terms.iter().enumerate() {
                 folded.add(term, Operand::Set(i), j as u32);
+                if set.confusables {
+                    skeleton.add_skeletons(term, Operand::Set(i), j as u32);
+                }
             }
         }
         for (i, term) in watchlist.inline_terms.iter().enumerate() {
             folded.add(term, Operand::Inline(i), 0);
         }
+        let mut forms = vec![Form::Folded];
+        if watchlist.sets.iter().any(|s| s.case_sensitive) {
+            forms.push(Form::CaseKept);
+        }
+        if !skeleton.is_empty() {
+            forms.push(Form::Skeleton);
+        }
+        normalize::warm_up(&forms);
         let n_operands = watchlist.sets.len() + watchlist.inline_terms.len();
         let mut rules_by_operand = vec![Vec::new(); n_operands];
         for (r, rule) in watchlist.rules.iter().enumerate() {
@@ -133,6 +148,7 @@ impl Engine {
         let build = |b: AutomatonBuilder| (!b.is_empty()).then(|| b.build()).transpose();
         Ok(Engine {
             folded: build(folded)?,
+            skeleton: build(skeleton)?,
             watchlist,
             rules_by_operand,
         })
@@ -152,15 +168,19 @@ impl Engine {
         &self.watchlist.rules[i]
     }
 
-    /// Number of distinct patterns in the automaton (terms equal after
-    /// normalization count once).
+    /// Number of distinct patterns in the automata (terms equal after
+    /// normalization count once; a confusable term adds its skeletons).
     pub fn pattern_count(&self) -> usize {
-        self.folded.as_ref().map_or(0, |a| a.ac.patterns_len())
+        self.automata().map(|a| a.ac.patterns_len()).sum()
     }
 
-    /// Heap bytes held by the automaton and its term lists.
+    /// Heap bytes held by the automata and their term lists.
     pub fn memory_usage(&self) -> usize {
-        self.folded.as_ref().map_or(0, Automaton::memory_usage)
+        self.automata().map(Automaton::memory_usage).sum()
+    }
+
+    fn automata(&self) -> impl Iterator<Item = &Automaton> {
+        self.folded.iter().chain(&self.skeleton)
     }
 
     /// Every occurrence of every term in the fields, ordered by field, start,
@@ -186,7 +206,7 @@ impl Engine {
             return;
         };
         for (f, field) in fields.iter().enumerate() {
-            normalize::normalize_into(field.text, true, &mut scratch.norm);
+            normalize::normalize_into(field.text, Form::Folded, &mut scratch.norm);
             find_in(
                 automaton,
                 f,
@@ -194,6 +214,16 @@ impl Engine {
                 &scratch.norm,
                 &mut scratch.matches,
             );
+            if let Some(skeleton) = &self.skeleton {
+                normalize::normalize_into(field.text, Form::Skeleton, &mut scratch.skeleton);
+                find_in(
+                    skeleton,
+                    f,
+                    field.text,
+                    &scratch.skeleton,
+                    &mut scratch.matches,
+                );
+            }
         }
         scratch.matches.sort_unstable();
         scratch.matches.dedup();
@@ -212,8 +242,9 @@ fn operand_index(w: &Watchlist, o: Operand) -> usize {
 }
 
 /// Runs the automaton over one normalized field and keeps the occurrences
-/// that pass their boundary checks (and, for case-sensitive terms, equal
-/// the term exactly in `original`).
+/// that start and end on original character boundaries and pass their word
+/// boundary checks, judged on the original text (SPEC 2a), and, for
+/// case-sensitive terms, equal the term exactly in `original`.
 fn find_in(
     automaton: &Automaton,
     field: usize,
@@ -221,22 +252,27 @@ fn find_in(
     norm: &NormText,
     out: &mut Vec<Match>,
 ) {
-    let text = norm.as_str();
-    for m in automaton.ac.find_overlapping_iter(text) {
-        let (s, e) = (m.start(), m.end());
+    for m in automaton.ac.find_overlapping_iter(norm.as_str()) {
+        let Some((start, end)) = norm.aligned_original_range(m.start(), m.end()) else {
+            continue;
+        };
+        let (start, end) = trim_ignorables(original, start, end);
         let mut before = None;
         let mut after = None;
         for r in automaton.terms(m.pattern().as_usize()) {
-            if r.check_start && !*before.get_or_insert_with(|| boundary_before(text, s)) {
+            if r.check_start && !*before.get_or_insert_with(|| boundary_before(original, start)) {
                 continue;
             }
-            if r.check_end && !*after.get_or_insert_with(|| boundary_after(text, e)) {
+            if r.check_end && !*after.get_or_insert_with(|| boundary_after(original, end)) {
                 continue;
             }
-            let e = if r.prefix { word_end(text, e) } else { e };
-            let (start, end) = norm.original_range(s, e);
+            let end = if r.prefix {
+                word_end(original, end)
+            } else {
+                end
+            };
             if r.exact != automaton::NO_EXACT {
-                let exact = normalize::normalize(&original[start..end], false);
+                let exact = normalize::normalize(&original[start..end], Form::CaseKept);
                 let want = automaton.exact(r.exact);
                 let holds = if r.prefix {
                     exact.starts_with(want)

@@ -1,21 +1,26 @@
 //! Rule evaluation over the matches of one item (SPEC section 2, "Rule
 //! expressions"): the one place that gives each operator of a resolved
 //! [`Expr`] its meaning ([`eval`]). Only the rules that refer to a matched
-//! operand are looked at, and NEAR counts words in the original field text
-//! only when a NEAR rule needs it.
+//! operand are looked at, and NEAR counts the words of a field (on its
+//! normalized text) only when a NEAR rule needs it.
 //!
 //! Adding an operator means its parser and resolution in `watchlist`, then
 //! one arm of [`eval`] here. This module finds no matches (that is
 //! `engine/mod.rs`) and does no text segmentation of its own (`text::words`).
 
 use super::{Engine, Field, Match, RuleHit, Scratch};
+use crate::text::normalize::{Form, NormText, normalize_into};
 use crate::text::words::{word_spans, words_between};
 use crate::watchlist::{Expr, Operand};
 
-/// Word spans of each field, computed on first use per item.
+/// Word spans of each field, computed on first use per item: counted on
+/// the normalized text (SPEC 2a: NFD text counts like NFC, half-width kana
+/// like full-width), each span mapped back to bytes of the original text,
+/// where matches are.
 #[derive(Debug, Default)]
 pub(super) struct WordCache {
     fields: Vec<Option<Vec<(u32, u32)>>>,
+    norm: NormText,
 }
 
 impl WordCache {
@@ -25,7 +30,16 @@ impl WordCache {
     }
 
     fn words(&mut self, field: usize, text: &str) -> &[(u32, u32)] {
-        self.fields[field].get_or_insert_with(|| word_spans(text))
+        let norm = &mut self.norm;
+        self.fields[field].get_or_insert_with(|| {
+            normalize_into(text, Form::Folded, norm);
+            let mut spans = word_spans(norm.as_str());
+            for w in &mut spans {
+                let (s, e) = norm.original_range(w.0 as usize, w.1 as usize);
+                *w = (s as u32, e as u32);
+            }
+            spans
+        })
     }
 }
 

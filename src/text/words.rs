@@ -2,10 +2,12 @@
 //! match (SPEC section 2, "Whole words"), and the word spans that NEAR counts
 //! (SPEC section 2, "Rule expressions").
 //!
-//! A word is a maximal run of letters and digits (Unicode `Alphabetic` or
-//! `Numeric`, as [`char::is_alphanumeric`]); each CJK character is a word of
-//! its own. Offsets are byte offsets into the text given, on character
-//! boundaries.
+//! A word is a maximal run of letters, digits and combining marks (Unicode
+//! General Category `L*`, `N*`, `M*`: [`is_word_char`]); each CJK character
+//! is a word of its own. Boundaries next to a match are judged on the
+//! original text, invisible characters skipped; words for NEAR are counted
+//! on the normalized text (SPEC section 2a). Offsets are byte offsets into
+//! the text given, on character boundaries.
 //!
 //! Pure predicates over `&str` and `char`: this module knows nothing of
 //! terms, matches or rules, and must not import `engine` or `watchlist`.
@@ -75,54 +77,113 @@ pub fn is_boundary_char(c: char) -> bool {
     !is_word_char(c) || is_cjk(c)
 }
 
-/// The byte offset where the word that continues at byte `at` ends: the
-/// first boundary character at or after `at`, or `text.len()`. `at` itself
-/// when no word continues there. `at` must be a character boundary.
+/// The byte offset where the word that continues at byte `at` of the
+/// original text ends: after its last letter, digit or mark, invisible
+/// characters inside it skipped (SPEC 2a), before the first other
+/// character; `at` itself when no word continues there. `at` must be a
+/// character boundary.
 #[inline]
 pub fn word_end(text: &str, at: usize) -> usize {
-    text[at..]
-        .char_indices()
-        .find(|&(_, c)| is_boundary_char(c))
-        .map_or(text.len(), |(i, _)| at + i)
+    let mut end = at;
+    for (i, c) in text[at..].char_indices() {
+        if is_ignorable(c) {
+            continue;
+        }
+        if is_boundary_char(c) {
+            break;
+        }
+        end = at + i + c.len_utf8();
+    }
+    end
 }
 
-/// True when a match may start at byte `at`: the start of `text`, or a
-/// boundary character just before. `at` must be a character boundary.
+/// True when a match may start at byte `at` of the original text: the start
+/// of `text`, or a boundary character just before, invisible characters
+/// skipped (SPEC 2a: boundaries are judged on the original characters).
+/// `at` must be a character boundary.
 #[inline]
 pub fn boundary_before(text: &str, at: usize) -> bool {
-    text[..at].chars().next_back().is_none_or(is_boundary_char)
+    text[..at]
+        .chars()
+        .rev()
+        .find(|&c| !is_ignorable(c))
+        .is_none_or(is_boundary_char)
 }
 
-/// True when a match may end at byte `at`: the end of `text`, or a boundary
-/// character just after. `at` must be a character boundary.
+/// True when a match may end at byte `at` of the original text: the end of
+/// `text`, or a boundary character just after, invisible characters
+/// skipped. `at` must be a character boundary.
 #[inline]
 pub fn boundary_after(text: &str, at: usize) -> bool {
-    text[at..].chars().next().is_none_or(is_boundary_char)
+    text[at..]
+        .chars()
+        .find(|&c| !is_ignorable(c))
+        .is_none_or(is_boundary_char)
 }
 
-/// The words of `text` in order, as byte spans `(start, end)` (`u32`, so
-/// `text` must be shorter than 4 GiB): maximal runs of letters and digits,
-/// and each CJK letter alone.
+/// `start..end` of the original text without the invisible characters at
+/// either end: a match reports the invisible characters inside it, not
+/// those next to it (SPEC 2a). Both must be character boundaries.
+pub fn trim_ignorables(text: &str, start: usize, end: usize) -> (usize, usize) {
+    let s = &text[start..end];
+    let tail = s.trim_end_matches(is_ignorable);
+    let head = tail.trim_start_matches(is_ignorable);
+    let start = start + (tail.len() - head.len());
+    (start, start + head.len())
+}
+
+/// True for an apostrophe that joins two letters into one word for NEAR
+/// (SPEC 2a: `Nvidia's` is one word).
+#[inline]
+fn is_apostrophe(c: char) -> bool {
+    c == '\'' || c == '\u{2019}'
+}
+
+/// The words of a normalized text in order, as byte spans `(start, end)`
+/// (`u32`, so `text` must be shorter than 4 GiB): maximal runs of letters,
+/// digits and marks ([`is_word_char`]), an apostrophe between two letters
+/// joining them, and each CJK letter alone (SPEC 2a, "Words for NEAR").
 pub fn word_spans(text: &str) -> Vec<(u32, u32)> {
     let mut words = Vec::new();
     let mut open: Option<usize> = None;
-    for (i, c) in text.char_indices() {
+    let mut chars = text.char_indices().peekable();
+    let mut prev = ' ';
+    while let Some((i, c)) = chars.next() {
         let cjk = is_cjk(c);
-        if !c.is_alphanumeric() || cjk {
+        let joins = is_apostrophe(c)
+            && open.is_some()
+            && is_letter(prev)
+            && chars
+                .peek()
+                .is_some_and(|&(_, n)| is_letter(n) && !is_cjk(n));
+        if joins {
+        } else if !is_word_char(c) || cjk {
             if let Some(s) = open.take() {
                 words.push((s as u32, i as u32));
             }
-            if cjk && c.is_alphanumeric() {
+            if cjk && is_word_char(c) {
                 words.push((i as u32, (i + c.len_utf8()) as u32));
             }
         } else if open.is_none() {
             open = Some(i);
         }
+        prev = c;
     }
     if let Some(s) = open {
         words.push((s as u32, text.len() as u32));
     }
     words
+}
+
+/// A letter (General Category `L*`) of a script that writes words of
+/// several letters (not CJK).
+#[inline]
+fn is_letter(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphabetic();
+    }
+    !is_cjk(c)
+        && GeneralCategoryGroup::Letter.contains(CodePointMapData::<GeneralCategory>::new().get(c))
 }
 
 /// The number of words of `words` (sorted spans, as from [`word_spans`])
@@ -140,7 +201,7 @@ mod tests {
 
     #[test]
     fn words_are_alnum_runs_and_single_cjk_chars() {
-        let text = "Nvidia's H200, 英伟达H200芯片 ok";
+        let text = "Nvidia's H200, 英伟达H200芯片 ok x' 'y 9's e\u{301}e";
         let words: Vec<&str> = word_spans(text)
             .iter()
             .map(|&(s, e)| &text[s as usize..e as usize])
@@ -148,7 +209,20 @@ mod tests {
         assert_eq!(
             words,
             [
-                "Nvidia", "s", "H200", "英", "伟", "达", "H200", "芯", "片", "ok"
+                "Nvidia's",
+                "H200",
+                "英",
+                "伟",
+                "达",
+                "H200",
+                "芯",
+                "片",
+                "ok",
+                "x",
+                "y",
+                "9",
+                "s",
+                "e\u{301}e"
             ]
         );
     }

@@ -30,6 +30,8 @@ struct RawSet {
     terms: Vec<Spanned<String>>,
     #[serde(default)]
     case_sensitive: bool,
+    #[serde(default)]
+    confusables: bool,
 }
 
 #[derive(Deserialize)]
@@ -157,6 +159,7 @@ impl<'a> Loader<'a> {
                 name,
                 terms,
                 case_sensitive: raw_set.case_sensitive,
+                confusables: raw_set.confusables,
             });
         }
         sets

@@ -22,7 +22,7 @@ use std::path::Path;
 
 pub use error::{Error, Place, Problem, ProblemKind};
 
-use crate::text::normalize::normalize;
+use crate::text::normalize::{Form, normalize};
 
 /// Alert severity, lowest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -95,7 +95,12 @@ impl Term {
         if body.contains('*') {
             return Err(TermError::StarInside);
         }
-        let pattern = normalize(body, !case_sensitive).trim().to_owned();
+        let form = if case_sensitive {
+            Form::CaseKept
+        } else {
+            Form::Folded
+        };
+        let pattern = normalize(body, form).trim().to_owned();
         if pattern.is_empty() {
             return Err(TermError::Empty);
         }
@@ -124,6 +129,9 @@ pub struct Set {
     pub terms: Vec<Term>,
     /// `case_sensitive = true`: the terms skip lowercasing (SPEC section 2).
     pub case_sensitive: bool,
+    /// `confusables = true`: also match look-alike letters of other scripts
+    /// by UTS #39 skeletons (SPEC section 2a).
+    pub confusables: bool,
 }
 
 /// What an expression refers to: a set, or an inline term of some rule.

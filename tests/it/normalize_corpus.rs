@@ -1,10 +1,10 @@
 //! The fast normalizer against the plain reference over the generated
 //! benchmark corpus (`tests/support/src/corpus.rs`): same output for every
-//! item, fold on and off, and an offset map that lands on character
+//! item in each form, and an offset map that lands on character
 //! boundaries of the original and covers what the normalized range came
 //! from.
 
-use newswatch::text::normalize::{NormText, normalize_into, reference};
+use newswatch::text::normalize::{Form, NormText, normalize_into, reference};
 use newswatch_test_support::corpus;
 
 /// About 1 MB of mixed news plus 256 KB of ASCII English.
@@ -19,9 +19,9 @@ fn normalize_into_equals_reference_on_the_corpus() {
     let mut out = NormText::new();
     let mut failures = Vec::new();
     for (i, text) in texts().iter().enumerate() {
-        for fold in [true, false] {
-            normalize_into(text, fold, &mut out);
-            let want = reference(text, fold);
+        for form in [Form::Folded, Form::CaseKept, Form::Skeleton] {
+            normalize_into(text, form, &mut out);
+            let want = reference(text, form);
             if out.as_str() != want {
                 let at = out
                     .as_str()
@@ -32,7 +32,7 @@ fn normalize_into_equals_reference_on_the_corpus() {
                 let from = want.floor_char_boundary(at.saturating_sub(40));
                 let to = want.ceil_char_boundary((at + 40).min(want.len()));
                 failures.push(format!(
-                    "item {i}, fold {fold}: first difference at byte {at}, reference has {:?}",
+                    "item {i}, form {form:?}: first difference at byte {at}, reference has {:?}",
                     &want[from..to]
                 ));
             }
@@ -52,8 +52,8 @@ fn offset_map_is_sane_on_the_corpus() {
     let mut out = NormText::new();
     let mut checked = 0;
     for (i, text) in texts().iter().enumerate() {
-        for fold in [true, false] {
-            normalize_into(text, fold, &mut out);
+        for form in [Form::Folded, Form::CaseKept, Form::Skeleton] {
+            normalize_into(text, form, &mut out);
             let norm = out.as_str();
             let bounds: Vec<usize> = norm
                 .char_indices()
@@ -70,7 +70,7 @@ fn offset_map_is_sane_on_the_corpus() {
                 let (s, e) = (bounds[first], bounds[first + len]);
                 let (a, b) = out.original_range(s, e);
                 let what = format!(
-                    "item {i}, fold {fold}, normalized {s}..{e} {:?}",
+                    "item {i}, form {form:?}, normalized {s}..{e} {:?}",
                     &norm[s..e]
                 );
                 assert!(a < b && b <= text.len(), "{what}: original range {a}..{b}");
@@ -81,7 +81,7 @@ fn offset_map_is_sane_on_the_corpus() {
                 // The original range must have produced the normalized text
                 // (up to white space collapsed at its edges).
                 let want = norm[s..e].trim_matches(' ');
-                let got = reference(&text[a..b], fold);
+                let got = reference(&text[a..b], form);
                 assert!(
                     got.contains(want),
                     "{what}: maps to {:?}, which normalizes to {got:?}",

@@ -66,6 +66,37 @@ impl NormText {
         (orig_start, orig_end)
     }
 
+    /// As [`original_range`](Self::original_range), but `None` when `start`
+    /// or `end` falls inside the output of an atomic piece: the range would
+    /// begin or end inside what one original character (or combining
+    /// sequence) became, such as the `m` of the `tm` that `™` became. SPEC
+    /// section 2a: a match starts and ends on original character boundaries.
+    pub fn aligned_original_range(&self, start: usize, end: usize) -> Option<(usize, usize)> {
+        debug_assert!(start < end && end <= self.text.len());
+        let first = self.piece_at(start);
+        let p = self.pieces[first];
+        if !p.linear && p.norm as usize != start {
+            return None;
+        }
+        let last = self.piece_at(end - 1);
+        let q = self.pieces[last];
+        let next = self.pieces.get(last + 1);
+        if !q.linear && next.map_or(self.text.len(), |n| n.norm as usize) != end {
+            return None;
+        }
+        let orig_start = if p.linear {
+            p.orig as usize + (start - p.norm as usize)
+        } else {
+            p.orig as usize
+        };
+        let orig_end = if q.linear {
+            q.orig as usize + (end - q.norm as usize)
+        } else {
+            next.map_or(self.orig_len as usize, |n| n.orig as usize)
+        };
+        Some((orig_start, orig_end))
+    }
+
     fn piece_at(&self, norm: usize) -> usize {
         // Pieces are sorted by `norm`; find the last one starting at or before.
         self.pieces.partition_point(|p| p.norm as usize <= norm) - 1
@@ -111,13 +142,13 @@ impl NormText {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::text::normalize::normalize_into;
+    use crate::text::normalize::{Form, normalize_into};
 
     #[test]
     fn maps_back_to_original_offsets() {
         let text = "Ｎｖｉｄｉａ  H200 и\u{a0}ЧИПЫ";
         let mut n = NormText::new();
-        normalize_into(text, true, &mut n);
+        normalize_into(text, Form::Folded, &mut n);
         let norm = n.as_str();
         for (term, orig) in [
             ("nvidia", "Ｎｖｉｄｉａ"),
@@ -137,7 +168,7 @@ mod tests {
     fn ascii_text_keeps_a_short_map() {
         let text = "Alibaba and ByteDance weigh H200 orders if Beijing approves.\nMore text.";
         let mut n = NormText::new();
-        normalize_into(text, true, &mut n);
+        normalize_into(text, Form::Folded, &mut n);
         assert_eq!(n.pieces.len(), 1);
         assert_eq!(n.original_range(28, 32), (28, 32));
     }

@@ -1,69 +1,80 @@
-//! Text normalization for matching: Unicode NFKC, full lowercasing (unless a
-//! case-sensitive pass is asked for) and every run of white space as one
-//! ASCII space, with a map back to byte offsets in the original text.
+//! Text normalization for matching (SPEC sections 2 and 2a): invisible
+//! characters removed, Unicode NFKC, full case folding (unless a
+//! case-sensitive pass is asked for), `ё` as `е`, hyphens and every run of
+//! white space as one ASCII space; optionally UTS #39 skeletons ([`Form`]).
+//! With a map back to byte offsets in the original text.
 //!
-//! The result must equal the plain reference (`reference`: NFKC of the whole
-//! text, then per-character lowercasing, then white space collapsing) on every
-//! input; the fast paths below only skip work that cannot change the output:
+//! The result must equal the plain reference (`reference`: the same steps on
+//! the whole text at once) on every input; the fast paths below only skip
+//! work that cannot change the output:
 //!
 //! * Text is cut into segments before every character that NFKC never
-//!   composes or reorders across (`has_boundary_before`). A character alone
-//!   in its segment normalizes to its own NFKC, lowercased: one table lookup
-//!   for the Basic Multilingual Plane when that is one character (Latin,
-//!   Cyrillic, CJK, full-width forms, most punctuation). Other segments
-//!   (combining sequences, ligatures, `㍿`) go through the full algorithm.
+//!   composes or reorders across and that is not invisible
+//!   (`starts_segment`): an invisible character is removed before NFKC, so it
+//!   belongs to the segment of the character before it. A character alone
+//!   in its segment normalizes to its table entry: one load for the Basic
+//!   Multilingual Plane when that is one character (Latin, Cyrillic, CJK,
+//!   full-width forms, most punctuation) or a short expansion (`ß` as `ss`).
+//!   Other segments (combining sequences, characters followed by invisible
+//!   ones, `㍿`) go through the full definition (`form.rs`).
 //! * Input that normalizes to itself (ASCII but for case, and every
 //!   non-ASCII character whose table entry is itself) is not written
 //!   character by character: it accumulates as a *run* and is copied in one
 //!   go, ASCII capitals then lowercased in place. Long ASCII stretches are
 //!   checked 32 bytes at a time with plain loops over arrays that compile to
-//!   vector compares. A combining mark after the run takes the run's last
-//!   character back into its segment.
+//!   vector compares. A combining mark or an invisible character after the
+//!   run takes the run's last character back into its segment.
+//! * The skeleton form maps ASCII letters too (`0` and `O` share a
+//!   skeleton), so it skips the runs and looks up every character.
 //!
 //! The offset map is sparse: a list of pieces, each either *linear* (every
 //! output byte stands for the input byte at the same distance, which holds
 //! when a character maps to one character of the same UTF-8 length, as for
 //! most Latin, Cyrillic and CJK text) or *atomic* (the output stands for the
 //! input span as a whole: a full-width `Ｈ` that became `h`, a ligature, a
-//! collapsed white space run). Mapping is needed only for matches, so it is a
-//! binary search then.
+//! collapsed white space run, a letter and the invisible characters after
+//! it). Mapping is needed only for matches, so it is a binary search then.
 //!
 //! Files: this one is the fast path (`normalize_into` and its helpers);
-//! `map.rs` the offset map ([`NormText`]); `tables.rs` the per-character
-//! tables; `reference.rs` the plain definition ([`reference()`]).
+//! `form.rs` what each form does to a segment ([`Form`]); `map.rs` the offset
+//! map ([`NormText`]); `tables.rs` the per-character tables;
+//! `reference.rs` the plain definition ([`reference()`]).
 //!
 //! This module knows nothing of terms, rules or I/O, and must not: the
 //! watchlist normalizes terms and the engine normalizes fields through the
 //! same functions, so both see one definition.
 
+mod form;
 mod map;
 mod reference;
 mod tables;
 
-use unicode_normalization::UnicodeNormalization;
-
+pub use form::{Form, is_hyphen, yo_as_ye};
 pub use map::NormText;
 pub use reference::reference;
 pub use tables::warm_up;
-use tables::{BOUNDARY, TABLES, has_boundary_before, starts_segment};
+use tables::{BOUNDARY, EXPAND, Table, starts_segment, starts_segment_slow, table};
 
 /// Largest text `normalize_into` accepts: offsets are kept as `u32`.
 pub const MAX_TEXT_BYTES: usize = u32::MAX as usize / 2;
 
-/// Normalizes `text` into `out` (cleared first); `fold` selects lowercasing.
-/// The output is at most a small multiple of `text.len()` bytes; `out` maps
-/// each of its byte ranges back to bytes of `text`
-/// ([`NormText::original_range`]).
+/// Normalizes `text` in `form` into `out` (cleared first). The output is at
+/// most a small multiple of `text.len()` bytes; `out` maps each of its byte
+/// ranges back to bytes of `text` ([`NormText::original_range`]).
 ///
 /// # Panics
 /// If `text` is longer than [`MAX_TEXT_BYTES`]; callers bound their input far
 /// below that (`input.max_bytes`).
-pub fn normalize_into(text: &str, fold: bool, out: &mut NormText) {
+pub fn normalize_into(text: &str, form: Form, out: &mut NormText) {
     assert!(text.len() <= MAX_TEXT_BYTES, "text too long to normalize");
     out.clear(text.len());
     out.text.reserve(text.len());
-    let t = &*TABLES;
-    let map: &[u32] = if fold { &t.lower } else { &t.keep };
+    let t = table(form);
+    if form == Form::Skeleton {
+        return per_character(text, form, t, out);
+    }
+    let fold = form == Form::Folded;
+    let map: &[u32] = &t.entries;
     let bytes = text.as_bytes();
     let n = bytes.len();
     // Input `run..i` is still to be copied to the output: it normalizes to
@@ -76,8 +87,8 @@ pub fn normalize_into(text: &str, fold: bool, out: &mut NormText) {
         let b = bytes[i];
         if b < 0x80 {
             // Thirty-two, then eight ASCII bytes at a time while they need no
-            // change but case: no control white space, no space after a
-            // space.
+            // change but case: no control white space, no hyphen, no space
+            // after a space.
             let long = i > 0
                 && i + CHUNK <= n
                 && u64::from_le_bytes(bytes[i..i + 8].try_into().unwrap_or([0x80; 8])) & HIGH == 0;
@@ -101,8 +112,12 @@ pub fn normalize_into(text: &str, fold: bool, out: &mut NormText) {
                     break;
                 }
                 let spaces = zero_bytes(w ^ 0x2020_2020_2020_2020);
+                let hyphens = zero_bytes(w ^ 0x2d2d_2d2d_2d2d_2d2d);
                 let ctrl = (w + 0x7777_7777_7777_7777) & !(w + 0x7272_7272_7272_7272) & HIGH;
-                if ctrl != 0 || spaces & (spaces << 8) != 0 || (space && spaces & 0x80 != 0) {
+                if ctrl | hyphens != 0
+                    || spaces & (spaces << 8) != 0
+                    || (space && spaces & 0x80 != 0)
+                {
                     break;
                 }
                 space = spaces >> 63 != 0;
@@ -115,16 +130,17 @@ pub fn normalize_into(text: &str, fold: bool, out: &mut NormText) {
             if b >= 0x80 {
                 continue;
             }
-            if matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ') {
+            if matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ' | b'-') {
                 if b == b' ' && !space {
                     space = true;
                     i += 1;
                     continue;
                 }
-                // White space to collapse, or a control to turn into a space.
+                // White space to collapse, a control or a hyphen to turn into
+                // a space.
                 if mark_follows(text, i + 1) {
                     flush(text, run, i, fold, out);
-                    i = slow_from(text, i, fold, out);
+                    i = slow_from(text, i, form, out);
                     run = i;
                     space = out.ends_with_space();
                     continue;
@@ -156,7 +172,7 @@ pub fn normalize_into(text: &str, fold: bool, out: &mut NormText) {
         let (cp, len) = decode(bytes, i);
         let e = if cp < 0x10000 {
             map[cp as usize]
-        } else if char::from_u32(cp).is_some_and(has_boundary_before) {
+        } else if char::from_u32(cp).is_some_and(starts_segment_slow) {
             BOUNDARY
         } else {
             0
@@ -167,30 +183,74 @@ pub fn normalize_into(text: &str, fold: bool, out: &mut NormText) {
             continue;
         }
         if e & BOUNDARY == 0 {
-            // A combining mark: its segment starts at the character before.
+            // A combining mark or an invisible character: its segment starts
+            // at the character before.
             let start = if run < i {
                 text.floor_char_boundary(i - 1)
             } else {
                 i
             };
             flush(text, run, start, fold, out);
-            i = slow_from(text, start, fold, out);
+            i = slow_from(text, start, form, out);
             run = i;
             space = out.ends_with_space();
             continue;
         }
-        let m = e & 0xFFFF;
         flush(text, run, i, fold, out);
-        if m != 0 && !mark_follows(text, i + len) {
-            emit_char(out, char::from_u32(m).unwrap_or(' '), i, len);
-            i += len;
-        } else {
-            i = slow_from(text, i, fold, out);
-        }
+        i = emit_or_slow(text, i, len, e, t, form, out);
         run = i;
         space = out.ends_with_space();
     }
     flush(text, run, n, fold, out);
+}
+
+/// The loop without runs, for forms that change ASCII letters (the
+/// skeleton): every character is looked up or normalized with its segment.
+fn per_character(text: &str, form: Form, t: &Table, out: &mut NormText) {
+    let mut i = 0;
+    while i < text.len() {
+        let c = next_char(text, i);
+        let cp = c as u32;
+        let e = if cp < 0x10000 {
+            t.entries[cp as usize]
+        } else if starts_segment_slow(c) {
+            BOUNDARY
+        } else {
+            0
+        };
+        i = if e & BOUNDARY == 0 {
+            slow_from(text, i, form, out)
+        } else {
+            emit_or_slow(text, i, c.len_utf8(), e, t, form, out)
+        };
+    }
+}
+
+/// Writes the segment-starting character at `i` (`len` bytes, table entry
+/// `e`): its table output when it is alone in its segment and has one, else
+/// its whole segment the slow way. Returns where the segment ends.
+#[inline]
+fn emit_or_slow(
+    text: &str,
+    i: usize,
+    len: usize,
+    e: u32,
+    t: &Table,
+    form: Form,
+    out: &mut NormText,
+) -> usize {
+    let m = e & 0xFFFF;
+    if (m == 0 && e & EXPAND == 0) || mark_follows(text, i + len) {
+        return slow_from(text, i, form, out);
+    }
+    if e & EXPAND != 0 {
+        let x = &t.expansions[m as usize];
+        out.open_piece(i, false);
+        out.text.push_str(x);
+    } else {
+        emit_char(out, char::from_u32(m).unwrap_or(' '), i, len);
+    }
+    i + len
 }
 
 const HIGH: u64 = 0x8080_8080_8080_8080;
@@ -198,15 +258,16 @@ const HIGH: u64 = 0x8080_8080_8080_8080;
 /// Bytes per step over long ASCII stretches.
 const CHUNK: usize = 32;
 
-/// `c` is ASCII with no control white space and no space right after a
-/// space (`prev` is `c` one byte earlier). Plain loops over fixed-size arrays,
-/// which the compiler turns into vector compares.
+/// `c` is ASCII with no control white space, no hyphen and no space right
+/// after a space (`prev` is `c` one byte earlier). Plain loops over
+/// fixed-size arrays, which the compiler turns into vector compares.
 #[inline]
 fn clean_chunk(c: &[u8; CHUNK], prev: &[u8; CHUNK]) -> bool {
     let mut bad = 0u8;
     for (&b, &p) in c.iter().zip(prev) {
         bad |= (b & 0x80)
             | u8::from(b.wrapping_sub(9) < 5)
+            | u8::from(b == b'-')
             | (u8::from(b == b' ') & u8::from(p == b' '));
     }
     bad == 0
@@ -247,18 +308,20 @@ fn decode(b: &[u8], i: usize) -> (u32, usize) {
     }
 }
 
-/// A character that does not start a segment is at `at`.
+/// A character that does not start a segment (a combining mark, an
+/// invisible character) is at `at`.
 #[inline]
 fn mark_follows(text: &str, at: usize) -> bool {
     text.as_bytes().get(at).is_some_and(|&b| b >= 0x80) && !starts_segment(next_char(text, at))
 }
 
 /// Normalizes the segment that starts at `i` (the character there and the
-/// marks after it) the slow way; returns where it ends.
-fn slow_from(text: &str, i: usize, fold: bool, out: &mut NormText) -> usize {
+/// marks and invisible characters after it) the slow way; returns where it
+/// ends.
+fn slow_from(text: &str, i: usize, form: Form, out: &mut NormText) -> usize {
     let first = next_char(text, i).len_utf8();
     let end = i + first + following_marks_len(text, i + first);
-    slow_segment(&text[i..end], i, fold, out);
+    slow_segment(&text[i..end], i, form, out);
     end
 }
 
@@ -271,30 +334,23 @@ fn following_marks_len(text: &str, at: usize) -> usize {
         .sum()
 }
 
-fn slow_segment(seg: &str, orig: usize, fold: bool, out: &mut NormText) {
+fn slow_segment(seg: &str, orig: usize, form: Form, out: &mut NormText) {
     let mark = out.text.len();
     let mut n_out = 0usize;
-    for c in seg.nfkc() {
-        let mut push = |o: char| {
-            if o.is_whitespace() {
-                if out.ends_with_space() {
-                    return;
-                }
-                out.text.push(' ');
-            } else {
-                out.text.push(o);
+    form::normalize_segment(seg, form, &mut |o| {
+        if o == ' ' {
+            if out.ends_with_space() {
+                return;
             }
-            n_out += 1;
-        };
-        if fold {
-            c.to_lowercase().for_each(&mut push);
+            out.text.push(' ');
         } else {
-            push(c);
+            out.text.push(o);
         }
-    }
+        n_out += 1;
+    });
     if n_out == 0 {
-        // Only white space that collapsed into the previous space: the
-        // previous piece absorbs this input.
+        // Only invisible characters, or white space that collapsed into the
+        // previous space: the previous piece absorbs this input.
         return;
     }
     // One char in, one char of the same length out: the piece may be linear,
@@ -328,9 +384,9 @@ fn zero_bytes(w: u64) -> u64 {
 
 /// Normalizes a watch term or any short text, without an offset map: the
 /// same output as [`normalize_into`], as a new `String`.
-pub fn normalize(text: &str, fold: bool) -> String {
+pub fn normalize(text: &str, form: Form) -> String {
     let mut out = NormText::new();
-    normalize_into(text, fold, &mut out);
+    normalize_into(text, form, &mut out);
     out.text
 }
 
@@ -339,13 +395,13 @@ mod tests {
     use super::*;
 
     fn check(text: &str) {
-        for fold in [true, false] {
+        for form in [Form::Folded, Form::CaseKept, Form::Skeleton] {
             let mut n = NormText::new();
-            normalize_into(text, fold, &mut n);
+            normalize_into(text, form, &mut n);
             assert_eq!(
                 n.as_str(),
-                reference(text, fold),
-                "text {text:?} fold {fold}"
+                reference(text, form),
+                "text {text:?} form {form:?}"
             );
         }
     }

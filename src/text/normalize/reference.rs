@@ -1,31 +1,20 @@
 //! The plain definition of normalization that the fast path must equal on
-//! every input: NFKC (Unicode UAX #15) of the whole text, then full
-//! lowercasing character by character, then every run of white space as one
-//! space. Slow and map-free: tests and benchmarks compare against it; the
+//! every input: the steps of [`Form`] (invisible characters removed, NFKC of
+//! the whole text, then case folding, `ё` as `е`, hyphens and white space as
+//! spaces) applied to the whole text at once, then every run of spaces as
+//! one. Slow and map-free: tests and benchmarks compare against it; the
 //! engine never calls it.
 
-use unicode_normalization::UnicodeNormalization;
+use super::form::{Form, normalize_segment};
 
-/// The plain definition the fast paths must agree with: NFKC of the whole
-/// text, then lowercasing character by character, then white space runs as
-/// one space. Slow; used by tests and benchmarks.
-pub fn reference(text: &str, fold: bool) -> String {
+/// The plain definition the fast paths must agree with (see the module
+/// documentation). Slow; used by tests and benchmarks.
+pub fn reference(text: &str, form: Form) -> String {
     let mut s = String::with_capacity(text.len());
-    let mut push = |o: char| {
-        if o.is_whitespace() {
-            if !s.ends_with(' ') {
-                s.push(' ');
-            }
-        } else {
-            s.push(o);
+    normalize_segment(text, form, &mut |c| {
+        if c != ' ' || !s.ends_with(' ') {
+            s.push(c);
         }
-    };
-    for c in text.nfkc() {
-        if fold {
-            c.to_lowercase().for_each(&mut push);
-        } else {
-            push(c);
-        }
-    }
+    });
     s
 }

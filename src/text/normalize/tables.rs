@@ -1,97 +1,113 @@
 //! Per-character tables of the Basic Multilingual Plane for the fast path
-//! of `normalize_into`: what a character normalizes to alone in its segment,
-//! and where NFKC segments may start (Unicode UAX #15, the quick check and
-//! canonical combining classes of `unicode-normalization`).
+//! of `normalize_into`: what a character normalizes to alone in its segment
+//! in each [`Form`], and where NFKC segments may start (Unicode UAX #15, the
+//! quick check and canonical combining classes of `unicode-normalization`).
 //!
-//! Built once, lazily ([`warm_up`] forces it); read-only afterwards. Knows
-//! nothing of offsets or of the text being normalized.
+//! Built once per form, lazily ([`warm_up`] forces the folded one; the
+//! skeleton table is built on first use, by engines with confusable sets);
+//! read-only afterwards. Knows nothing of offsets or of the text being
+//! normalized.
 
 use std::sync::LazyLock;
 
 use unicode_normalization::char::canonical_combining_class;
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 
-/// Per-character facts about the Basic Multilingual Plane, computed once
-/// from the Unicode tables of `unicode-normalization` and `std`.
-pub(super) struct Tables {
-    /// For a BMP character: what it normalizes to, lowercased, when alone in
-    /// its segment and that is one BMP character (white space as `' '`), 0
-    /// meaning "take the slow path"; `BOUNDARY` set when a segment may start
-    /// before it. One load per character on the hot path.
-    pub(super) lower: Box<[u32]>,
-    /// Same for the case-sensitive pass, without lowercasing.
-    pub(super) keep: Box<[u32]>,
-    /// Bit set: a segment may start before this character.
-    pub(super) boundary: Box<[u64]>,
+use super::form::{Form, normalize_segment};
+use crate::text::words::is_ignorable;
+
+/// What the characters of the Basic Multilingual Plane normalize to in one
+/// form, computed once from the Unicode tables.
+pub(super) struct Table {
+    /// For a BMP character: `BOUNDARY` set when a segment may start before
+    /// it; then in the low 16 bits what it normalizes to alone in its
+    /// segment when that is one BMP character (white space and hyphens as
+    /// `' '`), or with `EXPAND` set an index into `expansions`; 0 in the low
+    /// bits means "take the slow path". One load per character on the hot
+    /// path.
+    pub(super) entries: Box<[u32]>,
+    /// Outputs of several characters (`ß` as `ss`, `ﬁ` as `fi`), without
+    /// white space.
+    pub(super) expansions: Vec<Box<str>>,
 }
 
-/// Flag in `Tables::lower` and `Tables::keep`: a segment may start before
-/// this character.
+/// Flag in [`Table::entries`]: a segment may start before this character.
 pub(super) const BOUNDARY: u32 = 1 << 16;
 
-pub(super) static TABLES: LazyLock<Tables> = LazyLock::new(|| {
-    let mut lower = vec![0u32; 0x10000].into_boxed_slice();
-    let mut keep = vec![0u32; 0x10000].into_boxed_slice();
-    let mut boundary = vec![0u64; 0x10000 / 64].into_boxed_slice();
-    for cp in 0..0x10000u32 {
-        let Some(c) = char::from_u32(cp) else {
-            continue; // surrogates
-        };
-        if !has_boundary_before(c) {
-            continue;
-        }
-        boundary[cp as usize / 64] |= 1 << (cp % 64);
-        lower[cp as usize] = BOUNDARY;
-        keep[cp as usize] = BOUNDARY;
-        if cp == 0 {
-            continue;
-        }
-        // A character alone in its segment normalizes to its NFKC (a stable
-        // character to itself); keep that when it is one BMP character.
-        let d = if is_stable(c) {
-            c
-        } else {
-            let mut k = std::iter::once(c).nfkc();
-            match (k.next(), k.next()) {
-                (Some(d), None) if (d as u32) < 0x10000 && d != '\0' => d,
-                _ => continue,
-            }
-        };
-        if d.is_whitespace() {
-            lower[cp as usize] |= b' ' as u32;
-            keep[cp as usize] |= b' ' as u32;
-            continue;
-        }
-        keep[cp as usize] |= d as u32;
-        let mut l = d.to_lowercase();
-        if let (Some(one), None) = (l.next(), l.next())
-            && (one as u32) < 0x10000
-        {
-            lower[cp as usize] |= one as u32;
-        }
-    }
-    Tables {
-        lower,
-        keep,
-        boundary,
-    }
-});
+/// Flag in [`Table::entries`]: the low 16 bits index
+/// [`Table::expansions`].
+pub(super) const EXPAND: u32 = 1 << 17;
 
-/// Forces the one-time table build (some 20 ms) off the hot path.
-pub fn warm_up() {
-    LazyLock::force(&TABLES);
+impl Table {
+    fn build(form: Form) -> Table {
+        let mut entries = vec![0u32; 0x10000].into_boxed_slice();
+        let mut expansions: Vec<Box<str>> = Vec::new();
+        let mut out = String::new();
+        for cp in 1..0x10000u32 {
+            let Some(c) = char::from_u32(cp) else {
+                continue; // surrogates
+            };
+            if !starts_segment_slow(c) {
+                continue;
+            }
+            let e = &mut entries[cp as usize];
+            *e = BOUNDARY;
+            out.clear();
+            normalize_segment(c.encode_utf8(&mut [0; 4]), form, &mut |o| out.push(o));
+            let mut chars = out.chars();
+            match (chars.next(), chars.next()) {
+                (Some(d), None) if (d as u32) < 0x10000 && d != '\0' => *e |= d as u32,
+                (Some(_), Some(_)) if !out.contains(' ') && expansions.len() < 0x10000 => {
+                    *e |= EXPAND | expansions.len() as u32;
+                    expansions.push(out.as_str().into());
+                }
+                _ => {}
+            }
+        }
+        Table {
+            entries,
+            expansions,
+        }
+    }
 }
 
-/// Canonical combining class 0 and NFKC quick check `Yes`: NFKC leaves the
-/// character alone.
-fn is_stable(c: char) -> bool {
-    canonical_combining_class(c) == 0 && is_nfkc_quick(std::iter::once(c)) == IsNormalized::Yes
+static FOLDED: LazyLock<Table> = LazyLock::new(|| Table::build(Form::Folded));
+static CASE_KEPT: LazyLock<Table> = LazyLock::new(|| Table::build(Form::CaseKept));
+static SKELETON: LazyLock<Table> = LazyLock::new(|| Table::build(Form::Skeleton));
+
+/// Bit set over the BMP: a segment may start before this character.
+static BOUNDARIES: LazyLock<Box<[u64]>> = LazyLock::new(|| {
+    let mut bits = vec![0u64; 0x10000 / 64].into_boxed_slice();
+    for cp in 0..0x10000u32 {
+        if char::from_u32(cp).is_some_and(starts_segment_slow) {
+            bits[cp as usize / 64] |= 1 << (cp % 64);
+        }
+    }
+    bits
+});
+
+/// The table of `form`, built on first use.
+pub(super) fn table(form: Form) -> &'static Table {
+    match form {
+        Form::Folded => &FOLDED,
+        Form::CaseKept => &CASE_KEPT,
+        Form::Skeleton => &SKELETON,
+    }
+}
+
+/// Forces the one-time build of the tables of `forms` (some tens of
+/// milliseconds each) off the hot path.
+pub fn warm_up(forms: &[Form]) {
+    LazyLock::force(&BOUNDARIES);
+    for &f in forms {
+        table(f);
+    }
 }
 
 /// NFKC never reorders or composes across a cut before `c`: `c` is a
 /// starter that does not combine backwards (quick check not `Maybe`), and so
 /// is the first character of its decomposition.
-pub(super) fn has_boundary_before(c: char) -> bool {
+fn has_boundary_before(c: char) -> bool {
     let starter = |c: char| {
         canonical_combining_class(c) == 0
             && is_nfkc_quick(std::iter::once(c)) != IsNormalized::Maybe
@@ -99,15 +115,23 @@ pub(super) fn has_boundary_before(c: char) -> bool {
     starter(c) && std::iter::once(c).nfkd().next().is_none_or(starter)
 }
 
-/// A segment may start before `c` (see [`has_boundary_before`]): one bit
+/// A segment may start before `c`: NFKC does not compose or reorder across
+/// the cut ([`has_boundary_before`]), and `c` is not an invisible character
+/// (those are removed before NFKC, so a mark after one still combines with
+/// the letter before it: they belong to the segment of that letter).
+pub(super) fn starts_segment_slow(c: char) -> bool {
+    has_boundary_before(c) && !is_ignorable(c)
+}
+
+/// A segment may start before `c` (see [`starts_segment_slow`]): one bit
 /// test for the BMP.
 #[inline]
 pub(super) fn starts_segment(c: char) -> bool {
     let cp = c as u32;
     if cp < 0x10000 {
-        return TABLES.boundary[cp as usize / 64] & (1 << (cp % 64)) != 0;
+        return BOUNDARIES[cp as usize / 64] & (1 << (cp % 64)) != 0;
     }
-    has_boundary_before(c)
+    starts_segment_slow(c)
 }
 
 #[cfg(test)]
@@ -117,10 +141,32 @@ mod tests {
     #[test]
     fn cjk_ideographs_are_identity_segment_starts() {
         // The fast path in `normalize_into` relies on this.
-        let t = &*TABLES;
-        for cp in 0x4000u32..=0x9FFF {
-            assert_eq!(t.lower[cp as usize], cp | BOUNDARY, "U+{cp:04X}");
-            assert_eq!(t.keep[cp as usize], cp | BOUNDARY, "U+{cp:04X}");
+        for form in [Form::Folded, Form::CaseKept] {
+            let t = table(form);
+            for cp in 0x4000u32..=0x9FFF {
+                assert_eq!(t.entries[cp as usize], cp | BOUNDARY, "U+{cp:04X}");
+            }
         }
+    }
+
+    #[test]
+    fn invisible_characters_start_no_segment_and_have_no_entry() {
+        for c in [
+            '\u{ad}', '\u{200b}', '\u{200d}', '\u{2060}', '\u{feff}', '\u{fe0f}',
+        ] {
+            assert!(!starts_segment(c), "{c:?}");
+            assert_eq!(table(Form::Folded).entries[c as usize], 0, "{c:?}");
+        }
+        assert!(!starts_segment('\u{e0041}'), "a tag character");
+    }
+
+    #[test]
+    fn expansions_hold_multi_character_outputs() {
+        let t = table(Form::Folded);
+        let e = t.entries['ß' as usize];
+        assert_eq!(e & (BOUNDARY | EXPAND), BOUNDARY | EXPAND);
+        assert_eq!(&*t.expansions[(e & 0xFFFF) as usize], "ss");
+        assert_eq!(t.entries['Ё' as usize], BOUNDARY | 'е' as u32);
+        assert_eq!(t.entries['\u{2010}' as usize], BOUNDARY | ' ' as u32);
     }
 }
