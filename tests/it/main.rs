@@ -10,11 +10,13 @@
 //! - `cli`: the binary on fixture files (`scan`, `check`, `demo`)
 //! - `properties`: the engine against naive definitions (proptest)
 //! - `normalize_corpus`: the fast normalizer against the reference
+//! - `metamorphic`: publishers' rewrites of the corpus change no alert (SPEC 2a)
 //! - `mock_faults`: faults injected with librdkafka's mock cluster
 //! - `kafka`: the daemon against the real broker (`NEWSWATCH_TEST_BROKERS`)
 
 mod cli;
 mod kafka;
+mod metamorphic;
 mod mock_faults;
 mod normalize_corpus;
 mod properties;

@@ -1,7 +1,8 @@
 //! What each normalization [`Form`] makes of one segment of text, and the
 //! character rules of SPEC section 2a that every form shares: invisible
-//! characters removed before NFKC, Unicode full case folding, Russian `ё` as
-//! `е`, hyphens and white space as one space.
+//! characters removed and trade-mark signs made spaces before NFKC, Unicode
+//! full case folding, Russian `ё` as `е`, hyphens and white space as one
+//! space.
 //!
 //! This is the definition both the per-character tables (`tables.rs`) and
 //! the slow path of the fast normalizer (`mod.rs`) are built from; the
@@ -14,8 +15,9 @@ use unicode_security::skeleton;
 use crate::text::words::is_ignorable;
 
 /// How a text is normalized for matching (SPEC sections 2 and 2a). Every
-/// form removes Default_Ignorable_Code_Points, applies NFKC, folds `ё` to
-/// `е` and turns hyphens and every run of white space into one space.
+/// form removes Default_Ignorable_Code_Points, turns trade-mark signs into
+/// spaces, applies NFKC, folds `ё` to `е` and turns hyphens and every run of
+/// white space into one space.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Form {
     /// Also Unicode full case folding (`STRASSE`, `Straße` and `STRAẞE` are
@@ -53,6 +55,19 @@ pub fn is_hyphen(c: char) -> bool {
             | '\u{30A0}'
             | '\u{FE63}'
             | '\u{FF0D}'
+    )
+}
+
+/// Signs publishers glue to names (`NVIDIA™`, `Blackwell®`): the trade
+/// mark, service mark, registered, copyright and sound recording signs, and
+/// the raised MC, MD and MR signs. They become a space before NFKC (which
+/// would spell `™` as `TM` and glue it to the name), so a name followed by
+/// one still matches, alone or inside a phrase (SPEC 2a).
+#[inline]
+pub fn is_trade_mark_sign(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00A9}' | '\u{00AE}' | '\u{2117}' | '\u{2120}' | '\u{2122}' | '\u{1F16A}'..='\u{1F16C}'
     )
 }
 
@@ -97,7 +112,10 @@ fn finish(c: char, fold: bool, push: &mut impl FnMut(char)) {
 /// composes or reorders across), which gives the same result as on the
 /// whole text.
 pub(super) fn normalize_segment(text: &str, form: Form, push: &mut impl FnMut(char)) {
-    let visible = text.chars().filter(|&c| !is_ignorable(c));
+    let visible = text
+        .chars()
+        .filter(|&c| !is_ignorable(c))
+        .map(|c| if is_trade_mark_sign(c) { ' ' } else { c });
     match form {
         Form::Folded => visible.nfkc().for_each(|c| finish(c, true, push)),
         Form::CaseKept => visible.nfkc().for_each(|c| finish(c, false, push)),

@@ -49,7 +49,7 @@ mod map;
 mod reference;
 mod tables;
 
-pub use form::{Form, is_hyphen, yo_as_ye};
+pub use form::{Form, is_hyphen, is_trade_mark_sign, yo_as_ye};
 pub use map::NormText;
 pub use reference::reference;
 pub use tables::warm_up;
