@@ -96,6 +96,17 @@ pub enum ProblemKind {
         /// The term as written.
         text: String,
     },
+    /// A prefix term whose `*` does not follow a letter, digit or CJK
+    /// character (SPEC 2a): `"AI *"`, `"H200-*"`, `"*"`.
+    #[error("term {index} {text:?}: {}", star_after_non_word(.fix.as_deref()))]
+    StarAfterNonWord {
+        /// 1-based position in the set.
+        index: usize,
+        /// The term as written.
+        text: String,
+        /// The prefix term it was probably meant to be (`AI*`), if any.
+        fix: Option<String>,
+    },
     /// A `*` anywhere but at the end of a term.
     #[error("term {index} {text:?}: `*` is only allowed at the end of a term")]
     StarInside {
@@ -143,4 +154,16 @@ pub enum ProblemKind {
          combine NOT with a positive condition, e.g. `chips AND NOT gaming`"
     )]
     HoldsWithoutMatch,
+}
+
+/// What is wrong with a prefix term whose `*` does not follow a letter,
+/// digit or CJK character, and how to fix it: the tail of
+/// [`ProblemKind::StarAfterNonWord`], and the message of a quoted term in a
+/// rule expression with the same fault.
+pub(super) fn star_after_non_word(fix: Option<&str>) -> String {
+    let how = match fix {
+        Some(fix) => format!("write `{fix}`"),
+        None => "put it right after a word, as in `export*`".to_owned(),
+    };
+    format!("the `*` of a prefix term must follow a letter, digit or CJK character: {how}")
 }

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::error;
 use super::expr::{self, Ast};
 use super::{
     Expr, Operand, Place, Problem, ProblemKind, Rule, Set, Severity, Term, TermError, Watchlist,
@@ -164,6 +165,11 @@ impl<'a> Loader<'a> {
 
     fn term(&self, text: &str, case_sensitive: bool, index: usize) -> Result<Term, ProblemKind> {
         Term::parse(text, case_sensitive).map_err(|e| match e {
+            TermError::StarAfterNonWord { fix } => ProblemKind::StarAfterNonWord {
+                index,
+                text: text.to_owned(),
+                fix,
+            },
             TermError::Empty => ProblemKind::EmptyTerm {
                 index,
                 text: text.to_owned(),
@@ -285,6 +291,10 @@ impl<'a> Loader<'a> {
                     Ok(t) => t,
                     Err(e) => {
                         let message = match e {
+                            TermError::StarAfterNonWord { fix } => format!(
+                                "quoted term {text:?}: {}",
+                                error::star_after_non_word(fix.as_deref())
+                            ),
                             TermError::Empty => "the quoted term is empty".to_owned(),
                             TermError::StarInside => {
                                 "`*` is only allowed at the end of a term".to_owned()
@@ -360,6 +370,14 @@ when = "chips NEAR/3 (export OR \"gaming\")"
         Watchlist::parse(src, Some(&["alerts-topic".to_owned()])).unwrap_err()
     }
 
+    /// Each problem as (line, place, kind), for comparing whole lists.
+    fn triples(problems: &[Problem]) -> Vec<(Option<usize>, Place, ProblemKind)> {
+        problems
+            .iter()
+            .map(|p| (p.line, p.place.clone(), p.kind.clone()))
+            .collect()
+    }
+
     #[test]
     fn reports_every_problem_with_place_and_line() {
         let src = r#"
@@ -383,11 +401,7 @@ sinks = ["pager"]
 id = "r3"
 when = "NOT bad"
 "#;
-        let p = problems(src);
-        let kinds: Vec<_> = p
-            .iter()
-            .map(|p| (p.line, p.place.clone(), p.kind.clone()))
-            .collect();
+        let kinds = triples(&problems(src));
         let set = |n: &str| Place::Set(n.into());
         let rule = |n: &str| Place::Rule(n.into());
         let expect = vec![
@@ -414,6 +428,67 @@ when = "NOT bad"
             (Some(18), rule("r3"), ProblemKind::HoldsWithoutMatch),
         ];
         assert_eq!(kinds, expect);
+    }
+
+    #[test]
+    fn a_prefix_star_must_follow_a_letter_digit_or_cjk_character() {
+        // SPEC 2a. `\u0301` is a combining mark, part of the word before it.
+        let src = r#"[sets.bad]
+terms = ["AI *", "*", "H200-*", "** ", "ok*", "Nvidia™*", "a*b *", " AI\t* "]
+[sets.fine]
+terms = ["AI*", "芯片*", "экспорт*", "H200*", "Zu\u0301r*", "½*"]
+[[rules]]
+id = "r"
+when = "fine AND \"AI *\" AND \"*\""
+"#;
+        let star = |index, text: &str, fix: Option<&str>| ProblemKind::StarAfterNonWord {
+            index,
+            text: text.into(),
+            fix: fix.map(Into::into),
+        };
+        let bad = || Place::Set("bad".into());
+        let rule = || Place::Rule("r".into());
+        let expect = vec![
+            (Some(2), bad(), star(1, "AI *", Some("AI*"))),
+            (Some(2), bad(), star(2, "*", None)),
+            (Some(2), bad(), star(3, "H200-*", Some("H200*"))),
+            (Some(2), bad(), star(4, "** ", None)),
+            (Some(2), bad(), star(6, "Nvidia™*", Some("Nvidia*"))),
+            (Some(2), bad(), star(7, "a*b *", None)),
+            (Some(2), bad(), star(8, " AI\t* ", Some("AI*"))),
+            (
+                Some(7),
+                rule(),
+                ProblemKind::Expression {
+                    column: 10,
+                    message:
+                        "quoted term \"AI *\": the `*` of a prefix term must follow a letter, \
+                              digit or CJK character: write `AI*`"
+                            .into(),
+                },
+            ),
+            (
+                Some(7),
+                rule(),
+                ProblemKind::Expression {
+                    column: 21,
+                    message: "quoted term \"*\": the `*` of a prefix term must follow a letter, \
+                              digit or CJK character: put it right after a word, as in `export*`"
+                        .into(),
+                },
+            ),
+        ];
+        assert_eq!(triples(&problems(src)), expect);
+        assert_eq!(
+            star(1, "AI *", Some("AI*")).to_string(),
+            "term 1 \"AI *\": the `*` of a prefix term must follow a letter, digit or CJK \
+             character: write `AI*`"
+        );
+        assert_eq!(
+            star(2, "*", None).to_string(),
+            "term 2 \"*\": the `*` of a prefix term must follow a letter, digit or CJK \
+             character: put it right after a word, as in `export*`"
+        );
     }
 
     #[test]

@@ -23,6 +23,7 @@ use std::path::Path;
 pub use error::{Error, Place, Problem, ProblemKind};
 
 use crate::text::normalize::normalize;
+use crate::text::words::{is_cjk, is_word_char};
 
 /// Alert severity, lowest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -85,13 +86,22 @@ pub struct Term {
 }
 
 impl Term {
-    /// Parses a term as written; `None` for the reasons of [`TermError`].
+    /// Parses a term as written; an error for the reasons of [`TermError`],
+    /// checked in its order.
     fn parse(text: &str, case_sensitive: bool) -> Result<Self, TermError> {
         let trimmed = text.trim();
         let (body, prefix) = match trimmed.strip_suffix('*') {
             Some(b) => (b, true),
             None => (trimmed, false),
         };
+        // SPEC 2a: judged on the term as written, not on its normalized
+        // form, as boundaries in text are (a symbol such as `™` is no letter
+        // even though NFKC spells it `TM`).
+        if prefix && !body.chars().next_back().is_some_and(is_stem_char) {
+            return Err(TermError::StarAfterNonWord {
+                fix: star_fix(body),
+            });
+        }
         if body.contains('*') {
             return Err(TermError::StarInside);
         }
@@ -108,9 +118,31 @@ impl Term {
     }
 }
 
+/// Why a term as written is not a term.
 enum TermError {
-    Empty,
+    /// The `*` of a prefix term follows white space, punctuation, a symbol
+    /// or nothing (SPEC 2a): `"AI *"` would otherwise be the prefix `ai*`
+    /// and match `Airline`. `fix` is the term with what stands between its
+    /// last letter and the `*` removed (`AI*`), when that leaves a term.
+    StarAfterNonWord { fix: Option<String> },
+    /// A `*` before the end.
     StarInside,
+    /// Nothing left once trimmed and normalized.
+    Empty,
+}
+
+/// A character that may stand just before the `*` of a prefix term: a
+/// letter, digit or mark, or a CJK character.
+fn is_stem_char(c: char) -> bool {
+    is_word_char(c) || is_cjk(c)
+}
+
+/// The prefix term a misplaced `*` was probably meant for: `body` without
+/// its trailing characters that may not precede the `*`, then `*`. `None`
+/// when nothing usable is left (`"*"`, `"**"`, or another `*` inside).
+fn star_fix(body: &str) -> Option<String> {
+    let stem = body.trim_end_matches(|c| !is_stem_char(c));
+    (!stem.is_empty() && !stem.contains('*')).then(|| format!("{stem}*"))
 }
 
 /// A named set of terms.
