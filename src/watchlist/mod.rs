@@ -5,9 +5,10 @@
 //! the file, line, set or rule, and the column in a rule's expression.
 //!
 //! Files: this one holds the types and the entry points
-//! ([`Watchlist::load`], [`Watchlist::parse`]); `expr.rs` parses `when`
-//! expressions; `load.rs` checks the file and resolves names; `error.rs` the
-//! load errors.
+//! ([`Watchlist::load`], [`Watchlist::parse`]); `raw.rs` reads the TOML
+//! document and checks its keys and their types; `expr.rs` parses `when`
+//! expressions; `load.rs` checks sets, terms and rules and resolves names;
+//! `error.rs` the load errors.
 //!
 //! This module does no matching and evaluates no rule; `engine` compiles a
 //! [`Watchlist`] into automata and evaluates its rules. It must not import
@@ -16,6 +17,7 @@
 mod error;
 pub mod expr;
 mod load;
+mod raw;
 
 use std::fmt;
 use std::path::Path;
@@ -293,20 +295,17 @@ impl Watchlist {
     ///
     /// # Errors
     ///
-    /// Every [`Problem`] of the text, sorted by line: one
-    /// [`ProblemKind::Toml`] when it is not a valid watchlist document, else
-    /// each bad set, term, rule id, severity, sink and expression, and each
-    /// rule that would hold on an item with no match (SPEC section 2,
-    /// "Loading fails").
+    /// Every [`Problem`] of the text, in file order (by line, then column):
+    /// one [`ProblemKind::Toml`] when it is not valid TOML, else each key of
+    /// the wrong type, unknown or missing, each bad set, term, rule id,
+    /// severity, sink and expression, and each rule that would hold on an
+    /// item with no match (SPEC section 2, "Loading fails").
     pub fn parse(src: &str, sinks: Option<&[String]>) -> Result<Self, Vec<Problem>> {
-        let raw: load::RawWatchlist = toml::from_str(src).map_err(|e| {
-            vec![Problem {
-                line: e.span().map(|s| load::line_of(src, s.start)),
-                place: Place::File,
-                kind: ProblemKind::Toml(e.message().trim().to_owned()),
-            }]
-        })?;
-        load::Loader::new(src, sinks).load(raw)
+        let mut problems = error::Problems::new(src);
+        match raw::read(src, &mut problems) {
+            Some(raw) => load::Loader::new(sinks, problems).load(raw),
+            None => Err(problems.into_sorted()),
+        }
     }
 
     /// The display name of an operand: the set name or the quoted term.
