@@ -166,6 +166,10 @@ pub enum ProblemKind {
     /// A set with `terms = []`.
     #[error("the set has no terms")]
     EmptySet,
+    /// A set with both `confusables = true` and `case_sensitive = true`:
+    /// a UTS #39 skeleton folds case, so the two cannot hold together.
+    #[error("confusables and case_sensitive cannot be combined: skeleton matching folds case")]
+    ConfusablesWithCaseSensitive,
     /// A term that is empty once trimmed and normalized.
     #[error("term {index} is empty{}", if .text.is_empty() { String::new() } else { format!(" after normalization ({:?})", .text) })]
     EmptyTerm {

@@ -90,6 +90,15 @@ impl<'a> Loader<'a> {
             if raw_set.no_terms {
                 self.problem(at, place.clone(), ProblemKind::EmptySet);
             }
+            // `confusables = true`, where it is written.
+            let confusables = raw_set.confusables.as_ref().filter(|c| *c.get_ref());
+            if let Some(c) = confusables
+                && raw_set.case_sensitive
+            {
+                let kind = ProblemKind::ConfusablesWithCaseSensitive;
+                self.problem(c.span().start, place.clone(), kind);
+            }
+            let confusables = confusables.is_some();
             let raw_terms = raw_set.terms.unwrap_or_default();
             let mut terms = Vec::with_capacity(raw_terms.len());
             for (index, t) in &raw_terms {
@@ -103,6 +112,7 @@ impl<'a> Loader<'a> {
                 name: raw_set.name,
                 terms,
                 case_sensitive: raw_set.case_sensitive,
+                confusables,
             });
         }
         sets

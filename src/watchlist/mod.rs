@@ -158,6 +158,11 @@ pub struct Set {
     pub terms: Vec<Term>,
     /// `case_sensitive = true`: the terms skip lowercasing (SPEC section 2).
     pub case_sensitive: bool,
+    /// `confusables = true` (default false): also match look-alike letters
+    /// of other scripts by UTS #39 skeletons, SPEC 2a (Cyrillic `Н200` for
+    /// the term `H200`). Never together with `case_sensitive`: the loader
+    /// refuses that, as a skeleton folds case.
+    pub confusables: bool,
 }
 
 /// What an expression refers to: a set, or an inline term of some rule.

@@ -21,7 +21,7 @@ use super::{Place, ProblemKind};
 /// The keys of the file, of a set and of a rule, in the order the messages
 /// list them.
 const FILE_KEYS: &[&str] = &["sets", "rules"];
-const SET_KEYS: &[&str] = &["terms", "case_sensitive"];
+const SET_KEYS: &[&str] = &["terms", "case_sensitive", "confusables"];
 const RULE_KEYS: &[&str] = &["id", "when", "severity", "description", "sinks"];
 
 /// What `expected` says of a value of each type.
@@ -54,6 +54,9 @@ pub(super) struct RawSet {
     pub(super) no_terms: bool,
     /// `case_sensitive`; false when absent or not a boolean (reported).
     pub(super) case_sensitive: bool,
+    /// `confusables`, with where it is written; `None` when absent or not
+    /// a boolean (reported).
+    pub(super) confusables: Option<Spanned<bool>>,
 }
 
 /// A `[[rules]]` entry.
@@ -280,6 +283,7 @@ impl Reader<'_, '_> {
             terms: None,
             no_terms: false,
             case_sensitive: false,
+            confusables: None,
         };
         let DeValue::Table(table) = value.get_ref() else {
             self.wrong_type(value, &place, &format!("sets.{name}"), TABLE);
@@ -298,6 +302,7 @@ impl Reader<'_, '_> {
                         .boolean(value, &place, "case_sensitive")
                         .is_some_and(Spanned::into_inner);
                 }
+                "confusables" => set.confusables = self.boolean(value, &place, "confusables"),
                 _ => self.unknown_key(key, &place, SET_KEYS),
             }
         }
@@ -514,7 +519,7 @@ when = "s"
         assert_eq!(problems(src), expect);
         assert_eq!(
             unknown("bogus", SET_KEYS).to_string(),
-            "unknown key `bogus` (known keys: `terms`, `case_sensitive`)"
+            "unknown key `bogus` (known keys: `terms`, `case_sensitive`, `confusables`)"
         );
     }
 
@@ -621,6 +626,75 @@ c = { terms = [] }
         let expect = vec![(None, Place::File, ProblemKind::NoRules)];
         assert_eq!(problems("[sets.a]\nterms = [\"x\"]\n"), expect);
         assert_eq!(problems("rules = []\n"), expect);
+    }
+
+    #[test]
+    fn confusables_is_a_boolean_and_not_with_case_sensitive() {
+        let src = r#"[sets.chips]
+terms = ["H200"]
+confusables = true
+
+[sets.acronyms]
+terms = ["US"]
+confusables = true
+case_sensitive = true
+
+[sets.plain]
+terms = ["x"]
+confusables = "yes"
+
+[[rules]]
+id = "r"
+when = "chips OR acronyms OR plain"
+"#;
+        let expect = vec![
+            (
+                Some(7),
+                set("acronyms"),
+                ProblemKind::ConfusablesWithCaseSensitive,
+            ),
+            (
+                Some(12),
+                set("plain"),
+                wrong("confusables", BOOLEAN, "the string \"yes\""),
+            ),
+        ];
+        assert_eq!(problems(src), expect);
+        assert_eq!(
+            ProblemKind::ConfusablesWithCaseSensitive.to_string(),
+            "confusables and case_sensitive cannot be combined: skeleton matching folds case"
+        );
+
+        let src = r#"[sets.chips]
+terms = ["H200"]
+confusables = true
+
+[sets.acronyms]
+terms = ["US"]
+confusables = false
+case_sensitive = true
+
+[sets.plain]
+terms = ["x"]
+
+[[rules]]
+id = "r"
+when = "chips OR acronyms OR plain"
+"#;
+        let w = Watchlist::parse(src, None).expect("loads");
+        let flags: Vec<_> = w
+            .sets
+            .iter()
+            .map(|s| (s.name.as_str(), s.confusables, s.case_sensitive))
+            .collect();
+        assert_eq!(
+            flags,
+            [
+                ("acronyms", false, true),
+                ("chips", true, false),
+                ("plain", false, false)
+            ]
+        );
     }
 
     #[test]
