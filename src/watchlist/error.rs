@@ -2,7 +2,8 @@
 //! (file, line, set or rule) and what is wrong, collected so that one `check`
 //! shows them all.
 //!
-//! Data only: the checks that find them are in `load.rs` and `expr.rs`.
+//! Data, and the list that collects them in file order ([`Problems`]): the
+//! checks that find them are in `raw.rs`, `load.rs` and `expr.rs`.
 //! `Display` is lowercase and names the offending value (STYLE.md rule 4).
 
 use std::fmt;
@@ -15,7 +16,8 @@ pub struct Error {
     ///
     /// [`Watchlist::load`]: super::Watchlist::load
     pub file: PathBuf,
-    /// Every problem found, sorted by line; never empty.
+    /// Every problem found, in file order (by line, then column); never
+    /// empty.
     pub problems: Vec<Problem>,
 }
 
@@ -44,6 +46,48 @@ pub struct Problem {
     pub place: Place,
     /// What is wrong.
     pub kind: ProblemKind,
+}
+
+/// The problems found so far in one text, each with the byte offset it was
+/// found at, so that they come out in file order: by line, and on one line
+/// by column, those found at one offset in the order they were found.
+pub(super) struct Problems<'s> {
+    src: &'s str,
+    found: Vec<(Option<usize>, Problem)>,
+}
+
+impl<'s> Problems<'s> {
+    /// No problems yet in the text `src`.
+    pub(super) fn new(src: &'s str) -> Self {
+        Problems {
+            src,
+            found: Vec::new(),
+        }
+    }
+
+    /// Adds a problem found at byte `at` of the text (`None`: the file as a
+    /// whole, listed first).
+    pub(super) fn push(&mut self, at: Option<usize>, place: Place, kind: ProblemKind) {
+        let line = at.map(|at| self.line(at));
+        self.found.push((at, Problem { line, place, kind }));
+    }
+
+    /// The 1-based line of byte `at` of the text.
+    pub(super) fn line(&self, at: usize) -> usize {
+        let before = self.src.as_bytes().get(..at).unwrap_or(self.src.as_bytes());
+        before.iter().filter(|&&b| b == b'\n').count() + 1
+    }
+
+    /// True when no problem was found.
+    pub(super) fn is_empty(&self) -> bool {
+        self.found.is_empty()
+    }
+
+    /// Every problem, in file order.
+    pub(super) fn into_sorted(mut self) -> Vec<Problem> {
+        self.found.sort_by_key(|(at, _)| *at);
+        self.found.into_iter().map(|(_, p)| p).collect()
+    }
 }
 
 /// The part of the watchlist a problem belongs to.
@@ -75,10 +119,44 @@ pub enum ProblemKind {
     /// The file could not be read; the I/O error's text.
     #[error("cannot read the file: {0}")]
     Read(String),
-    /// Not a watchlist document: TOML syntax, an unknown key, a wrong type;
-    /// the parser's message.
+    /// A TOML syntax error, the parser's message: the only problem listed,
+    /// as the parser cannot go on past it.
     #[error("invalid TOML: {0}")]
     Toml(String),
+    /// A key of the file, a set or a rule with a value of the wrong type.
+    #[error("`{}` must be {expected}, found {found}", .key.escape_debug())]
+    WrongType {
+        /// The key as written (`terms`, `case_sensitive`, `sets.NAME`...).
+        key: String,
+        /// What it must be (`an array of strings`, `true or false`...).
+        expected: &'static str,
+        /// What it is, naming a short scalar (`the string "true"`).
+        found: String,
+    },
+    /// An item of an array key (`terms`, `sinks`, `rules`) of the wrong
+    /// type.
+    #[error("item {index} of `{key}` must be {expected}, found {found}")]
+    WrongItemType {
+        /// The array's key.
+        key: String,
+        /// 1-based position in the array.
+        index: usize,
+        /// What each item must be.
+        expected: &'static str,
+        /// What this one is, as in [`ProblemKind::WrongType`].
+        found: String,
+    },
+    /// A key that the file, a set or a rule does not have.
+    #[error("unknown key `{}` (known keys: `{}`)", .key.escape_debug(), .known.join("`, `"))]
+    UnknownKey {
+        /// The key as written.
+        key: String,
+        /// The keys that the table does have.
+        known: &'static [&'static str],
+    },
+    /// A set without `terms`, a rule without `id` or `when`.
+    #[error("missing key `{0}`")]
+    MissingKey(&'static str),
     /// The file has no `[[rules]]`.
     #[error("no rules: a watchlist needs at least one [[rules]] entry")]
     NoRules,
@@ -88,6 +166,10 @@ pub enum ProblemKind {
     /// A set with `terms = []`.
     #[error("the set has no terms")]
     EmptySet,
+    /// A set with both `confusables = true` and `case_sensitive = true`:
+    /// a UTS #39 skeleton folds case, so the two cannot hold together.
+    #[error("confusables and case_sensitive cannot be combined: skeleton matching folds case")]
+    ConfusablesWithCaseSensitive,
     /// A term that is empty once trimmed and normalized.
     #[error("term {index} is empty{}", if .text.is_empty() { String::new() } else { format!(" after normalization ({:?})", .text) })]
     EmptyTerm {
@@ -95,6 +177,17 @@ pub enum ProblemKind {
         index: usize,
         /// The term as written.
         text: String,
+    },
+    /// A prefix term whose `*` does not follow a letter, digit or CJK
+    /// character (SPEC 2a): `"AI *"`, `"H200-*"`, `"*"`.
+    #[error("term {index} {text:?}: {}", star_after_non_word(.fix.as_deref()))]
+    StarAfterNonWord {
+        /// 1-based position in the set.
+        index: usize,
+        /// The term as written.
+        text: String,
+        /// The prefix term it was probably meant to be (`AI*`), if any.
+        fix: Option<String>,
     },
     /// A `*` anywhere but at the end of a term.
     #[error("term {index} {text:?}: `*` is only allowed at the end of a term")]
@@ -143,4 +236,16 @@ pub enum ProblemKind {
          combine NOT with a positive condition, e.g. `chips AND NOT gaming`"
     )]
     HoldsWithoutMatch,
+}
+
+/// What is wrong with a prefix term whose `*` does not follow a letter,
+/// digit or CJK character, and how to fix it: the tail of
+/// [`ProblemKind::StarAfterNonWord`], and the message of a quoted term in a
+/// rule expression with the same fault.
+pub(super) fn star_after_non_word(fix: Option<&str>) -> String {
+    let how = match fix {
+        Some(fix) => format!("write `{fix}`"),
+        None => "put it right after a word, as in `export*`".to_owned(),
+    };
+    format!("the `*` of a prefix term must follow a letter, digit or CJK character: {how}")
 }

@@ -1,77 +1,40 @@
-//! The loader: raw TOML of a watchlist file into a [`Watchlist`], set
-//! names and inline terms resolved into [`Operand`]s, every problem of the
-//! file collected with its line, place and (in an expression) column.
+//! The loader: the raw sets and rules of a watchlist file ([`raw`]) into a
+//! [`Watchlist`], set names and inline terms resolved into [`Operand`]s,
+//! every problem of the file collected with its line, place and (in an
+//! expression) column.
 //!
-//! Owns the checks of SPEC section 2 ("Loading fails ... on"); parses no
-//! expression syntax itself (`expr`) and evaluates nothing (`engine`).
+//! Owns the checks of SPEC section 2 ("Loading fails ... on") on what the
+//! values mean; reads no TOML itself (`raw` does, and checks the types),
+//! parses no expression syntax (`expr`) and evaluates nothing (`engine`).
+//!
+//! [`raw`]: super::raw
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
-use serde::Deserialize;
 use toml::Spanned;
 
+use super::error::{self, Problems};
 use super::expr::{self, Ast};
+use super::raw::{RawRule, RawSet, RawWatchlist};
 use super::{
     Expr, Operand, Place, Problem, ProblemKind, Rule, Set, Severity, Term, TermError, Watchlist,
 };
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct RawWatchlist {
-    #[serde(default)]
-    sets: BTreeMap<String, Spanned<RawSet>>,
-    #[serde(default)]
-    rules: Vec<Spanned<RawRule>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSet {
-    terms: Vec<Spanned<String>>,
-    #[serde(default)]
-    case_sensitive: bool,
-    #[serde(default)]
-    confusables: bool,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawRule {
-    id: Spanned<String>,
-    when: Spanned<String>,
-    #[serde(default)]
-    severity: Option<Spanned<String>>,
-    #[serde(default)]
-    description: Option<String>,
-    #[serde(default)]
-    sinks: Option<Vec<Spanned<String>>>,
-}
-
-pub(super) fn line_of(src: &str, byte: usize) -> usize {
-    src.as_bytes()[..byte.min(src.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
-}
-
 pub(super) struct Loader<'a> {
-    src: &'a str,
     sinks: Option<&'a [String]>,
-    problems: Vec<Problem>,
+    problems: Problems<'a>,
     set_index: HashMap<String, usize>,
     inline: Vec<Term>,
     inline_index: HashMap<String, usize>,
 }
 
 impl<'a> Loader<'a> {
-    /// A loader for the watchlist text `src`; `sinks` as for
-    /// [`Watchlist::parse`].
-    pub(super) fn new(src: &'a str, sinks: Option<&'a [String]>) -> Self {
+    /// A loader adding to `problems`, those of reading the document;
+    /// `sinks` as for [`Watchlist::parse`].
+    pub(super) fn new(sinks: Option<&'a [String]>, problems: Problems<'a>) -> Self {
         Loader {
-            src,
             sinks,
-            problems: Vec::new(),
+            problems,
             set_index: HashMap::new(),
             inline: Vec::new(),
             inline_index: HashMap::new(),
@@ -79,47 +42,29 @@ impl<'a> Loader<'a> {
     }
 
     fn problem(&mut self, at: usize, place: Place, kind: ProblemKind) {
-        self.problems.push(Problem {
-            line: Some(line_of(self.src, at)),
-            place,
-            kind,
-        });
+        self.problems.push(Some(at), place, kind);
     }
 
-    /// Checks and resolves everything; every problem found, sorted by line.
+    /// Checks and resolves everything; every problem found, in file order.
     pub(super) fn load(mut self, raw: RawWatchlist) -> Result<Watchlist, Vec<Problem>> {
         let sets = self.sets(raw.sets);
         let mut rules = Vec::new();
         let mut seen: HashMap<String, usize> = HashMap::new();
-        if raw.rules.is_empty() {
-            self.problems.push(Problem {
-                line: None,
-                place: Place::File,
-                kind: ProblemKind::NoRules,
-            });
-        }
-        for (i, raw_rule) in raw.rules.into_iter().enumerate() {
-            let at = raw_rule.span().start;
-            let r = raw_rule.into_inner();
-            let id = r.id.get_ref().trim().to_owned();
-            let place = if id.is_empty() {
-                Place::Rule(format!("#{}", i + 1))
-            } else {
-                Place::Rule(id.clone())
-            };
-            if id.is_empty() {
-                self.problem(r.id.span().start, place.clone(), ProblemKind::EmptyRuleId);
-            } else if let Some(&first) = seen.get(&id) {
-                let first_line = line_of(self.src, first);
-                self.problem(
-                    r.id.span().start,
-                    place.clone(),
-                    ProblemKind::DuplicateRule { first_line },
-                );
-            } else {
-                seen.insert(id.clone(), r.id.span().start);
+        for r in raw.rules {
+            let place = r.place();
+            if let Some(raw_id) = &r.id {
+                let id = raw_id.get_ref().trim();
+                let at = raw_id.span().start;
+                if id.is_empty() {
+                    self.problem(at, place.clone(), ProblemKind::EmptyRuleId);
+                } else if let Some(&first) = seen.get(id) {
+                    let first_line = self.problems.line(first);
+                    self.problem(at, place.clone(), ProblemKind::DuplicateRule { first_line });
+                } else {
+                    seen.insert(id.to_owned(), at);
+                }
             }
-            if let Some(rule) = self.rule(id, r, place, at) {
+            if let Some(rule) = self.rule(r, place) {
                 rules.push(rule);
             }
         }
@@ -130,36 +75,44 @@ impl<'a> Loader<'a> {
                 rules,
             })
         } else {
-            self.problems.sort_by_key(|p| p.line);
-            Err(self.problems)
+            Err(self.problems.into_sorted())
         }
     }
 
-    fn sets(&mut self, raw: BTreeMap<String, Spanned<RawSet>>) -> Vec<Set> {
+    fn sets(&mut self, raw: Vec<RawSet>) -> Vec<Set> {
         let mut sets = Vec::with_capacity(raw.len());
-        for (name, spanned) in raw {
-            let at = spanned.span().start;
-            let raw_set = spanned.into_inner();
-            let place = Place::Set(name.clone());
-            if !expr::is_valid_set_name(&name) {
+        for raw_set in raw {
+            let at = raw_set.at;
+            let place = Place::Set(raw_set.name.clone());
+            if !expr::is_valid_set_name(&raw_set.name) {
                 self.problem(at, place.clone(), ProblemKind::BadSetName);
             }
-            if raw_set.terms.is_empty() {
+            if raw_set.no_terms {
                 self.problem(at, place.clone(), ProblemKind::EmptySet);
             }
-            let mut terms = Vec::with_capacity(raw_set.terms.len());
-            for (index, t) in raw_set.terms.iter().enumerate() {
-                match self.term(t.get_ref(), raw_set.case_sensitive, index + 1) {
+            // `confusables = true`, where it is written.
+            let confusables = raw_set.confusables.as_ref().filter(|c| *c.get_ref());
+            if let Some(c) = confusables
+                && raw_set.case_sensitive
+            {
+                let kind = ProblemKind::ConfusablesWithCaseSensitive;
+                self.problem(c.span().start, place.clone(), kind);
+            }
+            let confusables = confusables.is_some();
+            let raw_terms = raw_set.terms.unwrap_or_default();
+            let mut terms = Vec::with_capacity(raw_terms.len());
+            for (index, t) in &raw_terms {
+                match self.term(t.get_ref(), raw_set.case_sensitive, *index) {
                     Ok(term) => terms.push(term),
                     Err(kind) => self.problem(t.span().start, place.clone(), kind),
                 }
             }
-            self.set_index.insert(name.clone(), sets.len());
+            self.set_index.insert(raw_set.name.clone(), sets.len());
             sets.push(Set {
-                name,
+                name: raw_set.name,
                 terms,
                 case_sensitive: raw_set.case_sensitive,
-                confusables: raw_set.confusables,
+                confusables,
             });
         }
         sets
@@ -167,6 +120,11 @@ impl<'a> Loader<'a> {
 
     fn term(&self, text: &str, case_sensitive: bool, index: usize) -> Result<Term, ProblemKind> {
         Term::parse(text, case_sensitive).map_err(|e| match e {
+            TermError::StarAfterNonWord { fix } => ProblemKind::StarAfterNonWord {
+                index,
+                text: text.to_owned(),
+                fix,
+            },
             TermError::Empty => ProblemKind::EmptyTerm {
                 index,
                 text: text.to_owned(),
@@ -178,7 +136,7 @@ impl<'a> Loader<'a> {
         })
     }
 
-    fn rule(&mut self, id: String, r: RawRule, place: Place, at: usize) -> Option<Rule> {
+    fn rule(&mut self, r: RawRule, place: Place) -> Option<Rule> {
         let severity = match &r.severity {
             None => Some(Severity::Medium),
             Some(s) => {
@@ -203,8 +161,10 @@ impl<'a> Loader<'a> {
                 }
             }
         }
-        let when_at = r.when.span().start;
-        let expr = match expr::parse(r.when.get_ref()) {
+        // A missing or non-string `when` is reported by `raw`.
+        let when = r.when?;
+        let when_at = when.span().start;
+        let expr = match expr::parse(when.get_ref()) {
             Ok(ast) => self.resolve(&ast, when_at, &place),
             Err(e) => {
                 let kind = ProblemKind::Expression {
@@ -216,7 +176,7 @@ impl<'a> Loader<'a> {
             }
         }?;
         if expr.holds_without_match() {
-            self.problem(at, place, ProblemKind::HoldsWithoutMatch);
+            self.problem(r.at, place, ProblemKind::HoldsWithoutMatch);
             return None;
         }
         let mut operands = Vec::new();
@@ -224,8 +184,8 @@ impl<'a> Loader<'a> {
         operands.sort_unstable();
         operands.dedup();
         Some(Rule {
-            id,
-            when: r.when.into_inner(),
+            id: r.id?.into_inner().trim().to_owned(),
+            when: when.into_inner(),
             expr,
             severity: severity?,
             description: r.description,
@@ -288,6 +248,10 @@ impl<'a> Loader<'a> {
                     Ok(t) => t,
                     Err(e) => {
                         let message = match e {
+                            TermError::StarAfterNonWord { fix } => format!(
+                                "quoted term {text:?}: {}",
+                                error::star_after_non_word(fix.as_deref())
+                            ),
                             TermError::Empty => "the quoted term is empty".to_owned(),
                             TermError::StarInside => {
                                 "`*` is only allowed at the end of a term".to_owned()
@@ -363,6 +327,14 @@ when = "chips NEAR/3 (export OR \"gaming\")"
         Watchlist::parse(src, Some(&["alerts-topic".to_owned()])).unwrap_err()
     }
 
+    /// Each problem as (line, place, kind), for comparing whole lists.
+    fn triples(problems: &[Problem]) -> Vec<(Option<usize>, Place, ProblemKind)> {
+        problems
+            .iter()
+            .map(|p| (p.line, p.place.clone(), p.kind.clone()))
+            .collect()
+    }
+
     #[test]
     fn reports_every_problem_with_place_and_line() {
         let src = r#"
@@ -386,11 +358,7 @@ sinks = ["pager"]
 id = "r3"
 when = "NOT bad"
 "#;
-        let p = problems(src);
-        let kinds: Vec<_> = p
-            .iter()
-            .map(|p| (p.line, p.place.clone(), p.kind.clone()))
-            .collect();
+        let kinds = triples(&problems(src));
         let set = |n: &str| Place::Set(n.into());
         let rule = |n: &str| Place::Rule(n.into());
         let expect = vec![
@@ -420,6 +388,67 @@ when = "NOT bad"
     }
 
     #[test]
+    fn a_prefix_star_must_follow_a_letter_digit_or_cjk_character() {
+        // SPEC 2a. `\u0301` is a combining mark, part of the word before it.
+        let src = r#"[sets.bad]
+terms = ["AI *", "*", "H200-*", "** ", "ok*", "Nvidia™*", "a*b *", " AI\t* "]
+[sets.fine]
+terms = ["AI*", "芯片*", "экспорт*", "H200*", "Zu\u0301r*", "½*"]
+[[rules]]
+id = "r"
+when = "fine AND \"AI *\" AND \"*\""
+"#;
+        let star = |index, text: &str, fix: Option<&str>| ProblemKind::StarAfterNonWord {
+            index,
+            text: text.into(),
+            fix: fix.map(Into::into),
+        };
+        let bad = || Place::Set("bad".into());
+        let rule = || Place::Rule("r".into());
+        let expect = vec![
+            (Some(2), bad(), star(1, "AI *", Some("AI*"))),
+            (Some(2), bad(), star(2, "*", None)),
+            (Some(2), bad(), star(3, "H200-*", Some("H200*"))),
+            (Some(2), bad(), star(4, "** ", None)),
+            (Some(2), bad(), star(6, "Nvidia™*", Some("Nvidia*"))),
+            (Some(2), bad(), star(7, "a*b *", None)),
+            (Some(2), bad(), star(8, " AI\t* ", Some("AI*"))),
+            (
+                Some(7),
+                rule(),
+                ProblemKind::Expression {
+                    column: 10,
+                    message:
+                        "quoted term \"AI *\": the `*` of a prefix term must follow a letter, \
+                              digit or CJK character: write `AI*`"
+                            .into(),
+                },
+            ),
+            (
+                Some(7),
+                rule(),
+                ProblemKind::Expression {
+                    column: 21,
+                    message: "quoted term \"*\": the `*` of a prefix term must follow a letter, \
+                              digit or CJK character: put it right after a word, as in `export*`"
+                        .into(),
+                },
+            ),
+        ];
+        assert_eq!(triples(&problems(src)), expect);
+        assert_eq!(
+            star(1, "AI *", Some("AI*")).to_string(),
+            "term 1 \"AI *\": the `*` of a prefix term must follow a letter, digit or CJK \
+             character: write `AI*`"
+        );
+        assert_eq!(
+            star(2, "*", None).to_string(),
+            "term 2 \"*\": the `*` of a prefix term must follow a letter, digit or CJK \
+             character: put it right after a word, as in `export*`"
+        );
+    }
+
+    #[test]
     fn rejects_rules_that_hold_without_matches() {
         let base = "[sets.a]\nterms=[\"x\"]\n[sets.b]\nterms=[\"y\"]\n";
         for when in [
@@ -441,13 +470,30 @@ when = "NOT bad"
     }
 
     #[test]
-    fn toml_errors_have_a_line() {
-        let p = problems("[sets.a]\nterms = [\"x\"\n[[rules]]\n");
-        assert_eq!(p.len(), 1);
-        assert!(matches!(p[0].kind, ProblemKind::Toml(_)));
-        assert!(p[0].line.is_some());
+    fn an_unknown_key_no_longer_hides_the_other_problems() {
+        // Before the document layer (`raw`), this file gave one problem:
+        // serde's "unknown field `severity_level`", and not the unknown set.
         let p = problems("[[rules]]\nid = \"r\"\nwhen = \"a\"\nseverity_level = 1\n");
-        assert!(matches!(&p[0].kind, ProblemKind::Toml(m) if m.contains("severity_level")));
+        let r = || Place::Rule("r".into());
+        let expect = vec![
+            (
+                Some(3),
+                r(),
+                ProblemKind::UnknownSet {
+                    column: 1,
+                    name: "a".into(),
+                },
+            ),
+            (
+                Some(4),
+                r(),
+                ProblemKind::UnknownKey {
+                    key: "severity_level".into(),
+                    known: &["id", "when", "severity", "description", "sinks"],
+                },
+            ),
+        ];
+        assert_eq!(triples(&p), expect);
     }
 
     #[test]

@@ -5,9 +5,10 @@
 //! the file, line, set or rule, and the column in a rule's expression.
 //!
 //! Files: this one holds the types and the entry points
-//! ([`Watchlist::load`], [`Watchlist::parse`]); `expr.rs` parses `when`
-//! expressions; `load.rs` checks the file and resolves names; `error.rs` the
-//! load errors.
+//! ([`Watchlist::load`], [`Watchlist::parse`]); `raw.rs` reads the TOML
+//! document and checks its keys and their types; `expr.rs` parses `when`
+//! expressions; `load.rs` checks sets, terms and rules and resolves names;
+//! `error.rs` the load errors.
 //!
 //! This module does no matching and evaluates no rule; `engine` compiles a
 //! [`Watchlist`] into automata and evaluates its rules. It must not import
@@ -16,6 +17,7 @@
 mod error;
 pub mod expr;
 mod load;
+mod raw;
 
 use std::fmt;
 use std::path::Path;
@@ -23,6 +25,7 @@ use std::path::Path;
 pub use error::{Error, Place, Problem, ProblemKind};
 
 use crate::text::normalize::{Form, normalize};
+use crate::text::words::{is_cjk, is_word_char};
 
 /// Alert severity, lowest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -85,13 +88,22 @@ pub struct Term {
 }
 
 impl Term {
-    /// Parses a term as written; `None` for the reasons of [`TermError`].
+    /// Parses a term as written; an error for the reasons of [`TermError`],
+    /// checked in its order.
     fn parse(text: &str, case_sensitive: bool) -> Result<Self, TermError> {
         let trimmed = text.trim();
         let (body, prefix) = match trimmed.strip_suffix('*') {
             Some(b) => (b, true),
             None => (trimmed, false),
         };
+        // SPEC 2a: judged on the term as written, not on its normalized
+        // form, as boundaries in text are (a symbol such as `™` is no letter
+        // even though NFKC spells it `TM`).
+        if prefix && !body.chars().next_back().is_some_and(is_stem_char) {
+            return Err(TermError::StarAfterNonWord {
+                fix: star_fix(body),
+            });
+        }
         if body.contains('*') {
             return Err(TermError::StarInside);
         }
@@ -113,9 +125,31 @@ impl Term {
     }
 }
 
+/// Why a term as written is not a term.
 enum TermError {
-    Empty,
+    /// The `*` of a prefix term follows white space, punctuation, a symbol
+    /// or nothing (SPEC 2a): `"AI *"` would otherwise be the prefix `ai*`
+    /// and match `Airline`. `fix` is the term with what stands between its
+    /// last letter and the `*` removed (`AI*`), when that leaves a term.
+    StarAfterNonWord { fix: Option<String> },
+    /// A `*` before the end.
     StarInside,
+    /// Nothing left once trimmed and normalized.
+    Empty,
+}
+
+/// A character that may stand just before the `*` of a prefix term: a
+/// letter, digit or mark, or a CJK character.
+fn is_stem_char(c: char) -> bool {
+    is_word_char(c) || is_cjk(c)
+}
+
+/// The prefix term a misplaced `*` was probably meant for: `body` without
+/// its trailing characters that may not precede the `*`, then `*`. `None`
+/// when nothing usable is left (`"*"`, `"**"`, or another `*` inside).
+fn star_fix(body: &str) -> Option<String> {
+    let stem = body.trim_end_matches(|c| !is_stem_char(c));
+    (!stem.is_empty() && !stem.contains('*')).then(|| format!("{stem}*"))
 }
 
 /// A named set of terms.
@@ -129,8 +163,10 @@ pub struct Set {
     pub terms: Vec<Term>,
     /// `case_sensitive = true`: the terms skip lowercasing (SPEC section 2).
     pub case_sensitive: bool,
-    /// `confusables = true`: also match look-alike letters of other scripts
-    /// by UTS #39 skeletons (SPEC section 2a).
+    /// `confusables = true` (default false): also match look-alike letters
+    /// of other scripts by UTS #39 skeletons, SPEC 2a (Cyrillic `Н200` for
+    /// the term `H200`). Never together with `case_sensitive`: the loader
+    /// refuses that, as a skeleton folds case.
     pub confusables: bool,
 }
 
@@ -269,20 +305,17 @@ impl Watchlist {
     ///
     /// # Errors
     ///
-    /// Every [`Problem`] of the text, sorted by line: one
-    /// [`ProblemKind::Toml`] when it is not a valid watchlist document, else
-    /// each bad set, term, rule id, severity, sink and expression, and each
-    /// rule that would hold on an item with no match (SPEC section 2,
-    /// "Loading fails").
+    /// Every [`Problem`] of the text, in file order (by line, then column):
+    /// one [`ProblemKind::Toml`] when it is not valid TOML, else each key of
+    /// the wrong type, unknown or missing, each bad set, term, rule id,
+    /// severity, sink and expression, and each rule that would hold on an
+    /// item with no match (SPEC section 2, "Loading fails").
     pub fn parse(src: &str, sinks: Option<&[String]>) -> Result<Self, Vec<Problem>> {
-        let raw: load::RawWatchlist = toml::from_str(src).map_err(|e| {
-            vec![Problem {
-                line: e.span().map(|s| load::line_of(src, s.start)),
-                place: Place::File,
-                kind: ProblemKind::Toml(e.message().trim().to_owned()),
-            }]
-        })?;
-        load::Loader::new(src, sinks).load(raw)
+        let mut problems = error::Problems::new(src);
+        match raw::read(src, &mut problems) {
+            Some(raw) => load::Loader::new(sinks, problems).load(raw),
+            None => Err(problems.into_sorted()),
+        }
     }
 
     /// The display name of an operand: the set name or the quoted term.
