@@ -295,6 +295,8 @@ fn find_in(
 }
 
 #[cfg(test)]
+mod publisher_tests;
+#[cfg(test)]
 mod tests;
 
 #[cfg(test)]
