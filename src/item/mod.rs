@@ -172,7 +172,22 @@ impl Default for DecodeOptions {
     }
 }
 
-/// Decodes one message value or input line (SPEC section 1).
+/// The UTF-8 byte order mark: U+FEFF encoded, the bytes EF BB BF. Editors
+/// and exporters write it at the start of a file or message; it is not part
+/// of the item (SPEC section 2a, "Input debris").
+pub const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// `bytes` without one leading UTF-8 [`BOM`], if they start with one. Only
+/// the first is skipped: a second U+FEFF is content (a zero width no-break
+/// space), which JSON refuses outside strings and matching ignores in text.
+pub fn strip_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(BOM).unwrap_or(bytes)
+}
+
+/// Decodes one message value or input line (SPEC section 1). A leading
+/// UTF-8 [`BOM`] is skipped ([`strip_bom`]) in both formats; `input.max_bytes`
+/// counts it, and a [`Rejection::InvalidUtf8`] offset counts from the
+/// first byte of `bytes`, BOM included.
 ///
 /// # Errors
 ///
@@ -186,12 +201,13 @@ pub fn decode<'a>(bytes: &'a [u8], opts: &'a DecodeOptions) -> Result<NewsItem<'
             max: opts.max_bytes,
         });
     }
+    let body = strip_bom(bytes);
     // SIMD validation first (several times std's speed on non-ASCII text);
     // std only to locate the error.
-    let text = match simdutf8::basic::from_utf8(bytes) {
+    let text = match simdutf8::basic::from_utf8(body) {
         Ok(text) => text,
-        Err(_) => std::str::from_utf8(bytes).map_err(|e| Rejection::InvalidUtf8 {
-            offset: e.valid_up_to(),
+        Err(_) => std::str::from_utf8(body).map_err(|e| Rejection::InvalidUtf8 {
+            offset: bytes.len() - body.len() + e.valid_up_to(),
         })?,
     };
     match opts.format {
@@ -247,6 +263,68 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "no scannable text in fields `title`, `summary`, `body` (`title` is a number, not a string)"
+        );
+    }
+
+    #[test]
+    fn a_leading_bom_is_skipped_in_both_formats() {
+        let clean = r#"{"id": "a", "title": "H200 export", "lang": "ru"}"#;
+        let with_bom = [BOM, clean.as_bytes()].concat();
+        let opts = DecodeOptions::default();
+        assert_eq!(decode(&with_bom, &opts), decode(clean.as_bytes(), &opts));
+        let item = decode(&with_bom, &opts).unwrap();
+        assert_eq!(item.fields, [("title", "H200 export".into())]);
+
+        let text = DecodeOptions {
+            format: Format::Text,
+            ..DecodeOptions::default()
+        };
+        let item = decode(b"\xEF\xBB\xBFH200 export", &text).unwrap();
+        assert_eq!(item.fields, [("text", "H200 export".into())]);
+        // A BOM alone leaves nothing to scan.
+        assert_eq!(decode(BOM, &text).unwrap_err().reason(), "no_text");
+    }
+
+    #[test]
+    fn only_one_bom_and_only_at_the_start_is_skipped() {
+        let opts = DecodeOptions::default();
+        let twice = [BOM, BOM, br#"{"title": "H200"}"#].concat();
+        assert_eq!(decode(&twice, &opts).unwrap_err().reason(), "not_json");
+        let inside = [br#"{"title": "H200"} "#.as_slice(), BOM].concat();
+        assert_eq!(decode(&inside, &opts).unwrap_err().reason(), "not_json");
+        // In a string it is content (matching ignores it, SPEC section 2a).
+        let item = decode("{\"title\": \"\u{feff}H200\"}".as_bytes(), &opts).unwrap();
+        assert_eq!(item.fields, [("title", "\u{feff}H200".into())]);
+        let text = DecodeOptions {
+            format: Format::Text,
+            ..DecodeOptions::default()
+        };
+        let twice = [BOM, BOM, b"H200"].concat();
+        let item = decode(&twice, &text).unwrap();
+        assert_eq!(item.fields, [("text", "\u{feff}H200".into())]);
+        assert_eq!(strip_bom(b"\xEF\xBB"), b"\xEF\xBB", "a partial BOM stays");
+    }
+
+    #[test]
+    fn limits_and_error_offsets_count_the_bom() {
+        let clean = br#"{"title": "H200"}"#;
+        let with_bom = [BOM, clean].concat();
+        let opts = DecodeOptions {
+            max_bytes: clean.len(),
+            ..DecodeOptions::default()
+        };
+        assert!(decode(clean, &opts).is_ok());
+        assert_eq!(
+            decode(&with_bom, &opts).unwrap_err(),
+            Rejection::TooLarge {
+                size: clean.len() + 3,
+                max: clean.len()
+            }
+        );
+        let bad = [BOM, b"{\"title\": \"\xff\"}"].concat();
+        assert_eq!(
+            decode(&bad, &DecodeOptions::default()).unwrap_err(),
+            Rejection::InvalidUtf8 { offset: 14 }
         );
     }
 
