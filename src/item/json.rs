@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use super::{NewsItem, Rejection};
+use super::{NewsItem, Rejection, surrogates};
 
 /// A JSON value as the decoder keeps it: text borrowed from the input when
 /// it has no escapes, numbers as written, the kind of anything else.
@@ -16,6 +16,17 @@ enum Raw<'a> {
     Str(Cow<'a, str>),
     Number(String),
     Other(&'static str),
+}
+
+impl Raw<'_> {
+    /// The same value, owning its text.
+    fn into_owned(self) -> Raw<'static> {
+        match self {
+            Raw::Str(s) => Raw::Str(Cow::Owned(s.into_owned())),
+            Raw::Number(n) => Raw::Number(n),
+            Raw::Other(kind) => Raw::Other(kind),
+        }
+    }
 }
 
 impl<'de> Deserialize<'de> for Raw<'de> {
@@ -115,16 +126,20 @@ impl<'de> Deserialize<'de> for Key<'de> {
     }
 }
 
-pub(super) fn decode_json<'a>(
-    text: &'a str,
-    field_names: &'a [String],
-) -> Result<NewsItem<'a>, Rejection> {
+/// The members of the JSON object `text` worth keeping (see
+/// [`MembersSeed`]), in document order.
+///
+/// # Errors
+///
+/// [`Rejection::NotJson`] for text that is not JSON (serde_json's message,
+/// with line and column), [`Rejection::NotObject`] for JSON of another type.
+fn members<'t>(text: &'t str, keep: &[String]) -> Result<Vec<(Cow<'t, str>, Raw<'t>)>, Rejection> {
     let mut de = serde_json::Deserializer::from_str(text);
-    let parsed = MembersSeed { keep: field_names }
+    let parsed = MembersSeed { keep }
         .deserialize(&mut de)
         .and_then(|m| de.end().map(|()| m));
-    let members = match parsed {
-        Ok(Members(m)) => m,
+    match parsed {
+        Ok(Members(m)) => Ok(m),
         // Valid JSON of another type: say which (only on this error path is
         // the text read a second time).
         Err(e) if e.classify() == serde_json::error::Category::Data => {
@@ -134,9 +149,39 @@ pub(super) fn decode_json<'a>(
                 Ok(Raw::Other(kind)) => kind,
                 Err(e) => return Err(Rejection::NotJson(e.to_string())),
             };
-            return Err(Rejection::NotObject(kind));
+            Err(Rejection::NotObject(kind))
         }
-        Err(e) => return Err(Rejection::NotJson(e.to_string())),
+        Err(e) => Err(Rejection::NotJson(e.to_string())),
+    }
+}
+
+/// Decodes a JSON object item: the fields in `field_names`, `id` and the
+/// metadata, borrowed from `text` where they have no escapes.
+///
+/// # Errors
+///
+/// [`Rejection::NotJson`], [`Rejection::NotObject`] or [`Rejection::NoText`].
+pub(super) fn decode_json<'a>(
+    text: &'a str,
+    field_names: &'a [String],
+) -> Result<NewsItem<'a>, Rejection> {
+    let members = match members(text, field_names) {
+        Ok(m) => m,
+        // serde_json refuses a lone surrogate escape; SPEC section 2a wants
+        // U+FFFD. Only on this error path is the text scanned for them and,
+        // when it has some, parsed again with each rewritten to `\uFFFD`
+        // (see `surrogates`). Any other error is found again, at the same
+        // line and column (the rewrite keeps every offset).
+        Err(Rejection::NotJson(e)) => {
+            let Some(repaired) = surrogates::replace_lone_surrogates(text) else {
+                return Err(Rejection::NotJson(e));
+            };
+            members(&repaired, field_names)?
+                .into_iter()
+                .map(|(k, v)| (Cow::Owned(k.into_owned()), v.into_owned()))
+                .collect()
+        }
+        Err(e) => return Err(e),
     };
     // The last of duplicate keys wins, as in serde_json's own maps.
     let get = |name: &str| {
@@ -229,5 +274,73 @@ mod tests {
             "not_json",
             "trailing data"
         );
+    }
+
+    #[test]
+    fn a_lone_surrogate_decodes_to_the_replacement_character() {
+        let cases = [
+            (
+                r#"{"title": "H200 export approved \ud83d"}"#,
+                "H200 export approved \u{FFFD}",
+            ),
+            (r#"{"title": "\ud83d H200"}"#, "\u{FFFD} H200"),
+            (r#"{"title": "\udc00 H200"}"#, "\u{FFFD} H200"),
+            (r#"{"title": "\ud83d\u0041 H200"}"#, "\u{FFFD}A H200"),
+            (r#"{"title": "\ud83d\ude00 \ud83d"}"#, "\u{1F600} \u{FFFD}"),
+            (r#"{"title": "\\ud83d \ud83d"}"#, "\\ud83d \u{FFFD}"),
+        ];
+        for (input, want) in cases {
+            let item = json(input).unwrap_or_else(|e| panic!("{input}: {e}"));
+            assert_eq!(item.fields, [("title", want.into())], "{input}");
+        }
+        // Every member, the id and metadata included; the rest unchanged.
+        let item = json(
+            r#"{"id": "a\udc00", "lang": "ru", "url": "u\ud800", "body": "x \ud83d\ude00", "extra": "\ud800"}"#,
+        )
+        .unwrap();
+        assert_eq!(item.id.as_deref(), Some("a\u{FFFD}"));
+        assert_eq!(item.url.as_deref(), Some("u\u{FFFD}"));
+        assert_eq!(item.lang.as_deref(), Some("ru"));
+        assert_eq!(item.fields, [("body", "x \u{1F600}".into())]);
+    }
+
+    #[test]
+    fn a_lone_surrogate_moves_no_match() {
+        // U+FFFD, like the pair's character, is one character: the text
+        // after it has the offsets it has with `\ufffd` written out.
+        let repaired = json(r#"{"title": "\ud83d H200 \ud83d export"}"#).unwrap();
+        let written = json(r#"{"title": "\ufffd H200 \ufffd export"}"#).unwrap();
+        assert_eq!(repaired, written);
+        let watchlist = crate::watchlist::Watchlist::parse(
+            "[sets.chips]\nterms = [\"H200\", \"export\"]\n[[rules]]\nid = \"c\"\nwhen = \"chips\"\n",
+            None,
+        )
+        .unwrap();
+        let engine = crate::engine::Engine::build(std::sync::Arc::new(watchlist)).unwrap();
+        let text = &repaired.fields[0].1;
+        let field = crate::engine::Field {
+            name: "title",
+            text,
+        };
+        let hits = engine.scan(&[field], &mut crate::engine::Scratch::new());
+        let spans: Vec<(usize, usize)> = hits[0].matches.iter().map(|m| (m.start, m.end)).collect();
+        assert_eq!(spans, [(4, 8), (13, 19)]);
+    }
+
+    #[test]
+    fn other_errors_keep_their_message_and_position() {
+        // Not JSON for another reason too: the error is that one, at its
+        // place in the original text.
+        let e = json(r#"{"title": "\ud83d", "body": x}"#).unwrap_err();
+        assert_eq!(
+            e,
+            Rejection::NotJson("expected value at line 1 column 29".into())
+        );
+        // Without a repair to make, serde_json's own message stands.
+        let e = json(r#"{"title": "\ud83"}"#).unwrap_err();
+        assert_eq!(e.reason(), "not_json");
+        // A lone surrogate in a string that is the whole value.
+        let e = json(r#""\ud83d""#).unwrap_err();
+        assert_eq!(e, Rejection::NotObject("a string"));
     }
 }

@@ -7,8 +7,11 @@
 //! `line:{n}`).
 //!
 //! - `json`: the JSON format, read in one pass over the members that matter.
+//! - `surrogates`: lone surrogate escapes rewritten to U+FFFD, for JSON
+//!   that serde_json refuses only for them.
 
 mod json;
+mod surrogates;
 
 use std::borrow::Cow;
 
@@ -24,8 +27,9 @@ pub enum Format {
 }
 
 /// A decoded news item, borrowing from the bytes it was decoded from
-/// (text with JSON escapes excepted) and from the options (field names):
-/// decoding copies no text.
+/// (text with JSON escapes excepted, and all of an item that had lone
+/// surrogate escapes) and from the options (field names): decoding copies
+/// no other text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewsItem<'a> {
     /// The JSON `id` (a string, or a number as written); `None` when absent,
