@@ -7,14 +7,18 @@ use std::borrow::Cow;
 
 use serde::Deserialize;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 
 use super::{NewsItem, Rejection, surrogates};
 
 /// A JSON value as the decoder keeps it: text borrowed from the input when
-/// it has no escapes, numbers as written, the kind of anything else.
+/// it has no escapes, the `id` number as written, the kind of anything else
+/// (other numbers included: only the `id` keeps a number's text).
 enum Raw<'a> {
     Str(Cow<'a, str>),
-    Number(String),
+    /// A number exactly as written in the JSON text (`1e2`, `-0`,
+    /// `18446744073709551617`); only from [`id_value`].
+    Number(Cow<'a, str>),
     Other(&'static str),
 }
 
@@ -23,7 +27,7 @@ impl Raw<'_> {
     fn into_owned(self) -> Raw<'static> {
         match self {
             Raw::Str(s) => Raw::Str(Cow::Owned(s.into_owned())),
-            Raw::Number(n) => Raw::Number(n),
+            Raw::Number(n) => Raw::Number(Cow::Owned(n.into_owned())),
             Raw::Other(kind) => Raw::Other(kind),
         }
     }
@@ -46,16 +50,14 @@ impl<'de> Deserialize<'de> for Raw<'de> {
             fn visit_string<E>(self, v: String) -> Result<Raw<'de>, E> {
                 Ok(Raw::Str(Cow::Owned(v)))
             }
-            fn visit_u64<E>(self, v: u64) -> Result<Raw<'de>, E> {
-                Ok(Raw::Number(v.to_string()))
+            fn visit_u64<E>(self, _: u64) -> Result<Raw<'de>, E> {
+                Ok(Raw::Other("a number"))
             }
-            fn visit_i64<E>(self, v: i64) -> Result<Raw<'de>, E> {
-                Ok(Raw::Number(v.to_string()))
+            fn visit_i64<E>(self, _: i64) -> Result<Raw<'de>, E> {
+                Ok(Raw::Other("a number"))
             }
-            fn visit_f64<E>(self, v: f64) -> Result<Raw<'de>, E> {
-                // Written as serde_json writes numbers (`1.0`, not `1`).
-                Ok(serde_json::Number::from_f64(v)
-                    .map_or(Raw::Other("a number"), |n| Raw::Number(n.to_string())))
+            fn visit_f64<E>(self, _: f64) -> Result<Raw<'de>, E> {
+                Ok(Raw::Other("a number"))
             }
             fn visit_bool<E>(self, _: bool) -> Result<Raw<'de>, E> {
                 Ok(Raw::Other("a boolean"))
@@ -101,7 +103,11 @@ impl<'de> DeserializeSeed<'de> for MembersSeed<'_> {
                 let mut members = Vec::new();
                 while let Some(key) = a.next_key::<Key<'de>>()? {
                     let key = key.0;
-                    if self.0.iter().any(|n| *n == key) || METADATA.contains(&&*key) {
+                    if key == "id" {
+                        let json = a.next_value::<&'de RawValue>()?.get();
+                        let id = id_value(json).map_err(serde::de::Error::custom)?;
+                        members.push((key, id));
+                    } else if self.0.iter().any(|n| *n == key) || METADATA.contains(&&*key) {
                         members.push((key, a.next_value::<Raw<'de>>()?));
                     } else {
                         a.next_value::<IgnoredAny>()?;
@@ -111,6 +117,39 @@ impl<'de> DeserializeSeed<'de> for MembersSeed<'_> {
             }
         }
         d.deserialize_map(V(self.keep))
+    }
+}
+
+/// The `id` member from its JSON text as written.
+///
+/// SPEC section 2a: a numeric id is kept exactly as written (`1e2`, `100`
+/// and `100.0` are three ids; `18446744073709551616` and
+/// `18446744073709551617` two), never through a float, because the alert id
+/// is derived from the item id and dedup and subscribers drop a repeated
+/// one. The `id` member is read as a [`RawValue`] (serde_json's `raw_value`
+/// feature): a slice of the input, validated but not converted, so a
+/// number's text is borrowed as is, at no cost beyond skipping it. The
+/// alternative, serde_json's `arbitrary_precision` feature, is one switch
+/// for every user of serde_json in the build (rdkafka's statistics,
+/// tracing's JSON logs, the webhook bodies): it changes how `Value` holds
+/// and writes numbers, and hands every number to a visitor as a map, which
+/// would make [`Raw`] call numbers objects. `raw_value` only adds a type.
+///
+/// Anything but a number is decoded like the other members, with one more
+/// step: serde_json skips a [`RawValue`] without checking that its
+/// surrogate escapes pair up, so a lone one in a string id is found here
+/// and rewritten to U+FFFD as for the whole item.
+fn id_value(json: &str) -> Result<Raw<'_>, serde_json::Error> {
+    // A JSON value starting so is a number (RawValue has validated it).
+    if json.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
+        return Ok(Raw::Number(Cow::Borrowed(json)));
+    }
+    match serde_json::from_str::<Raw<'_>>(json) {
+        Ok(value) => Ok(value),
+        Err(e) => match surrogates::replace_lone_surrogates(json) {
+            Some(repaired) => serde_json::from_str::<Raw<'_>>(&repaired).map(Raw::into_owned),
+            None => Err(e),
+        },
     }
 }
 
@@ -146,6 +185,10 @@ fn members<'t>(text: &'t str, keep: &[String]) -> Result<Vec<(Cow<'t, str>, Raw<
             let kind = match serde_json::from_str::<Raw<'_>>(text) {
                 Ok(Raw::Str(_)) => "a string",
                 Ok(Raw::Number(_)) => "a number",
+                // An object that the members pass could not read: its
+                // message says why (not expected: the id's RawValue is
+                // validated JSON, and its lone surrogates are repaired).
+                Ok(Raw::Other("an object")) => return Err(Rejection::NotJson(e.to_string())),
                 Ok(Raw::Other(kind)) => kind,
                 Err(e) => return Err(Rejection::NotJson(e.to_string())),
             };
@@ -214,7 +257,7 @@ pub(super) fn decode_json<'a>(
     }
     let id = match get("id") {
         Some(Raw::Str(s)) if !s.is_empty() => Some(s.clone()),
-        Some(Raw::Number(n)) => Some(Cow::Owned(n.clone())),
+        Some(Raw::Number(n)) => Some(n.clone()),
         _ => None,
     };
     let text_of = |k: &str| match get(k) {
@@ -342,5 +385,103 @@ mod tests {
         // A lone surrogate in a string that is the whole value.
         let e = json(r#""\ud83d""#).unwrap_err();
         assert_eq!(e, Rejection::NotObject("a string"));
+    }
+
+    #[test]
+    fn a_numeric_id_is_kept_exactly_as_written() {
+        let written = [
+            "18446744073709551616",
+            "18446744073709551617",
+            "1e2",
+            "1E2",
+            "1e+2",
+            "100",
+            "100.0",
+            "-0",
+            "0",
+            "1.0",
+            "42",
+            "-123456789012345678901234567890",
+            "0.1e-5",
+            "1e400", // beyond f64: used to reject the item
+        ];
+        for id in written {
+            let text = format!(r#"{{"id": {id}, "title": "H200"}}"#);
+            let item = json(&text).unwrap();
+            assert_eq!(item.id.as_deref(), Some(id), "{text}");
+            assert!(
+                matches!(item.id, Some(Cow::Borrowed(_))),
+                "not copied: {id}"
+            );
+        }
+        // White space around the number is not part of it.
+        let item = json("{\"id\" :\n 1e2 , \"title\": \"H200\"}").unwrap();
+        assert_eq!(item.id.as_deref(), Some("1e2"));
+    }
+
+    #[test]
+    fn numeric_ids_that_a_float_would_merge_give_distinct_alert_ids() {
+        let from = super::super::Provenance::Line(1);
+        let item_id = |id: &str| {
+            json(&format!(r#"{{"id": {id}, "title": "H200"}}"#))
+                .unwrap()
+                .id_or_fallback(&from)
+        };
+        let ids: Vec<String> = [
+            "18446744073709551616",
+            "18446744073709551617",
+            "1e2",
+            "-0",
+            "1.0",
+            "42",
+        ]
+        .into_iter()
+        .map(item_id)
+        .collect();
+        assert_eq!(
+            ids,
+            [
+                "18446744073709551616",
+                "18446744073709551617",
+                "1e2",
+                "-0",
+                "1.0",
+                "42"
+            ]
+        );
+        let alert = |id: &str| crate::alert::alert_id("chip-export", id);
+        assert_ne!(alert(&ids[0]), alert(&ids[1]));
+        let alerts: std::collections::HashSet<String> = ids.iter().map(|i| alert(i)).collect();
+        assert_eq!(alerts.len(), ids.len());
+    }
+
+    #[test]
+    fn other_ids_decode_as_before() {
+        let item = json(r#"{"id": "tass-1", "title": "H200"}"#).unwrap();
+        assert!(
+            matches!(item.id, Some(Cow::Borrowed("tass-1"))),
+            "not copied"
+        );
+        let item = json(r#"{"id": "a\u0041\ud800", "title": "H200"}"#).unwrap();
+        assert_eq!(item.id.as_deref(), Some("aA\u{FFFD}"));
+        for id in [r#""""#, "null", "true", "[1]", r#"{"a": 1}"#] {
+            let text = format!(r#"{{"id": {id}, "title": "H200"}}"#);
+            assert_eq!(
+                json(&text).unwrap().id,
+                None,
+                "{id}: the caller's fallback applies"
+            );
+        }
+        // An invalid id is invalid JSON, reported where it is.
+        let e = json(r#"{"id": 01, "title": "H200"}"#).unwrap_err();
+        assert_eq!(e.reason(), "not_json");
+        // A number in a field to scan is still just "a number".
+        let e = json(r#"{"id": 1, "title": 1e400}"#).unwrap_err();
+        assert_eq!(e.reason(), "not_json", "{e}");
+        let e = json(r#"{"id": 1, "title": 1e2}"#).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "no scannable text in fields `title`, `summary`, `body` (`title` is a number, not a string)"
+        );
     }
 }
