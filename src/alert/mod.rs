@@ -26,8 +26,9 @@ pub struct AlertOptions {
     /// The CloudEvents `source` of every alert (`alerts.source`, default
     /// `/newswatch`); a URI-reference (RFC 3986).
     pub source: String,
-    /// About how many characters (Unicode scalar values, not bytes) a
-    /// snippet has (`alerts.snippet_chars`, default 160).
+    /// About how many characters (Unicode scalar values, not bytes nor
+    /// grapheme clusters) a snippet has (`alerts.snippet_chars`, default
+    /// 160); its cuts fall on grapheme cluster boundaries ([`snippet`]).
     pub snippet_chars: usize,
     /// At most this many matches per alert (`alerts.max_matches`, default
     /// 50); further matches are left out, the rule still holds.
