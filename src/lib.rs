@@ -44,9 +44,12 @@
 //!   (parser, resolution, load errors with positions).
 //! - [`engine`]: the Aho-Corasick automata, boundary filtering of matches,
 //!   rule evaluation.
-//! - [`item`]: news item decoding (json | text), id fallbacks, rejections.
-//! - [`alert`]: alerts as CloudEvents 1.0, deterministic ids, snippets; the
-//!   one path from a decoded item to its alerts.
+//! - [`item`]: news item decoding (json | text), id fallbacks, rejections,
+//!   input debris (a leading BOM, lone surrogate escapes, numeric ids as
+//!   written).
+//! - [`alert`]: alerts as CloudEvents 1.0, deterministic ids, snippets cut
+//!   at grapheme cluster boundaries; the one path from a decoded item to
+//!   its alerts.
 //! - [`offsets`]: per-partition tracker of the highest contiguous completed
 //!   offset, for at-least-once commits.
 //!

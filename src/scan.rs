@@ -73,8 +73,14 @@ impl<'a> Scanner<'a> {
             };
             n += 1;
             trim_newline(&mut self.line);
-            if self.line.iter().all(u8::is_ascii_whitespace) && size <= self.decode.max_bytes {
-                continue; // blank lines are skipped
+            // Blank lines are skipped, a line of only a BOM (and white
+            // space) included: the BOM is not part of the line's text.
+            if item::strip_bom(&self.line)
+                .iter()
+                .all(u8::is_ascii_whitespace)
+                && size <= self.decode.max_bytes
+            {
+                continue;
             }
             self.report.lines += 1;
             let decoded = if size > self.decode.max_bytes {
@@ -177,7 +183,10 @@ fn trim_newline(buf: &mut Vec<u8>) {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
+    use crate::watchlist::Watchlist;
 
     #[test]
     fn bounded_lines_report_their_full_length() {
@@ -191,5 +200,58 @@ mod tests {
         assert_eq!(read_line_bounded(&mut r, &mut buf, 8).unwrap(), Some(4));
         assert_eq!(buf, b"last");
         assert_eq!(read_line_bounded(&mut r, &mut buf, 8).unwrap(), None);
+    }
+
+    #[test]
+    fn a_bom_at_the_start_of_any_line_is_skipped() {
+        let watchlist = Watchlist::parse(
+            "[sets.chips]\nterms = [\"H200\"]\n[[rules]]\nid = \"chips\"\nwhen = \"chips\"\n",
+            None,
+        )
+        .unwrap();
+        let engine = Engine::build(Arc::new(watchlist)).unwrap();
+        let (decode, alerts) = (DecodeOptions::default(), AlertOptions::default());
+        let line = br#"{"title": "Nvidia H200 export"}"#;
+        let input = [
+            item::BOM,
+            line,
+            b"\n",
+            line,
+            b"\n",
+            item::BOM, // a line of only a BOM is blank
+            b"\n",
+            item::BOM,
+            line,
+            b"\r\n",
+        ]
+        .concat();
+        let mut scanner = Scanner::new(&engine, &decode, &alerts);
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        scanner.scan("in", &input[..], &mut out, &mut err).unwrap();
+        assert_eq!(String::from_utf8_lossy(&err), "");
+        assert_eq!(
+            scanner.report,
+            Report {
+                lines: 3,
+                items: 3,
+                rejected: 0,
+                alerts: 3
+            }
+        );
+        let alerts: Vec<serde_json::Value> = out
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| serde_json::from_slice(l).unwrap())
+            .collect();
+        let ids: Vec<&str> = alerts
+            .iter()
+            .map(|a| a["data"]["item"]["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["line:1", "line:2", "line:4"]);
+        for a in &alerts {
+            assert_eq!(a["data"]["matches"][0]["start"], 7);
+            assert_eq!(a["data"]["matches"][0]["end"], 11);
+            assert_eq!(a["data"]["snippet"], "Nvidia H200 export");
+        }
     }
 }

@@ -247,6 +247,40 @@ fn stdin_is_read_without_inputs_and_with_a_dash() {
 }
 
 #[test]
+fn a_bom_prefixed_line_raises_the_same_alerts_as_the_clean_line() {
+    const BOM: &[u8] = b"\xEF\xBB\xBF";
+    let line: &[u8] = br#"{"title": "Nvidia H200 export licence approved for China"}"#;
+    // Line 1 opens the file with a BOM (as editors write it), line 2 is
+    // clean, line 3 is only a BOM (blank), line 4 is a BOM in mid-file (two
+    // files concatenated).
+    let content = [BOM, line, b"\n", line, b"\n", BOM, b"\n", BOM, line, b"\n"].concat();
+    let input = temp_file("bom.jsonl", &content);
+    let out = run(&["scan", path_str(&input)]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert_eq!(stderr(&out), "");
+    // What an alert says about the text, without the item id and time.
+    let by_line = |n: &str| -> Vec<(Value, Value, Value)> {
+        alerts(&out)
+            .iter()
+            .filter(|a| a["data"]["item"]["id"] == n)
+            .map(|a| {
+                (
+                    a["data"]["rule"].clone(),
+                    a["data"]["matches"].clone(),
+                    a["data"]["snippet"].clone(),
+                )
+            })
+            .collect()
+    };
+    let clean = by_line("line:2");
+    assert!(!clean.is_empty(), "the clean line alerts");
+    assert_eq!(clean[0].2, "Nvidia H200 export licence approved for China");
+    assert_eq!(by_line("line:1"), clean);
+    assert_eq!(by_line("line:4"), clean);
+    assert_eq!(alerts(&out).len(), 3 * clean.len(), "line 3 is skipped");
+}
+
+#[test]
 fn lines_over_max_bytes_are_rejected() {
     let big = format!("{{\"title\": \"H200 {}\"}}\n", "x".repeat(300));
     let out = newswatch(&["scan", "-"])

@@ -5,11 +5,15 @@
 //! Pure: the caller says where the bytes came from ([`Provenance`]), which
 //! decides the id fallback (message key, `{topic}/{partition}/{offset}`, or
 //! `line:{n}`).
+//!
+//! - `json`: the JSON format, read in one pass over the members that matter.
+//! - `surrogates`: lone surrogate escapes rewritten to U+FFFD, for JSON
+//!   that serde_json refuses only for them.
+
+mod json;
+mod surrogates;
 
 use std::borrow::Cow;
-
-use serde::Deserialize;
-use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 /// How message values are encoded (`input.format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
@@ -23,8 +27,9 @@ pub enum Format {
 }
 
 /// A decoded news item, borrowing from the bytes it was decoded from
-/// (text with JSON escapes excepted) and from the options (field names):
-/// decoding copies no text.
+/// (text with JSON escapes excepted, and all of an item that had lone
+/// surrogate escapes) and from the options (field names): decoding copies
+/// no other text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewsItem<'a> {
     /// The JSON `id` (a string, or a number as written); `None` when absent,
@@ -171,7 +176,22 @@ impl Default for DecodeOptions {
     }
 }
 
-/// Decodes one message value or input line (SPEC section 1).
+/// The UTF-8 byte order mark: U+FEFF encoded, the bytes EF BB BF. Editors
+/// and exporters write it at the start of a file or message; it is not part
+/// of the item (SPEC section 2a, "Input debris").
+pub const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// `bytes` without one leading UTF-8 [`BOM`], if they start with one. Only
+/// the first is skipped: a second U+FEFF is content (a zero width no-break
+/// space), which JSON refuses outside strings and matching ignores in text.
+pub fn strip_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(BOM).unwrap_or(bytes)
+}
+
+/// Decodes one message value or input line (SPEC section 1). A leading
+/// UTF-8 [`BOM`] is skipped ([`strip_bom`]) in both formats; `input.max_bytes`
+/// counts it, and a [`Rejection::InvalidUtf8`] offset counts from the
+/// first byte of `bytes`, BOM included.
 ///
 /// # Errors
 ///
@@ -185,17 +205,18 @@ pub fn decode<'a>(bytes: &'a [u8], opts: &'a DecodeOptions) -> Result<NewsItem<'
             max: opts.max_bytes,
         });
     }
+    let body = strip_bom(bytes);
     // SIMD validation first (several times std's speed on non-ASCII text);
     // std only to locate the error.
-    let text = match simdutf8::basic::from_utf8(bytes) {
+    let text = match simdutf8::basic::from_utf8(body) {
         Ok(text) => text,
-        Err(_) => std::str::from_utf8(bytes).map_err(|e| Rejection::InvalidUtf8 {
-            offset: e.valid_up_to(),
+        Err(_) => std::str::from_utf8(body).map_err(|e| Rejection::InvalidUtf8 {
+            offset: bytes.len() - body.len() + e.valid_up_to(),
         })?,
     };
     match opts.format {
         Format::Text => decode_text(text),
-        Format::Json => decode_json(text, &opts.fields),
+        Format::Json => json::decode_json(text, &opts.fields),
     }
 }
 
@@ -217,180 +238,6 @@ fn decode_text(text: &str) -> Result<NewsItem<'_>, Rejection> {
     })
 }
 
-/// A JSON value as the decoder keeps it: text borrowed from the input when
-/// it has no escapes, numbers as written, the kind of anything else.
-enum Raw<'a> {
-    Str(Cow<'a, str>),
-    Number(String),
-    Other(&'static str),
-}
-
-impl<'de> Deserialize<'de> for Raw<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Raw<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a JSON value")
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Raw<'de>, E> {
-                Ok(Raw::Str(Cow::Borrowed(v)))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Raw<'de>, E> {
-                Ok(Raw::Str(Cow::Owned(v.to_owned())))
-            }
-            fn visit_string<E>(self, v: String) -> Result<Raw<'de>, E> {
-                Ok(Raw::Str(Cow::Owned(v)))
-            }
-            fn visit_u64<E>(self, v: u64) -> Result<Raw<'de>, E> {
-                Ok(Raw::Number(v.to_string()))
-            }
-            fn visit_i64<E>(self, v: i64) -> Result<Raw<'de>, E> {
-                Ok(Raw::Number(v.to_string()))
-            }
-            fn visit_f64<E>(self, v: f64) -> Result<Raw<'de>, E> {
-                // Written as serde_json writes numbers (`1.0`, not `1`).
-                Ok(serde_json::Number::from_f64(v)
-                    .map_or(Raw::Other("a number"), |n| Raw::Number(n.to_string())))
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<Raw<'de>, E> {
-                Ok(Raw::Other("a boolean"))
-            }
-            fn visit_unit<E>(self) -> Result<Raw<'de>, E> {
-                Ok(Raw::Other("null"))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Raw<'de>, A::Error> {
-                while a.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Raw::Other("an array"))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Raw<'de>, A::Error> {
-                while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(Raw::Other("an object"))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-/// The members of a JSON object item that matter (the scanned fields, `id`
-/// and the metadata); other members are skipped without being built.
-struct Members<'a>(Vec<(Cow<'a, str>, Raw<'a>)>);
-
-/// Seeds the top-level decoding with the member names worth keeping.
-struct MembersSeed<'n> {
-    keep: &'n [String],
-}
-
-const METADATA: [&str; 6] = ["id", "title", "url", "source", "lang", "published_at"];
-
-impl<'de> DeserializeSeed<'de> for MembersSeed<'_> {
-    type Value = Members<'de>;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Members<'de>, D::Error> {
-        struct V<'n>(&'n [String]);
-        impl<'de> Visitor<'de> for V<'_> {
-            type Value = Members<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Members<'de>, A::Error> {
-                let mut members = Vec::new();
-                while let Some(key) = a.next_key::<Key<'de>>()? {
-                    let key = key.0;
-                    if self.0.iter().any(|n| *n == key) || METADATA.contains(&&*key) {
-                        members.push((key, a.next_value::<Raw<'de>>()?));
-                    } else {
-                        a.next_value::<IgnoredAny>()?;
-                    }
-                }
-                Ok(Members(members))
-            }
-        }
-        d.deserialize_map(V(self.keep))
-    }
-}
-
-/// An object key, borrowed unless it has escapes.
-struct Key<'a>(Cow<'a, str>);
-
-impl<'de> Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        match Raw::deserialize(d)? {
-            Raw::Str(s) => Ok(Key(s)),
-            _ => Err(serde::de::Error::custom("object keys are strings")),
-        }
-    }
-}
-
-fn decode_json<'a>(text: &'a str, field_names: &'a [String]) -> Result<NewsItem<'a>, Rejection> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    let parsed = MembersSeed { keep: field_names }
-        .deserialize(&mut de)
-        .and_then(|m| de.end().map(|()| m));
-    let members = match parsed {
-        Ok(Members(m)) => m,
-        // Valid JSON of another type: say which (only on this error path is
-        // the text read a second time).
-        Err(e) if e.classify() == serde_json::error::Category::Data => {
-            let kind = match serde_json::from_str::<Raw<'_>>(text) {
-                Ok(Raw::Str(_)) => "a string",
-                Ok(Raw::Number(_)) => "a number",
-                Ok(Raw::Other(kind)) => kind,
-                Err(e) => return Err(Rejection::NotJson(e.to_string())),
-            };
-            return Err(Rejection::NotObject(kind));
-        }
-        Err(e) => return Err(Rejection::NotJson(e.to_string())),
-    };
-    // The last of duplicate keys wins, as in serde_json's own maps.
-    let get = |name: &str| {
-        members
-            .iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v)
-    };
-    let mut fields = Vec::with_capacity(field_names.len());
-    let mut skipped = Vec::new();
-    for name in field_names {
-        match get(name) {
-            Some(Raw::Str(s)) if !s.trim().is_empty() => fields.push((name.as_str(), s.clone())),
-            None | Some(Raw::Str(_)) | Some(Raw::Other("null")) => {}
-            Some(Raw::Number(_)) => skipped.push(format!("`{name}` is a number")),
-            Some(Raw::Other(kind)) => skipped.push(format!("`{name}` is {kind}")),
-        }
-    }
-    if fields.is_empty() {
-        let names: Vec<String> = field_names.iter().map(|n| format!("`{n}`")).collect();
-        return Err(Rejection::NoText {
-            fields: names.join(", "),
-            detail: if skipped.is_empty() {
-                String::new()
-            } else {
-                format!(" ({}, not a string)", skipped.join(", "))
-            },
-        });
-    }
-    let id = match get("id") {
-        Some(Raw::Str(s)) if !s.is_empty() => Some(s.clone()),
-        Some(Raw::Number(n)) => Some(Cow::Owned(n.clone())),
-        _ => None,
-    };
-    let text_of = |k: &str| match get(k) {
-        Some(Raw::Str(s)) => Some(s.clone()),
-        _ => None,
-    };
-    Ok(NewsItem {
-        id,
-        title: text_of("title"),
-        url: text_of("url"),
-        source: text_of("source"),
-        lang: text_of("lang"),
-        published_at: text_of("published_at"),
-        fields,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -400,38 +247,6 @@ mod tests {
 
     fn json(s: &str) -> Result<NewsItem<'_>, Rejection> {
         decode(s.as_bytes(), &DEFAULTS)
-    }
-
-    #[test]
-    fn decodes_known_fields_in_configured_order() {
-        let item = json(
-            r#"{"id": 42, "body": "B", "title": "T", "summary": " ", "url": "u", "lang": "ru", "extra": [1]}"#,
-        )
-        .unwrap();
-        assert_eq!(item.id.as_deref(), Some("42"));
-        assert_eq!(item.fields, [("title", "T".into()), ("body", "B".into())]);
-        assert_eq!(item.lang.as_deref(), Some("ru"));
-        assert_eq!(item.url.as_deref(), Some("u"));
-    }
-
-    #[test]
-    fn escapes_numbers_duplicates_and_unknown_members() {
-        let item = json(
-            r#"{"extra": {"deep": [1, {"title": "no"}]}, "id": 1.0, "title": "a\nb \u0048200", "title": "T2", "body": "x"}"#,
-        )
-        .unwrap();
-        assert_eq!(item.id.as_deref(), Some("1.0"));
-        // The last of duplicate keys wins; nested members are not fields.
-        assert_eq!(item.title.as_deref(), Some("T2"));
-        assert_eq!(item.fields[0], ("title", "T2".into()));
-        let item = json(r#"{"id": "q\"1", "body": "a\nb \u0048200"}"#).unwrap();
-        assert_eq!(item.id.as_deref(), Some("q\"1"));
-        assert_eq!(item.fields[0].1, "a\nb H200");
-        assert_eq!(
-            json("{} x").unwrap_err().reason(),
-            "not_json",
-            "trailing data"
-        );
     }
 
     #[test]
@@ -452,6 +267,68 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "no scannable text in fields `title`, `summary`, `body` (`title` is a number, not a string)"
+        );
+    }
+
+    #[test]
+    fn a_leading_bom_is_skipped_in_both_formats() {
+        let clean = r#"{"id": "a", "title": "H200 export", "lang": "ru"}"#;
+        let with_bom = [BOM, clean.as_bytes()].concat();
+        let opts = DecodeOptions::default();
+        assert_eq!(decode(&with_bom, &opts), decode(clean.as_bytes(), &opts));
+        let item = decode(&with_bom, &opts).unwrap();
+        assert_eq!(item.fields, [("title", "H200 export".into())]);
+
+        let text = DecodeOptions {
+            format: Format::Text,
+            ..DecodeOptions::default()
+        };
+        let item = decode(b"\xEF\xBB\xBFH200 export", &text).unwrap();
+        assert_eq!(item.fields, [("text", "H200 export".into())]);
+        // A BOM alone leaves nothing to scan.
+        assert_eq!(decode(BOM, &text).unwrap_err().reason(), "no_text");
+    }
+
+    #[test]
+    fn only_one_bom_and_only_at_the_start_is_skipped() {
+        let opts = DecodeOptions::default();
+        let twice = [BOM, BOM, br#"{"title": "H200"}"#].concat();
+        assert_eq!(decode(&twice, &opts).unwrap_err().reason(), "not_json");
+        let inside = [br#"{"title": "H200"} "#.as_slice(), BOM].concat();
+        assert_eq!(decode(&inside, &opts).unwrap_err().reason(), "not_json");
+        // In a string it is content (matching ignores it, SPEC section 2a).
+        let item = decode("{\"title\": \"\u{feff}H200\"}".as_bytes(), &opts).unwrap();
+        assert_eq!(item.fields, [("title", "\u{feff}H200".into())]);
+        let text = DecodeOptions {
+            format: Format::Text,
+            ..DecodeOptions::default()
+        };
+        let twice = [BOM, BOM, b"H200"].concat();
+        let item = decode(&twice, &text).unwrap();
+        assert_eq!(item.fields, [("text", "\u{feff}H200".into())]);
+        assert_eq!(strip_bom(b"\xEF\xBB"), b"\xEF\xBB", "a partial BOM stays");
+    }
+
+    #[test]
+    fn limits_and_error_offsets_count_the_bom() {
+        let clean = br#"{"title": "H200"}"#;
+        let with_bom = [BOM, clean].concat();
+        let opts = DecodeOptions {
+            max_bytes: clean.len(),
+            ..DecodeOptions::default()
+        };
+        assert!(decode(clean, &opts).is_ok());
+        assert_eq!(
+            decode(&with_bom, &opts).unwrap_err(),
+            Rejection::TooLarge {
+                size: clean.len() + 3,
+                max: clean.len()
+            }
+        );
+        let bad = [BOM, b"{\"title\": \"\xff\"}"].concat();
+        assert_eq!(
+            decode(&bad, &DecodeOptions::default()).unwrap_err(),
+            Rejection::InvalidUtf8 { offset: 14 }
         );
     }
 
