@@ -14,9 +14,10 @@ pub fn summary(settings: &Settings, engine: &Engine, watchlist_path: &str) -> St
     let w = engine.watchlist();
     let mut s = String::new();
     let cs = w.sets.iter().filter(|s| s.case_sensitive).count();
+    let cf = w.sets.iter().filter(|s| s.confusables).count();
     let _ = writeln!(
         s,
-        "watchlist {watchlist_path}: ok: {} sets ({cs} case-sensitive), {} terms, {} patterns, {} rules; automata {:.1} MiB",
+        "watchlist {watchlist_path}: ok: {} sets ({cs} case-sensitive, {cf} with confusables), {} terms, {} patterns, {} rules; automata {:.1} MiB",
         w.sets.len(),
         w.term_count(),
         engine.pattern_count(),

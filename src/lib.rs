@@ -38,8 +38,10 @@
 //!
 //! Pure core (no network, no async runtime, no Kafka or HTTP client):
 //!
-//! - [`text`]: text as the matcher sees it: NFKC normalization with offset
-//!   maps, CJK and word-boundary predicates, word spans for NEAR.
+//! - [`text`]: text as the matcher sees it (SPEC 2 and 2a): normalization
+//!   forms (invisible characters removed, NFKC, case folding, `ё`, hyphens,
+//!   UTS #39 skeletons) with offset maps, CJK and word-boundary predicates on
+//!   the original text, word spans for NEAR.
 //! - [`watchlist`]: the watchlist file: sets, terms, rule expressions
 //!   (parser, resolution, load errors with positions).
 //! - [`engine`]: the Aho-Corasick automata, boundary filtering of matches,
