@@ -194,7 +194,7 @@ fn scan_all(engine: &Engine, items: &[String], scratch: &mut Scratch) -> usize {
         .iter()
         .map(|text| {
             let fields = [Field { name: "body", text }];
-            engine.scan(&fields, scratch).len()
+            engine.scan(&fields, scratch, 50).len()
         })
         .sum()
 }
@@ -416,7 +416,7 @@ fn report_corpus(d: &Data) {
             let m = e.find_matches(&fields, &mut scratch).len();
             matches += m;
             matched_items += usize::from(m > 0);
-            hit_items += usize::from(!e.scan(&fields, &mut scratch).is_empty());
+            hit_items += usize::from(!e.scan(&fields, &mut scratch, 50).is_empty());
         }
         println!(
             "report/corpus: {} terms, {} rules: {:.2} term matches per item, {:.1}% of items \

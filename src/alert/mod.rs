@@ -189,7 +189,7 @@ pub fn alerts_for(
         .iter()
         .map(|(name, text)| Field { name, text })
         .collect();
-    let hits = engine.scan(&fields, scratch);
+    let hits = engine.scan(&fields, scratch, opts.max_matches);
     if hits.is_empty() {
         return Vec::new();
     }

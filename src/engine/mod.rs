@@ -19,6 +19,7 @@
 //! own [`Scratch`].
 
 pub mod automaton;
+mod found;
 mod rules;
 
 use std::sync::Arc;
@@ -79,15 +80,17 @@ pub struct Match {
     pub term: u32,
 }
 
-/// A rule that holds for the item, with the matches of its operands ordered
-/// by field then start.
+/// A rule that holds for the item, with the first matches of its operands
+/// ordered by field then start.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleHit {
     /// Index of the rule in the watchlist's `rules` ([`Engine::rule`]).
     pub rule: usize,
-    /// Every match of an operand the rule refers to, whether or not it made
-    /// the rule hold (a match under `NOT` included); one per field, span and
-    /// operand.
+    /// The first `max_matches` (as given to [`Engine::scan`]) matches of the
+    /// operands the rule refers to, whether or not they made the rule hold
+    /// (a match under `NOT` included), by field, start, end, operand; one
+    /// per field, span and operand, overlapping ones included (SPEC
+    /// sections 2 and 3).
     pub matches: Vec<Match>,
 }
 
@@ -96,9 +99,10 @@ pub struct RuleHit {
 pub struct Scratch {
     norm: NormText,
     skeleton: NormText,
-    matches: Vec<Match>,
+    found: found::Found,
     candidates: Vec<u32>,
     words: rules::WordCache,
+    near: rules::NearBuffers,
 }
 
 impl Scratch {
@@ -184,49 +188,67 @@ impl Engine {
     }
 
     /// Every occurrence of every term in the fields, ordered by field, start,
-    /// end, then operand. Rules are not evaluated.
+    /// end, then operand; one per field, span and operand. Rules are not
+    /// evaluated. Unbounded (as many matches as the item has, overlapping
+    /// ones included): for tests and rule authoring; the daemon uses
+    /// [`scan`](Self::scan), whose memory is bounded.
     pub fn find_matches(&self, fields: &[Field<'_>], scratch: &mut Scratch) -> Vec<Match> {
-        self.collect(fields, scratch);
-        scratch.matches.clone()
+        let mut out = Vec::new();
+        self.each_match(fields, scratch, &mut |m| out.push(m));
+        out.sort_unstable();
+        out.dedup_by_key(|m| (m.field, m.start, m.end, m.operand));
+        out
     }
 
     /// Matches the fields and returns the rules that hold, in watchlist
-    /// order.
-    pub fn scan(&self, fields: &[Field<'_>], scratch: &mut Scratch) -> Vec<RuleHit> {
-        self.collect(fields, scratch);
-        if scratch.matches.is_empty() {
-            return Vec::new();
-        }
-        rules::evaluate(self, fields, scratch)
+    /// order, each with its first `max_matches` matches
+    /// (`alerts.max_matches`).
+    ///
+    /// Time and memory are bounded whatever the watchlist (issue 14): time
+    /// linear in the fields' length and the number of matches found, plus
+    /// for each rule evaluated, linear in its operands' matches (NEAR:
+    /// `m log m`); memory one span per operand and matched position plus
+    /// `max_matches` matches per matched operand (`engine::found`).
+    pub fn scan(
+        &self,
+        fields: &[Field<'_>],
+        scratch: &mut Scratch,
+        max_matches: usize,
+    ) -> Vec<RuleHit> {
+        let mut found = std::mem::take(&mut scratch.found);
+        found.begin(self.rules_by_operand.len(), max_matches);
+        self.each_match(fields, scratch, &mut |m| {
+            found.add(m, self.operand_index(m.operand) as u32);
+        });
+        found.finish();
+        let hits = if found.is_empty() {
+            Vec::new()
+        } else {
+            rules::evaluate(self, fields, &found, scratch, max_matches)
+        };
+        scratch.found = found;
+        hits
     }
 
-    fn collect(&self, fields: &[Field<'_>], scratch: &mut Scratch) {
-        scratch.matches.clear();
+    /// Calls `sink` with every match in the fields (a match found by both
+    /// the folded and the skeleton pass comes twice), field by field.
+    fn each_match(
+        &self,
+        fields: &[Field<'_>],
+        scratch: &mut Scratch,
+        sink: &mut impl FnMut(Match),
+    ) {
         let Some(automaton) = &self.folded else {
             return;
         };
         for (f, field) in fields.iter().enumerate() {
             normalize::normalize_into(field.text, Form::Folded, &mut scratch.norm);
-            find_in(
-                automaton,
-                f,
-                field.text,
-                &scratch.norm,
-                &mut scratch.matches,
-            );
+            find_in(automaton, f, field.text, &scratch.norm, sink);
             if let Some(skeleton) = &self.skeleton {
                 normalize::normalize_into(field.text, Form::Skeleton, &mut scratch.skeleton);
-                find_in(
-                    skeleton,
-                    f,
-                    field.text,
-                    &scratch.skeleton,
-                    &mut scratch.matches,
-                );
+                find_in(skeleton, f, field.text, &scratch.skeleton, sink);
             }
         }
-        scratch.matches.sort_unstable();
-        scratch.matches.dedup();
     }
 
     fn operand_index(&self, o: Operand) -> usize {
@@ -250,7 +272,7 @@ fn find_in(
     field: usize,
     original: &str,
     norm: &NormText,
-    out: &mut Vec<Match>,
+    out: &mut impl FnMut(Match),
 ) {
     for m in automaton.ac.find_overlapping_iter(norm.as_str()) {
         let Some((start, end)) = norm.aligned_original_range(m.start(), m.end()) else {
@@ -283,7 +305,7 @@ fn find_in(
                     continue;
                 }
             }
-            out.push(Match {
+            out(Match {
                 field,
                 start,
                 end,

@@ -55,8 +55,12 @@ fn near(a: &[&str], b: &[&str], when: &str, text: &str) -> bool {
         q(a),
         q(b)
     ));
-    !e.scan(&[Field { name: "body", text }], &mut Scratch::new())
-        .is_empty()
+    !e.scan(
+        &[Field { name: "body", text }],
+        &mut Scratch::new(),
+        usize::MAX,
+    )
+    .is_empty()
 }
 
 #[test]

@@ -38,7 +38,7 @@ fn rules_holding(e: &Engine, fields: &[(&str, &str)]) -> Vec<String> {
         .iter()
         .map(|&(name, text)| Field { name, text })
         .collect();
-    e.scan(&fields, &mut Scratch::new())
+    e.scan(&fields, &mut Scratch::new(), usize::MAX)
         .iter()
         .map(|h| e.rule(h.rule).id.clone())
         .collect()
@@ -234,7 +234,7 @@ fn hits_carry_the_referenced_matches_in_order() {
             text: "Nvidia H200 and H20",
         },
     ];
-    let hits = e.scan(&fields, &mut Scratch::new());
+    let hits = e.scan(&fields, &mut Scratch::new(), usize::MAX);
     assert_eq!(hits.len(), 1);
     let spans: Vec<(usize, usize, usize)> = hits[0]
         .matches

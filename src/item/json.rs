@@ -365,7 +365,7 @@ mod tests {
             name: "title",
             text,
         };
-        let hits = engine.scan(&[field], &mut crate::engine::Scratch::new());
+        let hits = engine.scan(&[field], &mut crate::engine::Scratch::new(), usize::MAX);
         let spans: Vec<(usize, usize)> = hits[0].matches.iter().map(|m| (m.start, m.end)).collect();
         assert_eq!(spans, [(4, 8), (13, 19)]);
     }

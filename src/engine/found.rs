@@ -1,0 +1,198 @@
+//! What the engine keeps of an item's matches, bounded whatever the number
+//! of rules and overlapping terms (issue 14, "hostile input"):
+//!
+//! * **Spans**, for rule evaluation: per operand, field and start, the
+//!   longest match only. That decides every operator: an operand matched or
+//!   not; for NEAR, a longer match at the same start is never farther from
+//!   another match than a shorter one. So 32 overlapping terms of one set
+//!   over `x x x …` keep one span per word, not 32. Duplicates are caught
+//!   as they come by a small direct-mapped cache of recent (operand, field,
+//!   start) keys, and removed for good by one sort at the end.
+//! * **The first matches** of each operand, for alerts: the first
+//!   `max_matches` (by field, start, end) distinct spans, each with its
+//!   term, exactly as SPEC section 3 lists them (every occurrence, overlapping
+//!   ones included), since a rule's alert lists the first `max_matches` of
+//!   the union of its operands' matches. Rules refer to these; nothing is
+//!   copied per rule until an alert is built.
+//!
+//! Memory per item: the spans (at most one per operand and character
+//! position, 16 bytes each) plus `max_matches` matches per matched operand.
+
+use super::Match;
+
+/// The longest match of one operand starting at one position of a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) struct Span {
+    /// Index of the operand (sets first, then inline terms).
+    pub operand: u32,
+    /// Index of the field.
+    pub field: u32,
+    /// First byte in the field's original text.
+    pub start: u32,
+    /// Byte just past the match.
+    pub end: u32,
+}
+
+/// Slots of the duplicate cache: a power of two, enough to hold every key
+/// within the reach of the longest terms while a field is scanned.
+const CACHE_SLOTS: usize = 4096;
+
+/// Spans kept before a backstop sort removes the duplicates the cache let
+/// through (a key evicted by another before its duplicate came).
+const COMPACT_MIN: usize = 1 << 16;
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Slot {
+    generation: u32,
+    operand: u32,
+    field: u32,
+    start: u32,
+    index: u32,
+}
+
+/// The matches of one item, kept as the module documentation says; reused
+/// across items.
+#[derive(Debug, Default)]
+pub(super) struct Found {
+    spans: Vec<Span>,
+    /// Per matched operand, sorted: its index and its spans'
+    /// `spans[from..to]`. Built by `finish`.
+    ranges: Vec<(u32, u32, u32)>,
+    /// Per operand index: its first matches, sorted, at most `cap`.
+    firsts: Vec<Vec<Match>>,
+    /// The operand indexes with a non-empty `firsts` entry.
+    touched: Vec<u32>,
+    cap: usize,
+    cache: Vec<Slot>,
+    generation: u32,
+    compact_at: usize,
+}
+
+impl Found {
+    /// Clears for a new item of a watchlist with `n_operands` operands,
+    /// keeping at most `cap` first matches per operand.
+    pub(super) fn begin(&mut self, n_operands: usize, cap: usize) {
+        self.spans.clear();
+        self.ranges.clear();
+        for &o in &self.touched {
+            self.firsts[o as usize].clear();
+        }
+        self.touched.clear();
+        if self.firsts.len() < n_operands {
+            self.firsts.resize_with(n_operands, Vec::new);
+        }
+        self.cap = cap;
+        self.compact_at = COMPACT_MIN;
+        self.new_generation();
+    }
+
+    fn new_generation(&mut self) {
+        if self.cache.is_empty() {
+            self.cache = vec![Slot::default(); CACHE_SLOTS];
+        }
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 {
+            self.cache.fill(Slot::default());
+            self.generation = 1;
+        }
+    }
+
+    /// Adds one match of the operand with index `o`.
+    pub(super) fn add(&mut self, m: Match, o: u32) {
+        let (field, start, end) = (m.field as u32, m.start as u32, m.end as u32);
+        self.add_first(m, o);
+        let h = (start.wrapping_mul(0x9E37_79B1) ^ o.wrapping_mul(0x85EB_CA77) ^ field) as usize;
+        let slot = &mut self.cache[h & (CACHE_SLOTS - 1)];
+        if slot.generation == self.generation
+            && (slot.operand, slot.field, slot.start) == (o, field, start)
+        {
+            let s = &mut self.spans[slot.index as usize];
+            s.end = s.end.max(end);
+            return;
+        }
+        *slot = Slot {
+            generation: self.generation,
+            operand: o,
+            field,
+            start,
+            index: self.spans.len() as u32,
+        };
+        self.spans.push(Span {
+            operand: o,
+            field,
+            start,
+            end,
+        });
+        if self.spans.len() >= self.compact_at {
+            self.compact();
+            self.compact_at = COMPACT_MIN.max(2 * self.spans.len());
+            self.new_generation();
+        }
+    }
+
+    /// Keeps `m` if it is among the first `cap` distinct spans of its
+    /// operand; of several terms with one span, the lowest term index.
+    fn add_first(&mut self, m: Match, o: u32) {
+        let firsts = &mut self.firsts[o as usize];
+        let key = |x: &Match| (x.field, x.start, x.end);
+        if firsts.len() >= self.cap && firsts.last().is_none_or(|l| key(&m) >= key(l)) {
+            return;
+        }
+        match firsts.binary_search_by_key(&key(&m), key) {
+            Ok(i) => firsts[i].term = firsts[i].term.min(m.term),
+            Err(i) => {
+                if firsts.is_empty() {
+                    self.touched.push(o);
+                }
+                firsts.insert(i, m);
+                firsts.truncate(self.cap);
+            }
+        }
+    }
+
+    /// Sorts the spans by operand, field and start, keeping the longest of
+    /// each.
+    fn compact(&mut self) {
+        self.spans.sort_unstable_by(|a, b| {
+            (a.operand, a.field, a.start, b.end).cmp(&(b.operand, b.field, b.start, a.end))
+        });
+        self.spans.dedup_by_key(|s| (s.operand, s.field, s.start));
+    }
+
+    /// Ends the item: the spans sorted, and the ranges of each operand.
+    pub(super) fn finish(&mut self) {
+        self.compact();
+        let mut i = 0;
+        while i < self.spans.len() {
+            let o = self.spans[i].operand;
+            let to = i + self.spans[i..].partition_point(|s| s.operand == o);
+            self.ranges.push((o, i as u32, to as u32));
+            i = to;
+        }
+    }
+
+    /// No match at all.
+    pub(super) fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// The indexes of the matched operands, sorted.
+    pub(super) fn matched(&self) -> impl Iterator<Item = u32> + '_ {
+        self.ranges.iter().map(|r| r.0)
+    }
+
+    /// The spans of operand index `o`, sorted by field then start; empty
+    /// when it did not match.
+    pub(super) fn spans(&self, o: u32) -> &[Span] {
+        match self.ranges.binary_search_by_key(&o, |r| r.0) {
+            Ok(i) => &self.spans[self.ranges[i].1 as usize..self.ranges[i].2 as usize],
+            Err(_) => &[],
+        }
+    }
+
+    /// The first matches of operand index `o` (at most `cap`), sorted by
+    /// field, start, end.
+    pub(super) fn firsts(&self, o: u32) -> &[Match] {
+        self.firsts.get(o as usize).map_or(&[], Vec::as_slice)
+    }
+}
