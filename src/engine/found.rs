@@ -196,3 +196,54 @@ impl Found {
         self.firsts.get(o as usize).map_or(&[], Vec::as_slice)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::engine::{Engine, Field, Scratch};
+    use crate::watchlist::Watchlist;
+
+    fn engine(src: &str) -> Engine {
+        let w = Watchlist::parse(src, None).unwrap_or_else(|p| panic!("{p:?}"));
+        Engine::build(Arc::new(w)).expect("engine builds")
+    }
+
+    /// Issue 14, class 3: 32 overlapping terms of one set over `x x x …`
+    /// keep one span per word, not 32; class 2: 1,000 rules over the set
+    /// share them, and each hit carries at most `max_matches` matches.
+    #[test]
+    fn overlapping_terms_and_many_rules_keep_one_span_per_start() {
+        let terms: Vec<String> = (1..=32)
+            .map(|k| format!("{:?}", vec!["x"; k].join(" ")))
+            .collect();
+        let mut src = format!("[sets.s]\nterms = [{}]\n", terms.join(", "));
+        for r in 0..1000 {
+            src.push_str(&format!("[[rules]]\nid = \"r{r}\"\nwhen = \"s\"\n"));
+        }
+        let e = engine(&src);
+        let text = "x ".repeat(20_000);
+        let mut scratch = Scratch::new();
+        let hits = e.scan(
+            &[Field {
+                name: "body",
+                text: &text,
+            }],
+            &mut scratch,
+            50,
+        );
+        assert_eq!(hits.len(), 1000);
+        assert!(hits.iter().all(|h| h.matches.len() == 50));
+        assert_eq!(scratch.found.spans.len(), 20_000, "one span per word");
+        // The first matches are every occurrence, overlapping ones too: at
+        // the first `x`, the terms of 1 to 32 words, shortest first.
+        let first = &hits[0].matches;
+        assert!(first.iter().take(32).all(|m| m.start == 0));
+        assert_eq!(
+            first.iter().take(32).map(|m| m.end).collect::<Vec<_>>(),
+            (1..=32).map(|k| 2 * k - 1).collect::<Vec<_>>()
+        );
+        // A span is the longest match at its start.
+        assert_eq!(scratch.found.spans[0].end, 63);
+    }
+}

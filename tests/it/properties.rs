@@ -9,7 +9,7 @@ use icu_properties::props::{DefaultIgnorableCodePoint, GeneralCategory, GeneralC
 use icu_properties::{CodePointMapData, CodePointSetData};
 use newswatch::engine::{Engine, Field, Scratch};
 use newswatch::text::normalize::{Form, NormText, normalize_into, reference};
-use newswatch::text::words::is_cjk;
+use newswatch::text::words::{is_cjk, word_spans, words_between};
 use newswatch::watchlist::{Operand, Watchlist};
 use proptest::prelude::*;
 use unicode_normalization::UnicodeNormalization;
@@ -277,6 +277,55 @@ fn engine_matches(e: &Engine, text: &str) -> Vec<(usize, usize, usize)> {
     v
 }
 
+/// Sets and NEAR rules for the proximity property: rule `nK` is
+/// `a NEAR/K b`.
+const NEAR_RULES: &[u32] = &[0, 1, 3];
+
+fn near_engine() -> Engine {
+    let mut src = String::from(
+        "[sets.a]\nterms = [\"H200\", \"chip*\", \"AI chip\"]\n\
+         [sets.b]\nterms = [\"экспорт*\", \"Nvidia\", \"Nvidia H200\", \"出口\"]\n",
+    );
+    for k in NEAR_RULES {
+        src.push_str(&format!(
+            "[[rules]]\nid = \"n{k}\"\nwhen = \"a NEAR/{k} b\"\n"
+        ));
+    }
+    Engine::build(Arc::new(Watchlist::parse(&src, None).expect("loads"))).expect("builds")
+}
+
+/// The NEAR rules that hold, by brute force: every pair of (all, unbounded)
+/// matches of `a` and `b`, words counted between them as the engine counts
+/// them (on the normalized text, mapped back to the original).
+fn near_brute_force(e: &Engine, text: &str) -> Vec<String> {
+    let fields = [Field { name: "body", text }];
+    let ms = e.find_matches(&fields, &mut Scratch::new());
+    let mut norm = NormText::new();
+    normalize_into(text, Form::Folded, &mut norm);
+    let words: Vec<(u32, u32)> = word_spans(norm.as_str())
+        .into_iter()
+        .map(|(s, e)| {
+            let (a, b) = norm.original_range(s as usize, e as usize);
+            (a as u32, b as u32)
+        })
+        .collect();
+    let of = |set: usize| ms.iter().filter(move |m| m.operand == Operand::Set(set));
+    let gap = |a: &newswatch::engine::Match, b: &newswatch::engine::Match| {
+        if a.end <= b.start {
+            words_between(&words, a.end, b.start)
+        } else if b.end <= a.start {
+            words_between(&words, b.end, a.start)
+        } else {
+            0
+        }
+    };
+    NEAR_RULES
+        .iter()
+        .filter(|&&k| of(0).any(|a| of(1).any(|b| gap(a, b) <= k as usize)))
+        .map(|k| format!("n{k}"))
+        .collect()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(400))]
 
@@ -296,6 +345,18 @@ proptest! {
             });
             prop_assert!(found, "{:?} for {:?}", &text[start..end], term);
         }
+    }
+
+    #[test]
+    fn near_by_binary_search_agrees_with_every_pair(text in text_strategy()) {
+        let e = near_engine();
+        let fields = [Field { name: "body", text: &text }];
+        let got: Vec<String> = e
+            .scan(&fields, &mut Scratch::new(), 50)
+            .iter()
+            .map(|h| e.rule(h.rule).id.clone())
+            .collect();
+        prop_assert_eq!(got, near_brute_force(&e, &text), "text {:?}", text);
     }
 
     #[test]
