@@ -4,6 +4,8 @@
 //!
 //! - `e2e`: exactly the expected alerts, headers, dead letters, commits,
 //!   and nothing lost across kill -9, a second instance, and SIGTERM
+//! - `hostile`: the worst item of each engine complexity class among
+//!   ordinary news
 //! - `input`: text items and the dedup window
 //! - `ops`: `/metrics`, `/healthz`, `/readyz`, watchlist reload
 //! - `webhook`: the webhook sink against `receiver`, a real HTTP endpoint
@@ -11,6 +13,7 @@
 use std::time::Duration;
 
 mod e2e;
+mod hostile;
 mod input;
 mod ops;
 mod receiver;
