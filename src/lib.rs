@@ -54,6 +54,9 @@
 //!   its alerts.
 //! - [`offsets`]: per-partition tracker of the highest contiguous completed
 //!   offset, for at-least-once commits.
+//! - [`escape`]: control, line-separator and bidirectional characters from
+//!   outside escaped where they are printed: `\uXXXX` in alert and log JSON,
+//!   `\u{1b}` in human-readable lines.
 //!
 //! Shells and wiring:
 //!
@@ -89,9 +92,9 @@
 //!   command; [`app::load`] loads settings and watchlist as exit-78
 //!   failures.
 //!
-//! `item`, `text`, `watchlist`, `engine`, `alert` and `offsets` are the pure
-//! core: no I/O beyond reading the watchlist file, no network, no async
-//! runtime. Within it, `text` imports neither `watchlist` nor `engine`, and
+//! `item`, `text`, `watchlist`, `engine`, `alert`, `offsets` and `escape`
+//! are the pure core: no I/O beyond reading the watchlist file, no network,
+//! no async runtime. Within it, `text` imports neither `watchlist` nor `engine`, and
 //! `watchlist` does not import `engine`: the engine compiles a watchlist.
 //!
 //! # Threads and shutdown
@@ -158,6 +161,7 @@ pub mod check;
 pub mod cli;
 pub mod demo;
 pub mod engine;
+pub mod escape;
 pub mod exit;
 pub mod item;
 pub mod load;
