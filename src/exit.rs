@@ -55,11 +55,11 @@ impl Failure {
         message
     }
 
-    /// Writes [`Failure::message`] to stderr in one write. A stderr that
-    /// cannot be written to loses the message, not the exit status.
+    /// Writes [`Failure::message`] to stderr in one write
+    /// ([`crate::stdio::write_stderr`]). A stderr that cannot be written to
+    /// loses the message, not the exit status.
     pub fn report(&self) {
-        use std::io::Write;
-        let _ = std::io::stderr().write_all(self.message().as_bytes());
+        let _ = crate::stdio::write_stderr(self.message().as_bytes());
     }
 }
 

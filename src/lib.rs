@@ -66,7 +66,10 @@
 //!   into types).
 //! - [`values`]: configuration values shared by `settings` and the sink
 //!   configurations: secrets, raw scalars, key tables, collected problems.
-//! - [`telemetry`]: the tracing subscriber (json or pretty).
+//! - [`telemetry`]: the tracing subscriber (json or pretty), one write per
+//!   event, values escaped.
+//! - [`stdio`]: whole lines on stdout and stderr from any thread (one lock
+//!   across each write to either).
 //! - [`load`]: the watchlist file compiled into an engine, for start-up and
 //!   live reload.
 //! - [`source`]: the Kafka consumer: group membership, pause/resume,
@@ -175,6 +178,7 @@ pub mod settings;
 pub mod shutdown;
 pub mod sink;
 pub mod source;
+pub mod stdio;
 pub mod telemetry;
 pub mod text;
 pub mod values;

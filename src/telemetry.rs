@@ -5,8 +5,9 @@
 //! outside escaped ([`crate::escape`]): a JSON line has its C1, line
 //! separator and bidirectional characters as `\uXXXX` (serde_json already
 //! escapes C0), and a pretty line shows every such character of a field's
-//! value as `\u{1b}`. A stderr that cannot be written to loses the event
-//! and nothing else: no panic, no retry.
+//! value as `\u{1b}`. The write is made under [`crate::stdio::lock`], so
+//! that no alert line on a shared pipe is cut by it. A stderr that cannot
+//! be written to loses the event and nothing else: no panic, no retry.
 
 use std::io::{self, Write};
 
@@ -125,7 +126,9 @@ impl<O: Write> Drop for EventLine<O> {
             // else is on the line (level, time, target, colours) is ours.
             LogFormat::Pretty => text,
         };
-        // Nothing to do about a failed write: the event is lost.
+        // Whole, whatever other threads write to stdout; nothing to do
+        // about a failed write: the event is lost.
+        let _lines = crate::stdio::lock();
         let _ = self.out.write_all(text.as_bytes());
     }
 }

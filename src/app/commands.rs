@@ -38,15 +38,12 @@ pub fn check(config: Option<&Path>, watchlist: Option<PathBuf>) -> Result<u8, Fa
         .map_err(Failure::software)?;
     drop(super::build_sinks(&settings, runtime.handle().clone())?);
     let summary = crate::check::summary(&settings, &engine, &path.display().to_string());
-    let mut out = io::stdout().lock();
-    out.write_all(summary.as_bytes())
-        .and_then(|()| out.flush())
-        .map_err(|e| {
-            Failure::new(
-                exit::IOERR,
-                anyhow::Error::new(e).context("writing the summary"),
-            )
-        })?;
+    crate::stdio::write_stdout(summary.as_bytes()).map_err(|e| {
+        Failure::new(
+            exit::IOERR,
+            anyhow::Error::new(e).context("writing the summary"),
+        )
+    })?;
     Ok(exit::OK)
 }
 
