@@ -297,3 +297,56 @@ fn a_match_longer_than_snippet_chars_gives_a_snippet_of_snippet_chars() {
         out.stdout.len()
     );
 }
+
+#[test]
+fn the_daemon_keeps_running_when_stderr_cannot_be_written() {
+    // Each log line failed into tracing-subscriber's `eprintln!`, which
+    // panics when stderr is what failed. An unreachable broker makes
+    // librdkafka log errors at once.
+    let wl = watchlist();
+    let config = temp_file(
+        "output-run.toml",
+        format!(
+            "[kafka]\nbrokers = \"127.0.0.1:1\"\n[http]\nlisten = \"127.0.0.1:0\"\n\
+             [watchlist]\npath = \"{}\"\n[log]\nlevel = \"debug\"\n\
+             [[sinks]]\nname = \"out\"\ntype = \"stdout\"\n",
+            path_str(&wl)
+        )
+        .as_bytes(),
+    );
+    struct Killed(std::process::Child);
+    impl Drop for Killed {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut daemon = Killed(
+        newswatch(&["run", "--config", path_str(&config)])
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(dev_full())
+            .spawn()
+            .expect("spawn newswatch run"),
+    );
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    assert_eq!(daemon.0.try_wait().expect("try_wait"), None, "exited");
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &daemon.0.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(killed.success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = daemon.0.try_wait().expect("try_wait") {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no exit after SIGTERM"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(0));
+}
