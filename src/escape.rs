@@ -70,6 +70,11 @@ impl serde_json::ser::Formatter for JsonFormatter {
 /// `\uXXXX` (all of them are in the Basic Multilingual Plane: one escape
 /// each).
 fn write_json_escaped<W: ?Sized + io::Write>(writer: &mut W, text: &str) -> io::Result<()> {
+    // Every such character starts with one of these bytes (DEL; C2 for
+    // the C1 controls; E2 for U+2028 to U+2069): most text has none.
+    if !text.bytes().any(|b| matches!(b, 0x7f | 0xc2 | 0xe2)) {
+        return writer.write_all(text.as_bytes());
+    }
     let mut clean = 0;
     for (i, c) in text.char_indices() {
         if is_escaped_in_json(c) {
