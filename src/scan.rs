@@ -241,6 +241,92 @@ mod tests {
         assert_eq!(read_line_bounded(&mut r, &mut buf, 8).unwrap(), None);
     }
 
+    /// Records each `write` call; fails every one when `fail`.
+    #[derive(Default)]
+    struct Writes {
+        calls: Vec<Vec<u8>>,
+        fail: bool,
+    }
+
+    impl Write for Writes {
+        fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+            if self.fail {
+                return Err(io::Error::other("device full"));
+            }
+            self.calls.push(data.to_vec());
+            Ok(data.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            if self.fail {
+                return Err(io::Error::other("device full"));
+            }
+            Ok(())
+        }
+    }
+
+    fn chips() -> Engine {
+        let watchlist = Watchlist::parse(
+            "[sets.chips]\nterms = [\"H200\"]\n[[rules]]\nid = \"chips\"\nwhen = \"chips\"\n",
+            None,
+        )
+        .unwrap();
+        Engine::build(Arc::new(watchlist)).unwrap()
+    }
+
+    #[test]
+    fn each_alert_and_each_rejection_is_one_write_of_whole_lines() {
+        let engine = chips();
+        let (decode, alerts) = (DecodeOptions::default(), AlertOptions::default());
+        let input = br#"{"title": "H200 \u2028\u202e"}
+not json
+{"title": "H200"}
+"#;
+        let mut scanner = Scanner::new(&engine, &decode, &alerts);
+        let (mut out, mut err) = (Writes::default(), Writes::default());
+        scanner
+            .scan("in\u{1b}", &input[..], &mut out, &mut err)
+            .unwrap();
+        assert_eq!(out.calls.len(), 2);
+        for line in &out.calls {
+            assert_eq!(line.iter().filter(|&&b| b == b'\n').count(), 1);
+            assert!(line.ends_with(b"\n"));
+            let text = std::str::from_utf8(line).unwrap();
+            assert!(!text.contains(['\u{2028}', '\u{202e}']), "{text}");
+        }
+        assert!(String::from_utf8_lossy(&out.calls[0]).contains(r"H200 \u2028\u202e"));
+        assert_eq!(
+            err.calls,
+            [
+                b"in\\u{1b}:2: rejected (not_json): not JSON: expected ident at line 1 column 2\n"
+                    .to_vec()
+            ]
+        );
+    }
+
+    #[test]
+    fn a_failing_error_writer_loses_messages_not_alerts() {
+        let engine = chips();
+        let (decode, alerts) = (DecodeOptions::default(), AlertOptions::default());
+        let input = b"not json\n{\"title\": \"H200\"}\nnot json\n{\"title\": \"H200\"}\n";
+        let mut scanner = Scanner::new(&engine, &decode, &alerts);
+        let mut out = Writes::default();
+        let mut err = Writes {
+            fail: true,
+            ..Writes::default()
+        };
+        scanner.scan("in", &input[..], &mut out, &mut err).unwrap();
+        assert_eq!(out.calls.len(), 2);
+        assert_eq!((scanner.report.rejected, scanner.report.alerts), (2, 2));
+        // A failing alert writer stops the scan with a write error.
+        let mut out = Writes {
+            fail: true,
+            ..Writes::default()
+        };
+        let result = scanner.scan("in", &input[..], &mut out, &mut Writes::default());
+        assert!(matches!(result, Err(ScanError::Write(_))), "{result:?}");
+    }
+
     #[test]
     fn a_bom_at_the_start_of_any_line_is_skipped() {
         let watchlist = Watchlist::parse(
