@@ -97,8 +97,9 @@
 //!
 //! `item`, `text`, `watchlist`, `engine`, `alert`, `offsets` and `escape`
 //! are the pure core: no I/O beyond reading the watchlist file, no network,
-//! no async runtime. Within it, `text` imports neither `watchlist` nor `engine`, and
-//! `watchlist` does not import `engine`: the engine compiles a watchlist.
+//! no async runtime. Within it, `text` imports neither `watchlist` nor
+//! `engine`, and `watchlist` does not import `engine`: the engine compiles
+//! a watchlist.
 //!
 //! # Threads and shutdown
 //!
