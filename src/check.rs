@@ -2,45 +2,73 @@
 //! amount to, without secrets (each sink describes itself; webhook URLs are
 //! shown up to their host, as chat webhook URLs carry their token in the
 //! path).
+//!
+//! Every line is escaped whole ([`crate::escape::human`]): rule ids, `when`
+//! expressions, file names and configuration values show their control and
+//! bidirectional characters as `\u{1b}`, and a line feed in a value cannot
+//! start a line of its own.
 
-use std::fmt::Write;
+use std::fmt;
 
 use crate::engine::Engine;
+use crate::escape;
 use crate::settings::Settings;
 
+/// Rule ids are padded to a column at most this wide, in characters; longer
+/// ids are shown whole and push their line's rest to the right.
+const RULE_COLUMN_MAX: usize = 40;
+
+/// The summary being written: each line is escaped as it is added.
+struct Lines(String);
+
+impl Lines {
+    fn line(&mut self, args: fmt::Arguments<'_>) {
+        let text = args.to_string();
+        self.0.push_str(&escape::human(&text));
+        self.0.push('\n');
+    }
+}
+
 /// A human-readable summary of valid settings and a built engine, one
-/// line per rule and sink.
+/// line per rule and sink, control characters escaped.
 pub fn summary(settings: &Settings, engine: &Engine, watchlist_path: &str) -> String {
     let w = engine.watchlist();
-    let mut s = String::new();
+    let mut s = Lines(String::new());
     let cs = w.sets.iter().filter(|s| s.case_sensitive).count();
     let cf = w.sets.iter().filter(|s| s.confusables).count();
-    let _ = writeln!(
-        s,
+    s.line(format_args!(
         "watchlist {watchlist_path}: ok: {} sets ({cs} case-sensitive, {cf} with confusables), {} terms, {} patterns, {} rules; automata {:.1} MiB",
         w.sets.len(),
         w.term_count(),
         engine.pattern_count(),
         w.rules.len(),
         engine.memory_usage() as f64 / (1024.0 * 1024.0),
-    );
-    let width = w.rules.iter().map(|r| r.id.len()).max().unwrap_or(0);
+    ));
+    // Padded by hand to the width of the ids as shown (escaped), at most
+    // RULE_COLUMN_MAX: a format width is capped at u16::MAX and panics past
+    // it, and an id may be as long as the watchlist file allows.
+    let shown = |id: &str| escape::human(id).chars().count();
+    let width = w
+        .rules
+        .iter()
+        .map(|r| shown(&r.id).min(RULE_COLUMN_MAX))
+        .max()
+        .unwrap_or(0);
     for r in &w.rules {
         let sinks = match &r.sinks {
             None => "all sinks".to_owned(),
             Some(v) => v.join(", "),
         };
-        let _ = writeln!(
-            s,
-            "  rule {:<width$}  {:<8}  -> {sinks}: {}",
+        let pad = " ".repeat(width.saturating_sub(shown(&r.id)));
+        s.line(format_args!(
+            "  rule {}{pad}  {:<8}  -> {sinks}: {}",
             r.id,
             r.severity.as_str(),
             r.when
-        );
+        ));
     }
     let k = &settings.kafka;
-    let _ = writeln!(
-        s,
+    s.line(format_args!(
         "kafka: brokers {}, group {}, topics {}{}",
         k.brokers,
         k.group_id,
@@ -58,9 +86,8 @@ pub fn summary(settings: &Settings, engine: &Engine, watchlist_path: &str) -> St
                     .join(", ")
             )
         }
-    );
-    let _ = writeln!(
-        s,
+    ));
+    s.line(format_args!(
         "input: {}, fields {}, max {} bytes",
         match settings.input.format {
             crate::item::Format::Json => "json",
@@ -68,15 +95,14 @@ pub fn summary(settings: &Settings, engine: &Engine, watchlist_path: &str) -> St
         },
         settings.input.fields.join(", "),
         settings.input.max_bytes
-    );
+    ));
     if settings.sinks.is_empty() {
-        let _ = writeln!(s, "sinks: none configured");
+        s.line(format_args!("sinks: none configured"));
     }
     for sink in &settings.sinks {
-        let _ = writeln!(s, "{}", sink.describe());
+        s.line(format_args!("{}", sink.describe()));
     }
-    let _ = writeln!(
-        s,
+    s.line(format_args!(
         "dead letter: {}",
         settings
             .dead_letter
@@ -84,7 +110,7 @@ pub fn summary(settings: &Settings, engine: &Engine, watchlist_path: &str) -> St
             .map_or("none (rejected items are logged and skipped)", |d| d
                 .topic
                 .as_str())
-    );
-    let _ = writeln!(s, "http: {}", settings.http.listen);
-    s
+    ));
+    s.line(format_args!("http: {}", settings.http.listen));
+    s.0
 }

@@ -39,12 +39,21 @@ fn failure(e: impl Into<anyhow::Error>) -> Failure {
     Failure::software(e)
 }
 
+/// Writing the demo's output failed: [`exit::IOERR`].
+fn output_failure(e: std::io::Error) -> Failure {
+    Failure::new(
+        exit::IOERR,
+        anyhow::Error::new(e).context("writing the demo's output"),
+    )
+}
+
 /// Runs the demo, printing to `out`.
 ///
 /// # Errors
 ///
 /// A [`Failure`] when the embedded broker or the pipeline fails, or the
-/// alerts, dead letters and commits are not those expected.
+/// alerts, dead letters and commits are not those expected (status 70);
+/// when `out` cannot be written to (74).
 pub fn run(out: &mut impl Write) -> Result<u8, Failure> {
     // The producer owns the mock cluster: it lives until the demo ends.
     let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
@@ -78,7 +87,7 @@ pub fn run(out: &mut impl Write) -> Result<u8, Failure> {
         .map_err(|p| failure(anyhow!("the built-in watchlist does not load: {p:?}")))?;
     let engine = Arc::new(Engine::build(Arc::new(watchlist)).map_err(failure)?);
     let w = engine.watchlist();
-    let say = |out: &mut dyn Write, line: String| writeln!(out, "{line}").map_err(failure);
+    let say = |out: &mut dyn Write, line: String| writeln!(out, "{line}").map_err(output_failure);
     say(
         out,
         format!("newswatch demo: embedded Kafka (librdkafka mock cluster) at {brokers}"),
@@ -161,7 +170,7 @@ pub fn run(out: &mut impl Write) -> Result<u8, Failure> {
     )?;
     let mut by_severity: BTreeMap<String, usize> = BTreeMap::new();
     for (_, value, _) in &alerts {
-        print_alert(out, value).map_err(failure)?;
+        print_alert(out, value).map_err(output_failure)?;
         *by_severity
             .entry(value["data"]["severity"].as_str().unwrap_or("?").to_owned())
             .or_default() += 1;
@@ -294,7 +303,8 @@ fn read_topic(
 
 fn print_alert(out: &mut impl Write, a: &serde_json::Value) -> std::io::Result<()> {
     let d = &a["data"];
-    let s = |v: &serde_json::Value| v.as_str().unwrap_or("").to_owned();
+    // Read back from the topic: shown escaped, as all text from outside.
+    let s = |v: &serde_json::Value| crate::escape::human(v.as_str().unwrap_or("")).into_owned();
     let mut terms: Vec<String> = Vec::new();
     for m in d["matches"].as_array().into_iter().flatten() {
         let t = s(&m["text"]);

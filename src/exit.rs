@@ -43,4 +43,39 @@ impl Failure {
     pub fn software(error: impl Into<anyhow::Error>) -> Self {
         Failure::new(SOFTWARE, error)
     }
+
+    /// The message `main` prints: `newswatch: ` and the error with its
+    /// context chain, control and bidirectional characters escaped
+    /// ([`crate::escape::human_lines`]: a message may list several
+    /// problems, one a line), ending in a newline.
+    pub fn message(&self) -> String {
+        let text = format!("newswatch: {:#}", self.error);
+        let mut message = crate::escape::human_lines(&text).into_owned();
+        message.push('\n');
+        message
+    }
+
+    /// Writes [`Failure::message`] to stderr in one write
+    /// ([`crate::stdio::write_stderr`]). A stderr that cannot be written to
+    /// loses the message, not the exit status.
+    pub fn report(&self) {
+        let _ = crate::stdio::write_stderr(self.message().as_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_message_escapes_controls_and_keeps_its_lines() {
+        let f = Failure::config(
+            anyhow::anyhow!("w\u{1b}[2J.toml:1: rule `a\u{202e}b`\nw.toml:2: bad\0")
+                .context("loading"),
+        );
+        assert_eq!(
+            f.message(),
+            "newswatch: loading: w\\u{1b}[2J.toml:1: rule `a\\u{202e}b`\nw.toml:2: bad\\0\n"
+        );
+    }
 }

@@ -54,6 +54,9 @@
 //!   its alerts.
 //! - [`offsets`]: per-partition tracker of the highest contiguous completed
 //!   offset, for at-least-once commits.
+//! - [`escape`]: control, line-separator and bidirectional characters from
+//!   outside escaped where they are printed: `\uXXXX` in alert and log JSON,
+//!   `\u{1b}` in human-readable lines.
 //!
 //! Shells and wiring:
 //!
@@ -63,7 +66,10 @@
 //!   into types).
 //! - [`values`]: configuration values shared by `settings` and the sink
 //!   configurations: secrets, raw scalars, key tables, collected problems.
-//! - [`telemetry`]: the tracing subscriber (json or pretty).
+//! - [`telemetry`]: the tracing subscriber (json or pretty), one write per
+//!   event, values escaped.
+//! - [`stdio`]: whole lines on stdout and stderr from any thread (one lock
+//!   across each write to either).
 //! - [`load`]: the watchlist file compiled into an engine, for start-up and
 //!   live reload.
 //! - [`source`]: the Kafka consumer: group membership, pause/resume,
@@ -89,10 +95,11 @@
 //!   command; [`app::load`] loads settings and watchlist as exit-78
 //!   failures.
 //!
-//! `item`, `text`, `watchlist`, `engine`, `alert` and `offsets` are the pure
-//! core: no I/O beyond reading the watchlist file, no network, no async
-//! runtime. Within it, `text` imports neither `watchlist` nor `engine`, and
-//! `watchlist` does not import `engine`: the engine compiles a watchlist.
+//! `item`, `text`, `watchlist`, `engine`, `alert`, `offsets` and `escape`
+//! are the pure core: no I/O beyond reading the watchlist file, no network,
+//! no async runtime. Within it, `text` imports neither `watchlist` nor
+//! `engine`, and `watchlist` does not import `engine`: the engine compiles
+//! a watchlist.
 //!
 //! # Threads and shutdown
 //!
@@ -158,6 +165,7 @@ pub mod check;
 pub mod cli;
 pub mod demo;
 pub mod engine;
+pub mod escape;
 pub mod exit;
 pub mod item;
 pub mod load;
@@ -171,6 +179,7 @@ pub mod settings;
 pub mod shutdown;
 pub mod sink;
 pub mod source;
+pub mod stdio;
 pub mod telemetry;
 pub mod text;
 pub mod values;

@@ -6,7 +6,6 @@ use std::process::ExitCode;
 use clap::Parser;
 use newswatch::app::commands as app;
 use newswatch::cli::{Cli, Command};
-use newswatch::exit::Failure;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -22,9 +21,9 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(status) => ExitCode::from(status),
-        Err(Failure { status, error }) => {
-            eprintln!("newswatch: {error:#}");
-            ExitCode::from(status)
+        Err(failure) => {
+            failure.report();
+            ExitCode::from(failure.status)
         }
     }
 }

@@ -201,7 +201,7 @@ impl Pipeline {
                 tracing::debug!(alert_id = %a.alert.id, item_id = %a.alert.data.item.id, "duplicate alert within the dedup window; not sent again");
                 continue;
             }
-            let json = match serde_json::to_vec(&a.alert) {
+            let json = match crate::escape::to_json(&a.alert) {
                 Ok(j) => Arc::<[u8]>::from(j),
                 Err(e) => {
                     // Cannot happen for these types; never lose the item.

@@ -4,12 +4,21 @@
 //! A bad line never stops the scan: it is reported and the next line is
 //! read. Lines longer than `input.max_bytes` are rejected without being held
 //! in memory whole.
+//!
+//! Output stays whole lines whatever shares the terminal or pipe: each
+//! alert line is handed to the writer in one `write_all`, newline included
+//! (so a buffered writer holds only whole lines, and is flushed before a
+//! rejection is reported, keeping the two in input order), and each
+//! rejection message is one `write_all` of one line, its file name and
+//! detail escaped ([`crate::escape::human`]). A rejection that cannot be
+//! written is lost, not the scan: the alerts go on.
 
 use std::io::{self, BufRead, Write};
 use std::time::SystemTime;
 
 use crate::alert::{self, AlertOptions};
 use crate::engine::{Engine, Scratch};
+use crate::escape::{self, Human};
 use crate::item::{self, DecodeOptions, Provenance, Rejection};
 
 /// Counts over one scan, across all inputs.
@@ -25,6 +34,19 @@ pub struct Report {
     pub alerts: usize,
 }
 
+/// Why a scan stopped: the input could not be read, or the alerts could
+/// not be written. A rejected line is no error.
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    /// Reading the input failed.
+    #[error("reading the input")]
+    Read(#[source] io::Error),
+    /// Writing (or flushing) an alert line failed; a closed pipe included,
+    /// which the caller may take as the reader having had enough.
+    #[error("writing alerts")]
+    Write(#[source] io::Error),
+}
+
 /// Scans items from inputs one after another, reusing buffers.
 pub struct Scanner<'a> {
     engine: &'a Engine,
@@ -32,6 +54,8 @@ pub struct Scanner<'a> {
     alerts: &'a AlertOptions,
     scratch: Scratch,
     line: Vec<u8>,
+    /// One alert's JSON line, newline included, before its one write.
+    out_line: Vec<u8>,
     /// Counts so far.
     pub report: Report,
 }
@@ -46,28 +70,33 @@ impl<'a> Scanner<'a> {
             alerts,
             scratch: Scratch::new(),
             line: Vec::new(),
+            out_line: Vec::new(),
             report: Report::default(),
         }
     }
 
-    /// Scans every line of `input` (named `name` in messages). Alerts go to
-    /// `out`; one line per rejected input line goes to `err`. Returns only on
-    /// I/O errors of the reader or writers.
+    /// Scans every line of `input` (named `name` in messages, escaped).
+    /// Alerts go to `out`, one `write_all` per JSON line; one line per
+    /// rejected input line goes to `err`, one `write_all` each, after `out`
+    /// is flushed. Errors writing to `err` are ignored: losing a diagnostic
+    /// must not lose alerts.
     ///
     /// # Errors
     ///
-    /// The reader's or a writer's I/O error (a closed pipe included: the
-    /// caller decides that it ends the scan quietly).
+    /// [`ScanError::Read`] when `input` fails, [`ScanError::Write`] when
+    /// `out` does (a closed pipe included: the caller decides that it ends
+    /// the scan quietly).
     pub fn scan(
         &mut self,
         name: &str,
         mut input: impl BufRead,
         out: &mut impl Write,
         err: &mut impl Write,
-    ) -> io::Result<()> {
+    ) -> Result<(), ScanError> {
         let mut n = 0usize;
         loop {
-            let Some(size) = read_line_bounded(&mut input, &mut self.line, self.decode.max_bytes)?
+            let Some(size) = read_line_bounded(&mut input, &mut self.line, self.decode.max_bytes)
+                .map_err(ScanError::Read)?
             else {
                 return Ok(());
             };
@@ -103,18 +132,28 @@ impl<'a> Scanner<'a> {
                         &mut self.scratch,
                     );
                     for a in alerts {
-                        serde_json::to_writer(&mut *out, &a.alert).map_err(io::Error::other)?;
-                        out.write_all(b"\n")?;
+                        self.out_line.clear();
+                        escape::to_json_writer(&mut self.out_line, &a.alert)
+                            .map_err(|e| ScanError::Write(io::Error::other(e)))?;
+                        self.out_line.push(b'\n');
+                        out.write_all(&self.out_line).map_err(ScanError::Write)?;
                         self.report.alerts += 1;
                     }
                 }
                 Err(rejection) => {
                     self.report.rejected += 1;
-                    writeln!(
-                        err,
-                        "{name}:{n}: rejected ({}): {rejection}",
-                        rejection.reason()
-                    )?;
+                    // The alerts before it first, so that on a shared pipe
+                    // the lines come in input order.
+                    out.flush().map_err(ScanError::Write)?;
+                    let message = format!(
+                        "{}:{n}: rejected ({}): {}\n",
+                        Human(name),
+                        rejection.reason(),
+                        Human(&rejection.to_string())
+                    );
+                    // A diagnostic that cannot be written is lost; the
+                    // alerts of the next lines are not.
+                    let _ = err.write_all(message.as_bytes());
                 }
             }
         }
@@ -200,6 +239,92 @@ mod tests {
         assert_eq!(read_line_bounded(&mut r, &mut buf, 8).unwrap(), Some(4));
         assert_eq!(buf, b"last");
         assert_eq!(read_line_bounded(&mut r, &mut buf, 8).unwrap(), None);
+    }
+
+    /// Records each `write` call; fails every one when `fail`.
+    #[derive(Default)]
+    struct Writes {
+        calls: Vec<Vec<u8>>,
+        fail: bool,
+    }
+
+    impl Write for Writes {
+        fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+            if self.fail {
+                return Err(io::Error::other("device full"));
+            }
+            self.calls.push(data.to_vec());
+            Ok(data.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            if self.fail {
+                return Err(io::Error::other("device full"));
+            }
+            Ok(())
+        }
+    }
+
+    fn chips() -> Engine {
+        let watchlist = Watchlist::parse(
+            "[sets.chips]\nterms = [\"H200\"]\n[[rules]]\nid = \"chips\"\nwhen = \"chips\"\n",
+            None,
+        )
+        .unwrap();
+        Engine::build(Arc::new(watchlist)).unwrap()
+    }
+
+    #[test]
+    fn each_alert_and_each_rejection_is_one_write_of_whole_lines() {
+        let engine = chips();
+        let (decode, alerts) = (DecodeOptions::default(), AlertOptions::default());
+        let input = br#"{"title": "H200 \u2028\u202e"}
+not json
+{"title": "H200"}
+"#;
+        let mut scanner = Scanner::new(&engine, &decode, &alerts);
+        let (mut out, mut err) = (Writes::default(), Writes::default());
+        scanner
+            .scan("in\u{1b}", &input[..], &mut out, &mut err)
+            .unwrap();
+        assert_eq!(out.calls.len(), 2);
+        for line in &out.calls {
+            assert_eq!(line.iter().filter(|&&b| b == b'\n').count(), 1);
+            assert!(line.ends_with(b"\n"));
+            let text = std::str::from_utf8(line).unwrap();
+            assert!(!text.contains(['\u{2028}', '\u{202e}']), "{text}");
+        }
+        assert!(String::from_utf8_lossy(&out.calls[0]).contains(r"H200 \u2028\u202e"));
+        assert_eq!(
+            err.calls,
+            [
+                b"in\\u{1b}:2: rejected (not_json): not JSON: expected ident at line 1 column 2\n"
+                    .to_vec()
+            ]
+        );
+    }
+
+    #[test]
+    fn a_failing_error_writer_loses_messages_not_alerts() {
+        let engine = chips();
+        let (decode, alerts) = (DecodeOptions::default(), AlertOptions::default());
+        let input = b"not json\n{\"title\": \"H200\"}\nnot json\n{\"title\": \"H200\"}\n";
+        let mut scanner = Scanner::new(&engine, &decode, &alerts);
+        let mut out = Writes::default();
+        let mut err = Writes {
+            fail: true,
+            ..Writes::default()
+        };
+        scanner.scan("in", &input[..], &mut out, &mut err).unwrap();
+        assert_eq!(out.calls.len(), 2);
+        assert_eq!((scanner.report.rejected, scanner.report.alerts), (2, 2));
+        // A failing alert writer stops the scan with a write error.
+        let mut out = Writes {
+            fail: true,
+            ..Writes::default()
+        };
+        let result = scanner.scan("in", &input[..], &mut out, &mut Writes::default());
+        assert!(matches!(result, Err(ScanError::Write(_))), "{result:?}");
     }
 
     #[test]

@@ -5,6 +5,19 @@
 
 use unicode_segmentation::GraphemeCursor;
 
+/// Clusters longer than this, in characters, are not kept whole: a cut
+/// inside one stays where the budget puts it, on a character boundary.
+/// Real text has no such clusters (UAX #15's stream-safe format allows 30
+/// combining marks in a row); a hostile item can, one megabyte long.
+const MAX_CLUSTER_CHARS: usize = 32;
+
+/// The cluster boundaries near a position are found in this many
+/// characters either side of it, not in the whole text: a boundary costs
+/// the same in a megabyte-long cluster or run of regional indicators as
+/// in a word. Twice [`MAX_CLUSTER_CHARS`], so that the rules that look
+/// back (emoji ZWJ sequences, flags, Indic conjuncts) see real text whole.
+const WINDOW_CHARS: usize = 2 * MAX_CLUSTER_CHARS;
+
 /// About `max_chars` characters of `text` around the match `start..end`
 /// (byte offsets on character boundaries), white space runs shown as one
 /// space, `…` where the text was cut.
@@ -21,22 +34,34 @@ use unicode_segmentation::GraphemeCursor;
 /// - a cut inside a cluster moves to the nearer end of that cluster, counted
 ///   in characters (outwards on a tie), so a snippet may be longer or
 ///   shorter than `max_chars` by up to half a cluster on each side;
-/// - the match is never cut, nor the clusters it starts and ends in: a
-///   match longer than `max_chars` is returned whole, and a match that
-///   starts or ends inside a cluster comes with all of it;
+/// - a match of up to `max_chars` characters is never cut, nor the clusters
+///   it starts and ends in: a match that starts or ends inside a cluster
+///   comes with all of it;
+/// - a match longer than `max_chars` characters is cut too: the snippet is
+///   its first `max_chars` characters (the cut moved to the nearer cluster
+///   boundary, inwards on a tie, after one cluster at least, white space
+///   before it left out) and `…`, with no text around it;
 /// - white space clusters at either end are left out, whole (a space that
-///   carries a combining mark is kept with its mark).
+///   carries a combining mark is kept with its mark);
+/// - a cluster longer than 32 characters (no real text has one) may be cut
+///   inside, at a character boundary, so that the snippet stays about
+///   `max_chars` long whatever the item.
+///
+/// Time and memory grow with `max_chars`, not with the length of the text
+/// or of the match.
 ///
 /// # Panics
 ///
 /// When `start..end` is not a range of `text` on character boundaries.
 pub fn snippet(text: &str, start: usize, end: usize, max_chars: usize) -> String {
-    let match_chars = text[start..end].chars().count();
-    let budget = max_chars.saturating_sub(match_chars);
+    let (end, budget) = match text[start..end].char_indices().nth(max_chars) {
+        // The match alone is over the budget: its start, and no context.
+        Some((i, _)) => (cut_match(text, start, end, start + i), 0),
+        None => (end, max_chars - text[start..end].chars().count()),
+    };
     // Half the budget before the match; what the start of the text leaves
     // unused goes after it.
-    let before_avail = text[..start].chars().count();
-    let before = (budget / 2).min(before_avail);
+    let before = text[..start].chars().rev().take(budget / 2).count();
     let after = budget - before;
     let mut from = text[..start]
         .char_indices()
@@ -115,31 +140,87 @@ pub fn snippet(text: &str, start: usize, end: usize, max_chars: usize) -> String
     out
 }
 
-// The boundaries below are found with a `GraphemeCursor` over the whole
-// text (one chunk from offset 0), which never asks for more context; were
-// it to, the character boundary at hand is used instead of panicking.
-
-/// The extended grapheme cluster boundary at or before `pos` (a byte offset
-/// on a character boundary of `text`).
-fn floor_boundary(text: &str, pos: usize) -> usize {
-    let mut cursor = GraphemeCursor::new(pos, text.len(), true);
-    if cursor.is_boundary(text, 0).unwrap_or(true) {
-        return pos;
+/// Where a match `start..end` longer than the budget is cut, `pos` being
+/// the budget's end: the cluster boundary nearer to `pos` (the earlier on
+/// a tie, to stay within the budget), after the match's first cluster at
+/// least, white space clusters before it left out; `end` when that is not
+/// before it.
+fn cut_match(text: &str, start: usize, end: usize, pos: usize) -> usize {
+    let mut cut = nearest_boundary(text, pos, true);
+    if cut <= start {
+        cut = next_boundary(text, start);
     }
-    cursor
-        .prev_boundary(text, 0)
-        .map_or(pos, |b| b.unwrap_or(0))
+    if cut >= end {
+        return end;
+    }
+    loop {
+        let prev = prev_boundary(text, cut);
+        if prev <= start || !text[prev..cut].chars().all(char::is_whitespace) {
+            return cut;
+        }
+        cut = prev;
+    }
 }
 
-/// The extended grapheme cluster boundary at or after `pos`.
-fn ceil_boundary(text: &str, pos: usize) -> usize {
-    let mut cursor = GraphemeCursor::new(pos, text.len(), true);
-    if cursor.is_boundary(text, 0).unwrap_or(true) {
+// The boundaries below are found with a `GraphemeCursor` over a window of
+// WINDOW_CHARS characters either side of the position, taken as a whole
+// text (one chunk from offset 0), so the cursor never asks for more
+// context; were it to, the character boundary at hand is used instead of
+// panicking. A boundary further than MAX_CLUSTER_CHARS characters away is
+// not used: the character boundary at hand is.
+
+/// The byte range of `text` from `n` characters before `pos` to `n`
+/// characters after it (fewer at the ends of the text).
+fn window(text: &str, pos: usize, n: usize) -> (usize, usize) {
+    let lo = text[..pos]
+        .char_indices()
+        .rev()
+        .nth(n.saturating_sub(1))
+        .map_or(0, |(i, _)| i);
+    let hi = text[pos..]
+        .char_indices()
+        .nth(n)
+        .map_or(text.len(), |(i, _)| pos + i);
+    (lo, hi)
+}
+
+/// A cursor at `pos` over the window around it, the window and its start.
+fn cursor_at(text: &str, pos: usize) -> (GraphemeCursor, &str, usize) {
+    let (lo, hi) = window(text, pos, WINDOW_CHARS);
+    let w = &text[lo..hi];
+    (GraphemeCursor::new(pos - lo, w.len(), true), w, lo)
+}
+
+/// Whether `a..b` (a <= b) holds at most MAX_CLUSTER_CHARS characters.
+fn near(text: &str, a: usize, b: usize) -> bool {
+    text[a..b].chars().nth(MAX_CLUSTER_CHARS).is_none()
+}
+
+/// The extended grapheme cluster boundary at or before `pos` (a byte offset
+/// on a character boundary of `text`); `pos` itself when the cluster
+/// started more than MAX_CLUSTER_CHARS characters before it.
+fn floor_boundary(text: &str, pos: usize) -> usize {
+    let (mut cursor, w, lo) = cursor_at(text, pos);
+    if cursor.is_boundary(w, 0).unwrap_or(true) {
         return pos;
     }
-    cursor
-        .next_boundary(text, 0)
-        .map_or(pos, |b| b.unwrap_or(text.len()))
+    match cursor.prev_boundary(w, 0) {
+        Ok(Some(b)) if near(text, lo + b, pos) => lo + b,
+        _ => pos,
+    }
+}
+
+/// The extended grapheme cluster boundary at or after `pos`; `pos` itself
+/// when the cluster ends more than MAX_CLUSTER_CHARS characters after it.
+fn ceil_boundary(text: &str, pos: usize) -> usize {
+    let (mut cursor, w, lo) = cursor_at(text, pos);
+    if cursor.is_boundary(w, 0).unwrap_or(true) {
+        return pos;
+    }
+    match cursor.next_boundary(w, 0) {
+        Ok(Some(b)) if near(text, pos, lo + b) => lo + b,
+        _ => pos,
+    }
 }
 
 /// The boundary of the cluster `pos` lies in that is nearer to it, in
@@ -155,25 +236,30 @@ fn nearest_boundary(text: &str, pos: usize, earlier_on_tie: bool) -> usize {
     }
 }
 
-/// The boundary after the one at `pos` (`pos < text.len()`).
+/// The boundary after the one at `pos` (`pos < text.len()`); the next
+/// character boundary when that is more than MAX_CLUSTER_CHARS characters
+/// away.
 fn next_boundary(text: &str, pos: usize) -> usize {
     let next_char = text[pos..]
         .chars()
         .next()
         .map_or(text.len(), |c| pos + c.len_utf8());
-    let mut cursor = GraphemeCursor::new(pos, text.len(), true);
-    cursor
-        .next_boundary(text, 0)
-        .map_or(next_char, |b| b.unwrap_or(text.len()))
+    let (mut cursor, w, lo) = cursor_at(text, pos);
+    match cursor.next_boundary(w, 0) {
+        Ok(Some(b)) if near(text, pos, lo + b) => lo + b,
+        _ => next_char,
+    }
 }
 
-/// The boundary before the one at `pos` (`pos > 0`).
+/// The boundary before the one at `pos` (`pos > 0`); the previous character
+/// boundary when that is more than MAX_CLUSTER_CHARS characters away.
 fn prev_boundary(text: &str, pos: usize) -> usize {
     let prev_char = text[..pos].char_indices().next_back().map_or(0, |(i, _)| i);
-    let mut cursor = GraphemeCursor::new(pos, text.len(), true);
-    cursor
-        .prev_boundary(text, 0)
-        .map_or(prev_char, |b| b.unwrap_or(0))
+    let (mut cursor, w, lo) = cursor_at(text, pos);
+    match cursor.prev_boundary(w, 0) {
+        Ok(Some(b)) if near(text, lo + b, pos) => lo + b,
+        _ => prev_char,
+    }
 }
 
 #[cfg(test)]
@@ -196,7 +282,53 @@ mod tests {
     #[test]
     fn short_text_is_whole_and_white_space_collapses() {
         assert_eq!(snippet("a\n\n  H200  b", 5, 9, 160), "a H200 b");
-        assert_eq!(snippet("H200", 0, 4, 2), "H200");
+        assert_eq!(snippet("H200", 0, 4, 4), "H200");
+    }
+
+    #[test]
+    fn a_match_longer_than_the_budget_is_cut_too() {
+        assert_eq!(snippet("H200", 0, 4, 2), "H2…");
+        // A megabyte-long word: the snippet is the budget, not the word.
+        let text = format!("Nvidia {} chips", "x".repeat(1 << 20));
+        let s = snippet(&text, 7, 7 + (1 << 20), 160);
+        assert_eq!(s, format!("…{}…", "x".repeat(160)));
+        let s = snippet(&text, 0, text.len(), 20);
+        assert_eq!(s, format!("Nvidia {}…", "x".repeat(13)));
+        // White space before the cut is left out; at least one cluster is
+        // shown, whole.
+        assert_eq!(snippet("H200 chips ban", 0, 14, 5), "H200…");
+        assert_eq!(snippet("H200 chips ban", 0, 14, 6), "H200 c…");
+        assert_eq!(snippet("e\u{301}\u{308}H200", 0, 8, 0), "e\u{301}\u{308}…");
+        assert_eq!(snippet("e\u{301}\u{308}H200", 0, 8, 2), "e\u{301}\u{308}…");
+        assert_eq!(snippet("e\u{301}\u{308}H200", 0, 8, 4), "e\u{301}\u{308}H…");
+        let family = "👩\u{200D}👩\u{200D}👧"; // five characters
+        let text = format!("{family}{family}{family}");
+        assert_eq!(snippet(&text, 0, text.len(), 7), format!("{family}…"));
+        assert_eq!(
+            snippet(&text, 0, text.len(), 8),
+            format!("{family}{family}…")
+        );
+    }
+
+    #[test]
+    fn a_cluster_longer_than_any_real_one_may_be_cut() {
+        // A letter with a million combining marks is one cluster: kept
+        // whole, a snippet would be two megabytes.
+        let marks = "\u{301}".repeat(1 << 20);
+        let text = format!("a{marks} H200 b{marks}");
+        let start = text.find("H200").unwrap();
+        let s = snippet(&text, start, start + 4, 40);
+        assert!(s.chars().count() <= 42, "{} chars", s.chars().count());
+        assert!(s.starts_with('…') && s.ends_with('…') && s.contains(" H200 b"));
+        // A match of the letter alone ends inside the cluster.
+        let s = snippet(&text, 0, 1, 40);
+        assert_eq!(s, format!("a{}…", "\u{301}".repeat(39)));
+        // A run of a million regional indicators: as many flags.
+        let flags = "🇺🇦".repeat(1 << 19);
+        let text = format!("{flags}H200{flags}");
+        let start = text.find("H200").unwrap();
+        let s = snippet(&text, start, start + 4, 40);
+        assert_eq!(s, format!("…{}H200{}…", "🇺🇦".repeat(9), "🇺🇦".repeat(9)));
     }
 
     #[test]
@@ -358,8 +490,11 @@ mod tests {
             /// For every match `start..end` of the text and a budget, the
             /// snippet shows `text[from..to]` (white space collapsed) for
             /// some grapheme cluster boundaries `from <= start` and
-            /// `to >= end` as unicode-segmentation finds them, with `…`
-            /// exactly where text other than white space was left out.
+            /// `to >= end` as unicode-segmentation finds them (or
+            /// `start < to < end` when the match has more characters than
+            /// the budget), with `…` exactly where text other than white
+            /// space was left out; and it is no longer than the budget by
+            /// more than its clusters at either end and the two `…`.
             #[test]
             fn snippets_begin_and_end_on_grapheme_cluster_boundaries(
                 pieces in prop::collection::vec(prop::sample::select(PIECES), 1..12),
@@ -376,6 +511,12 @@ mod tests {
                 for (i, &start) in chars.iter().enumerate() {
                     for &end in &chars[i + 1..] {
                         let s = snippet(&text, start, end, max_chars);
+                        let long = text[start..end].chars().count() > max_chars;
+                        // The longest piece is five characters.
+                        prop_assert!(
+                            s.chars().count() <= max_chars + 2 + 2 * 5,
+                            "{text:?} {start}..{end} max {max_chars}: {s:?}"
+                        );
                         let body = s.strip_prefix('…').unwrap_or(&s);
                         let (cut_start, cut_end) = (body.len() < s.len(), body.ends_with('…'));
                         let body = body.strip_suffix('…').unwrap_or(body);
@@ -383,7 +524,7 @@ mod tests {
                         let shown = boundaries.iter().filter(|&&f| f <= start).any(|&f| {
                             (if cut_start { f > 0 } else { blank(&text[..f]) })
                                 && ends_showing(&text, f, body).into_iter().any(|t| {
-                                    t >= end
+                                    (t >= end || (long && t > start && cut_end))
                                         && boundaries.contains(&t)
                                         && if cut_end { t < text.len() } else { blank(&text[t..]) }
                                 })

@@ -10,8 +10,9 @@ use std::sync::atomic::AtomicBool;
 use anyhow::Context;
 
 use super::{App, load};
+use crate::escape::Human;
 use crate::exit::{self, Failure};
-use crate::scan::Scanner;
+use crate::scan::{ScanError, Scanner};
 use crate::settings::{LogConfig, LogFormat};
 use crate::shutdown::Shutdown;
 
@@ -37,17 +38,24 @@ pub fn check(config: Option<&Path>, watchlist: Option<PathBuf>) -> Result<u8, Fa
         .map_err(Failure::software)?;
     drop(super::build_sinks(&settings, runtime.handle().clone())?);
     let summary = crate::check::summary(&settings, &engine, &path.display().to_string());
-    print!("{summary}");
+    crate::stdio::write_stdout(summary.as_bytes()).map_err(|e| {
+        Failure::new(
+            exit::IOERR,
+            anyhow::Error::new(e).context("writing the summary"),
+        )
+    })?;
     Ok(exit::OK)
 }
 
 /// `newswatch scan`: alerts on stdout, rejected lines and a summary on
-/// stderr.
+/// stderr. stdout gets whole alert lines only; a stderr that cannot be
+/// written to loses the messages, not the alerts.
 ///
 /// # Errors
 ///
 /// A [`Failure`]: 78 for a bad configuration or watchlist, 66 for an input
-/// that cannot be opened, 74 when reading or writing fails.
+/// that cannot be opened, 74 when reading an input or writing stdout fails
+/// (a closed stdout pipe ends the scan quietly, with 0).
 pub fn scan(
     config: Option<&Path>,
     watchlist: Option<PathBuf>,
@@ -68,42 +76,47 @@ pub fn scan(
     } else {
         inputs
     };
-    let io_failure = |e: io::Error, what: &str| {
-        Failure::new(exit::IOERR, anyhow::Error::new(e).context(what.to_owned()))
-    };
     for input in inputs {
+        let name = input.display().to_string();
         let result = if input.as_os_str() == "-" {
             scanner.scan("<stdin>", io::stdin().lock(), &mut out, &mut err)
         } else {
             let file = File::open(input).map_err(|e| {
                 Failure::new(
                     exit::NOINPUT,
-                    anyhow::Error::new(e).context(format!("opening input {}", input.display())),
+                    anyhow::Error::new(e).context(format!("opening input {}", Human(&name))),
                 )
             })?;
-            scanner.scan(
-                &input.display().to_string(),
-                BufReader::new(file),
-                &mut out,
-                &mut err,
-            )
+            scanner.scan(&name, BufReader::new(file), &mut out, &mut err)
         };
         match result {
             Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(exit::OK),
-            Err(e) => return Err(io_failure(e, &format!("scanning {}", input.display()))),
+            Err(ScanError::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
+                return Ok(exit::OK);
+            }
+            Err(e) => {
+                return Err(Failure::new(
+                    exit::IOERR,
+                    anyhow::Error::new(e).context(format!("scanning {}", Human(&name))),
+                ));
+            }
         }
     }
     match out.flush() {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(exit::OK),
-        r => r.map_err(|e| io_failure(e, "writing alerts"))?,
+        r => r.map_err(|e| {
+            Failure::new(exit::IOERR, anyhow::Error::new(e).context("writing alerts"))
+        })?,
     }
     let r = &scanner.report;
     if r.rejected > 0 {
-        let _ = writeln!(
-            err,
-            "newswatch scan: {} lines, {} items, {} rejected, {} alerts",
-            r.lines, r.items, r.rejected, r.alerts
+        // One write, and none of the scan's business if it fails.
+        let _ = err.write_all(
+            format!(
+                "newswatch scan: {} lines, {} items, {} rejected, {} alerts\n",
+                r.lines, r.items, r.rejected, r.alerts
+            )
+            .as_bytes(),
         );
         return Ok(exit::DATAERR);
     }

@@ -275,7 +275,9 @@ impl Completion {
 pub struct Outgoing {
     /// The alert.
     pub alert: Alert,
-    /// The CloudEvents JSON, shared by every sink the alert goes to.
+    /// The CloudEvents JSON, shared by every sink the alert goes to;
+    /// encoded by [`crate::escape::to_json`], so no control, line-separator
+    /// or bidirectional character is in it raw.
     pub json: Arc<[u8]>,
 }
 

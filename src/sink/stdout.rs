@@ -1,8 +1,8 @@
 //! The **stdout** sink: one event per line on standard output, acknowledged
-//! once written and flushed.
+//! once written and flushed; each line is one write under
+//! [`crate::stdio::lock`], so log lines on a shared pipe never cut it.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::sync::Arc;
 
 use super::{Ack, BuildError, Outgoing, Sink, SinkContext, SinkKindConfig};
@@ -44,11 +44,11 @@ impl Sink for StdoutSink {
     }
 
     fn send(&self, alert: &Outgoing, ack: Ack) {
-        let mut out = std::io::stdout().lock();
-        let written = out
-            .write_all(&alert.json)
-            .and_then(|()| out.write_all(b"\n"))
-            .and_then(|()| out.flush());
+        let mut line = Vec::with_capacity(alert.json.len() + 1);
+        line.extend_from_slice(&alert.json);
+        line.push(b'\n');
+        // The lock is released before the error is logged: logging takes it.
+        let written = crate::stdio::write_stdout(&line);
         match written {
             Ok(()) => ack.done(),
             // Not acknowledged: the item stays uncommitted and is redone

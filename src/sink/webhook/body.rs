@@ -16,16 +16,21 @@ pub fn body(
     match format {
         WebhookFormat::CloudEvents => (json.to_vec(), "application/cloudevents+json"),
         WebhookFormat::Slack => (
-            json!({ "text": slack_text(alert) })
-                .to_string()
-                .into_bytes(),
+            json_bytes(&json!({ "text": slack_text(alert) })),
             "application/json",
         ),
         WebhookFormat::Alertmanager => (
-            alertmanager(alert, receiver).to_string().into_bytes(),
+            json_bytes(&alertmanager(alert, receiver)),
             "application/json",
         ),
     }
+}
+
+/// `value` as JSON with control, line-separator and bidirectional
+/// characters escaped, as the event JSON is ([`crate::escape`]).
+fn json_bytes(value: &serde_json::Value) -> Vec<u8> {
+    // A `Value` always serializes: its map keys are strings.
+    crate::escape::to_json(value).unwrap_or_default()
 }
 
 /// A chat message: severity and rule, the linked title, the snippet.
@@ -163,6 +168,24 @@ mod tests {
         assert_eq!(a["annotations"]["url"], "https://news.example/a?x=1&y=2");
         assert_eq!(a["fingerprint"], "abc123");
         assert_eq!(a["startsAt"], "2026-11-28T10:00:00.000Z");
+    }
+
+    #[test]
+    fn chat_and_alertmanager_bodies_escape_controls_and_bidi() {
+        let mut a = alert();
+        a.data.snippet = "\u{202e}H200\u{2028}\u{85}".into();
+        for format in [WebhookFormat::Slack, WebhookFormat::Alertmanager] {
+            let (b, _) = body(format, &a, b"{}", "ops");
+            let text = std::str::from_utf8(&b).unwrap();
+            assert!(text.contains(r"\u202eH200\u2028\u0085"), "{text}");
+            assert!(!text.contains('\u{202e}'), "{text}");
+            let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
+            let shown = v["text"]
+                .as_str()
+                .or(v["alerts"][0]["annotations"]["snippet"].as_str())
+                .unwrap();
+            assert!(shown.contains("\u{202e}H200\u{2028}\u{85}"), "{shown}");
+        }
     }
 
     #[test]
