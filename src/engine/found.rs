@@ -1,13 +1,15 @@
 //! What the engine keeps of an item's matches, bounded whatever the number
 //! of rules and overlapping terms (issue 14, "hostile input"):
 //!
-//! * **Spans**, for rule evaluation: per operand, field and start, the
-//!   longest match only. That decides every operator: an operand matched or
-//!   not; for NEAR, a longer match at the same start is never farther from
-//!   another match than a shorter one. So 32 overlapping terms of one set
-//!   over `x x x …` keep one span per word, not 32. Duplicates are caught
-//!   as they come by a small direct-mapped cache of recent (operand, field,
-//!   start) keys, and removed for good by one sort at the end.
+//! * **Which operands matched**: a flag and a list, for `AND`, `OR`, `NOT`.
+//! * **Spans**, for NEAR: per NEAR side (a group of operands, `rules::Near`
+//!   numbers the distinct sides of the watchlist), field and start, the
+//!   longest match only. A longer match at a start is never farther from
+//!   another match than a shorter one, so that decides NEAR, and 32
+//!   overlapping terms, or 32 sets sharing a term, keep one span per word,
+//!   not 32. Operands that no NEAR refers to keep no spans. Duplicates are
+//!   caught as they come by a small direct-mapped cache of recent (group,
+//!   field, start) keys, and removed for good by one sort at the end.
 //! * **The first matches** of each operand, for alerts: the first
 //!   `max_matches` (by field, start, end) distinct spans, each with its
 //!   term, exactly as SPEC section 3 lists them (every occurrence, overlapping
@@ -15,16 +17,17 @@
 //!   the union of its operands' matches. Rules refer to these; nothing is
 //!   copied per rule until an alert is built.
 //!
-//! Memory per item: the spans (at most one per operand and character
-//! position, 16 bytes each) plus `max_matches` matches per matched operand.
+//! Memory per item: one span (16 bytes) per NEAR side and matched position,
+//! plus `max_matches` matches per matched operand.
 
 use super::Match;
 
-/// The longest match of one operand starting at one position of a field.
+/// The longest match of a NEAR side's operands starting at one position
+/// of a field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) struct Span {
-    /// Index of the operand (sets first, then inline terms).
-    pub operand: u32,
+    /// The NEAR side (group of operands).
+    pub group: u32,
     /// Index of the field.
     pub field: u32,
     /// First byte in the field's original text.
@@ -44,7 +47,7 @@ const COMPACT_MIN: usize = 1 << 16;
 #[derive(Debug, Clone, Copy, Default)]
 struct Slot {
     generation: u32,
-    operand: u32,
+    group: u32,
     field: u32,
     start: u32,
     index: u32,
@@ -54,8 +57,12 @@ struct Slot {
 /// across items.
 #[derive(Debug, Default)]
 pub(super) struct Found {
+    /// Per operand index: matched.
+    is_matched: Vec<bool>,
+    /// The matched operand indexes, sorted by `finish`.
+    matched: Vec<u32>,
     spans: Vec<Span>,
-    /// Per matched operand, sorted: its index and its spans'
+    /// Per group with spans, sorted: the group and its spans'
     /// `spans[from..to]`. Built by `finish`.
     ranges: Vec<(u32, u32, u32)>,
     /// Per operand index: its first matches, sorted, at most `cap`.
@@ -72,6 +79,13 @@ impl Found {
     /// Clears for a new item of a watchlist with `n_operands` operands,
     /// keeping at most `cap` first matches per operand.
     pub(super) fn begin(&mut self, n_operands: usize, cap: usize) {
+        for &o in &self.matched {
+            self.is_matched[o as usize] = false;
+        }
+        self.matched.clear();
+        if self.is_matched.len() < n_operands {
+            self.is_matched.resize(n_operands, false);
+        }
         self.spans.clear();
         self.ranges.clear();
         for &o in &self.touched {
@@ -97,14 +111,25 @@ impl Found {
         }
     }
 
-    /// Adds one match of the operand with index `o`.
-    pub(super) fn add(&mut self, m: Match, o: u32) {
-        let (field, start, end) = (m.field as u32, m.start as u32, m.end as u32);
+    /// Adds one match of the operand with index `o`, a member of the NEAR
+    /// sides `groups`.
+    pub(super) fn add(&mut self, m: Match, o: u32, groups: &[u32]) {
+        if !self.is_matched[o as usize] {
+            self.is_matched[o as usize] = true;
+            self.matched.push(o);
+        }
         self.add_first(m, o);
-        let h = (start.wrapping_mul(0x9E37_79B1) ^ o.wrapping_mul(0x85EB_CA77) ^ field) as usize;
+        for &g in groups {
+            self.add_span(g, m.field as u32, m.start as u32, m.end as u32);
+        }
+    }
+
+    fn add_span(&mut self, group: u32, field: u32, start: u32, end: u32) {
+        let h =
+            (start.wrapping_mul(0x9E37_79B1) ^ group.wrapping_mul(0x85EB_CA77) ^ field) as usize;
         let slot = &mut self.cache[h & (CACHE_SLOTS - 1)];
         if slot.generation == self.generation
-            && (slot.operand, slot.field, slot.start) == (o, field, start)
+            && (slot.group, slot.field, slot.start) == (group, field, start)
         {
             let s = &mut self.spans[slot.index as usize];
             s.end = s.end.max(end);
@@ -112,20 +137,28 @@ impl Found {
         }
         *slot = Slot {
             generation: self.generation,
-            operand: o,
+            group,
             field,
             start,
             index: self.spans.len() as u32,
         };
         self.spans.push(Span {
-            operand: o,
+            group,
             field,
             start,
             end,
         });
         if self.spans.len() >= self.compact_at {
+            let before = self.spans.len();
             self.compact();
-            self.compact_at = COMPACT_MIN.max(2 * self.spans.len());
+            // Few duplicates removed: the cache is doing its job, so sort
+            // less often.
+            let grow = if self.spans.len() > before / 4 * 3 {
+                4
+            } else {
+                2
+            };
+            self.compact_at = COMPACT_MIN.max(grow * self.spans.len());
             self.new_generation();
         }
     }
@@ -150,41 +183,48 @@ impl Found {
         }
     }
 
-    /// Sorts the spans by operand, field and start, keeping the longest of
+    /// Sorts the spans by group, field and start, keeping the longest of
     /// each.
     fn compact(&mut self) {
         self.spans.sort_unstable_by(|a, b| {
-            (a.operand, a.field, a.start, b.end).cmp(&(b.operand, b.field, b.start, a.end))
+            (a.group, a.field, a.start, b.end).cmp(&(b.group, b.field, b.start, a.end))
         });
-        self.spans.dedup_by_key(|s| (s.operand, s.field, s.start));
+        self.spans.dedup_by_key(|s| (s.group, s.field, s.start));
     }
 
-    /// Ends the item: the spans sorted, and the ranges of each operand.
+    /// Ends the item: the matched operands and the spans sorted, and the
+    /// ranges of each group.
     pub(super) fn finish(&mut self) {
+        self.matched.sort_unstable();
         self.compact();
         let mut i = 0;
         while i < self.spans.len() {
-            let o = self.spans[i].operand;
-            let to = i + self.spans[i..].partition_point(|s| s.operand == o);
-            self.ranges.push((o, i as u32, to as u32));
+            let g = self.spans[i].group;
+            let to = i + self.spans[i..].partition_point(|s| s.group == g);
+            self.ranges.push((g, i as u32, to as u32));
             i = to;
         }
     }
 
     /// No match at all.
     pub(super) fn is_empty(&self) -> bool {
-        self.spans.is_empty()
+        self.matched.is_empty()
     }
 
     /// The indexes of the matched operands, sorted.
-    pub(super) fn matched(&self) -> impl Iterator<Item = u32> + '_ {
-        self.ranges.iter().map(|r| r.0)
+    pub(super) fn matched(&self) -> &[u32] {
+        &self.matched
     }
 
-    /// The spans of operand index `o`, sorted by field then start; empty
-    /// when it did not match.
-    pub(super) fn spans(&self, o: u32) -> &[Span] {
-        match self.ranges.binary_search_by_key(&o, |r| r.0) {
+    /// Whether the operand with index `o` matched.
+    pub(super) fn is_matched(&self, o: u32) -> bool {
+        self.is_matched.get(o as usize).copied().unwrap_or(false)
+    }
+
+    /// The spans of NEAR side `g`, sorted by field then start; empty when
+    /// none of its operands matched.
+    pub(super) fn spans(&self, g: u32) -> &[Span] {
+        match self.ranges.binary_search_by_key(&g, |r| r.0) {
             Ok(i) => &self.spans[self.ranges[i].1 as usize..self.ranges[i].2 as usize],
             Err(_) => &[],
         }
@@ -209,32 +249,44 @@ mod tests {
         Engine::build(Arc::new(w)).expect("engine builds")
     }
 
-    /// Issue 14, class 3: 32 overlapping terms of one set over `x x x …`
-    /// keep one span per word, not 32; class 2: 1,000 rules over the set
-    /// share them, and each hit carries at most `max_matches` matches.
+    /// Issue 14, class 3: 32 overlapping terms of one set over `x x x …`,
+    /// or 32 sets sharing a term, keep one span per word and NEAR side, not
+    /// 32; class 2: 1,000 rules over the set share them, and each hit
+    /// carries at most `max_matches` matches.
     #[test]
-    fn overlapping_terms_and_many_rules_keep_one_span_per_start() {
+    fn overlapping_terms_sets_and_many_rules_keep_one_span_per_start() {
         let terms: Vec<String> = (1..=32)
             .map(|k| format!("{:?}", vec!["x"; k].join(" ")))
             .collect();
-        let mut src = format!("[sets.s]\nterms = [{}]\n", terms.join(", "));
+        let mut src = format!(
+            "[sets.s]\nterms = [{}]\n[sets.t]\nterms = [\"x\"]\n",
+            terms.join(", ")
+        );
+        for u in 0..32 {
+            src.push_str(&format!("[sets.u{u}]\nterms = [\"x\"]\n"));
+        }
         for r in 0..1000 {
             src.push_str(&format!("[[rules]]\nid = \"r{r}\"\nwhen = \"s\"\n"));
         }
+        let us: Vec<String> = (0..32).map(|u| format!("u{u}")).collect();
+        src.push_str("[[rules]]\nid = \"near\"\nwhen = \"s NEAR/0 t\"\n");
+        src.push_str(&format!(
+            "[[rules]]\nid = \"near-or\"\nwhen = \"t NEAR/1 ({})\"\n",
+            us.join(" OR ")
+        ));
         let e = engine(&src);
         let text = "x ".repeat(20_000);
         let mut scratch = Scratch::new();
-        let hits = e.scan(
-            &[Field {
-                name: "body",
-                text: &text,
-            }],
-            &mut scratch,
-            50,
-        );
-        assert_eq!(hits.len(), 1000);
-        assert!(hits.iter().all(|h| h.matches.len() == 50));
-        assert_eq!(scratch.found.spans.len(), 20_000, "one span per word");
+        let field = Field {
+            name: "body",
+            text: &text,
+        };
+        let hits = e.scan(&[field], &mut scratch, 50);
+        assert_eq!(hits.len(), 1002);
+        assert!(hits[..1000].iter().all(|h| h.matches.len() == 50));
+        // NEAR sides {s}, {t} and {u0 … u31}: one span per word each; the
+        // 1,000 rules on `s` alone keep none.
+        assert_eq!(scratch.found.spans.len(), 3 * 20_000);
         // The first matches are every occurrence, overlapping ones too: at
         // the first `x`, the terms of 1 to 32 words, shortest first.
         let first = &hits[0].matches;

@@ -42,6 +42,8 @@ pub struct Engine {
     /// For each operand (sets first, then inline terms), the rules that
     /// refer to it.
     rules_by_operand: Vec<Vec<u32>>,
+    /// The rules compiled for evaluation, with their NEAR groups.
+    compiled: rules::Compiled,
 }
 
 /// Errors building an engine.
@@ -149,12 +151,16 @@ impl Engine {
                 rules_by_operand[operand_index(&watchlist, o)].push(r as u32);
             }
         }
+        let exprs: Vec<&crate::watchlist::Expr> = watchlist.rules.iter().map(|r| &r.expr).collect();
+        let compiled =
+            rules::Compiled::new(&exprs, n_operands, |o| operand_index(&watchlist, o) as u32);
         let build = |b: AutomatonBuilder| (!b.is_empty()).then(|| b.build()).transpose();
         Ok(Engine {
             folded: build(folded)?,
             skeleton: build(skeleton)?,
             watchlist,
             rules_by_operand,
+            compiled,
         })
     }
 
@@ -218,7 +224,8 @@ impl Engine {
         let mut found = std::mem::take(&mut scratch.found);
         found.begin(self.rules_by_operand.len(), max_matches);
         self.each_match(fields, scratch, &mut |m| {
-            found.add(m, self.operand_index(m.operand) as u32);
+            let o = self.operand_index(m.operand);
+            found.add(m, o as u32, &self.compiled.groups_of[o]);
         });
         found.finish();
         let hits = if found.is_empty() {
