@@ -6,6 +6,7 @@
 //! checks that find them are in `raw.rs`, `load.rs` and `expr.rs`.
 //! `Display` is lowercase and names the offending value (STYLE.md rule 4).
 
+use std::cell::OnceCell;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -53,6 +54,12 @@ pub struct Problem {
 /// by column, those found at one offset in the order they were found.
 pub(super) struct Problems<'s> {
     src: &'s str,
+    /// Byte offsets of the text's line feeds, found once, on the first line
+    /// asked for: a line is then a binary search, so a file with many
+    /// problems is reported in time linear in its size, not in its size
+    /// times the number of problems (50,000 unknown sets took 15 s when
+    /// each line was counted from the top of the file).
+    newlines: OnceCell<Vec<usize>>,
     found: Vec<(Option<usize>, Problem)>,
 }
 
@@ -61,6 +68,7 @@ impl<'s> Problems<'s> {
     pub(super) fn new(src: &'s str) -> Self {
         Problems {
             src,
+            newlines: OnceCell::new(),
             found: Vec::new(),
         }
     }
@@ -72,10 +80,13 @@ impl<'s> Problems<'s> {
         self.found.push((at, Problem { line, place, kind }));
     }
 
-    /// The 1-based line of byte `at` of the text.
+    /// The 1-based line of byte `at` of the text (the last line when `at`
+    /// is past the end): one plus the line feeds before it.
     pub(super) fn line(&self, at: usize) -> usize {
-        let before = self.src.as_bytes().get(..at).unwrap_or(self.src.as_bytes());
-        before.iter().filter(|&&b| b == b'\n').count() + 1
+        let newlines = self
+            .newlines
+            .get_or_init(|| self.src.match_indices('\n').map(|(i, _)| i).collect());
+        newlines.partition_point(|&nl| nl < at) + 1
     }
 
     /// True when no problem was found.
@@ -248,4 +259,21 @@ pub(super) fn star_after_non_word(fix: Option<&str>) -> String {
         None => "put it right after a word, as in `export*`".to_owned(),
     };
     format!("the `*` of a prefix term must follow a letter, digit or CJK character: {how}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_line_is_one_plus_the_line_feeds_before_it() {
+        for src in ["", "a", "\n", "a\nbc\n\nd", "\n\nx\n"] {
+            let problems = Problems::new(src);
+            for at in 0..=src.len() + 2 {
+                let before = &src.as_bytes()[..at.min(src.len())];
+                let naive = before.iter().filter(|&&b| b == b'\n').count() + 1;
+                assert_eq!(problems.line(at), naive, "{src:?} at {at}");
+            }
+        }
+    }
 }
