@@ -8,6 +8,8 @@ use std::process::{Command, Output, Stdio};
 use newswatch_test_support::root;
 use serde_json::Value;
 
+mod limits;
+
 /// The TASS article (tests/fixtures/README.md); the test fails loudly when
 /// it is missing.
 fn tass() -> PathBuf {
