@@ -200,6 +200,24 @@ pub enum ProblemKind {
         /// The prefix term it was probably meant to be (`AI*`), if any.
         fix: Option<String>,
     },
+    /// A term longer than [`MAX_TERM_CHARS`] characters (without its
+    /// `*`), as written or once normalized.
+    ///
+    /// [`MAX_TERM_CHARS`]: super::MAX_TERM_CHARS
+    #[error(
+        "term {index} has {chars} characters{}, more than the {} a term may have",
+        if *.normalized { " once normalized" } else { "" },
+        super::MAX_TERM_CHARS
+    )]
+    TermTooLong {
+        /// 1-based position in the set.
+        index: usize,
+        /// Its characters, as written or once normalized.
+        chars: usize,
+        /// `chars` counts the normalized term (NFKC spelled some of its
+        /// characters with several), which alone is over the limit.
+        normalized: bool,
+    },
     /// A `*` anywhere but at the end of a term.
     #[error("term {index} {text:?}: `*` is only allowed at the end of a term")]
     StarInside {

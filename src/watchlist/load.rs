@@ -120,6 +120,11 @@ impl<'a> Loader<'a> {
 
     fn term(&self, text: &str, case_sensitive: bool, index: usize) -> Result<Term, ProblemKind> {
         Term::parse(text, case_sensitive).map_err(|e| match e {
+            TermError::TooLong { chars, normalized } => ProblemKind::TermTooLong {
+                index,
+                chars,
+                normalized,
+            },
             TermError::StarAfterNonWord { fix } => ProblemKind::StarAfterNonWord {
                 index,
                 text: text.to_owned(),
@@ -248,6 +253,12 @@ impl<'a> Loader<'a> {
                     Ok(t) => t,
                     Err(e) => {
                         let message = match e {
+                            TermError::TooLong { chars, normalized } => format!(
+                                "the quoted term has {chars} characters{}, more than the {} \
+                                 a term may have",
+                                if normalized { " once normalized" } else { "" },
+                                super::MAX_TERM_CHARS
+                            ),
                             TermError::StarAfterNonWord { fix } => format!(
                                 "quoted term {text:?}: {}",
                                 error::star_after_non_word(fix.as_deref())
@@ -445,6 +456,51 @@ when = "fine AND \"AI *\" AND \"*\""
             star(2, "*", None).to_string(),
             "term 2 \"*\": the `*` of a prefix term must follow a letter, digit or CJK \
              character: put it right after a word, as in `export*`"
+        );
+    }
+
+    #[test]
+    fn terms_longer_than_the_limit_are_refused_naming_set_and_index() {
+        let max = crate::watchlist::MAX_TERM_CHARS;
+        let at_most = "a".repeat(max);
+        let over = "б".repeat(max + 1);
+        // U+FDFA is one character written and 18 once normalized: 15 of
+        // them are 270.
+        let expands = "\u{fdfa}".repeat(15);
+        let src = format!(
+            "[sets.long]\nterms = [\"{at_most}\", \"{at_most}*\", \"{over}\", \"{expands}\", \"{over}*\"]\n\
+             [[rules]]\nid = \"r\"\nwhen = \"long AND \\\"{over}\\\"\"\n"
+        );
+        let long = || Place::Set("long".into());
+        let too_long = |index, chars, normalized| ProblemKind::TermTooLong {
+            index,
+            chars,
+            normalized,
+        };
+        let expect = vec![
+            (Some(2), long(), too_long(3, max + 1, false)),
+            (Some(2), long(), too_long(4, 270, true)),
+            (Some(2), long(), too_long(5, max + 1, false)),
+            (
+                Some(5),
+                Place::Rule("r".into()),
+                ProblemKind::Expression {
+                    column: 10,
+                    message: format!(
+                        "the quoted term has {} characters, more than the {max} a term may have",
+                        max + 1
+                    ),
+                },
+            ),
+        ];
+        assert_eq!(triples(&problems(&src)), expect);
+        assert_eq!(
+            too_long(3, 300, false).to_string(),
+            "term 3 has 300 characters, more than the 256 a term may have"
+        );
+        assert_eq!(
+            too_long(4, 270, true).to_string(),
+            "term 4 has 270 characters once normalized, more than the 256 a term may have"
         );
     }
 

@@ -87,6 +87,20 @@ pub struct Term {
     pub case_sensitive: bool,
 }
 
+/// The most characters a term may have, as written and once normalized
+/// (NFKC spells a few characters with several: `ﷺ` is 18 letters), without
+/// its `*`.
+///
+/// The automaton's build time grows with the square of a term's length
+/// when the term repeats itself (`aaaa…`, `ab ab ab …`): aho-corasick's DFA
+/// builder fills each transition a term's state lacks by walking the
+/// failure links down from that state, up to its depth. One term of 16 KiB
+/// took 3.9 s to build and one of 64 KiB 57 s (issue 14); at 256
+/// characters the worst term costs milliseconds. The longest term of the
+/// default watchlist has 41 characters; 256 holds any name or phrase worth
+/// watching with room to spare.
+pub const MAX_TERM_CHARS: usize = 256;
+
 impl Term {
     /// Parses a term as written; an error for the reasons of [`TermError`],
     /// checked in its order.
@@ -96,6 +110,15 @@ impl Term {
             Some(b) => (b, true),
             None => (trimmed, false),
         };
+        // Counted before anything else is done with a term that may be
+        // megabytes long.
+        let chars = body.chars().count();
+        if chars > MAX_TERM_CHARS {
+            return Err(TermError::TooLong {
+                chars,
+                normalized: false,
+            });
+        }
         // SPEC 2a: judged on the term as written, not on its normalized
         // form, as boundaries in text are (a symbol such as `™` is no letter
         // even though NFKC spells it `TM`).
@@ -116,6 +139,13 @@ impl Term {
         if pattern.is_empty() {
             return Err(TermError::Empty);
         }
+        let chars = pattern.chars().count();
+        if chars > MAX_TERM_CHARS {
+            return Err(TermError::TooLong {
+                chars,
+                normalized: true,
+            });
+        }
         Ok(Term {
             text: trimmed.to_owned(),
             pattern,
@@ -127,6 +157,9 @@ impl Term {
 
 /// Why a term as written is not a term.
 enum TermError {
+    /// More than [`MAX_TERM_CHARS`] characters without the `*`, as written
+    /// or (`normalized`) once normalized.
+    TooLong { chars: usize, normalized: bool },
     /// The `*` of a prefix term follows white space, punctuation, a symbol
     /// or nothing (SPEC 2a): `"AI *"` would otherwise be the prefix `ai*`
     /// and match `Airline`. `fix` is the term with what stands between its
