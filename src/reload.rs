@@ -10,6 +10,7 @@
 //! content differs from what is loaded. A file that fails to load keeps the
 //! current watchlist: the error is logged with its position and counted.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,6 +23,7 @@ use crate::engine::Engine;
 use crate::load::load_engine;
 use crate::metrics::events;
 use crate::shutdown::Shutdown;
+use crate::watchlist;
 
 /// How often the flags and the file are looked at.
 const TICK: Duration = Duration::from_millis(250);
@@ -46,8 +48,23 @@ fn stamp(path: &Path) -> Option<Stamp> {
     })
 }
 
+/// The digest of the file's content, of its first
+/// [`watchlist::MAX_FILE_BYTES`] and one more byte at most (a larger file
+/// fails to load anyway), streamed: memory stays flat whatever the file.
 fn digest(path: &Path) -> Option<[u8; 32]> {
-    std::fs::read(path).ok().map(|b| Sha256::digest(&b).into())
+    let mut file = std::fs::File::open(path)
+        .ok()?
+        .take(watchlist::MAX_FILE_BYTES + 1);
+    let mut hasher = Sha256::new();
+    let mut buf = [0u8; 64 * 1024];
+    loop {
+        match file.read(&mut buf) {
+            Ok(0) => return Some(hasher.finalize().into()),
+            Ok(n) => hasher.update(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
 }
 
 /// The reload thread (`newswatch-reload`): it ends once the daemon's

@@ -130,6 +130,14 @@ pub enum ProblemKind {
     /// The file could not be read; the I/O error's text.
     #[error("cannot read the file: {0}")]
     Read(String),
+    /// The file has more than [`MAX_FILE_BYTES`]; the only problem listed.
+    ///
+    /// [`MAX_FILE_BYTES`]: super::MAX_FILE_BYTES
+    #[error(
+        "the file is larger than the 64 MiB ({} bytes) a watchlist may have",
+        super::MAX_FILE_BYTES
+    )]
+    FileTooLarge,
     /// A TOML syntax error, the parser's message: the only problem listed,
     /// as the parser cannot go on past it.
     #[error("invalid TOML: {0}")]

@@ -505,6 +505,41 @@ when = "fine AND \"AI *\" AND \"*\""
     }
 
     #[test]
+    fn a_file_over_64_mib_is_refused_and_one_at_the_limit_loads() {
+        let dir = std::env::temp_dir().join(format!("newswatch-wl-size-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let rules = "[sets.a]\nterms = [\"x\"]\n[[rules]]\nid = \"r\"\nwhen = \"a\"\n";
+        // A watchlist padded with a comment to exactly the limit loads.
+        let max = usize::try_from(crate::watchlist::MAX_FILE_BYTES).expect("64-bit");
+        let mut text = String::with_capacity(max + 1);
+        text.push_str(rules);
+        text.push('#');
+        text.push_str(&"x".repeat(max - text.len() - 1));
+        text.push('\n');
+        assert_eq!(text.len(), max);
+        let at_limit = dir.join("at-limit.toml");
+        std::fs::write(&at_limit, &text).expect("write");
+        assert!(Watchlist::load(&at_limit, None).is_ok());
+        // One byte more is refused as a whole.
+        text.push('\n');
+        let over = dir.join("over.toml");
+        std::fs::write(&over, &text).expect("write");
+        let e = Watchlist::load(&over, None).unwrap_err();
+        assert_eq!(
+            triples(&e.problems),
+            [(None, Place::File, ProblemKind::FileTooLarge)]
+        );
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{}: the file is larger than the 64 MiB (67108864 bytes) a watchlist may have",
+                over.display()
+            )
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn rejects_rules_that_hold_without_matches() {
         let base = "[sets.a]\nterms=[\"x\"]\n[sets.b]\nterms=[\"y\"]\n";
         for when in [

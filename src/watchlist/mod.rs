@@ -20,6 +20,7 @@ mod load;
 mod raw;
 
 use std::fmt;
+use std::io::Read;
 use std::path::Path;
 
 pub use error::{Error, Place, Problem, ProblemKind};
@@ -72,6 +73,13 @@ impl fmt::Display for Severity {
         f.write_str(self.as_str())
     }
 }
+
+/// The most bytes a watchlist file may have: 64 MiB. Only that much (and
+/// one byte more) is read, so `--watchlist /dev/zero` is an error, not a
+/// read until the kernel kills the process. The generated watchlist of a
+/// million terms (`scripts/gen-watchlist.py 1000000`, the largest that
+/// BENCHMARKS.md builds) is 16.6 MB: four times that fits.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// A watch term as written and as matched.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -317,17 +325,28 @@ impl Watchlist {
     /// # Errors
     ///
     /// An [`Error`] naming `path` with every problem found:
-    /// [`ProblemKind::Read`] alone when the file cannot be read, else those
-    /// of [`Watchlist::parse`].
+    /// [`ProblemKind::Read`] alone when the file cannot be read or is not
+    /// UTF-8, [`ProblemKind::FileTooLarge`] alone when it has more than
+    /// [`MAX_FILE_BYTES`] (only that much of it is read), else those of
+    /// [`Watchlist::parse`].
     pub fn load(path: &Path, sinks: Option<&[String]>) -> Result<Self, Error> {
-        let src = std::fs::read_to_string(path).map_err(|e| Error {
+        let failed = |kind| Error {
             file: path.to_owned(),
             problems: vec![Problem {
                 line: None,
                 place: Place::File,
-                kind: ProblemKind::Read(e.to_string()),
+                kind,
             }],
-        })?;
+        };
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+            .map_err(|e| failed(ProblemKind::Read(e.to_string())))?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(failed(ProblemKind::FileTooLarge));
+        }
+        let src = String::from_utf8(bytes)
+            .map_err(|e| failed(ProblemKind::Read(format!("the file is not UTF-8 ({e})"))))?;
         Self::parse(&src, sinks).map_err(|problems| Error {
             file: path.to_owned(),
             problems,

@@ -109,3 +109,13 @@ fn a_term_over_256_characters_exits_78_naming_set_and_index() {
         started.elapsed()
     );
 }
+
+#[test]
+fn a_watchlist_over_64_mib_exits_78_having_read_no_more() {
+    // Issue 14, class 7: `check --watchlist /dev/zero` read until the
+    // kernel killed it at 24 GB.
+    refused_by_every_loader(
+        Path::new("/dev/zero"),
+        "newswatch: /dev/zero: the file is larger than the 64 MiB (67108864 bytes) a watchlist may have",
+    );
+}
