@@ -119,3 +119,111 @@ fn a_watchlist_over_64_mib_exits_78_having_read_no_more() {
         "newswatch: /dev/zero: the file is larger than the 64 MiB (67108864 bytes) a watchlist may have",
     );
 }
+
+/// Runs `check` and `run` with the configuration file `config` (or none)
+/// and the environment `vars`.
+fn check_and_run(
+    config: Option<&Path>,
+    vars: &[(&str, &std::ffi::OsStr)],
+) -> Vec<(&'static str, Output)> {
+    ["check", "run"]
+        .into_iter()
+        .map(|cmd| {
+            let mut c = newswatch(&[cmd]);
+            if let Some(cfg) = config {
+                c.args(["--config", path_str(cfg)]);
+            }
+            (
+                cmd,
+                c.envs(vars.iter().copied())
+                    .output()
+                    .expect("run newswatch"),
+            )
+        })
+        .collect()
+}
+
+fn config_refused(config: Option<&Path>, vars: &[(&str, &std::ffi::OsStr)], line: &str) {
+    for (cmd, out) in check_and_run(config, vars) {
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(78), "{cmd}: {err}");
+        assert!(
+            err.lines().any(|l| l == line),
+            "{cmd}: {line:?} not in {err}"
+        );
+    }
+}
+
+#[test]
+fn numbers_out_of_range_exit_78_naming_key_and_range() {
+    // Issue 14, class 6: `input.max_bytes = 18446744073709551615` wrapped
+    // and rejected every line as `not JSON` (a panic in a debug build); a
+    // duration of 500000000000 years panicked at the start of `run`.
+    let max = std::ffi::OsStr::new("18446744073709551615");
+    config_refused(
+        None,
+        &[("NEWSWATCH__INPUT__MAX_BYTES", max)],
+        "newswatch: configuration: `input.max_bytes`: 18446744073709551615 is out of range: must be from 1 to 2147483647",
+    );
+    let cfg = temp_file(
+        "long-window.toml",
+        b"[alerts]\ndedup_window = \"500000000000y\"\n[[sinks]]\nname = \"o\"\ntype = \"stdout\"\n",
+    );
+    config_refused(
+        Some(&cfg),
+        &[],
+        "newswatch: configuration: `alerts.dedup_window`: \"500000000000y\" is longer than 365 days, the most a duration may be",
+    );
+
+    // The largest value is taken, and lines are read, not rejected.
+    let out = newswatch(&["scan", path_str(&tass())])
+        .env("NEWSWATCH__INPUT__MAX_BYTES", "2147483647")
+        .output()
+        .expect("run newswatch");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!alerts(&out).is_empty());
+}
+
+#[test]
+fn an_environment_variable_nested_past_16_keys_exits_78_naming_it() {
+    // Issue 14, class 7: 10,000 nested `__` took 24 GB.
+    let var = format!("NEWSWATCH__KAFKA{}", "__A".repeat(10_000));
+    let shown = format!("NEWSWATCH__KAFKA{}__…", "__A".repeat(15));
+    config_refused(
+        None,
+        &[(&var, std::ffi::OsStr::new("1"))],
+        &format!(
+            "newswatch: configuration: `{shown}`: the environment variable nests 10001 keys (one per `__` after NEWSWATCH__), more than the 16 it may"
+        ),
+    );
+}
+
+#[test]
+fn a_config_file_over_1_mib_exits_78_naming_it() {
+    let cfg = temp_file("huge-config.toml", &vec![b'#'; 1024 * 1024 + 1]);
+    config_refused(
+        Some(&cfg),
+        &[],
+        &format!(
+            "newswatch: configuration: {}: the file is larger than the 1 MiB (1048576 bytes) a configuration file may have",
+            path_str(&cfg)
+        ),
+    );
+}
+
+#[test]
+fn an_environment_variable_that_is_not_utf8_is_skipped_unless_it_is_newswatchs() {
+    use std::os::unix::ffi::OsStrExt;
+    let junk = std::ffi::OsStr::from_bytes(b"\xff");
+    // Before: `std::env::vars` panicked on any such variable (status 101).
+    let out = newswatch(&["check"])
+        .env("JUNK", junk)
+        .output()
+        .expect("run newswatch");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    config_refused(
+        None,
+        &[("NEWSWATCH__LOG__LEVEL", junk)],
+        "newswatch: configuration: `NEWSWATCH__LOG__LEVEL`: the environment variable is not UTF-8",
+    );
+}
