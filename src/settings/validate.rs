@@ -94,8 +94,9 @@ impl Raw {
         for (i, f) in self.input.fields.iter().enumerate() {
             p.non_empty(&format!("input.fields[{i}]"), f);
         }
-        // An item is normalized whole, so it may not be larger than the
-        // normalizer takes; `usize::MAX` used to wrap `max + 2` in `scan`.
+        // A field is normalized whole, so an item may not be larger than
+        // the normalizer takes (372 MiB); `usize::MAX` used to wrap
+        // `max + 2` in `scan`.
         let max_bytes = p.count("input.max_bytes", self.input.max_bytes, MAX_TEXT_BYTES);
 
         let dedup_window = p.duration("alerts.dedup_window", &self.alerts.dedup_window);

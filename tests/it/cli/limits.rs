@@ -163,7 +163,7 @@ fn numbers_out_of_range_exit_78_naming_key_and_range() {
     config_refused(
         None,
         &[("NEWSWATCH__INPUT__MAX_BYTES", max)],
-        "newswatch: configuration: `input.max_bytes`: 18446744073709551615 is out of range: must be from 1 to 2147483647",
+        "newswatch: configuration: `input.max_bytes`: 18446744073709551615 is out of range: must be from 1 to 390451572",
     );
     let cfg = temp_file(
         "long-window.toml",
@@ -177,7 +177,7 @@ fn numbers_out_of_range_exit_78_naming_key_and_range() {
 
     // The largest value is taken, and lines are read, not rejected.
     let out = newswatch(&["scan", path_str(&tass())])
-        .env("NEWSWATCH__INPUT__MAX_BYTES", "2147483647")
+        .env("NEWSWATCH__INPUT__MAX_BYTES", "390451572")
         .output()
         .expect("run newswatch");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
