@@ -37,3 +37,56 @@ pub fn load_engine(path: &Path, sinks: Option<&[String]>) -> Result<Engine, Load
         source,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Field, Scratch};
+    use crate::watchlist::expr::MAX_DEPTH;
+
+    /// A rule nested exactly [`MAX_DEPTH`] levels that evaluation walks to
+    /// the bottom on an item matching `a` and not `b`: `a AND NOT (b OR a
+    /// AND NOT (b OR ... a))`, each `NOT (` two levels.
+    fn deepest_watchlist() -> String {
+        let levels = MAX_DEPTH / 2;
+        let when = format!(
+            "{}a{}",
+            "a AND NOT (b OR ".repeat(levels),
+            ")".repeat(levels)
+        );
+        format!(
+            "[sets.a]\nterms = [\"x\"]\n[sets.b]\nterms = [\"y\"]\n[[rules]]\nid = \"deep\"\nwhen = \"{when}\"\n"
+        )
+    }
+
+    #[test]
+    fn the_deepest_rule_loads_and_evaluates_on_a_small_stack() {
+        // Every recursion over a rule (parsing, resolving,
+        // `holds_without_match`, evaluating, Debug, drop) on a thread with
+        // an eighth of the reload thread's 2 MiB: the depth limit keeps
+        // them all far from any stack's end.
+        let toml = deepest_watchlist();
+        let run = move || {
+            let watchlist = Watchlist::parse(&toml, None).expect("64 levels load");
+            let debug = format!("{:?}", watchlist.rules[0].expr);
+            assert_eq!(debug.matches("Not(").count(), MAX_DEPTH / 2);
+            let engine = Engine::build(Arc::new(watchlist)).expect("build");
+            let mut scratch = Scratch::new();
+            let fields = [Field {
+                name: "title",
+                text: "x",
+            }];
+            // With `a` matched and `b` not, each `a AND NOT (b OR E)` is
+            // `NOT E` and the innermost `a` is true: the rule holds when
+            // the number of levels is even.
+            let hits = engine.scan(&fields, &mut scratch);
+            assert_eq!(hits.len(), usize::from((MAX_DEPTH / 2).is_multiple_of(2)));
+        };
+        std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(run)
+            .expect("spawn")
+            .join()
+            .expect("no overflow, no panic");
+    }
+}

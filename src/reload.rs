@@ -10,6 +10,7 @@
 //! content differs from what is loaded. A file that fails to load keeps the
 //! current watchlist: the error is logged with its position and counted.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,6 +23,7 @@ use crate::engine::Engine;
 use crate::load::load_engine;
 use crate::metrics::events;
 use crate::shutdown::Shutdown;
+use crate::watchlist;
 
 /// How often the flags and the file are looked at.
 const TICK: Duration = Duration::from_millis(250);
@@ -46,8 +48,23 @@ fn stamp(path: &Path) -> Option<Stamp> {
     })
 }
 
+/// The digest of the file's content, of its first
+/// [`watchlist::MAX_FILE_BYTES`] and one more byte at most (a larger file
+/// fails to load anyway), streamed: memory stays flat whatever the file.
 fn digest(path: &Path) -> Option<[u8; 32]> {
-    std::fs::read(path).ok().map(|b| Sha256::digest(&b).into())
+    let mut file = std::fs::File::open(path)
+        .ok()?
+        .take(watchlist::MAX_FILE_BYTES + 1);
+    let mut hasher = Sha256::new();
+    let mut buf = [0u8; 64 * 1024];
+    loop {
+        match file.read(&mut buf) {
+            Ok(0) => return Some(hasher.finalize().into()),
+            Ok(n) => hasher.update(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
 }
 
 /// The reload thread (`newswatch-reload`): it ends once the daemon's
@@ -150,5 +167,83 @@ impl Watch {
             }
             Err(error) => events::watchlist_reload_failed(&self.path, &error),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+
+    use super::*;
+
+    /// `newswatch_watchlist_reloads_total{outcome="error"}` of this process.
+    fn reload_errors() -> f64 {
+        let text = crate::metrics::global().render();
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("newswatch_watchlist_reloads_total{outcome=\"error\"}"))
+            .expect("the reload error counter is rendered");
+        line.rsplit(' ')
+            .next()
+            .and_then(|v| v.parse().ok())
+            .expect("a number")
+    }
+
+    fn watchlist(rule: &str, when: &str) -> String {
+        format!("[sets.a]\nterms = [\"x\"]\n[[rules]]\nid = \"{rule}\"\nwhen = \"{when}\"\n")
+    }
+
+    fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+        let until = Instant::now() + Duration::from_secs(60);
+        while !done() {
+            assert!(Instant::now() < until, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    #[test]
+    fn a_reload_of_100_000_nested_parentheses_keeps_the_old_watchlist_and_the_thread() {
+        // Issue 14: some 2,500 nested parentheses overflowed the reload
+        // thread's 2 MiB stack and aborted the daemon. Now the reload is
+        // refused like any bad file, on the real reload thread.
+        let dir = std::env::temp_dir().join(format!("newswatch-reload-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("deep.toml");
+        std::fs::write(&path, watchlist("before", "a")).expect("write");
+        let (swapped, engines) = mpsc::channel::<Arc<Engine>>();
+        let hup = Arc::new(AtomicBool::new(false));
+        let shutdown = Shutdown::new();
+        let reloader = Reloader::spawn(
+            path.clone(),
+            Vec::new(),
+            false,
+            Arc::clone(&hup),
+            shutdown.clone(),
+            move |engine| swapped.send(engine).expect("the test listens"),
+        )
+        .expect("spawn the reload thread");
+
+        let errors = reload_errors();
+        let n = 100_000;
+        let deep = format!("a AND {}a{}", "(".repeat(n), ")".repeat(n));
+        std::fs::write(&path, watchlist("deep", &deep)).expect("write");
+        hup.store(true, Ordering::Release);
+        wait_for("the failed reload", || reload_errors() > errors);
+        assert!(
+            engines.try_recv().is_err(),
+            "the old watchlist stays: no engine was swapped in"
+        );
+
+        // The thread is alive: the next good file is loaded.
+        std::fs::write(&path, watchlist("after", "a")).expect("write");
+        hup.store(true, Ordering::Release);
+        let engine = engines
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the reload thread still reloads");
+        assert_eq!(engine.watchlist().rules[0].id, "after");
+
+        shutdown.trigger();
+        reloader.stop();
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -42,6 +42,17 @@ impl fmt::Display for Secret {
     }
 }
 
+/// The longest duration any key takes: 365 days. Deadlines are instants
+/// plus a duration, and `std` panics when that overflows (a
+/// `dedup_window` of `"500000000000y"` did, at the start of `run`); a year
+/// is far beyond any window, timeout or retry budget worth configuring.
+pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+
+/// The largest count any key takes: 2,147,483,647 (`i32::MAX`), so that
+/// no sum or product of counts in the code can overflow on any platform;
+/// keys that need less say so ([`Problems::count`]).
+pub const MAX_COUNT: usize = i32::MAX as usize;
+
 /// One invalid configuration key, named by its dotted path
 /// (`alerts.max_matches`, `sinks[0].url`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -67,11 +78,19 @@ impl Problems {
         });
     }
 
-    /// Parses a duration like `"500ms"`, `"5s"`, `"10m"` (humantime);
-    /// records a problem and returns zero when it is not one.
+    /// Parses a duration like `"500ms"`, `"5s"`, `"10m"` (humantime) of at
+    /// most [`MAX_DURATION`]; records a problem and returns zero when it is
+    /// not one.
     pub fn duration(&mut self, key: &str, value: &str) -> Duration {
         match humantime::parse_duration(value.trim()) {
-            Ok(d) => d,
+            Ok(d) if d <= MAX_DURATION => d,
+            Ok(_) => {
+                self.add(
+                    key,
+                    format!("{value:?} is longer than 365 days, the most a duration may be"),
+                );
+                Duration::ZERO
+            }
             Err(e) => {
                 self.add(
                     key,
@@ -84,12 +103,20 @@ impl Problems {
         }
     }
 
-    /// A count that must be at least 1.
-    pub fn positive(&mut self, key: &str, value: u64) -> usize {
-        if value == 0 {
-            self.add(key, "must be at least 1");
+    /// A count from 1 to `max` (at most [`MAX_COUNT`]); out of that range
+    /// records a problem naming both ends and returns 1.
+    pub fn count(&mut self, key: &str, value: u64, max: usize) -> usize {
+        let max = max.min(MAX_COUNT);
+        match usize::try_from(value) {
+            Ok(n) if (1..=max).contains(&n) => n,
+            _ => {
+                self.add(
+                    key,
+                    format!("{value} is out of range: must be from 1 to {max}"),
+                );
+                1
+            }
         }
-        usize::try_from(value).unwrap_or(usize::MAX)
     }
 
     /// A string that must not be blank.

@@ -14,9 +14,11 @@ use crate::settings::Settings;
 ///
 /// # Errors
 ///
-/// A [`Failure`] with exit status 78 naming every invalid key.
+/// A [`Failure`] with exit status 78 naming every invalid key, and every
+/// `NEWSWATCH…` variable that is not UTF-8.
 pub fn settings(config: Option<&Path>) -> Result<Settings, Failure> {
-    Settings::load(config, std::env::vars()).map_err(Failure::config)
+    let env = Settings::environment(std::env::vars_os()).map_err(Failure::config)?;
+    Settings::load(config, env).map_err(Failure::config)
 }
 
 /// The watchlist of `settings` (or `over`) compiled; rule sinks checked

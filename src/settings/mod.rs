@@ -14,6 +14,8 @@ mod raw;
 mod validate;
 
 use std::collections::{BTreeMap, HashMap};
+use std::ffi::OsString;
+use std::io::Read;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -121,6 +123,21 @@ pub enum LogFormat {
     Pretty,
 }
 
+/// The most bytes a configuration file may have: 1 MiB. Only that much
+/// (and one byte more) is read. A configuration is a few hundred bytes to
+/// a few kilobytes (`config/newswatch.toml` is under 2 KB); a thousand
+/// times that still fits.
+pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+/// How many `__`-separated keys a `NEWSWATCH__…` variable may nest after
+/// the prefix: 16. The deepest a real one goes is about 8
+/// (`NEWSWATCH__KAFKA__CONSUMER__SASL__OAUTHBEARER__…`, a librdkafka
+/// property written with `__` for its dots); the configuration library's
+/// memory grows with the square of the depth (a variable of 1,000 keys took
+/// 300 MB, one of 10,000 some 24 GB) and 3,000 keys under
+/// `kafka.consumer` overflowed the stack.
+pub const MAX_ENV_DEPTH: usize = 16;
+
 /// Invalid configuration: every bad key with what is wrong with it.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -128,6 +145,12 @@ pub enum Error {
     /// (TOML syntax, an unknown key, a string where a number belongs).
     #[error("configuration: {0}")]
     Load(String),
+    /// The configuration file has more than [`MAX_FILE_BYTES`].
+    #[error(
+        "configuration: {}: the file is larger than the 1 MiB ({MAX_FILE_BYTES} bytes) a configuration file may have",
+        .0.display()
+    )]
+    FileTooLarge(PathBuf),
     /// Every key whose value is invalid.
     #[error("{}", .0.iter().map(|i| format!("configuration: {i}")).collect::<Vec<_>>().join("\n"))]
     Invalid(Vec<Invalid>),
@@ -140,7 +163,9 @@ impl Settings {
     /// # Errors
     ///
     /// [`Error::Load`] when the file is missing or unreadable or a source
-    /// does not fit; [`Error::Invalid`] listing every invalid key.
+    /// does not fit; [`Error::FileTooLarge`] when the file has more than
+    /// [`MAX_FILE_BYTES`] (only that much of it is read);
+    /// [`Error::Invalid`] listing every invalid key.
     pub fn load(
         file: Option<&Path>,
         env: impl IntoIterator<Item = (String, String)>,
@@ -153,8 +178,7 @@ impl Settings {
                     path.display()
                 )));
             }
-            Some(path) => std::fs::read_to_string(path)
-                .map_err(|e| Error::Load(format!("reading {}: {e}", path.display())))?,
+            Some(path) => read_file(path)?,
         };
         Self::parse(&text, env).map_err(|e| match (e, file) {
             (Error::Load(m), Some(path)) => Error::Load(format!("{}: {m}", path.display())),
@@ -168,7 +192,9 @@ impl Settings {
     ///
     /// # Errors
     ///
-    /// As [`Settings::load`].
+    /// As [`Settings::load`]; [`Error::Invalid`] also names each
+    /// `NEWSWATCH__…` variable nested deeper than [`MAX_ENV_DEPTH`] keys
+    /// (and then checks nothing else).
     pub fn parse(
         text: &str,
         env: impl IntoIterator<Item = (String, String)>,
@@ -176,9 +202,14 @@ impl Settings {
         let env: HashMap<String, String> = env.into_iter().collect();
         let vars: HashMap<String, String> = env
             .iter()
-            .filter(|(k, _)| k.starts_with("NEWSWATCH__"))
+            .filter(|(k, _)| k.starts_with(ENV_PREFIX))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
+        let mut too_deep: Vec<Invalid> = vars.keys().filter_map(|k| too_deep(k)).collect();
+        if !too_deep.is_empty() {
+            too_deep.sort_by(|a, b| a.key.cmp(&b.key));
+            return Err(Error::Invalid(too_deep));
+        }
         let env_source = config::Environment::with_prefix("NEWSWATCH")
             .prefix_separator("__")
             .separator("__")
@@ -196,10 +227,85 @@ impl Settings {
         raw.validate(&env).map_err(Error::Invalid)
     }
 
+    /// The process environment for [`Settings::load`], from
+    /// [`std::env::vars_os`]: a variable that is not UTF-8 is left out
+    /// (`std::env::vars` panics on one), unless it is one of newswatch's
+    /// own (`NEWSWATCH…`), which is an error naming it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] naming every `NEWSWATCH…` variable whose name or
+    /// value is not UTF-8.
+    pub fn environment(
+        vars: impl IntoIterator<Item = (OsString, OsString)>,
+    ) -> Result<Vec<(String, String)>, Error> {
+        let mut env = Vec::new();
+        let mut bad = Vec::new();
+        for (k, v) in vars {
+            match (k.into_string(), v.into_string()) {
+                (Ok(k), Ok(v)) => env.push((k, v)),
+                (k, _) => {
+                    let name = match k {
+                        Ok(k) => k,
+                        Err(k) => k.to_string_lossy().into_owned(),
+                    };
+                    if name.starts_with("NEWSWATCH") {
+                        bad.push(Invalid {
+                            key: name.escape_debug().to_string(),
+                            message: "the environment variable is not UTF-8".into(),
+                        });
+                    }
+                }
+            }
+        }
+        if bad.is_empty() {
+            Ok(env)
+        } else {
+            Err(Error::Invalid(bad))
+        }
+    }
+
     /// The sink names rules may route to.
     pub fn sink_names(&self) -> Vec<String> {
         self.sinks.iter().map(|s| s.name.clone()).collect()
     }
+}
+
+/// What names newswatch's configuration variables.
+const ENV_PREFIX: &str = "NEWSWATCH__";
+
+/// The problem with `var` (a `NEWSWATCH__…` name) when it nests more than
+/// [`MAX_ENV_DEPTH`] keys; the name is shown up to the limit only, as it
+/// may be a hundred kilobytes long.
+fn too_deep(var: &str) -> Option<Invalid> {
+    let keys = var.strip_prefix(ENV_PREFIX)?;
+    let depth = keys.split("__").count();
+    if depth <= MAX_ENV_DEPTH {
+        return None;
+    }
+    let shown: Vec<&str> = keys.split("__").take(MAX_ENV_DEPTH).collect();
+    Some(Invalid {
+        key: format!("{ENV_PREFIX}{}__…", shown.join("__")),
+        message: format!(
+            "the environment variable nests {depth} keys (one per `__` after {ENV_PREFIX}), \
+             more than the {MAX_ENV_DEPTH} it may"
+        ),
+    })
+}
+
+/// The configuration file at `path`, reading at most [`MAX_FILE_BYTES`]
+/// and one byte more.
+fn read_file(path: &Path) -> Result<String, Error> {
+    let unreadable =
+        |e: &dyn std::fmt::Display| Error::Load(format!("reading {}: {e}", path.display()));
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| unreadable(&e))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(Error::FileTooLarge(path.to_owned()));
+    }
+    String::from_utf8(bytes).map_err(|e| unreadable(&format!("the file is not UTF-8 ({e})")))
 }
 
 #[cfg(test)]

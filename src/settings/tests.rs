@@ -48,6 +48,7 @@ fn invalid_keys(toml: &str, vars: &[(&str, &str)]) -> Vec<String> {
     match Settings::parse(toml, env(vars)) {
         Err(Error::Invalid(v)) => v.into_iter().map(|i| i.key).collect(),
         Err(Error::Load(m)) => vec![format!("load: {m}")],
+        Err(e @ Error::FileTooLarge(_)) => vec![format!("file: {e}")],
         Ok(_) => vec![],
     }
 }
@@ -393,4 +394,149 @@ fn a_webhook_max_in_flight_beyond_the_limit_is_refused_not_a_panic() {
         &[],
     );
     assert_eq!(keys, ["sinks[0].max_in_flight"]);
+}
+
+/// Every problem of `toml` and `vars` as `key: message`.
+fn invalid(toml: &str, vars: &[(&str, &str)]) -> Vec<String> {
+    match Settings::parse(toml, env(vars)) {
+        Err(Error::Invalid(v)) => v.iter().map(ToString::to_string).collect(),
+        Err(e) => vec![format!("other: {e}")],
+        Ok(_) => vec![],
+    }
+}
+
+#[test]
+fn counts_are_range_checked_not_wrapped() {
+    // Issue 14, class 6: `NEWSWATCH__INPUT__MAX_BYTES=18446744073709551615`
+    // wrapped `max + 2` and rejected every line as `not JSON`.
+    for (key, max) in [
+        ("input.max_bytes", "390451572"),
+        ("alerts.snippet_chars", "2147483647"),
+        ("alerts.max_matches", "2147483647"),
+        ("pipeline.max_in_flight", "2147483647"),
+    ] {
+        let var = format!("NEWSWATCH__{}", key.replace('.', "__").to_uppercase());
+        let over = (max.parse::<u64>().expect("a number") + 1).to_string();
+        for bad in ["0", &over, "9223372036854775807", "18446744073709551615"] {
+            assert_eq!(
+                invalid("", &[(&var, bad)]),
+                [format!(
+                    "`{key}`: {bad} is out of range: must be from 1 to {max}"
+                )],
+            );
+        }
+        assert_eq!(invalid("", &[(&var, max)]), Vec::<String>::new());
+    }
+    let s = Settings::parse("[input]\nmax_bytes = 390451572", env(&[])).unwrap();
+    assert_eq!(
+        s.input.max_bytes,
+        crate::text::normalize::MAX_TEXT_BYTES,
+        "no item the decoder accepts is too long to normalize"
+    );
+}
+
+#[test]
+fn durations_are_at_most_365_days() {
+    // `alerts.dedup_window = "500000000000y"` panicked in `run`: "overflow
+    // when adding duration to instant".
+    let sink = "[[sinks]]\nname = \"w\"\ntype = \"webhook\"\nurl = \"http://x\"\n";
+    for (toml, key) in [
+        ("[alerts]\ndedup_window = \"D\"", "alerts.dedup_window"),
+        (
+            "[pipeline]\nshutdown_timeout = \"D\"",
+            "pipeline.shutdown_timeout",
+        ),
+        (
+            &format!("{sink}timeout = \"D\"") as &str,
+            "sinks[0].timeout",
+        ),
+        (
+            &format!("{sink}max_elapsed = \"D\""),
+            "sinks[0].max_elapsed",
+        ),
+    ] {
+        assert_eq!(
+            invalid(&toml.replace('D', "365d"), &[]),
+            Vec::<String>::new()
+        );
+        for d in ["366d", "500000000000y"] {
+            assert_eq!(
+                invalid(&toml.replace('D', d), &[]),
+                [format!(
+                    "`{key}`: \"{d}\" is longer than 365 days, the most a duration may be"
+                )],
+                "{toml}"
+            );
+        }
+    }
+}
+
+#[test]
+fn environment_variables_nest_at_most_16_keys() {
+    // Issue 14, class 7: 10,000 `__` took 24 GB; 3,000 under
+    // `kafka.consumer` overflowed the stack.
+    let var = |depth: usize| {
+        let mut v = "NEWSWATCH__KAFKA__CONSUMER".to_owned();
+        for _ in 2..depth {
+            v.push_str("__A");
+        }
+        v
+    };
+    // 16 keys reach the librdkafka property `a.a.a.a.a.a.a.a.a.a.a.a.a.a`.
+    let s = Settings::parse("", env(&[(&var(16), "1")])).expect("16 keys");
+    assert_eq!(s.kafka.consumer.len(), 1);
+    let shown = format!("NEWSWATCH__KAFKA__CONSUMER{}__…", "__A".repeat(14));
+    for depth in [17, 10_000] {
+        assert_eq!(
+            invalid("", &[(&var(depth), "1"), ("NEWSWATCH__LOG__FORMAT", "xml")]),
+            [format!(
+                "`{shown}`: the environment variable nests {depth} keys (one per `__` after \
+                 NEWSWATCH__), more than the 16 it may"
+            )],
+            "reported alone, before the variables are read"
+        );
+    }
+}
+
+#[test]
+fn a_variable_that_is_not_utf8_is_skipped_unless_it_is_newswatchs() {
+    use std::ffi::OsString;
+    use std::os::unix::ffi::OsStringExt;
+    let os = |s: &[u8]| OsString::from_vec(s.to_vec());
+    let env = Settings::environment([
+        (os(b"JUNK"), os(b"\xff")),
+        (os(b"\xffJUNK"), os(b"x")),
+        (os(b"NEWSWATCH__KAFKA__BROKERS"), os(b"k:9092")),
+    ])
+    .expect("foreign variables are skipped");
+    assert_eq!(
+        env,
+        [("NEWSWATCH__KAFKA__BROKERS".to_owned(), "k:9092".to_owned())]
+    );
+    let e = Settings::environment([
+        (os(b"NEWSWATCH__LOG__LEVEL"), os(b"\xff")),
+        (os(b"NEWSWATCH_WEBHOOK_SECRET\xff"), os(b"x")),
+    ])
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "configuration: `NEWSWATCH__LOG__LEVEL`: the environment variable is not UTF-8\n\
+         configuration: `NEWSWATCH_WEBHOOK_SECRET\u{fffd}`: the environment variable is not UTF-8"
+    );
+}
+
+#[test]
+fn a_config_file_over_1_mib_is_refused() {
+    let at_limit = format!("#{}\n", "x".repeat(1024 * 1024 - 2));
+    assert!(Settings::load(Some(&file(&at_limit).0), env(&[])).is_ok());
+    let over = file(&format!("{at_limit}\n"));
+    let e = Settings::load(Some(&over.0), env(&[])).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "configuration: {}: the file is larger than the 1 MiB (1048576 bytes) a \
+             configuration file may have",
+            over.0.display()
+        )
+    );
 }

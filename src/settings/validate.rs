@@ -14,7 +14,8 @@ use crate::alert::AlertOptions;
 use crate::item::{DecodeOptions, Format};
 use crate::sink::SinkConfig;
 use crate::sink::kafka::DeadLetterConfig;
-use crate::values::{Invalid, Problems, Scalar, Secret, Table};
+use crate::text::normalize::MAX_TEXT_BYTES;
+use crate::values::{Invalid, MAX_COUNT, Problems, Scalar, Secret, Table};
 
 /// librdkafka properties newswatch sets itself, with the values it needs:
 /// a user property may repeat such a value, never change it, since that
@@ -93,14 +94,21 @@ impl Raw {
         for (i, f) in self.input.fields.iter().enumerate() {
             p.non_empty(&format!("input.fields[{i}]"), f);
         }
-        let max_bytes = p.positive("input.max_bytes", self.input.max_bytes);
+        // A field is normalized whole, so an item may not be larger than
+        // the normalizer takes (372 MiB); `usize::MAX` used to wrap
+        // `max + 2` in `scan`.
+        let max_bytes = p.count("input.max_bytes", self.input.max_bytes, MAX_TEXT_BYTES);
 
         let dedup_window = p.duration("alerts.dedup_window", &self.alerts.dedup_window);
-        let snippet_chars = p.positive("alerts.snippet_chars", self.alerts.snippet_chars);
-        let max_matches = p.positive("alerts.max_matches", self.alerts.max_matches);
+        let snippet_chars = p.count("alerts.snippet_chars", self.alerts.snippet_chars, MAX_COUNT);
+        let max_matches = p.count("alerts.max_matches", self.alerts.max_matches, MAX_COUNT);
         check_source(&self.alerts.source, &mut p);
 
-        let max_in_flight = p.positive("pipeline.max_in_flight", self.pipeline.max_in_flight);
+        let max_in_flight = p.count(
+            "pipeline.max_in_flight",
+            self.pipeline.max_in_flight,
+            MAX_COUNT,
+        );
         let shutdown_timeout =
             p.duration("pipeline.shutdown_timeout", &self.pipeline.shutdown_timeout);
 

@@ -7,6 +7,25 @@
 //! It gives operators no meaning either: that is the evaluator in
 //! `engine::rules`.
 
+/// How deep parentheses and `NOT`s may nest in one expression: each `(`
+/// and each `NOT` is a level, counted while it is open (`NOT (a AND NOT
+/// b)` is three deep); the parser refuses the operator that would open
+/// level 65, naming its column.
+///
+/// Parsing, resolving, [`Expr::holds_without_match`] and evaluating an
+/// expression each recurse once per level, so without a limit 8,345 nested
+/// parentheses overflowed the 8 MiB main stack (an abort, exit 134) and
+/// some 2,500 the 2 MiB stack of the reload thread, killing the daemon
+/// instead of keeping the old watchlist. Real rules nest a few levels (the
+/// default watchlist 5 at most): 64 is ten times that. At 64 levels the
+/// whole path from parsing to evaluation fits in 192 KiB of stack in a
+/// debug build (the test `the_deepest_rule_loads_and_evaluates_on_a_small_stack`
+/// in `crate::load` runs it on a 256 KiB thread), a tenth of the reload
+/// thread's.
+///
+/// [`Expr::holds_without_match`]: super::Expr::holds_without_match
+pub const MAX_DEPTH: usize = 64;
+
 /// A parsed expression over unresolved operands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ast {
@@ -179,9 +198,30 @@ fn tokenize(src: &str) -> Result<Vec<(Tok, usize)>, SyntaxError> {
 struct Parser {
     toks: Vec<(Tok, usize)>,
     pos: usize,
+    /// `(`s and `NOT`s open at the current token: the recursion depth,
+    /// at most [`MAX_DEPTH`].
+    depth: usize,
 }
 
 impl Parser {
+    /// Opens a level for the `(` or `NOT` at `column`; an error past
+    /// [`MAX_DEPTH`]. The caller closes it with [`Parser::leave`] once its
+    /// operand is parsed (an error ends the parse, so only success leaves).
+    fn enter(&mut self, column: usize) -> Result<(), SyntaxError> {
+        if self.depth == MAX_DEPTH {
+            return Err(err(
+                column,
+                format!("nesting deeper than {MAX_DEPTH} levels (each `(` and NOT is one)"),
+            ));
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
+    fn leave(&mut self) {
+        self.depth -= 1;
+    }
+
     fn peek(&self) -> &(Tok, usize) {
         &self.toks[self.pos.min(self.toks.len() - 1)]
     }
@@ -247,8 +287,11 @@ impl Parser {
 
     fn unary(&mut self) -> Result<Ast, SyntaxError> {
         if self.peek().0 == Tok::Not {
-            self.bump();
-            return Ok(Ast::Not(Box::new(self.unary()?)));
+            let (_, col) = self.bump();
+            self.enter(col)?;
+            let inner = self.unary()?;
+            self.leave();
+            return Ok(Ast::Not(Box::new(inner)));
         }
         self.primary()
     }
@@ -259,7 +302,9 @@ impl Parser {
             Tok::Ident(name) => Ok(Ast::Set { name, column: col }),
             Tok::Str(text) => Ok(Ast::Term { text, column: col }),
             Tok::Open => {
+                self.enter(col)?;
                 let inner = self.or()?;
+                self.leave();
                 let (close, ccol) = self.bump();
                 if close != Tok::Close {
                     return Err(err(
@@ -306,10 +351,15 @@ fn check_near_operand(ast: &Ast, column: usize) -> Result<(), SyntaxError> {
 /// The first [`SyntaxError`]: an unexpected character or token, an
 /// unterminated quoted term or bad escape, NEAR without a distance, a NEAR
 /// operand that is not an operand or OR group of them, chained NEARs, an
-/// unclosed parenthesis.
+/// unclosed parenthesis, parentheses and `NOT`s nested deeper than
+/// [`MAX_DEPTH`].
 pub fn parse(src: &str) -> Result<Ast, SyntaxError> {
     let toks = tokenize(src)?;
-    let mut p = Parser { toks, pos: 0 };
+    let mut p = Parser {
+        toks,
+        pos: 0,
+        depth: 0,
+    };
     let ast = p.or()?;
     let (tok, col) = p.bump();
     if tok != Tok::End {
@@ -410,6 +460,41 @@ mod tests {
             let e = parse(src).unwrap_err();
             assert_eq!(e.column, column, "{src}: {e:?}");
             assert!(e.message.contains(msg), "{src}: {e:?}");
+        }
+    }
+
+    #[test]
+    fn nesting_is_refused_past_max_depth_at_the_operator_that_opens_the_level() {
+        let parens = |n: usize| format!("{}a{}", "(".repeat(n), ")".repeat(n));
+        let nots = |n: usize| format!("{}a", "NOT ".repeat(n));
+        assert!(parse(&parens(MAX_DEPTH)).is_ok());
+        assert!(parse(&format!("a AND {}", nots(MAX_DEPTH))).is_ok());
+        // Levels close again: depth is what is open at once, not a total.
+        let siblings = vec![parens(MAX_DEPTH); 3].join(" OR ");
+        assert!(parse(&siblings).is_ok());
+        // `NOT (` alternating, 32 of each: 64 levels.
+        let mixed = |n: usize| format!("{}a{}", "NOT (".repeat(n), ")".repeat(n));
+        assert!(parse(&mixed(MAX_DEPTH / 2)).is_ok());
+
+        let message = format!("nesting deeper than {MAX_DEPTH} levels (each `(` and NOT is one)");
+        let cases = [
+            (parens(MAX_DEPTH + 1), MAX_DEPTH + 1),
+            (nots(MAX_DEPTH + 1), 4 * MAX_DEPTH + 1),
+            // 33 `NOT (`: the 65th level is the 33rd NOT.
+            (mixed(MAX_DEPTH / 2 + 1), 5 * (MAX_DEPTH / 2) + 1),
+            // Unclosed, and far deeper than any stack (issue 14: 8,345
+            // parentheses or 27,624 NOTs aborted the process).
+            ("(".repeat(100_000), MAX_DEPTH + 1),
+            (nots(100_000), 4 * MAX_DEPTH + 1),
+        ];
+        for (src, column) in cases {
+            let e = parse(&src).unwrap_err();
+            let shown = &src[..src.len().min(40)];
+            assert_eq!(
+                (e.column, e.message.as_str()),
+                (column, message.as_str()),
+                "{shown}"
+            );
         }
     }
 

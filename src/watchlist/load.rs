@@ -120,6 +120,11 @@ impl<'a> Loader<'a> {
 
     fn term(&self, text: &str, case_sensitive: bool, index: usize) -> Result<Term, ProblemKind> {
         Term::parse(text, case_sensitive).map_err(|e| match e {
+            TermError::TooLong { chars, normalized } => ProblemKind::TermTooLong {
+                index,
+                chars,
+                normalized,
+            },
             TermError::StarAfterNonWord { fix } => ProblemKind::StarAfterNonWord {
                 index,
                 text: text.to_owned(),
@@ -248,6 +253,12 @@ impl<'a> Loader<'a> {
                     Ok(t) => t,
                     Err(e) => {
                         let message = match e {
+                            TermError::TooLong { chars, normalized } => format!(
+                                "the quoted term has {chars} characters{}, more than the {} \
+                                 a term may have",
+                                if normalized { " once normalized" } else { "" },
+                                super::MAX_TERM_CHARS
+                            ),
                             TermError::StarAfterNonWord { fix } => format!(
                                 "quoted term {text:?}: {}",
                                 error::star_after_non_word(fix.as_deref())
@@ -446,6 +457,86 @@ when = "fine AND \"AI *\" AND \"*\""
             "term 2 \"*\": the `*` of a prefix term must follow a letter, digit or CJK \
              character: put it right after a word, as in `export*`"
         );
+    }
+
+    #[test]
+    fn terms_longer_than_the_limit_are_refused_naming_set_and_index() {
+        let max = crate::watchlist::MAX_TERM_CHARS;
+        let at_most = "a".repeat(max);
+        let over = "б".repeat(max + 1);
+        // U+FDFA is one character written and 18 once normalized: 15 of
+        // them are 270.
+        let expands = "\u{fdfa}".repeat(15);
+        let src = format!(
+            "[sets.long]\nterms = [\"{at_most}\", \"{at_most}*\", \"{over}\", \"{expands}\", \"{over}*\"]\n\
+             [[rules]]\nid = \"r\"\nwhen = \"long AND \\\"{over}\\\"\"\n"
+        );
+        let long = || Place::Set("long".into());
+        let too_long = |index, chars, normalized| ProblemKind::TermTooLong {
+            index,
+            chars,
+            normalized,
+        };
+        let expect = vec![
+            (Some(2), long(), too_long(3, max + 1, false)),
+            (Some(2), long(), too_long(4, 270, true)),
+            (Some(2), long(), too_long(5, max + 1, false)),
+            (
+                Some(5),
+                Place::Rule("r".into()),
+                ProblemKind::Expression {
+                    column: 10,
+                    message: format!(
+                        "the quoted term has {} characters, more than the {max} a term may have",
+                        max + 1
+                    ),
+                },
+            ),
+        ];
+        assert_eq!(triples(&problems(&src)), expect);
+        assert_eq!(
+            too_long(3, 300, false).to_string(),
+            "term 3 has 300 characters, more than the 256 a term may have"
+        );
+        assert_eq!(
+            too_long(4, 270, true).to_string(),
+            "term 4 has 270 characters once normalized, more than the 256 a term may have"
+        );
+    }
+
+    #[test]
+    fn a_file_over_64_mib_is_refused_and_one_at_the_limit_loads() {
+        let dir = std::env::temp_dir().join(format!("newswatch-wl-size-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let rules = "[sets.a]\nterms = [\"x\"]\n[[rules]]\nid = \"r\"\nwhen = \"a\"\n";
+        // A watchlist padded with a comment to exactly the limit loads.
+        let max = usize::try_from(crate::watchlist::MAX_FILE_BYTES).expect("64-bit");
+        let mut text = String::with_capacity(max + 1);
+        text.push_str(rules);
+        text.push('#');
+        text.push_str(&"x".repeat(max - text.len() - 1));
+        text.push('\n');
+        assert_eq!(text.len(), max);
+        let at_limit = dir.join("at-limit.toml");
+        std::fs::write(&at_limit, &text).expect("write");
+        assert!(Watchlist::load(&at_limit, None).is_ok());
+        // One byte more is refused as a whole.
+        text.push('\n');
+        let over = dir.join("over.toml");
+        std::fs::write(&over, &text).expect("write");
+        let e = Watchlist::load(&over, None).unwrap_err();
+        assert_eq!(
+            triples(&e.problems),
+            [(None, Place::File, ProblemKind::FileTooLarge)]
+        );
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{}: the file is larger than the 64 MiB (67108864 bytes) a watchlist may have",
+                over.display()
+            )
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

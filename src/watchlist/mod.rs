@@ -20,6 +20,7 @@ mod load;
 mod raw;
 
 use std::fmt;
+use std::io::Read;
 use std::path::Path;
 
 pub use error::{Error, Place, Problem, ProblemKind};
@@ -73,6 +74,13 @@ impl fmt::Display for Severity {
     }
 }
 
+/// The most bytes a watchlist file may have: 64 MiB. Only that much (and
+/// one byte more) is read, so `--watchlist /dev/zero` is an error, not a
+/// read until the kernel kills the process. The generated watchlist of a
+/// million terms (`scripts/gen-watchlist.py 1000000`, the largest that
+/// BENCHMARKS.md builds) is 16.6 MB: four times that fits.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
 /// A watch term as written and as matched.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Term {
@@ -87,6 +95,20 @@ pub struct Term {
     pub case_sensitive: bool,
 }
 
+/// The most characters a term may have, as written and once normalized
+/// (NFKC spells a few characters with several: `ﷺ` is 18 letters), without
+/// its `*`.
+///
+/// The automaton's build time grows with the square of a term's length
+/// when the term repeats itself (`aaaa…`, `ab ab ab …`): aho-corasick's DFA
+/// builder fills each transition a term's state lacks by walking the
+/// failure links down from that state, up to its depth. One term of 16 KiB
+/// took 3.9 s to build and one of 64 KiB 57 s (issue 14); at 256
+/// characters the worst term costs milliseconds. The longest term of the
+/// default watchlist has 41 characters; 256 holds any name or phrase worth
+/// watching with room to spare.
+pub const MAX_TERM_CHARS: usize = 256;
+
 impl Term {
     /// Parses a term as written; an error for the reasons of [`TermError`],
     /// checked in its order.
@@ -96,6 +118,15 @@ impl Term {
             Some(b) => (b, true),
             None => (trimmed, false),
         };
+        // Counted before anything else is done with a term that may be
+        // megabytes long.
+        let chars = body.chars().count();
+        if chars > MAX_TERM_CHARS {
+            return Err(TermError::TooLong {
+                chars,
+                normalized: false,
+            });
+        }
         // SPEC 2a: judged on the term as written, not on its normalized
         // form, as boundaries in text are (a symbol such as `™` is no letter
         // even though NFKC spells it `TM`).
@@ -116,6 +147,13 @@ impl Term {
         if pattern.is_empty() {
             return Err(TermError::Empty);
         }
+        let chars = pattern.chars().count();
+        if chars > MAX_TERM_CHARS {
+            return Err(TermError::TooLong {
+                chars,
+                normalized: true,
+            });
+        }
         Ok(Term {
             text: trimmed.to_owned(),
             pattern,
@@ -127,6 +165,9 @@ impl Term {
 
 /// Why a term as written is not a term.
 enum TermError {
+    /// More than [`MAX_TERM_CHARS`] characters without the `*`, as written
+    /// or (`normalized`) once normalized.
+    TooLong { chars: usize, normalized: bool },
     /// The `*` of a prefix term follows white space, punctuation, a symbol
     /// or nothing (SPEC 2a): `"AI *"` would otherwise be the prefix `ai*`
     /// and match `Airline`. `fix` is the term with what stands between its
@@ -284,17 +325,28 @@ impl Watchlist {
     /// # Errors
     ///
     /// An [`Error`] naming `path` with every problem found:
-    /// [`ProblemKind::Read`] alone when the file cannot be read, else those
-    /// of [`Watchlist::parse`].
+    /// [`ProblemKind::Read`] alone when the file cannot be read or is not
+    /// UTF-8, [`ProblemKind::FileTooLarge`] alone when it has more than
+    /// [`MAX_FILE_BYTES`] (only that much of it is read), else those of
+    /// [`Watchlist::parse`].
     pub fn load(path: &Path, sinks: Option<&[String]>) -> Result<Self, Error> {
-        let src = std::fs::read_to_string(path).map_err(|e| Error {
+        let failed = |kind| Error {
             file: path.to_owned(),
             problems: vec![Problem {
                 line: None,
                 place: Place::File,
-                kind: ProblemKind::Read(e.to_string()),
+                kind,
             }],
-        })?;
+        };
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+            .map_err(|e| failed(ProblemKind::Read(e.to_string())))?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(failed(ProblemKind::FileTooLarge));
+        }
+        let src = String::from_utf8(bytes)
+            .map_err(|e| failed(ProblemKind::Read(format!("the file is not UTF-8 ({e})"))))?;
         Self::parse(&src, sinks).map_err(|problems| Error {
             file: path.to_owned(),
             problems,

@@ -55,8 +55,16 @@ pub use reference::reference;
 pub use tables::warm_up;
 use tables::{BOUNDARY, EXPAND, Table, starts_segment, starts_segment_slow, table};
 
-/// Largest text `normalize_into` accepts: offsets are kept as `u32`.
-pub const MAX_TEXT_BYTES: usize = u32::MAX as usize / 2;
+/// The most bytes of normalized text one byte of input becomes, in every
+/// form: U+FDFA (3 bytes) is 18 Arabic letters and spaces, 33 bytes. A
+/// test checks every character.
+pub const MAX_EXPANSION: usize = 11;
+
+/// Largest text `normalize_into` accepts, 390,451,572 bytes (372 MiB):
+/// offsets into the normalized text are kept as `u32`, and it may be
+/// [`MAX_EXPANSION`] times as long as the input. (Half of `u32::MAX`, the
+/// bound before, let 400 MB of U+FDFA wrap the offsets.)
+pub const MAX_TEXT_BYTES: usize = u32::MAX as usize / MAX_EXPANSION;
 
 /// Normalizes `text` in `form` into `out` (cleared first). The output is at
 /// most a small multiple of `text.len()` bytes; `out` maps each of its byte
@@ -403,6 +411,39 @@ mod tests {
                 reference(text, form),
                 "text {text:?} form {form:?}"
             );
+        }
+    }
+
+    #[test]
+    fn no_character_grows_more_than_max_expansion() {
+        // Planes 0 to 3 and 14 hold every assigned character; planes 4 to
+        // 13 are unassigned and 15 and 16 private use, all of which
+        // normalize to themselves.
+        let chars = (0..=0x3_FFFF)
+            .chain(0xE_0000..=0xE_FFFF)
+            .filter_map(char::from_u32);
+        let mut buf = [0u8; 4];
+        let mut out = NormText::new();
+        for form in [Form::Folded, Form::CaseKept, Form::Skeleton] {
+            let (grown, c) = chars
+                .clone()
+                .map(|c| {
+                    normalize_into(c.encode_utf8(&mut buf), form, &mut out);
+                    (out.as_str().len().div_ceil(c.len_utf8()), c)
+                })
+                .max()
+                .expect("characters");
+            assert!(
+                grown <= MAX_EXPANSION,
+                "{form:?}: {c:?} grows {grown} times"
+            );
+            if form == Form::Folded {
+                assert_eq!(
+                    (grown, c),
+                    (MAX_EXPANSION, '\u{fdfa}'),
+                    "the bound is tight"
+                );
+            }
         }
     }
 
