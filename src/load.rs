@@ -79,7 +79,7 @@ mod tests {
             // With `a` matched and `b` not, each `a AND NOT (b OR E)` is
             // `NOT E` and the innermost `a` is true: the rule holds when
             // the number of levels is even.
-            let hits = engine.scan(&fields, &mut scratch);
+            let hits = engine.scan(&fields, &mut scratch, usize::MAX);
             assert_eq!(hits.len(), usize::from((MAX_DEPTH / 2).is_multiple_of(2)));
         };
         std::thread::Builder::new()
