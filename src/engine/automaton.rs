@@ -27,6 +27,16 @@ use crate::watchlist::{Operand, Term};
 /// sets the limit.
 pub const DFA_MAX_PATTERNS: usize = 10_000;
 
+/// A DFA also needs the sum of its patterns' squared lengths (bytes²) at
+/// most this: aho-corasick fills each missing DFA transition by walking
+/// failure links, and a self-repeating pattern of L bytes (`aaaa…`) has a
+/// chain L long at each of its L states, so its build costs L² per byte
+/// class (issue 14: 1,000 such terms of 256 characters took 21 s and 131 MB
+/// as a DFA, 0.04 s and 3 MB as a contiguous NFA). 10,000 news terms of
+/// 12 bytes sum to 1.4 M, the default watchlist to some 0.2 M; the longest
+/// terms (256 characters, 1 KiB of UTF-8) fit four of the worst kind.
+pub const DFA_MAX_SQUARED_BYTES: usize = 1 << 22;
+
 /// One term behind a pattern, with the boundary checks it needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TermRef {
@@ -171,7 +181,8 @@ impl AutomatonBuilder {
     }
 
     /// Builds the automaton: a DFA up to [`DFA_MAX_PATTERNS`] distinct
-    /// patterns, a contiguous NFA above.
+    /// patterns of at most [`DFA_MAX_SQUARED_BYTES`] squared bytes in all,
+    /// a contiguous NFA above.
     ///
     /// # Errors
     ///
@@ -206,7 +217,8 @@ impl AutomatonBuilder {
             }
         }
         starts.push(refs.len() as u32);
-        let kind = if patterns.len() <= DFA_MAX_PATTERNS {
+        let squared: usize = patterns.iter().map(|p| p.len() * p.len()).sum();
+        let kind = if patterns.len() <= DFA_MAX_PATTERNS && squared <= DFA_MAX_SQUARED_BYTES {
             AhoCorasickKind::DFA
         } else {
             AhoCorasickKind::ContiguousNFA
