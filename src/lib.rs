@@ -27,7 +27,7 @@
 //! .expect("valid watchlist");
 //! let engine = Engine::build(Arc::new(watchlist)).expect("engine builds");
 //! let text = "Alibaba and ByteDance weigh Ｈ２００ orders if Beijing approves";
-//! let hits = engine.scan(&[Field { name: "title", text }], &mut Scratch::new());
+//! let hits = engine.scan(&[Field { name: "title", text }], &mut Scratch::new(), 50);
 //! assert_eq!(hits.len(), 1);
 //! assert_eq!(engine.rule(hits[0].rule).id, "chip-approval");
 //! let m = hits[0].matches[0];
