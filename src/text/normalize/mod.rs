@@ -95,8 +95,9 @@ pub fn normalize_into(text: &str, form: Form, out: &mut NormText) {
         let b = bytes[i];
         if b < 0x80 {
             // Thirty-two, then eight ASCII bytes at a time while they need no
-            // change but case: no control white space, no hyphen, no space
-            // after a space.
+            // change but case and lone hyphens: no control white space, no
+            // space or hyphen after a space or hyphen (the eight-byte steps
+            // stop at any hyphen).
             let long = i > 0
                 && i + CHUNK <= n
                 && u64::from_le_bytes(bytes[i..i + 8].try_into().unwrap_or([0x80; 8])) & HIGH == 0;
@@ -105,13 +106,13 @@ pub fn normalize_into(text: &str, form: Form, out: &mut NormText) {
                 let p: &[u8; CHUNK] = bytes[i - 1..i - 1 + CHUNK]
                     .try_into()
                     .unwrap_or(&[0x80; CHUNK]);
-                if space && c[0] == b' ' {
+                if space && matches!(c[0], b' ' | b'-') {
                     break;
                 }
                 if !clean_chunk(c, p) {
                     break;
                 }
-                space = c[CHUNK - 1] == b' ';
+                space = matches!(c[CHUNK - 1], b' ' | b'-');
                 i += CHUNK;
             }
             while long && i + 8 <= n {
@@ -139,7 +140,9 @@ pub fn normalize_into(text: &str, form: Form, out: &mut NormText) {
                 continue;
             }
             if matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ' | b'-') {
-                if b == b' ' && !space {
+                // A space or a hyphen after a letter stays in the run (`flush`
+                // writes the hyphen as a space).
+                if matches!(b, b' ' | b'-') && !space {
                     space = true;
                     i += 1;
                     continue;
@@ -266,22 +269,23 @@ const HIGH: u64 = 0x8080_8080_8080_8080;
 /// Bytes per step over long ASCII stretches.
 const CHUNK: usize = 32;
 
-/// `c` is ASCII with no control white space, no hyphen and no space right
-/// after a space (`prev` is `c` one byte earlier). Plain loops over
-/// fixed-size arrays, which the compiler turns into vector compares.
+/// `c` is ASCII with no control white space, and no space or hyphen right
+/// after a space or hyphen (`prev` is `c` one byte earlier): a lone hyphen
+/// stays in the run, to be written as a space. Plain loops over fixed-size
+/// arrays, which the compiler turns into vector compares.
 #[inline]
 fn clean_chunk(c: &[u8; CHUNK], prev: &[u8; CHUNK]) -> bool {
     let mut bad = 0u8;
     for (&b, &p) in c.iter().zip(prev) {
-        bad |= (b & 0x80)
-            | u8::from(b.wrapping_sub(9) < 5)
-            | u8::from(b == b'-')
-            | (u8::from(b == b' ') & u8::from(p == b' '));
+        let gap = u8::from(b == b' ') | u8::from(b == b'-');
+        let gap_before = u8::from(p == b' ') | u8::from(p == b'-');
+        bad |= (b & 0x80) | u8::from(b.wrapping_sub(9) < 5) | (gap & gap_before);
     }
     bad == 0
 }
 
-/// Copies `text[from..to]`, which normalizes to itself but for ASCII case.
+/// Copies `text[from..to]`, which normalizes to itself but for ASCII case
+/// and lone hyphens (each written as a space: SPEC 2a).
 #[inline]
 fn flush(text: &str, from: usize, to: usize, fold: bool, out: &mut NormText) {
     if from < to {
@@ -290,6 +294,14 @@ fn flush(text: &str, from: usize, to: usize, fold: bool, out: &mut NormText) {
         out.text.push_str(&text[from..to]);
         if fold {
             out.text[at..].make_ascii_lowercase();
+        }
+        // A hyphen is one byte, and so is the space that replaces it: the
+        // piece stays linear. `find` of an ASCII byte is a memchr.
+        let mut k = at;
+        while let Some(h) = out.text[k..].find('-') {
+            k += h;
+            out.text.replace_range(k..k + 1, " ");
+            k += 1;
         }
     }
 }
@@ -481,7 +493,7 @@ mod tests {
             assert_eq!(z.map(|x| x == 0x80).to_vec(), zw);
         }
         let special = [
-            b' ', b'\t', b'\n', 0x0b, 0x0c, b'\r', 0x08, 0x0e, b'Z', 0x80, 0xd0,
+            b' ', b'\t', b'\n', 0x0b, 0x0c, b'\r', 0x08, 0x0e, b'Z', 0x80, 0xd0, b'-',
         ];
         let mut x: u64 = 1;
         for _ in 0..50_000 {
@@ -497,10 +509,37 @@ mod tests {
                 };
             }
             let want = (1..=CHUNK).all(|k| {
-                c[k] < 0x80 && !matches!(c[k], 9..=13) && !(c[k] == b' ' && c[k - 1] == b' ')
+                let gap = |b: u8| b == b' ' || b == b'-';
+                c[k] < 0x80 && !matches!(c[k], 9..=13) && !(gap(c[k]) && gap(c[k - 1]))
             });
             let got = clean_chunk(c[1..].try_into().unwrap(), c[..CHUNK].try_into().unwrap());
             assert_eq!(got, want, "{c:?}");
+        }
+    }
+
+    #[test]
+    fn hyphens_anywhere_in_long_ascii_runs() {
+        for t in [
+            "export-control",
+            "a - b",
+            "a--b",
+            "-x",
+            "x-",
+            "x-\u{301}",
+            "x -\ty",
+            "x-\u{200b}-y",
+        ] {
+            check(t);
+        }
+        // A hyphen or two at every position of a 100-byte ASCII text, so
+        // that some fall on the edges of the 32- and 8-byte steps.
+        let base = "Alibaba and ByteDance weigh H200 orders if Beijing approves the export of AI chips to China soon ok";
+        for i in 1..base.len() {
+            for ins in ["-", "--", " -", "- ", "-\n"] {
+                let mut t = base.to_owned();
+                t.insert_str(i, ins);
+                check(&t);
+            }
         }
     }
 
