@@ -1,0 +1,486 @@
+//! Throughput of the normalizer and of `Engine::scan` on clean and on dirty
+//! text (SPEC 2a, "Text as publishers send it"), in a form that builds
+//! against the code before SPEC 2a as well as after it, so that
+//! `scripts/bench-text.sh` can run the two builds in turns and give
+//! new ÷ old ratios measured minutes, not hours, apart.
+//!
+//! Only API both sides have is used: `Watchlist::parse`, `Engine::build`,
+//! `Engine::scan`, `normalize_into` and the test-support corpus (the script
+//! copies this checkout's `tests/support/src/corpus.rs` into the older
+//! tree, for `corpus::dirty`). `normalize_into` took `fold: bool` before
+//! SPEC 2a and a `Form` since; the script builds the older side with
+//! `--cfg newswatch_pre_2a`, which also leaves out the cases that need
+//! `confusables = true` (the older loader refuses the key).
+//!
+//! ```text
+//! bench_text list                 the cases this build can run
+//! bench_text run CASE             one case: `result` lines, tab-separated
+//! bench_text summarize FILE       Markdown tables from the script's results
+//! ```
+//!
+//! A case measures passes over its whole corpus, one after another, for
+//! `NEWSWATCH_BENCH_SECONDS` (default 1) after one warm-up pass, at least
+//! five; the corpora are `NEWSWATCH_BENCH_BYTES` (default 4 MiB) of
+//! `corpus::ascii_english` (normalized whole, scanned as 2 KB items),
+//! `corpus::corpus` ("mixed": English, Russian, Chinese items of 1-3 KB)
+//! and `corpus::dirty` (the same items with publisher debris). MB/s are of
+//! the corpus's own bytes, best pass and median pass. `confusables/*` cases
+//! (new code only) run three engines in turns, pass by pass: the default
+//! watchlist as it is, with `confusables = true` on its `ai_chips` set, and
+//! on every set that is not case-sensitive.
+
+use std::collections::BTreeMap;
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use newswatch::engine::{Engine, Field, Scratch};
+#[cfg(not(newswatch_pre_2a))]
+use newswatch::text::normalize::Form;
+use newswatch::text::normalize::{NormText, normalize_into};
+use newswatch::watchlist::Watchlist;
+use newswatch_test_support::{corpus, root};
+
+/// Items the ASCII text is cut into for the engine, in bytes.
+const ASCII_ITEM_BYTES: usize = 2048;
+/// The set `confusables/*` turns on alone.
+const ONE_SET: &str = "ai_chips";
+/// Rows whose new ÷ old ratio must be at least this (clean text).
+const REQUIRED_RATIO: f64 = 0.95;
+
+/// `normalize_into(text, folded, out)` in the API of the side built.
+#[cfg(not(newswatch_pre_2a))]
+fn normalize_folded(text: &str, out: &mut NormText) {
+    normalize_into(text, Form::Folded, out);
+}
+
+#[cfg(newswatch_pre_2a)]
+fn normalize_folded(text: &str, out: &mut NormText) {
+    normalize_into(text, true, out);
+}
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+const CORPORA: [&str; 3] = ["ascii", "mixed", "dirty"];
+
+/// The texts of a corpus, as the engine gets them (`ascii` in items).
+fn corpus_items(name: &str, bytes: usize) -> Vec<String> {
+    match name {
+        "ascii" => ascii_items(&corpus::ascii_english(bytes)),
+        "mixed" => corpus::corpus(bytes),
+        "dirty" => corpus::dirty(bytes),
+        _ => unreachable!("corpus {name}"),
+    }
+}
+
+/// `text` cut into items of about `ASCII_ITEM_BYTES`, at spaces.
+fn ascii_items(text: &str) -> Vec<String> {
+    let mut items = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let cut = if rest.len() <= ASCII_ITEM_BYTES {
+            rest.len()
+        } else {
+            rest[ASCII_ITEM_BYTES..]
+                .find(' ')
+                .map_or(rest.len(), |i| ASCII_ITEM_BYTES + i + 1)
+        };
+        items.push(rest[..cut].to_owned());
+        rest = &rest[cut..];
+    }
+    items
+}
+
+fn cases() -> Vec<String> {
+    let mut out: Vec<String> = CORPORA.iter().map(|c| format!("normalize/{c}")).collect();
+    for watchlist in ["default", "1k"] {
+        out.extend(CORPORA.iter().map(|c| format!("scan/{watchlist}/{c}")));
+    }
+    if cfg!(not(newswatch_pre_2a)) {
+        out.extend(CORPORA.iter().map(|c| format!("confusables/{c}")));
+    }
+    out
+}
+
+fn default_toml() -> String {
+    let path = root().join("config/watchlist.toml");
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// `toml` with `confusables = true` on the sets `pick` chooses by name
+/// (never on a case-sensitive set: skeletons ignore case).
+fn with_confusables(toml: &str, pick: impl Fn(&str) -> bool) -> String {
+    let sensitive: Vec<&str> = toml
+        .split("\n[sets.")
+        .skip(1)
+        .filter(|s| s.contains("\ncase_sensitive = true"))
+        .filter_map(|s| s.split(']').next())
+        .collect();
+    let mut out = String::with_capacity(toml.len() + 512);
+    for line in toml.lines() {
+        out.push_str(line);
+        out.push('\n');
+        if let Some(name) = line
+            .strip_prefix("[sets.")
+            .and_then(|r| r.strip_suffix(']'))
+            && pick(name)
+            && !sensitive.contains(&name)
+        {
+            out.push_str("confusables = true\n");
+        }
+    }
+    out
+}
+
+fn engine(toml: &str) -> Engine {
+    let w = Watchlist::parse(toml, None)
+        .unwrap_or_else(|p| panic!("watchlist is invalid: {:?}", &p[..p.len().min(5)]));
+    Engine::build(Arc::new(w)).expect("engine builds")
+}
+
+/// Rule hits over `items`, each scanned as one "body" field.
+fn scan_all(engine: &Engine, items: &[String], scratch: &mut Scratch) -> usize {
+    items
+        .iter()
+        .map(|text| engine.scan(&[Field { name: "body", text }], scratch).len())
+        .sum()
+}
+
+/// One measured case: a name, its bytes, and a pass over its corpus that
+/// returns a count (rule hits, or normalized bytes).
+struct Pass<'a> {
+    name: String,
+    bytes: usize,
+    run: Box<dyn FnMut() -> usize + 'a>,
+}
+
+/// Runs the passes in turns (one warm-up round first) for `seconds` and at
+/// least five rounds; prints one `result` line per pass: name, best and
+/// median MB/s, passes, MB, count of the warm-up pass.
+fn measure(mut passes: Vec<Pass<'_>>, seconds: f64) {
+    let counts: Vec<usize> = passes.iter_mut().map(|p| black_box((p.run)())).collect();
+    let mut times: Vec<Vec<Duration>> = vec![Vec::new(); passes.len()];
+    let started = Instant::now();
+    while times[0].len() < 5 || started.elapsed().as_secs_f64() < seconds {
+        for (p, t) in passes.iter_mut().zip(&mut times) {
+            let at = Instant::now();
+            black_box((p.run)());
+            t.push(at.elapsed());
+        }
+    }
+    for ((p, t), count) in passes.iter().zip(&mut times).zip(counts) {
+        t.sort_unstable();
+        let mb = p.bytes as f64 / 1e6;
+        let rate = |d: Duration| mb / d.as_secs_f64();
+        println!(
+            "result\t{}\t{:.1}\t{:.1}\t{}\t{mb:.3}\t{count}",
+            p.name,
+            rate(t[0]),
+            rate(t[t.len() / 2]),
+            t.len()
+        );
+    }
+}
+
+fn run(case: &str, bytes: usize, seconds: f64) {
+    let parts: Vec<&str> = case.split('/').collect();
+    let size = |items: &[String]| items.iter().map(String::len).sum::<usize>();
+    match parts[..] {
+        ["normalize", "ascii"] => {
+            let text = corpus::ascii_english(bytes);
+            let mut out = NormText::new();
+            let run = Box::new(|| {
+                normalize_folded(&text, &mut out);
+                out.as_str().len()
+            });
+            let bytes = text.len();
+            measure(
+                vec![Pass {
+                    name: case.to_owned(),
+                    bytes,
+                    run,
+                }],
+                seconds,
+            );
+        }
+        ["normalize", c] => {
+            let items = corpus_items(c, bytes);
+            let mut out = NormText::new();
+            let run = Box::new(|| {
+                items
+                    .iter()
+                    .map(|t| {
+                        normalize_folded(t, &mut out);
+                        out.as_str().len()
+                    })
+                    .sum()
+            });
+            let pass = Pass {
+                name: case.to_owned(),
+                bytes: size(&items),
+                run,
+            };
+            measure(vec![pass], seconds);
+        }
+        ["scan", w, c] => {
+            let toml = match w {
+                "default" => default_toml(),
+                "1k" => corpus::watchlist_toml(1_000, 10),
+                _ => panic!("unknown watchlist {w}"),
+            };
+            let e = engine(&toml);
+            let items = corpus_items(c, bytes);
+            let mut scratch = Scratch::new();
+            let run = Box::new(|| scan_all(&e, &items, &mut scratch));
+            let pass = Pass {
+                name: case.to_owned(),
+                bytes: size(&items),
+                run,
+            };
+            measure(vec![pass], seconds);
+        }
+        ["confusables", c] if cfg!(not(newswatch_pre_2a)) => {
+            let toml = default_toml();
+            let engines = [
+                ("off", engine(&toml)),
+                (
+                    "one-set",
+                    engine(&with_confusables(&toml, |s| s == ONE_SET)),
+                ),
+                ("every-set", engine(&with_confusables(&toml, |_| true))),
+            ];
+            let items = corpus_items(c, bytes);
+            let passes = engines
+                .iter()
+                .map(|(label, e)| {
+                    let mut scratch = Scratch::new();
+                    let items = &items;
+                    Pass {
+                        name: format!("{case}/{label}"),
+                        bytes: size(items),
+                        run: Box::new(move || scan_all(e, items, &mut scratch)),
+                    }
+                })
+                .collect();
+            measure(passes, seconds);
+        }
+        _ => {
+            eprintln!("unknown case {case:?}; `bench_text list` gives them");
+            std::process::exit(2);
+        }
+    }
+}
+
+// ------------------------------------------------------------ summary
+
+/// One `result` line of the script's file: `ROUND SIDE result NAME BEST
+/// MEDIAN PASSES MB COUNT`.
+struct Row {
+    round: u32,
+    side: String,
+    name: String,
+    best: f64,
+    median: f64,
+    mb: f64,
+    count: usize,
+}
+
+fn parse_rows(text: &str) -> Vec<Row> {
+    text.lines()
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split('\t').collect();
+            if f.len() != 9 || f[2] != "result" {
+                return None;
+            }
+            Some(Row {
+                round: f[0].parse().ok()?,
+                side: f[1].to_owned(),
+                name: f[3].to_owned(),
+                best: f[4].parse().ok()?,
+                median: f[5].parse().ok()?,
+                mb: f[7].parse().ok()?,
+                count: f[8].parse().ok()?,
+            })
+        })
+        .collect()
+}
+
+/// The median; NaN of nothing.
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len();
+    if n == 0 {
+        f64::NAN
+    } else if n % 2 == 1 {
+        xs[n / 2]
+    } else {
+        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
+    }
+}
+
+/// `median (min-max)` of per-round ratios.
+fn ratios(rs: &[f64]) -> String {
+    let lo = rs.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = rs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    format!("{:.3} ({lo:.2}-{hi:.2})", median(rs.to_vec()))
+}
+
+/// Per round, `f(a, b)` of the rows of (side, name) `a` and `b` measured in
+/// that round.
+fn paired(
+    rows: &[Row],
+    a: (&str, &str),
+    b: (&str, &str),
+    f: impl Fn(&Row, &Row) -> f64,
+) -> Vec<f64> {
+    let by_round = |(side, name): (&str, &str)| -> BTreeMap<u32, &Row> {
+        rows.iter()
+            .filter(|r| r.side == side && r.name == name)
+            .map(|r| (r.round, r))
+            .collect()
+    };
+    let (a, b) = (by_round(a), by_round(b));
+    a.iter()
+        .filter_map(|(round, x)| b.get(round).map(|y| f(x, y)))
+        .collect()
+}
+
+fn summarize(text: &str) {
+    let rows = parse_rows(text);
+    let names = |side: &str| -> Vec<String> {
+        let mut seen = Vec::new();
+        for r in rows.iter().filter(|r| r.side == side) {
+            if !seen.contains(&r.name) {
+                seen.push(r.name.clone());
+            }
+        }
+        seen
+    };
+    let rate = |side: &str, name: &str| {
+        median(
+            rows.iter()
+                .filter(|r| r.side == side && r.name == name)
+                .map(|r| r.best)
+                .collect(),
+        )
+    };
+    let rounds = rows.iter().map(|r| r.round).max().unwrap_or(0);
+    let base_names = names("base");
+    println!(
+        "MB/s: median over {rounds} rounds of each run's best pass; new ÷ old: median \
+         (min-max) of the rounds' ratios, of best passes and of median passes."
+    );
+    println!();
+    println!(
+        "| case | MB | old MB/s | new MB/s | new ÷ old, best | new ÷ old, median | rule hits old / new |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    let mut verdicts = Vec::new();
+    for name in names("new").iter().filter(|n| base_names.contains(n)) {
+        let best = paired(&rows, ("new", name), ("base", name), |n, b| n.best / b.best);
+        let med = paired(&rows, ("new", name), ("base", name), |n, b| {
+            n.median / b.median
+        });
+        let mb = rows.iter().find(|r| &r.name == name).map_or(0.0, |r| r.mb);
+        let count = |side: &str| {
+            rows.iter()
+                .find(|r| r.side == side && &r.name == name)
+                .map_or(0, |r| r.count)
+        };
+        let hits = if name.starts_with("scan/") {
+            format!("{} / {}", count("base"), count("new"))
+        } else {
+            String::new()
+        };
+        println!(
+            "| `{name}` | {mb:.2} | {:.0} | {:.0} | {} | {} | {hits} |",
+            rate("base", name),
+            rate("new", name),
+            ratios(&best),
+            ratios(&med)
+        );
+        if !name.ends_with("/dirty") {
+            let r = median(best);
+            verdicts.push(format!(
+                "{name}: {r:.3} {}",
+                if r >= REQUIRED_RATIO {
+                    "holds".to_owned()
+                } else {
+                    format!("FAILS, {:.1}% slower", 100.0 * (1.0 - r))
+                }
+            ));
+        }
+    }
+    println!();
+    println!("Clean text, new ÷ old >= {REQUIRED_RATIO} (best passes):");
+    for v in verdicts {
+        println!("- {v}");
+    }
+    let conf: Vec<String> = names("new")
+        .into_iter()
+        .filter(|n| n.starts_with("confusables/") && n.ends_with("/off"))
+        .collect();
+    if conf.is_empty() {
+        return;
+    }
+    println!();
+    println!(
+        "Confusables pass (new code, default watchlist, the three engines in turns): \
+         on ÷ off, median (min-max) of the rounds' ratios of best passes."
+    );
+    println!();
+    println!(
+        "| corpus | off MB/s | `{ONE_SET}` MB/s | ÷ off | every set MB/s | ÷ off | rule hits off / one / every |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for off in conf {
+        let stem = off.trim_end_matches("/off");
+        let corpus = stem.trim_start_matches("confusables/");
+        let on = |label: &str| format!("{stem}/{label}");
+        let ratio = |label: &str| {
+            ratios(&paired(
+                &rows,
+                ("new", &on(label)),
+                ("new", &off),
+                |a, b| a.best / b.best,
+            ))
+        };
+        let count = |name: &str| rows.iter().find(|r| r.name == name).map_or(0, |r| r.count);
+        println!(
+            "| {corpus} | {:.0} | {:.0} | {} | {:.0} | {} | {} / {} / {} |",
+            rate("new", &off),
+            rate("new", &on("one-set")),
+            ratio("one-set"),
+            rate("new", &on("every-set")),
+            ratio("every-set"),
+            count(&off),
+            count(&on("one-set")),
+            count(&on("every-set")),
+        );
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args[..] {
+        ["list"] => cases().iter().for_each(|c| println!("{c}")),
+        ["run", case] => run(
+            case,
+            env_or("NEWSWATCH_BENCH_BYTES", 4 << 20),
+            env_or("NEWSWATCH_BENCH_SECONDS", 1.0),
+        ),
+        ["summarize", path] => {
+            summarize(&std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}")))
+        }
+        _ => {
+            eprintln!("usage: bench_text list | run CASE | summarize RESULTS.tsv");
+            std::process::exit(2);
+        }
+    }
+}
