@@ -7,10 +7,15 @@
 //! Only API both sides have is used: `Watchlist::parse`, `Engine::build`,
 //! `Engine::scan`, `normalize_into` and the test-support corpus (the script
 //! copies this checkout's `tests/support/src/corpus.rs` into the older
-//! tree, for `corpus::dirty`). `normalize_into` took `fold: bool` before
-//! SPEC 2a and a `Form` since; the script builds the older side with
-//! `--cfg newswatch_pre_2a`, which also leaves out the cases that need
-//! `confusables = true` (the older loader refuses the key).
+//! tree, for `corpus::dirty`). Where their signatures changed, the script
+//! builds the older side with a cfg naming the old one:
+//!
+//! - `newswatch_fold_bool`: `normalize_into(text, fold: bool, out)`, before
+//!   SPEC 2a (a `Form` since). It also leaves out the cases that need
+//!   `confusables = true` (the older loader refuses the key).
+//! - `newswatch_scan_unbounded`: `Engine::scan(fields, scratch)`, before
+//!   issue 14 (`max_matches` since; 50 here, the default of
+//!   `alerts.max_matches`).
 //!
 //! ```text
 //! bench_text list                 the cases this build can run
@@ -44,7 +49,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use newswatch::engine::{Engine, Field, Scratch};
-#[cfg(not(newswatch_pre_2a))]
+#[cfg(not(newswatch_fold_bool))]
 use newswatch::text::normalize::Form;
 use newswatch::text::normalize::{NormText, normalize_into};
 use newswatch::watchlist::Watchlist;
@@ -56,14 +61,29 @@ const ASCII_ITEM_BYTES: usize = 2048;
 const REQUIRED_RATIO: f64 = 0.95;
 
 /// `normalize_into(text, folded, out)` in the API of the side built.
-#[cfg(not(newswatch_pre_2a))]
+#[cfg(not(newswatch_fold_bool))]
 fn normalize_folded(text: &str, out: &mut NormText) {
     normalize_into(text, Form::Folded, out);
 }
 
-#[cfg(newswatch_pre_2a)]
+#[cfg(newswatch_fold_bool)]
 fn normalize_folded(text: &str, out: &mut NormText) {
     normalize_into(text, true, out);
+}
+
+/// `alerts.max_matches` by default.
+#[cfg(not(newswatch_scan_unbounded))]
+const MAX_MATCHES: usize = 50;
+
+/// The rules that hold for one field, in the API of the side built.
+#[cfg(not(newswatch_scan_unbounded))]
+fn rule_hits(engine: &Engine, field: Field<'_>, scratch: &mut Scratch) -> usize {
+    engine.scan(&[field], scratch, MAX_MATCHES).len()
+}
+
+#[cfg(newswatch_scan_unbounded)]
+fn rule_hits(engine: &Engine, field: Field<'_>, scratch: &mut Scratch) -> usize {
+    engine.scan(&[field], scratch).len()
 }
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
@@ -109,7 +129,7 @@ fn cases() -> Vec<String> {
     for watchlist in ["default", "1k"] {
         out.extend(CORPORA.iter().map(|c| format!("scan/{watchlist}/{c}")));
     }
-    if cfg!(not(newswatch_pre_2a)) {
+    if cfg!(not(newswatch_fold_bool)) {
         out.extend(CORPORA.iter().map(|c| format!("confusables/{c}")));
     }
     out
@@ -172,7 +192,7 @@ fn engine(toml: &str) -> Engine {
 fn scan_all(engine: &Engine, items: &[String], scratch: &mut Scratch) -> usize {
     items
         .iter()
-        .map(|text| engine.scan(&[Field { name: "body", text }], scratch).len())
+        .map(|text| rule_hits(engine, Field { name: "body", text }, scratch))
         .sum()
 }
 
@@ -306,7 +326,7 @@ fn run(case: &str, bytes: usize, seconds: f64) {
             };
             measure(vec![pass], seconds);
         }
-        ["confusables", c] if cfg!(not(newswatch_pre_2a)) => {
+        ["confusables", c] if cfg!(not(newswatch_fold_bool)) => {
             let shipped = shipped_toml();
             let off = without_confusables(&shipped);
             let engines = [

@@ -6,8 +6,10 @@
 #   1. builds examples/bench_text.rs here (release profile: fat LTO), and in
 #      a detached worktree of BASE into which this checkout's
 #      examples/bench_text.rs and tests/support/src/corpus.rs are copied
-#      (nothing there is committed; with `--cfg newswatch_pre_2a` when BASE
-#      has the `normalize_into(text, fold: bool, out)` of before SPEC 2a);
+#      (nothing there is committed), with a `--cfg` for each API of BASE
+#      that differs (examples/bench_text.rs lists them: the
+#      `normalize_into(text, fold: bool, out)` of before SPEC 2a, the
+#      `Engine::scan` without `max_matches` of before issue 14);
 #   2. runs every case ROUNDS times, old and new one after the other, the
 #      order alternating by round (old, new; new, old; ...), cases only the
 #      new code has (confusables) on the new side alone;
@@ -84,7 +86,10 @@ cp tests/support/src/corpus.rs "$base_dir/tests/support/src/corpus.rs"
 
 cfg=()
 if git show "$base_sha:src/text/normalize/mod.rs" | grep -q 'pub fn normalize_into(text: &str, fold: bool'; then
-    cfg=(--cfg newswatch_pre_2a)
+    cfg+=(--cfg newswatch_fold_bool)
+fi
+if ! git show "$base_sha:src/engine/mod.rs" | grep -q 'max_matches: usize'; then
+    cfg+=(--cfg newswatch_scan_unbounded)
 fi
 
 echo "== building examples/bench_text.rs here (CARGO_TARGET_DIR=$new_target)"
