@@ -10,9 +10,12 @@
 //! Latin inside Chinese, double spaces and newlines. About 6 % of the items
 //! are "on topic" (AI chips and their export), carrying the core watch terms
 //! that [`terms`] puts first, so a few percent of items fire rules.
+//! [`dirty`] is the same corpus as publishers send it (SPEC 2a): invisible
+//! characters inside words, `™` after names, NFD accents, full-width
+//! letters, hyphens for spaces, CRLF.
 //!
-//! Used by `benches/engine.rs` and the `normalize_corpus` tests of
-//! `tests/it`.
+//! Used by `benches/engine.rs`, `examples/bench_text.rs` and the
+//! `normalize_corpus` tests of `tests/it`.
 
 use std::collections::HashSet;
 use std::sync::LazyLock;
@@ -605,6 +608,150 @@ pub fn ascii_english(bytes: usize) -> String {
     s
 }
 
+// ---------------------------------------------------------------- debris
+
+/// One word in this many gets a piece of debris in [`dirty`].
+pub const DEBRIS_WORD_EVERY: usize = 10;
+/// One single space between two words in this many becomes a hyphen in
+/// [`dirty`].
+pub const SPACE_TO_HYPHEN_EVERY: usize = 50;
+/// One hyphen between two words in this many becomes a space in [`dirty`].
+pub const HYPHEN_TO_SPACE_EVERY: usize = 2;
+/// One item in this many has CRLF line ends in [`dirty`].
+pub const CRLF_ITEM_EVERY: usize = 4;
+
+/// The items of [`corpus`]`(bytes)` as publishers send them (SPEC 2a): the
+/// same words, with about one word in [`DEBRIS_WORD_EVERY`] carrying one
+/// piece of debris:
+///
+/// - a word with precomposed letters (`é`, `ё`, `ü`, ...) picked for debris
+///   is decomposed (NFD) half of the time;
+/// - otherwise one of, as the word allows: a soft hyphen U+00AD inside it
+///   (words of 4 characters or more); a zero-width space, non-joiner, joiner
+///   or word joiner (U+200B, U+200C, U+200D, U+2060) inside it; `™` or `®`
+///   glued after it (capitalized words); full-width forms for its letters
+///   and digits (ASCII words: `Ｎｖｉｄｉａ`).
+///
+/// Besides, about one space between two words in [`SPACE_TO_HYPHEN_EVERY`]
+/// becomes a hyphen (`-`, U+2010 or U+2011), one hyphen between two words
+/// in [`HYPHEN_TO_SPACE_EVERY`] a space (`Санкт Петербург`), and one item in
+/// [`CRLF_ITEM_EVERY`] ends its lines with CRLF (no BOM). Removing the
+/// debris gives the clean item back, up to hyphens and spaces and NFKC
+/// (tested below), so under SPEC 2a it raises the same alerts. The
+/// metamorphic tests (`tests/it/metamorphic.rs`) rewrite every word one way
+/// at a time; this is a mix at a share, for measuring.
+pub fn dirty(bytes: usize) -> Vec<String> {
+    let mut rng = Rng::new(0x6469_7274_7974_7874); // "dirtytxt"
+    corpus(bytes)
+        .iter()
+        .map(|item| with_debris(item, &mut rng))
+        .collect()
+}
+
+/// What [`dirty`] takes for a word: letters, digits and the combining
+/// diacritics the corpus decomposes.
+fn in_word(c: char) -> bool {
+    c.is_alphanumeric() || is_combining(c)
+}
+
+fn is_combining(c: char) -> bool {
+    ('\u{300}'..='\u{36f}').contains(&c)
+}
+
+fn with_debris(item: &str, rng: &mut Rng) -> String {
+    let mut s = String::with_capacity(item.len() + item.len() / 8);
+    let mut rest = item;
+    let mut prev = None;
+    while let Some(c) = rest.chars().next() {
+        if in_word(c) {
+            let len = rest.find(|c: char| !in_word(c)).unwrap_or(rest.len());
+            let (word, after) = rest.split_at(len);
+            if rng.below(DEBRIS_WORD_EVERY) == 0 {
+                word_with_debris(word, rng, &mut s);
+            } else {
+                s.push_str(word);
+            }
+            prev = word.chars().next_back();
+            rest = after;
+            continue;
+        }
+        rest = &rest[c.len_utf8()..];
+        let between_words = prev.is_some_and(in_word) && rest.chars().next().is_some_and(in_word);
+        match c {
+            ' ' if between_words && rng.below(SPACE_TO_HYPHEN_EVERY) == 0 => {
+                s.push(*rng.pick(&['-', '-', '\u{2010}', '\u{2011}']));
+            }
+            '-' if between_words && rng.below(HYPHEN_TO_SPACE_EVERY) == 0 => s.push(' '),
+            c => s.push(c),
+        }
+        prev = Some(c);
+    }
+    if rng.below(CRLF_ITEM_EVERY) == 0 {
+        s = s.replace('\n', "\r\n");
+    }
+    s
+}
+
+/// The debris one word can take.
+#[derive(Clone, Copy)]
+enum Debris {
+    SoftHyphen,
+    ZeroWidth,
+    Trademark,
+    FullWidth,
+}
+
+fn word_with_debris(word: &str, rng: &mut Rng, s: &mut String) {
+    if word.nfd().ne(word.chars()) && rng.chance(50.0) {
+        s.extend(word.nfd());
+        return;
+    }
+    let chars: Vec<char> = word.chars().collect();
+    // Where an invisible character can go: inside the word, not before a
+    // combining mark.
+    let inside: Vec<usize> = (1..chars.len())
+        .filter(|&i| !is_combining(chars[i]))
+        .collect();
+    let mut kinds = Vec::with_capacity(4);
+    if !inside.is_empty() {
+        kinds.push(Debris::ZeroWidth);
+    }
+    if chars.len() >= 4 && !inside.is_empty() {
+        kinds.push(Debris::SoftHyphen);
+    }
+    if chars[0].is_uppercase() {
+        kinds.push(Debris::Trademark);
+    }
+    if word.is_ascii() {
+        kinds.push(Debris::FullWidth);
+    }
+    let Some(&kind) = (!kinds.is_empty()).then(|| rng.pick(&kinds)) else {
+        s.push_str(word);
+        return;
+    };
+    let invisible = match kind {
+        Debris::SoftHyphen => '\u{ad}',
+        Debris::ZeroWidth => *rng.pick(&['\u{200b}', '\u{200c}', '\u{200d}', '\u{2060}']),
+        Debris::Trademark => {
+            s.push_str(word);
+            s.push(if rng.chance(70.0) { '™' } else { '®' });
+            return;
+        }
+        Debris::FullWidth => {
+            // U+FF01..U+FF5E are `!`..`~` in full width.
+            s.extend(word.chars().map(|c| match c {
+                '!'..='~' => char::from_u32(c as u32 - 0x21 + 0xFF01).unwrap_or(c),
+                c => c,
+            }));
+            return;
+        }
+    };
+    let at = *rng.pick(&inside);
+    s.extend(&chars[..at]);
+    s.push(invisible);
+    s.extend(&chars[at..]);
+}
+
 // ---------------------------------------------------------------- terms
 
 /// The core watch terms, chip-related and export-related alternating, so that
@@ -794,4 +941,74 @@ pub fn watchlist_toml(n_terms: usize, n_rules: usize) -> String {
 
 fn set_name(k: usize) -> String {
     format!("s{k:05}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `text` without the debris of [`dirty`]: invisible characters, `™`
+    /// and `®` removed, CRLF as LF, hyphens as spaces, then NFKC (which
+    /// composes NFD and narrows full-width forms).
+    fn without_debris(text: &str) -> String {
+        text.replace("\r\n", "\n")
+            .chars()
+            .filter(|c| {
+                !matches!(
+                    c,
+                    '\u{ad}' | '\u{200b}'..='\u{200d}' | '\u{2060}' | '™' | '®'
+                )
+            })
+            .map(|c| match c {
+                '-' | '\u{2010}' | '\u{2011}' => ' ',
+                c => c,
+            })
+            .nfkc()
+            .collect()
+    }
+
+    #[test]
+    fn dirty_is_the_corpus_with_every_kind_of_debris() {
+        const BYTES: usize = 256 << 10;
+        let clean = corpus(BYTES);
+        let dirty = dirty(BYTES);
+        assert_eq!(dirty, super::dirty(BYTES), "deterministic");
+        assert_eq!(clean.len(), dirty.len());
+        for (i, (c, d)) in clean.iter().zip(&dirty).enumerate() {
+            assert_eq!(without_debris(c), without_debris(d), "item {i}");
+        }
+        let (clean, dirty) = (clean.concat(), dirty.concat());
+        let more = |what: &str| dirty.matches(what).count() > clean.matches(what).count();
+        for (kind, what) in [
+            ("soft hyphen", "\u{ad}"),
+            ("zero-width space", "\u{200b}"),
+            ("zero-width non-joiner", "\u{200c}"),
+            ("zero-width joiner", "\u{200d}"),
+            ("word joiner", "\u{2060}"),
+            ("trade mark", "™"),
+            ("registered", "®"),
+            ("NFD é", "e\u{301}"),
+            ("NFD ё", "е\u{308}"),
+            ("NFD ü", "u\u{308}"),
+            ("CRLF", "\r\n"),
+            ("hyphen U+2010 for a space", "\u{2010}"),
+            ("non-breaking hyphen U+2011 for a space", "\u{2011}"),
+            ("a space for a hyphen", "Санкт Петербург"),
+        ] {
+            assert!(
+                more(what),
+                "{kind} ({what:?}) missing from the dirty corpus"
+            );
+        }
+        let full_width_lower = |t: &str| t.chars().filter(|c| ('ａ'..='ｚ').contains(c)).count();
+        assert!(
+            full_width_lower(&dirty) > full_width_lower(&clean),
+            "full-width ASCII missing from the dirty corpus"
+        );
+        let ascii_hyphens = |t: &str| t.matches('-').count();
+        assert!(
+            ascii_hyphens(&dirty) > ascii_hyphens(&clean),
+            "no space became '-' in the dirty corpus"
+        );
+    }
 }
