@@ -156,9 +156,12 @@ impl AutomatonBuilder {
     /// in upper case: a look-alike of any of the three matches, whatever the
     /// case of the text. A case-sensitive term is not added (the loader
     /// refuses the combination).
-    pub fn add_skeletons(&mut self, term: &Term, operand: Operand, index: u32) {
+    ///
+    /// Returns whether pure-ASCII text can be a look-alike of the term from
+    /// another script: the term is not ASCII and one of its skeletons is.
+    pub fn add_skeletons(&mut self, term: &Term, operand: Operand, index: u32) -> bool {
         if term.case_sensitive {
-            return;
+            return false;
         }
         let body = match term.text.strip_suffix('*') {
             Some(b) if term.prefix => b,
@@ -172,7 +175,9 @@ impl AutomatonBuilder {
             .collect();
         keys.sort_unstable();
         keys.dedup();
+        let ascii_look_alike = !body.is_ascii() && keys.iter().any(|k| k.is_ascii());
         self.entries.extend(keys.into_iter().map(|k| (k, r)));
+        ascii_look_alike
     }
 
     /// No term added yet; an automaton over no patterns is not built.

@@ -39,6 +39,11 @@ pub struct Engine {
     /// The skeletons of the terms of sets with `confusables = true`, run
     /// over the skeleton of each field (SPEC 2a); `None` without such sets.
     skeleton: Option<Automaton>,
+    /// Some confusable term has a pure-ASCII look-alike from another
+    /// script (a Cyrillic `НАТО`): the skeleton pass runs on ASCII fields
+    /// too. Otherwise an ASCII field, whose letters are all of one script,
+    /// cannot hold a look-alike from another script and skips the pass.
+    skeleton_on_ascii: bool,
     /// For each operand (sets first, then inline terms), the rules that
     /// refer to it.
     rules_by_operand: Vec<Vec<u32>>,
@@ -125,11 +130,12 @@ impl Engine {
     pub fn build(watchlist: Arc<Watchlist>) -> Result<Self, BuildError> {
         let mut folded = AutomatonBuilder::default();
         let mut skeleton = AutomatonBuilder::default();
+        let mut skeleton_on_ascii = false;
         for (i, set) in watchlist.sets.iter().enumerate() {
             for (j, term) in set.terms.iter().enumerate() {
                 folded.add(term, Operand::Set(i), j as u32);
                 if set.confusables {
-                    skeleton.add_skeletons(term, Operand::Set(i), j as u32);
+                    skeleton_on_ascii |= skeleton.add_skeletons(term, Operand::Set(i), j as u32);
                 }
             }
         }
@@ -158,6 +164,7 @@ impl Engine {
         Ok(Engine {
             folded: build(folded)?,
             skeleton: build(skeleton)?,
+            skeleton_on_ascii,
             watchlist,
             rules_by_operand,
             compiled,
@@ -251,7 +258,9 @@ impl Engine {
         for (f, field) in fields.iter().enumerate() {
             normalize::normalize_into(field.text, Form::Folded, &mut scratch.norm);
             find_in(automaton, f, field.text, &scratch.norm, sink);
-            if let Some(skeleton) = &self.skeleton {
+            if let Some(skeleton) = &self.skeleton
+                && (self.skeleton_on_ascii || !field.text.is_ascii())
+            {
                 normalize::normalize_into(field.text, Form::Skeleton, &mut scratch.skeleton);
                 find_in(skeleton, f, field.text, &scratch.skeleton, sink);
             }

@@ -250,3 +250,15 @@ fn confusable_sets_match_look_alikes_of_other_scripts() {
     let plain = set(&["H200"], "");
     assert!(texts(&plain, "Н200 chips").is_empty());
 }
+
+#[test]
+fn ascii_text_is_one_script_and_skips_the_skeleton_pass() {
+    // ASCII look-alikes of an ASCII term are of its own script: not matched.
+    let latin = set(&["H200"], "confusables = true");
+    assert!(texts(&latin, "H2OO and NVlDlA").is_empty());
+    assert_eq!(texts(&latin, "Н2OO"), ["Н2OO"], "not ASCII: a Cyrillic Н");
+    // A Cyrillic term whose every letter has a Latin twin: ASCII text can
+    // be its look-alike, so ASCII fields are compared by skeletons too.
+    let cyrillic = set(&["НАТО"], "confusables = true");
+    assert_eq!(texts(&cyrillic, "HATO summit"), ["HATO"]);
+}

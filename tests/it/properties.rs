@@ -169,6 +169,29 @@ fn is_mark(c: char) -> bool {
     GeneralCategoryGroup::Mark.contains(CodePointMapData::<GeneralCategory>::new().get(c))
 }
 
+/// Whether an ASCII text is compared by skeletons at all: only when some
+/// confusable term that is not ASCII has an ASCII skeleton (SPEC 2a: a
+/// look-alike from another script; ASCII text is one script).
+fn skeletons_on_ascii() -> bool {
+    CONFUSABLE.iter().any(|t| {
+        let body = t.trim_end_matches('*');
+        !body.is_ascii()
+            && [body.to_owned(), body.to_lowercase(), body.to_uppercase()]
+                .iter()
+                .any(|v| reference(v, Form::Skeleton).trim().is_ascii())
+    })
+}
+
+/// The patterns of term `k` for `text`: each with the form its text is
+/// compared in.
+fn patterns_for(k: usize, text: &str) -> Vec<(String, Form)> {
+    let mut p = patterns(k);
+    if text.is_ascii() && !skeletons_on_ascii() {
+        p.retain(|(_, f)| *f != Form::Skeleton);
+    }
+    p
+}
+
 /// The patterns of term `k`: each with the form its text is compared in.
 fn patterns(k: usize) -> Vec<(String, Form)> {
     let (term, kind) = term_of(k);
@@ -204,7 +227,7 @@ fn naive(text: &str) -> Vec<(usize, usize, usize)> {
     for k in 0..N_TERMS {
         let (term, _) = term_of(k);
         let prefix = term.ends_with('*');
-        let pats = patterns(k);
+        let pats = patterns_for(k, text);
         let folded = &pats[0].0;
         let needs_start = !folded.chars().next().is_some_and(is_cjk);
         let needs_end = !prefix && !folded.chars().next_back().is_some_and(is_cjk);

@@ -88,6 +88,8 @@ pub fn normalize_into(text: &str, form: Form, out: &mut NormText) {
     // Input `run..i` is still to be copied to the output: it normalizes to
     // itself, except ASCII capitals, lowercased after the copy when folding.
     let mut run = 0;
+    // The run holds a hyphen (to be written as a space).
+    let mut hyphens = false;
     // The output, run included, ends with a space.
     let mut space = false;
     let mut i = 0;
@@ -109,8 +111,9 @@ pub fn normalize_into(text: &str, form: Form, out: &mut NormText) {
                 if space && matches!(c[0], b' ' | b'-') {
                     break;
                 }
-                if !clean_chunk(c, p) {
-                    break;
+                match clean_chunk(c, p) {
+                    Some(h) => hyphens |= h,
+                    None => break,
                 }
                 space = matches!(c[CHUNK - 1], b' ' | b'-');
                 i += CHUNK;
@@ -143,6 +146,7 @@ pub fn normalize_into(text: &str, form: Form, out: &mut NormText) {
                 // A space or a hyphen after a letter stays in the run (`flush`
                 // writes the hyphen as a space).
                 if matches!(b, b' ' | b'-') && !space {
+                    hyphens |= b == b'-';
                     space = true;
                     i += 1;
                     continue;
@@ -150,13 +154,13 @@ pub fn normalize_into(text: &str, form: Form, out: &mut NormText) {
                 // White space to collapse, a control or a hyphen to turn into
                 // a space.
                 if mark_follows(text, i + 1) {
-                    flush(text, run, i, fold, out);
+                    flush(text, run, i, fold, &mut hyphens, out);
                     i = slow_from(text, i, form, out);
                     run = i;
                     space = out.ends_with_space();
                     continue;
                 }
-                flush(text, run, i, fold, out);
+                flush(text, run, i, fold, &mut hyphens, out);
                 if !space {
                     out.open_piece(i, true);
                     out.text.push(' ');
@@ -201,18 +205,18 @@ pub fn normalize_into(text: &str, form: Form, out: &mut NormText) {
             } else {
                 i
             };
-            flush(text, run, start, fold, out);
+            flush(text, run, start, fold, &mut hyphens, out);
             i = slow_from(text, start, form, out);
             run = i;
             space = out.ends_with_space();
             continue;
         }
-        flush(text, run, i, fold, out);
+        flush(text, run, i, fold, &mut hyphens, out);
         i = emit_or_slow(text, i, len, e, t, form, out);
         run = i;
         space = out.ends_with_space();
     }
-    flush(text, run, n, fold, out);
+    flush(text, run, n, fold, &mut hyphens, out);
 }
 
 /// The loop without runs, for forms that change ASCII letters (the
@@ -274,20 +278,25 @@ const CHUNK: usize = 32;
 /// stays in the run, to be written as a space. Plain loops over fixed-size
 /// arrays, which the compiler turns into vector compares.
 #[inline]
-fn clean_chunk(c: &[u8; CHUNK], prev: &[u8; CHUNK]) -> bool {
+fn clean_chunk(c: &[u8; CHUNK], prev: &[u8; CHUNK]) -> Option<bool> {
     let mut bad = 0u8;
+    let mut hyphen = 0u8;
     for (&b, &p) in c.iter().zip(prev) {
-        let gap = u8::from(b == b' ') | u8::from(b == b'-');
+        let h = u8::from(b == b'-');
+        let gap = u8::from(b == b' ') | h;
         let gap_before = u8::from(p == b' ') | u8::from(p == b'-');
         bad |= (b & 0x80) | u8::from(b.wrapping_sub(9) < 5) | (gap & gap_before);
+        hyphen |= h;
     }
-    bad == 0
+    (bad == 0).then_some(hyphen != 0)
 }
 
 /// Copies `text[from..to]`, which normalizes to itself but for ASCII case
-/// and lone hyphens (each written as a space: SPEC 2a).
+/// and lone hyphens (each written as a space: SPEC 2a), searched for only
+/// when `hyphens` says the run holds one; clears `hyphens`.
 #[inline]
-fn flush(text: &str, from: usize, to: usize, fold: bool, out: &mut NormText) {
+fn flush(text: &str, from: usize, to: usize, fold: bool, hyphens: &mut bool, out: &mut NormText) {
+    let search = std::mem::take(hyphens);
     if from < to {
         out.open_piece(from, true);
         let at = out.text.len();
@@ -298,7 +307,7 @@ fn flush(text: &str, from: usize, to: usize, fold: bool, out: &mut NormText) {
         // A hyphen is one byte, and so is the space that replaces it: the
         // piece stays linear. `find` of an ASCII byte is a memchr.
         let mut k = at;
-        while let Some(h) = out.text[k..].find('-') {
+        while let Some(h) = search.then(|| out.text[k..].find('-')).flatten() {
             k += h;
             out.text.replace_range(k..k + 1, " ");
             k += 1;
@@ -512,7 +521,8 @@ mod tests {
                 let gap = |b: u8| b == b' ' || b == b'-';
                 c[k] < 0x80 && !matches!(c[k], 9..=13) && !(gap(c[k]) && gap(c[k - 1]))
             });
-            let got = clean_chunk(c[1..].try_into().unwrap(), c[..CHUNK].try_into().unwrap());
+            let got =
+                clean_chunk(c[1..].try_into().unwrap(), c[..CHUNK].try_into().unwrap()).is_some();
             assert_eq!(got, want, "{c:?}");
         }
     }
