@@ -92,14 +92,16 @@ if ! git show "$base_sha:src/engine/mod.rs" | grep -q 'max_matches: usize'; then
     cfg+=(--cfg newswatch_scan_unbounded)
 fi
 
-echo "== building examples/bench_text.rs here (CARGO_TARGET_DIR=$new_target)"
-CARGO_TARGET_DIR=$new_target cargo build --release --locked --example bench_text
-echo "== building it at $base_rev in $base_dir (CARGO_TARGET_DIR=$base_target) ${cfg[*]}"
-(cd "$base_dir" && CARGO_TARGET_DIR=$base_target cargo rustc --release --locked --example bench_text -- "${cfg[@]}")
 run=$(date -u +%Y%m%dT%H%M%SZ)
 new_bin=$out/bench_text-new-$run
 base_bin=$out/bench_text-base-$run
+# Each binary is copied as soon as it is built: the two target directories
+# may be one, and then the second build overwrites the first's binary.
+echo "== building examples/bench_text.rs here (CARGO_TARGET_DIR=$new_target)"
+CARGO_TARGET_DIR=$new_target cargo build --release --locked --example bench_text
 cp "$new_target/release/examples/bench_text" "$new_bin"
+echo "== building it at $base_rev in $base_dir (CARGO_TARGET_DIR=$base_target) ${cfg[*]}"
+(cd "$base_dir" && CARGO_TARGET_DIR=$base_target cargo rustc --release --locked --example bench_text -- "${cfg[@]}")
 cp "$base_target/release/examples/bench_text" "$base_bin"
 
 mapfile -t cases < <("$new_bin" list | grep -E -- "$filter")
