@@ -38,3 +38,5 @@ fi
 # Kafka tests of tests/it, then the doc tests.
 echo "== cargo test (unit, tests/it, broker outage, doc tests; broker $NEWSWATCH_TEST_BROKERS)"
 cargo test --locked
+echo "== cargo test -p newswatch-test-support (the benchmark corpus generators)"
+cargo test --locked -p newswatch-test-support --lib
