@@ -128,19 +128,7 @@ impl Data {
         let normalized: Vec<String> = items.iter().map(|t| reference(t, Form::Folded)).collect();
         let raw_bytes = items.iter().map(|t| t.len() as u64).sum();
         let ascii = corpus::ascii_english(bytes);
-        let mut ascii_items = Vec::new();
-        let mut rest = ascii.as_str();
-        while !rest.is_empty() {
-            let cut = if rest.len() <= ASCII_ITEM_BYTES {
-                rest.len()
-            } else {
-                rest[ASCII_ITEM_BYTES..]
-                    .find(' ')
-                    .map_or(rest.len(), |i| ASCII_ITEM_BYTES + i + 1)
-            };
-            ascii_items.push(rest[..cut].to_owned());
-            rest = &rest[cut..];
-        }
+        let ascii_items = corpus::split_at_spaces(&ascii, ASCII_ITEM_BYTES);
         Data {
             items,
             normalized,

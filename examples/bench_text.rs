@@ -98,29 +98,11 @@ const CORPORA: [&str; 3] = ["ascii", "mixed", "dirty"];
 /// The texts of a corpus, as the engine gets them (`ascii` in items).
 fn corpus_items(name: &str, bytes: usize) -> Vec<String> {
     match name {
-        "ascii" => ascii_items(&corpus::ascii_english(bytes)),
+        "ascii" => corpus::split_at_spaces(&corpus::ascii_english(bytes), ASCII_ITEM_BYTES),
         "mixed" => corpus::corpus(bytes),
         "dirty" => corpus::dirty(bytes),
         _ => unreachable!("corpus {name}"),
     }
-}
-
-/// `text` cut into items of about `ASCII_ITEM_BYTES`, at spaces.
-fn ascii_items(text: &str) -> Vec<String> {
-    let mut items = Vec::new();
-    let mut rest = text;
-    while !rest.is_empty() {
-        let cut = if rest.len() <= ASCII_ITEM_BYTES {
-            rest.len()
-        } else {
-            rest[ASCII_ITEM_BYTES..]
-                .find(' ')
-                .map_or(rest.len(), |i| ASCII_ITEM_BYTES + i + 1)
-        };
-        items.push(rest[..cut].to_owned());
-        rest = &rest[cut..];
-    }
-    items
 }
 
 fn cases() -> Vec<String> {

@@ -94,17 +94,19 @@ def classes(tmp):
 
 
 def run(binary, watchlist_path, item_path):
-    start = time.monotonic()
-    with open(os.devnull, "w") as null:
+    # stderr to a file, not a pipe: a child writing more than a pipe holds
+    # would block while we wait for it.
+    with open(os.devnull, "w") as null, tempfile.TemporaryFile() as errf:
+        start = time.monotonic()
         p = subprocess.Popen(
             [binary, "scan", "--watchlist", watchlist_path, item_path],
             stdout=null,
-            stderr=subprocess.PIPE,
+            stderr=errf,
         )
         _, status, usage = os.wait4(p.pid, 0)
-        err = p.stderr.read().decode("utf-8", "replace")
-        p.stderr.close()
-    seconds = time.monotonic() - start
+        seconds = time.monotonic() - start
+        errf.seek(0)
+        err = errf.read().decode("utf-8", "replace")
     code = os.waitstatus_to_exitcode(status)
     if code not in (0, 65):
         sys.exit("scan exited %d on %s: %s" % (code, item_path, err[-500:]))

@@ -239,15 +239,8 @@ impl Found {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
-    use crate::engine::{Engine, Field, Scratch};
-    use crate::watchlist::Watchlist;
-
-    fn engine(src: &str) -> Engine {
-        let w = Watchlist::parse(src, None).unwrap_or_else(|p| panic!("{p:?}"));
-        Engine::build(Arc::new(w)).expect("engine builds")
-    }
+    use crate::engine::tests::engine;
+    use crate::engine::{Field, Scratch};
 
     /// Issue 14, class 3: 32 overlapping terms of one set over `x x x …`,
     /// or 32 sets sharing a term, keep one span per word and NEAR side, not

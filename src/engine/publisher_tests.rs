@@ -3,19 +3,12 @@
 //! class where the class is finite (invisible characters, symbols that NFKC
 //! spells as letters).
 
-use std::sync::Arc;
-
 use icu_properties::props::{DefaultIgnorableCodePoint, GeneralCategory, GeneralCategoryGroup};
 use icu_properties::{CodePointMapData, CodePointSetData};
 use unicode_normalization::UnicodeNormalization;
 
+use super::tests::engine;
 use super::*;
-use crate::watchlist::Watchlist;
-
-fn engine(src: &str) -> Engine {
-    let w = Watchlist::parse(src, None).unwrap_or_else(|p| panic!("bad test watchlist: {p:?}"));
-    Engine::build(Arc::new(w)).expect("engine builds")
-}
 
 /// One set `s` of `terms` (with `extra` keys) and a rule on it.
 fn set(terms: &[&str], extra: &str) -> Engine {

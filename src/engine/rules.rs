@@ -301,10 +301,7 @@ mod tests {
                     words: &mut words,
                     near: &mut near,
                 };
-                let index = |o: Operand| match o {
-                    Operand::Set(i) => i as u32,
-                    Operand::Inline(i) => (w.sets.len() + i) as u32,
-                };
+                let index = |o| crate::engine::operand_index(&w, o) as u32;
                 let node = &Compiled::new(&[e], 4, index).rules[0];
                 assert_eq!(
                     eval(node, &mut none),

@@ -6,7 +6,7 @@ use super::*;
 use crate::watchlist::Watchlist;
 
 /// Builds an engine from watchlist TOML.
-fn engine(src: &str) -> Engine {
+pub(super) fn engine(src: &str) -> Engine {
     let w = Watchlist::parse(src, None).unwrap_or_else(|p| panic!("bad test watchlist: {p:?}"));
     Engine::build(Arc::new(w)).expect("engine builds")
 }

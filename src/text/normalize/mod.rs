@@ -185,13 +185,7 @@ pub fn normalize_into(text: &str, form: Form, out: &mut NormText) {
         }
         // A non-ASCII character.
         let (cp, len) = decode(bytes, i);
-        let e = if cp < 0x10000 {
-            map[cp as usize]
-        } else if char::from_u32(cp).is_some_and(starts_segment_slow) {
-            BOUNDARY
-        } else {
-            0
-        };
+        let e = entry(map, cp);
         if e == cp | BOUNDARY {
             space = false;
             i += len;
@@ -225,19 +219,26 @@ fn per_character(text: &str, form: Form, t: &Table, out: &mut NormText) {
     let mut i = 0;
     while i < text.len() {
         let c = next_char(text, i);
-        let cp = c as u32;
-        let e = if cp < 0x10000 {
-            t.entries[cp as usize]
-        } else if starts_segment_slow(c) {
-            BOUNDARY
-        } else {
-            0
-        };
+        let e = entry(&t.entries, c as u32);
         i = if e & BOUNDARY == 0 {
             slow_from(text, i, form, out)
         } else {
             emit_or_slow(text, i, c.len_utf8(), e, t, form, out)
         };
+    }
+}
+
+/// The table entry of code point `cp` (see `Table::entries`): a load for
+/// the Basic Multilingual Plane; above it, only whether a segment may start
+/// there (those characters always take the slow path).
+#[inline]
+fn entry(entries: &[u32], cp: u32) -> u32 {
+    if cp < 0x10000 {
+        entries[cp as usize]
+    } else if char::from_u32(cp).is_some_and(starts_segment_slow) {
+        BOUNDARY
+    } else {
+        0
     }
 }
 

@@ -564,6 +564,26 @@ fn zh_sentence(v: &Vocab, rng: &mut Rng, topic: bool, headline: bool, s: &mut St
     }
 }
 
+/// `text` cut into items of about `item_bytes` each, every cut just after
+/// the first space at or past `item_bytes` (the last item may be shorter):
+/// the benchmarks' ASCII corpus as news-sized items.
+pub fn split_at_spaces(text: &str, item_bytes: usize) -> Vec<String> {
+    let mut items = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let cut = if rest.len() <= item_bytes {
+            rest.len()
+        } else {
+            rest[item_bytes..]
+                .find(' ')
+                .map_or(rest.len(), |i| item_bytes + i + 1)
+        };
+        items.push(rest[..cut].to_owned());
+        rest = &rest[cut..];
+    }
+    items
+}
+
 /// Pure ASCII English of about `bytes` bytes (at least `bytes`): sentences
 /// in paragraphs separated by blank lines, straight quotes, `--` dashes.
 pub fn ascii_english(bytes: usize) -> String {
