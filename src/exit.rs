@@ -9,6 +9,9 @@ pub const DATAERR: u8 = 65;
 pub const NOINPUT: u8 = 66;
 /// An internal error (threads, signal handlers, the async runtime).
 pub const SOFTWARE: u8 = 70;
+/// The Kafka brokers refused the credentials or the TLS handshake
+/// (`run`): a configuration no retry fixes.
+pub const NOPERM: u8 = 77;
 /// Writing the output failed.
 pub const IOERR: u8 = 74;
 /// Invalid configuration or watchlist, or a sink that cannot be built

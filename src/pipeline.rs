@@ -14,6 +14,7 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::alert::{self, AlertOptions};
 use crate::engine::{Engine, Scratch};
 use crate::item::{self, DecodeOptions, Provenance};
+use crate::metrics::liveness::WorkerBeat;
 use crate::metrics::{self, events};
 use crate::offsets::{Offsets, Ticket};
 use crate::sink::{Completion, DeadLetter, DeadLetterRecord, Outgoing, Sink};
@@ -164,7 +165,14 @@ impl Pipeline {
             offset: env.offset,
         };
         let completion = Completion::new(env.ticket.clone(), Arc::clone(&self.offsets));
-        let decoded = item::decode(env.payload.as_deref().unwrap_or_default(), &self.decode);
+        let Some(payload) = env.payload.as_deref() else {
+            // A null value, a compaction tombstone: not an item (SPEC
+            // section 1). Skipped and committed; no dead letter.
+            events::item_skipped(at, events::SkipReason::Tombstone);
+            completion.finish();
+            return;
+        };
+        let decoded = item::decode(payload, &self.decode);
         let item = match decoded {
             Ok(item) => item,
             Err(rejection) => {
@@ -297,16 +305,50 @@ impl Workers {
 
 fn work(p: &Pipeline, rx: &Mutex<Receiver<Batch>>) {
     let mut scratch = Scratch::new();
+    let beat = WorkerBeat::register();
     loop {
         let next = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
         match next {
             Ok(batch) => {
                 let m = p.routing();
-                batch
-                    .into_iter()
-                    .for_each(|env| p.process(&m, env, &mut scratch));
+                for env in batch {
+                    beat.busy();
+                    #[cfg(debug_assertions)]
+                    debug::wedge_on(env.payload.as_deref());
+                    p.process(&m, env, &mut scratch);
+                    beat.idle();
+                }
             }
             Err(_) => return, // the source closed the channel
+        }
+    }
+}
+
+/// Fault injection for the liveness test, compiled into debug builds only
+/// (the test suite's binary), never into a release.
+#[cfg(debug_assertions)]
+mod debug {
+    use std::sync::LazyLock;
+
+    /// `NEWSWATCH_DEBUG_WEDGE`: a worker that takes an item whose value
+    /// contains these bytes never finishes it, as a worker stuck in a
+    /// deadlock would.
+    static MARKER: LazyLock<Option<Vec<u8>>> = LazyLock::new(|| {
+        std::env::var("NEWSWATCH_DEBUG_WEDGE")
+            .ok()
+            .filter(|m| !m.is_empty())
+            .map(String::into_bytes)
+    });
+
+    pub(super) fn wedge_on(payload: Option<&[u8]>) {
+        let (Some(marker), Some(payload)) = (MARKER.as_deref(), payload) else {
+            return;
+        };
+        if payload.windows(marker.len()).any(|w| w == marker) {
+            tracing::warn!("NEWSWATCH_DEBUG_WEDGE: this worker wedges for good");
+            loop {
+                std::thread::sleep(std::time::Duration::from_secs(3600));
+            }
         }
     }
 }

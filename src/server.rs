@@ -1,5 +1,6 @@
 //! The daemon's HTTP endpoints (SPEC section 7) on `http.listen`:
-//! `/metrics` (Prometheus text format), `/healthz` (the process is alive)
+//! `/metrics` (Prometheus text format), `/healthz` (the process makes
+//! progress; else 503 with what is wedged)
 //! and `/readyz` (joined, loaded and able to deliver; else 503 with a JSON
 //! reason). Reads state from [`crate::metrics`]; changes nothing.
 
@@ -35,7 +36,10 @@ async fn metrics() -> Response {
 }
 
 async fn healthz() -> Response {
-    (StatusCode::OK, "ok\n").into_response()
+    match crate::metrics::liveness() {
+        Ok(()) => (StatusCode::OK, "ok\n".to_owned()).into_response(),
+        Err(reason) => (StatusCode::SERVICE_UNAVAILABLE, format!("{reason}\n")).into_response(),
+    }
 }
 
 async fn readyz() -> Response {

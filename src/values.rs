@@ -103,6 +103,19 @@ impl Problems {
         }
     }
 
+    /// A [`Problems::duration`] that must not be zero: a timeout that
+    /// would fire at once.
+    pub fn timeout(&mut self, key: &str, value: &str) -> Duration {
+        let d = self.duration(key, value);
+        if d.is_zero() && humantime::parse_duration(value.trim()).is_ok() {
+            self.add(
+                key,
+                format!("{value:?} is zero; a timeout must be positive, e.g. \"60s\""),
+            );
+        }
+        d
+    }
+
     /// A count from 1 to `max` (at most [`MAX_COUNT`]); out of that range
     /// records a problem naming both ends and returns 1.
     pub fn count(&mut self, key: &str, value: u64, max: usize) -> usize {

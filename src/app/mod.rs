@@ -110,6 +110,7 @@ impl App {
             .map_err(Failure::software)?;
         let built = build_sinks(settings, runtime.handle().clone())?;
         crate::metrics::events::sinks_ready(&settings.sink_names());
+        crate::metrics::liveness::set_timeout(settings.http.liveness_timeout);
         let listen = settings.http.listen;
         let listener = runtime
             .block_on(tokio::net::TcpListener::bind(listen))
@@ -216,13 +217,27 @@ impl App {
         );
         let timeout = settings.pipeline.shutdown_timeout;
         let mut failed = None;
-        while source.run(
-            &workers,
-            &shutdown,
-            settings.pipeline.max_in_flight,
-            timeout,
-        ) == RunEnd::Stalled
-        {
+        loop {
+            let end = source.run(
+                &workers,
+                &shutdown,
+                settings.pipeline.max_in_flight,
+                timeout,
+            );
+            match end {
+                RunEnd::Stopped => break,
+                RunEnd::Refused(error) => {
+                    shutdown.trigger();
+                    failed = Some(Failure::new(
+                        crate::exit::NOPERM,
+                        anyhow::anyhow!(
+                            "Kafka refused the consumer ({error}); check security.protocol, sasl.mechanism, sasl.username, sasl.password and ssl.ca.location in [kafka.consumer]"
+                        ),
+                    ));
+                    break;
+                }
+                RunEnd::Stalled => {}
+            }
             tracing::warn!(
                 group = %settings.kafka.group_id,
                 "the consumer lost its group membership and did not get partitions back; replacing it"

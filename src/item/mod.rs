@@ -95,6 +95,11 @@ impl NewsItem<'_> {
 /// Why an item was rejected. `reason()` is the metric label.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Rejection {
+    /// The value is empty: zero bytes (`empty`). A null value (a
+    /// compaction tombstone) is not an item at all and never reaches
+    /// decoding (SPEC section 1).
+    #[error("the value is empty (0 bytes)")]
+    Empty,
     /// The bytes are not UTF-8 (`invalid_utf8`).
     #[error("not valid UTF-8 (invalid byte at offset {offset})")]
     InvalidUtf8 {
@@ -133,7 +138,8 @@ pub enum Rejection {
 impl Rejection {
     /// Every [`Rejection::reason`], so each labelled series exists from the
     /// start.
-    pub const REASONS: [&'static str; 5] = [
+    pub const REASONS: [&'static str; 6] = [
+        "empty",
         "invalid_utf8",
         "too_large",
         "not_json",
@@ -144,6 +150,7 @@ impl Rejection {
     /// A short, fixed label for metrics and the dead-letter header.
     pub fn reason(&self) -> &'static str {
         match self {
+            Rejection::Empty => "empty",
             Rejection::InvalidUtf8 { .. } => "invalid_utf8",
             Rejection::TooLarge { .. } => "too_large",
             Rejection::NotJson(_) => "not_json",
@@ -195,10 +202,13 @@ pub fn strip_bom(bytes: &[u8]) -> &[u8] {
 ///
 /// # Errors
 ///
-/// A [`Rejection`] when the value is larger than `opts.max_bytes`, is not
-/// UTF-8, is not a JSON object (JSON format), or has no non-blank text in
+/// A [`Rejection`] when the value is empty, is larger than
+/// `opts.max_bytes`, is not UTF-8, is not a JSON object (JSON format), or has no non-blank text in
 /// the fields to scan.
 pub fn decode<'a>(bytes: &'a [u8], opts: &'a DecodeOptions) -> Result<NewsItem<'a>, Rejection> {
+    if bytes.is_empty() {
+        return Err(Rejection::Empty);
+    }
     if bytes.len() > opts.max_bytes {
         return Err(Rejection::TooLarge {
             size: bytes.len(),
@@ -251,7 +261,8 @@ mod tests {
 
     #[test]
     fn rejects_with_a_reason() {
-        let cases: [(&[u8], &str); 6] = [
+        let cases: [(&[u8], &str); 7] = [
+            (b"", "empty"),
             (b"not json", "not_json"),
             (b"[1, 2]", "not_object"),
             (b"\"text\"", "not_object"),
@@ -285,8 +296,9 @@ mod tests {
         };
         let item = decode(b"\xEF\xBB\xBFH200 export", &text).unwrap();
         assert_eq!(item.fields, [("text", "H200 export".into())]);
-        // A BOM alone leaves nothing to scan.
+        // A BOM alone leaves nothing to scan; it is not an empty value.
         assert_eq!(decode(BOM, &text).unwrap_err().reason(), "no_text");
+        assert_eq!(decode(b"", &text), Err(Rejection::Empty));
     }
 
     #[test]

@@ -7,8 +7,11 @@ use std::fmt::Display;
 use std::path::Path;
 use std::time::Duration;
 
+use std::sync::atomic::Ordering;
+
 use super::{Outcome, global, readiness};
 use crate::item::Rejection;
+use crate::source::health::{Change, ErrorKind};
 
 /// Where a consumed message came from, for log lines.
 #[derive(Debug, Clone, Copy)]
@@ -30,6 +33,37 @@ pub fn item_rejected(at: At<'_>, rejection: &Rejection) {
         "item rejected"
     );
     global().items_rejected.add([rejection.reason()], 1.0);
+}
+
+/// Why a message was skipped rather than decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipReason {
+    /// A null value: a compaction tombstone (SPEC section 1).
+    Tombstone,
+}
+
+impl SkipReason {
+    /// Every reason, so each labelled series exists from the start.
+    pub const ALL: [SkipReason; 1] = [SkipReason::Tombstone];
+
+    /// The `reason` label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::Tombstone => "tombstone",
+        }
+    }
+}
+
+/// A message was skipped, not an item (SPEC section 1): DEBUG (tombstones
+/// are routine in compacted topics), counted by reason; its offset is
+/// committed like any other.
+pub fn item_skipped(at: At<'_>, reason: SkipReason) {
+    tracing::debug!(
+        topic = %at.topic, partition = at.partition, offset = at.offset,
+        reason = reason.as_str(),
+        "message skipped"
+    );
+    global().items_skipped.add([reason.as_str()], 1.0);
 }
 
 /// An alert was raised and handed to its sinks: INFO, counted by rule and
@@ -138,4 +172,75 @@ pub fn group_membership(joined: bool) {
 pub fn stopping() {
     tracing::info!("stopping: no more fetching, finishing the uncommitted items");
     readiness::set_stopping();
+}
+
+/// The consumer reported an error of `kind` (SPEC section 7): counted
+/// every time; logged when `logged` says the rate limit lets it through
+/// (`Some(repeats)`: how many of its kind went unlogged since the last
+/// line), at WARN for a transient kind, else ERROR.
+pub fn consumer_error(kind: ErrorKind, error: &dyn Display, logged: Option<u64>) {
+    global().consumer_errors.add([kind.as_str()], 1.0);
+    let Some(repeats) = logged else { return };
+    if kind.transient() {
+        tracing::warn!(kind = kind.as_str(), %error, repeats, "Kafka consumer error");
+    } else {
+        tracing::error!(kind = kind.as_str(), %error, repeats, "Kafka consumer error");
+    }
+}
+
+/// The brokers refuse the consumer's credentials or certificate: ERROR,
+/// and `/readyz` answers 503 with the reason until a fetch succeeds.
+pub fn credentials_refused(kind: ErrorKind, error: &dyn Display) {
+    let reason = format!(
+        "Kafka refuses the consumer's {}: {error}",
+        if kind == ErrorKind::Tls {
+            "TLS handshake (check ssl.ca.location and the broker's certificate)"
+        } else {
+            "credentials (check sasl.mechanism, sasl.username and sasl.password)"
+        }
+    );
+    tracing::error!(kind = kind.as_str(), %error, "{reason}");
+    readiness::set_stuck("kafka", reason);
+}
+
+/// A fetch succeeded after the credentials were refused.
+pub fn credentials_accepted() {
+    readiness::set_unstuck("kafka");
+}
+
+/// A partition stopped moving or moved again (SPEC section 7,
+/// `kafka.stall_timeout`): a stall is logged at ERROR with topic,
+/// partition and offset and the last consumer error, and `/readyz`
+/// answers 503 naming the partition until it moves.
+pub fn partition_health(change: &Change, last_error: Option<&str>) {
+    let m = global();
+    match change {
+        Change::Stalled {
+            topic,
+            partition,
+            offset,
+            pending,
+            stuck_for,
+        } => {
+            let last_error = last_error.unwrap_or("none reported");
+            tracing::error!(
+                topic = %topic, partition, offset, pending,
+                stuck_for_s = stuck_for.as_secs(), last_error = %last_error,
+                "partition stalled: unread messages and no progress past this offset; nothing is skipped"
+            );
+            readiness::set_stuck(
+                &format!("{topic}/{partition}"),
+                format!(
+                    "partition {topic}/{partition} has not moved past offset {offset} for {}s with {pending} messages unread (last consumer error: {last_error})",
+                    stuck_for.as_secs()
+                ),
+            );
+            m.partitions_stalled.value.fetch_add(1, Ordering::Relaxed);
+        }
+        Change::Recovered { topic, partition } => {
+            tracing::info!(topic = %topic, partition, "partition moving again (or revoked)");
+            readiness::set_unstuck(&format!("{topic}/{partition}"));
+            m.partitions_stalled.value.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
 }

@@ -15,6 +15,7 @@
 //! format 0.0.4 the tests and deploy files parse, and no new crates.
 
 pub mod events;
+pub mod liveness;
 pub mod readiness;
 mod registry;
 
@@ -24,6 +25,7 @@ use std::time::Duration;
 
 use registry::{Family, Histogram, Scalar};
 
+pub use liveness::liveness;
 pub use readiness::readiness;
 
 /// Declares every metric once: the field of [`Metrics`], its constructor,
@@ -75,6 +77,13 @@ declare_metrics! {
         "counter",
         ["reason"],
     );
+    /// Messages that are not items, by `events::SkipReason`.
+    items_skipped: Family<1> = Family::new(
+        "newswatch_items_skipped_total",
+        "Messages skipped as not news items (tombstone: a null value), by reason.",
+        "counter",
+        ["reason"],
+    );
     /// Alerts raised after deduplication.
     alerts: Family<2> = Family::new(
         "newswatch_alerts_total",
@@ -115,6 +124,19 @@ declare_metrics! {
         "gauge",
         ["topic", "partition"],
     );
+    /// Errors the consumer reported, by `source::health::ErrorKind`.
+    consumer_errors: Family<1> = Family::new(
+        "newswatch_consumer_errors_total",
+        "Errors the Kafka consumer reported (an undecodable or corrupt batch, refused credentials, an unknown topic, an unreachable broker), by kind.",
+        "counter",
+        ["kind"],
+    );
+    /// Assigned partitions stuck behind unread messages.
+    partitions_stalled: Scalar = Scalar::new(
+        "newswatch_partitions_stalled",
+        "Assigned partitions with unread messages whose position has not moved for kafka.stall_timeout.",
+        "gauge",
+    );
     /// Terms of the loaded watchlist.
     watchlist_terms: Scalar = Scalar::new(
         "newswatch_watchlist_terms",
@@ -148,6 +170,12 @@ pub fn global() -> &'static Metrics {
         let m = Metrics::new();
         for reason in crate::item::Rejection::REASONS {
             m.items_rejected.add([reason], 0.0);
+        }
+        for kind in crate::source::health::ErrorKind::ALL {
+            m.consumer_errors.add([kind.as_str()], 0.0);
+        }
+        for reason in events::SkipReason::ALL {
+            m.items_skipped.add([reason.as_str()], 0.0);
         }
         for outcome in ["ok", "error"] {
             m.reloads.add([outcome], 0.0);
@@ -256,6 +284,8 @@ mod tests {
         for series in [
             "newswatch_items_rejected_total{reason=\"not_json\"} 0\n",
             "newswatch_items_rejected_total{reason=\"too_large\"} 0\n",
+            "newswatch_items_rejected_total{reason=\"empty\"} 0\n",
+            "newswatch_items_skipped_total{reason=\"tombstone\"} 0\n",
             "newswatch_watchlist_reloads_total{outcome=\"error\"} 0\n",
             "newswatch_sink_deliveries_total{sink=\"ops\",outcome=\"dropped\"} 0\n",
             "newswatch_sink_deliveries_total{sink=\"ops\",outcome=\"dead_lettered\"} 0\n",

@@ -58,6 +58,10 @@ pub struct KafkaConfig {
     pub group_id: String,
     /// Topics to consume news items from.
     pub topics: Vec<String>,
+    /// How long a partition may hold unread messages without the consumer
+    /// moving past them, or a consumer error repeat, before `/readyz`
+    /// answers 503 naming it (default 2 minutes; SPEC section 7).
+    pub stall_timeout: Duration,
     /// Extra librdkafka properties of the consumer; values may be
     /// credentials, so they are secrets. Never one that newswatch sets
     /// itself for at-least-once delivery.
@@ -103,6 +107,10 @@ pub struct HttpConfig {
     /// Where `/metrics`, `/healthz` and `/readyz` are served (default
     /// `127.0.0.1:9464`; port 0 picks a free port).
     pub listen: SocketAddr,
+    /// How long the poll loop or a worker may go without progress while
+    /// work is pending before `/healthz` answers 503 (default 60 seconds;
+    /// SPEC section 7). Idle is alive.
+    pub liveness_timeout: Duration,
 }
 
 /// `[log]`.

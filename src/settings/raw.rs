@@ -32,6 +32,7 @@ pub(super) struct RawKafka {
     pub brokers: String,
     pub group_id: String,
     pub topics: Vec<String>,
+    pub stall_timeout: String,
     pub consumer: BTreeMap<String, Scalar>,
     pub producer: BTreeMap<String, Scalar>,
 }
@@ -42,6 +43,7 @@ impl Default for RawKafka {
             brokers: "localhost:9092".into(),
             group_id: "newswatch".into(),
             topics: vec!["news".into()],
+            stall_timeout: "2m".into(),
             consumer: BTreeMap::new(),
             producer: BTreeMap::new(),
         }
@@ -130,12 +132,14 @@ pub(super) struct RawDeadLetter {
 #[serde(default, deny_unknown_fields)]
 pub(super) struct RawHttp {
     pub listen: String,
+    pub liveness_timeout: String,
 }
 
 impl Default for RawHttp {
     fn default() -> Self {
         RawHttp {
             listen: "127.0.0.1:9464".into(),
+            liveness_timeout: "60s".into(),
         }
     }
 }

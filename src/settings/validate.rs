@@ -74,6 +74,7 @@ impl Raw {
         for (i, t) in self.kafka.topics.iter().enumerate() {
             p.non_empty(&format!("kafka.topics[{i}]"), t);
         }
+        let stall_timeout = p.timeout("kafka.stall_timeout", &self.kafka.stall_timeout);
         let consumer = properties("consumer", self.kafka.consumer, &mut p);
         let producer = properties("producer", self.kafka.producer, &mut p);
 
@@ -143,6 +144,8 @@ impl Raw {
             SocketAddr::from(([127, 0, 0, 1], 9464))
         });
 
+        let liveness_timeout = p.timeout("http.liveness_timeout", &self.http.liveness_timeout);
+
         let log_format = match self.log.format.as_str() {
             "json" => LogFormat::Json,
             "pretty" => LogFormat::Pretty,
@@ -169,6 +172,7 @@ impl Raw {
                 brokers: self.kafka.brokers,
                 group_id: self.kafka.group_id,
                 topics: self.kafka.topics,
+                stall_timeout,
                 consumer,
                 producer,
             },
@@ -195,7 +199,10 @@ impl Raw {
             },
             sinks,
             dead_letter,
-            http: HttpConfig { listen },
+            http: HttpConfig {
+                listen,
+                liveness_timeout,
+            },
             log: LogConfig {
                 format: log_format,
                 level: self.log.level,

@@ -17,11 +17,12 @@ use rdkafka::message::Message;
 use rdkafka::statistics::Statistics;
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 
-use crate::metrics::{self, events};
+use crate::metrics::{self, events, liveness};
 use crate::offsets::Offsets;
 use crate::pipeline::{Envelope, Workers};
 use crate::settings::KafkaConfig;
 use crate::shutdown::Shutdown;
+use crate::source::health::{ErrorKind, ErrorLog, PartitionWatch, Sample};
 
 /// Most messages handed to the workers at once.
 const BATCH: usize = 64;
@@ -35,7 +36,7 @@ const REVOKE_DRAIN: Duration = Duration::from_secs(5);
 const REJOIN_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Why [`KafkaSource::run`] returned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RunEnd {
     /// `stop` was set; in-flight items were drained and committed.
     Stopped,
@@ -43,6 +44,10 @@ pub enum RunEnd {
     /// back within a minute: replace it (librdkafka has been seen to stop
     /// looking for the group coordinator after a broker restart).
     Stalled,
+    /// The brokers refused the credentials or the TLS handshake before the
+    /// consumer ever joined its group: the configuration is wrong, and no
+    /// retry will fix it. Holds the error.
+    Refused(String),
 }
 
 /// Rebalance and commit callbacks, run on the polling thread.
@@ -54,10 +59,39 @@ pub struct SourceContext {
     /// Since when the group membership is lost (a lost assignment, not yet
     /// followed by a new one).
     lost_since: Mutex<Option<Instant>>,
+    /// An assignment ever arrived: the credentials worked once.
+    ever_assigned: AtomicBool,
+    /// Partitions with unread messages that stopped moving.
+    watch: Mutex<PartitionWatch>,
+    /// The last consumer error, `kind: message`, for the stall report.
+    last_error: Mutex<Option<String>>,
 }
 
-fn lock(o: &Mutex<Offsets>) -> MutexGuard<'_, Offsets> {
-    o.lock().unwrap_or_else(|e| e.into_inner())
+fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Where a partition's consumer stands, from one statistics sample: the
+/// fetch position (past the transaction markers the application never
+/// sees), else the last offset handed out plus one, else the committed
+/// offset, else the start of the log; and the end it can read to (the
+/// last stable offset, which a `read_committed` consumer may not pass,
+/// else the high watermark).
+fn sample_of(topic: &str, p: &rdkafka::statistics::Partition) -> Sample {
+    let position = [p.next_offset, p.app_offset, p.committed_offset]
+        .into_iter()
+        .find(|&o| o >= 0)
+        .unwrap_or(p.lo_offset.max(0));
+    Sample {
+        topic: topic.to_owned(),
+        partition: p.partition,
+        position,
+        end: if p.ls_offset >= 0 {
+            p.ls_offset
+        } else {
+            p.hi_offset
+        },
+    }
 }
 
 fn tpl_of(offsets_to_commit: &[(String, i32, i64)]) -> KafkaResult<TopicPartitionList> {
@@ -73,11 +107,13 @@ impl ClientContext for SourceContext {
     /// assigned partition's lag behind its committed offset.
     fn stats(&self, statistics: Statistics) {
         let mut owned = Vec::new();
+        let mut samples = Vec::new();
         for (topic, t) in &statistics.topics {
             for p in t.partitions.values() {
                 if p.partition < 0 || !p.desired || p.hi_offset < 0 {
                     continue;
                 }
+                samples.push(sample_of(topic, p));
                 let lag = if p.committed_offset >= 0 {
                     p.hi_offset - p.committed_offset
                 } else {
@@ -89,6 +125,14 @@ impl ClientContext for SourceContext {
             }
         }
         metrics::retain_lag(|t, p| owned.contains(&(t, p)));
+        let paused = self.paused.load(Ordering::Acquire);
+        let changes = locked(&self.watch).observe(Instant::now(), &samples, paused);
+        if !changes.is_empty() {
+            let last_error = locked(&self.last_error).clone();
+            for c in &changes {
+                events::partition_health(c, last_error.as_deref());
+            }
+        }
     }
 }
 
@@ -105,13 +149,13 @@ impl ConsumerContext for SourceContext {
         let lost = consumer.assignment_lost();
         if lost {
             events::group_membership(false);
-            let mut since = self.lost_since.lock().unwrap_or_else(|e| e.into_inner());
+            let mut since = locked(&self.lost_since);
             since.get_or_insert_with(Instant::now);
         } else {
             // Let in-flight items of these partitions finish first.
             let deadline = Instant::now() + REVOKE_DRAIN;
             while Instant::now() < deadline {
-                let o = lock(&self.offsets);
+                let o = locked(&self.offsets);
                 if parts.iter().all(|(t, p)| o.pending_on(t, *p) == 0) {
                     break;
                 }
@@ -121,7 +165,7 @@ impl ConsumerContext for SourceContext {
         }
         let mut offsets_to_commit = Vec::new();
         {
-            let mut o = lock(&self.offsets);
+            let mut o = locked(&self.offsets);
             for (t, p) in &parts {
                 if let Some(pos) = o.revoke(t, *p) {
                     offsets_to_commit.push((t.clone(), *p, pos));
@@ -150,13 +194,14 @@ impl ConsumerContext for SourceContext {
                 .map(|e| (e.topic().to_owned(), e.partition()))
                 .collect();
             {
-                let mut o = lock(&self.offsets);
+                let mut o = locked(&self.offsets);
                 for (t, p) in &parts {
                     o.assign(t, *p);
                 }
             }
             events::group_membership(true);
-            *self.lost_since.lock().unwrap_or_else(|e| e.into_inner()) = None;
+            self.ever_assigned.store(true, Ordering::Release);
+            *locked(&self.lost_since) = None;
             tracing::info!(partitions = ?parts, "partitions assigned");
             if self.paused.load(Ordering::Acquire)
                 && let Err(e) = consumer.pause(tpl)
@@ -169,7 +214,7 @@ impl ConsumerContext for SourceContext {
     fn commit_callback(&self, result: KafkaResult<()>, offsets: &TopicPartitionList) {
         if let Err(e) = result {
             tracing::warn!(error = %e, "offset commit failed; will commit again");
-            let mut o = lock(&self.offsets);
+            let mut o = locked(&self.offsets);
             for e in offsets.elements() {
                 if let Offset::Offset(pos) = e.offset() {
                     o.commit_failed(e.topic(), e.partition(), pos);
@@ -183,6 +228,10 @@ impl ConsumerContext for SourceContext {
 pub struct KafkaSource {
     consumer: BaseConsumer<SourceContext>,
     offsets: Arc<Mutex<Offsets>>,
+    /// Rate-limits the log lines of repeating consumer errors.
+    errors: Mutex<ErrorLog>,
+    /// The brokers refused the credentials; cleared by the next message.
+    refused: AtomicBool,
 }
 
 impl KafkaSource {
@@ -223,11 +272,19 @@ impl KafkaSource {
             offsets: Arc::clone(&offsets),
             paused: AtomicBool::new(false),
             lost_since: Mutex::new(None),
+            ever_assigned: AtomicBool::new(false),
+            watch: Mutex::new(PartitionWatch::new(k.stall_timeout)),
+            last_error: Mutex::new(None),
         };
         let consumer: BaseConsumer<SourceContext> = config.create_with_context(context)?;
         let topics: Vec<&str> = k.topics.iter().map(String::as_str).collect();
         consumer.subscribe(&topics)?;
-        Ok(KafkaSource { consumer, offsets })
+        Ok(KafkaSource {
+            consumer,
+            offsets,
+            errors: Mutex::new(ErrorLog::default()),
+            refused: AtomicBool::new(false),
+        })
     }
 
     /// Polls until `shutdown` is triggered, then drains: stops fetching,
@@ -243,7 +300,9 @@ impl KafkaSource {
     ) -> RunEnd {
         let mut last_commit = Instant::now();
         while !shutdown.is_triggered() {
+            liveness::poll_turned();
             if self.stalled() {
+                liveness::poll_stopped();
                 return RunEnd::Stalled;
             }
             self.backpressure(max_in_flight);
@@ -255,13 +314,19 @@ impl KafkaSource {
                 match self.consumer.poll(timeout) {
                     None => break,
                     Some(Err(e)) => {
-                        tracing::warn!(error = %e, "consumer error");
+                        if let Some(refused) = self.consumer_error(&e) {
+                            liveness::poll_stopped();
+                            return refused;
+                        }
                         break;
                     }
                     Some(Ok(m)) => {
                         timeout = Duration::ZERO;
+                        if self.refused.swap(false, Ordering::AcqRel) {
+                            events::credentials_accepted();
+                        }
                         let Some(ticket) =
-                            lock(&self.offsets).begin(m.topic(), m.partition(), m.offset())
+                            locked(&self.offsets).begin(m.topic(), m.partition(), m.offset())
                         else {
                             tracing::debug!(
                                 topic = m.topic(),
@@ -284,9 +349,14 @@ impl KafkaSource {
                 }
             }
             metrics::items_consumed(batch.len());
-            if !batch.is_empty() && !workers.submit(batch) {
-                tracing::error!("the worker pool stopped; shutting down");
-                break;
+            if !batch.is_empty() {
+                liveness::poll_waits(true);
+                let taken = workers.submit(batch);
+                liveness::poll_waits(false);
+                if !taken {
+                    tracing::error!("the worker pool stopped; shutting down");
+                    break;
+                }
             }
             if last_commit.elapsed() >= COMMIT_INTERVAL {
                 self.commit_moved();
@@ -294,16 +364,39 @@ impl KafkaSource {
             }
         }
         self.drain(shutdown.deadline(drain_timeout));
+        liveness::poll_stopped();
         RunEnd::Stopped
     }
 
-    fn stalled(&self) -> bool {
-        let since = *self
+    /// Counts and logs a consumer error, and remembers it for the stall
+    /// report. Credentials or a certificate the brokers refuse make
+    /// `/readyz` answer 503 at once; before the consumer ever joined, they
+    /// end the run ([`RunEnd::Refused`]).
+    fn consumer_error(&self, e: &KafkaError) -> Option<RunEnd> {
+        let kind = ErrorKind::of(e);
+        let logged = locked(&self.errors).record(kind, Instant::now());
+        events::consumer_error(kind, e, logged);
+        *locked(&self.consumer.context().last_error) = Some(format!("{}: {e}", kind.as_str()));
+        if !kind.credentials() {
+            return None;
+        }
+        if !self.refused.swap(true, Ordering::AcqRel) {
+            events::credentials_refused(kind, e);
+        }
+        if self
             .consumer
             .context()
-            .lost_since
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+            .ever_assigned
+            .load(Ordering::Acquire)
+        {
+            None
+        } else {
+            Some(RunEnd::Refused(format!("{}: {e}", kind.as_str())))
+        }
+    }
+
+    fn stalled(&self) -> bool {
+        let since = *locked(&self.consumer.context().lost_since);
         since.is_some_and(|t| t.elapsed() > REJOIN_TIMEOUT)
     }
 
@@ -311,7 +404,7 @@ impl KafkaSource {
     /// below half of it. Polling goes on meanwhile, so the group keeps this
     /// member.
     fn backpressure(&self, max_in_flight: usize) {
-        let uncommitted = lock(&self.offsets).uncommitted();
+        let uncommitted = locked(&self.offsets).uncommitted();
         metrics::uncommitted(uncommitted);
         let paused = self.consumer.context().paused.load(Ordering::Acquire);
         let change = if !paused && uncommitted >= max_in_flight {
@@ -350,7 +443,7 @@ impl KafkaSource {
     }
 
     fn commit_moved(&self) {
-        let offsets_to_commit = lock(&self.offsets).take_committable();
+        let offsets_to_commit = locked(&self.offsets).take_committable();
         if offsets_to_commit.is_empty() {
             return;
         }
@@ -359,7 +452,7 @@ impl KafkaSource {
             tpl_of(&offsets_to_commit).and_then(|tpl| self.consumer.commit(&tpl, CommitMode::Async))
         {
             tracing::warn!(error = %e, "offset commit failed; will commit again");
-            let mut o = lock(&self.offsets);
+            let mut o = locked(&self.offsets);
             for (t, p, pos) in &offsets_to_commit {
                 o.commit_failed(t, *p, *pos);
             }
@@ -378,23 +471,24 @@ impl KafkaSource {
             tracing::warn!(error = %e, "pausing the consumer failed");
         }
         let mut last_commit = Instant::now();
-        while lock(&self.offsets).uncommitted() > 0 && Instant::now() < deadline {
+        while locked(&self.offsets).uncommitted() > 0 && Instant::now() < deadline {
             // Keep serving the group; messages fetched before the pause are
             // not begun, so no commit passes them.
+            liveness::poll_turned();
             let _ = self.consumer.poll(Duration::from_millis(50));
             if last_commit.elapsed() >= COMMIT_INTERVAL {
                 self.commit_moved();
                 last_commit = Instant::now();
             }
         }
-        let left = lock(&self.offsets).uncommitted();
+        let left = locked(&self.offsets).uncommitted();
         if left > 0 {
             tracing::warn!(
                 items = left,
                 "shutdown timeout: uncommitted items will be consumed again"
             );
         }
-        let offsets_to_commit = lock(&self.offsets).commit_offsets();
+        let offsets_to_commit = locked(&self.offsets).commit_offsets();
         if !offsets_to_commit.is_empty() {
             match tpl_of(&offsets_to_commit)
                 .and_then(|tpl| self.consumer.commit(&tpl, CommitMode::Sync))

@@ -1,3 +1,4 @@
 //! Where items come from. Only Kafka for now.
 
+pub mod health;
 pub mod kafka;

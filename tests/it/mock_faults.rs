@@ -1,6 +1,6 @@
 //! Faults a real broker cannot give on demand, injected with librdkafka's
-//! mock cluster: produce and commit requests that fail, and a broker that
-//! is down for a while. The daemon's own code (`run_until_stopped`) runs
+//! mock cluster: produce, commit and fetch requests that fail, and a
+//! broker that is down for a while. The daemon's own code (`run_until_stopped`) runs
 //! in-process; nothing may be lost, and every offset ends up committed.
 
 use std::sync::Arc;
@@ -17,8 +17,10 @@ use newswatch_test_support::broker::{committed, end_offsets, produce, unique, un
 use newswatch_test_support::daemon::Daemon;
 use newswatch_test_support::expected::expected_ids;
 use newswatch_test_support::fixtures::stream;
-use newswatch_test_support::root;
+use newswatch_test_support::http::http_get;
+use newswatch_test_support::metrics::scrape;
 use newswatch_test_support::subscriber::Subscriber;
+use newswatch_test_support::{eventually, root};
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::DefaultProducerContext;
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
@@ -224,4 +226,105 @@ fn slow_deliveries_pause_the_consumer_and_lose_nothing() {
         "and resumed it; log:\n{log}"
     );
     daemon.terminate();
+}
+
+/// A partition whose every fetch fails (a corrupt batch, as a broker
+/// reports it) holds unread messages that never pass: counted, logged at
+/// ERROR with topic, partition and offset, `/readyz` 503 naming the
+/// partition after `kafka.stall_timeout`; nothing skipped, and everything
+/// flows once the fetches succeed again (SPEC section 7).
+#[test]
+fn a_partition_whose_fetches_keep_failing_is_named_by_readyz_and_nothing_is_skipped() {
+    let (mock, brokers) = cluster();
+    let items = stream(40, "stall");
+    let expected = expected_ids(&items);
+    produce(&brokers, "news", &unkeyed(&items));
+    // Every fetch fails from now on (one error per request; the consumer
+    // backs off 500 ms between them): far more than the test waits.
+    mock.request_errors(
+        RDKafkaApiKey::Fetch,
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_INVALID_MSG; 2000],
+    );
+
+    let dir = std::env::temp_dir().join(unique("stall"));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[kafka]\nbrokers = \"{brokers}\"\ngroup_id = \"stall-group\"\ntopics = [\"news\"]\n\
+             stall_timeout = \"3s\"\n\
+             [kafka.consumer]\n\"statistics.interval.ms\" = 1000\n\
+             [watchlist]\npath = \"{}\"\n\
+             [[sinks]]\nname = \"alerts-topic\"\ntype = \"kafka\"\ntopic = \"alerts\"\n",
+            root().join("config/watchlist.toml").display()
+        ),
+    )
+    .expect("write config");
+    let mut daemon = Daemon::spawn(&config, &dir.join("daemon.log"));
+    let addr = daemon.http_addr();
+    let mut reason = String::new();
+    let named = eventually(Duration::from_secs(60), || {
+        let (status, body) = http_get(&addr, "/readyz");
+        reason = body;
+        status == 503 && reason.contains("partition news/")
+    });
+    assert!(named, "readyz: {reason}; log:\n{}", daemon.log_text());
+    assert!(
+        reason.contains("has not moved past offset 0") && reason.contains("corrupt_message"),
+        "the offset and the error: {reason}"
+    );
+    let log = daemon.log_text();
+    let stalled: Vec<serde_json::Value> = log
+        .lines()
+        .filter(|l| l.contains("partition stalled"))
+        .map(|l| serde_json::from_str(l).expect("JSON log line"))
+        .collect();
+    assert!(!stalled.is_empty(), "log:\n{log}");
+    for line in &stalled {
+        assert_eq!(line["level"], "ERROR", "{line}");
+        assert_eq!(line["topic"], "news", "{line}");
+        assert!(line["partition"].is_i64(), "{line}");
+        assert_eq!(line["offset"], 0, "{line}");
+    }
+    let errors = scrape(&addr).sum(
+        "newswatch_consumer_errors_total",
+        &[("kind", "corrupt_message")],
+    );
+    assert!(errors >= 1.0, "consumer errors counted: {errors}");
+    let holding = end_offsets(&brokers, "news", PARTITIONS)
+        .iter()
+        .filter(|&&end| end > 0)
+        .count();
+    assert_eq!(
+        scrape(&addr).sum("newswatch_partitions_stalled", &[]),
+        holding as f64,
+        "every partition that holds messages is stuck"
+    );
+    // Nothing was skipped past the failing offset.
+    assert_eq!(
+        committed(&brokers, "stall-group", "news", PARTITIONS)
+            .iter()
+            .filter(|&&c| c > 0)
+            .count(),
+        0
+    );
+
+    mock.clear_request_errors(RDKafkaApiKey::Fetch);
+    let mut alerts = Subscriber::new(&brokers, "alerts");
+    assert!(
+        alerts.until_all(&expected, Duration::from_secs(90)),
+        "{}; log:\n{}",
+        alerts.progress(&expected),
+        daemon.log_text()
+    );
+    assert!(
+        eventually(Duration::from_secs(30), || http_get(&addr, "/readyz").0
+            == 200),
+        "ready again: {}",
+        http_get(&addr, "/readyz").1
+    );
+    assert_eq!(scrape(&addr).sum("newswatch_partitions_stalled", &[]), 0.0);
+    daemon.terminate();
+    assert_all_committed(&brokers, "stall-group");
 }

@@ -2,16 +2,20 @@
 //! `NEWSWATCH_TEST_BROKERS` or the one `scripts/kafka.sh` starts; every
 //! test fails loudly when none answers.
 //!
+//! - `codecs`: batches in every compression codec, consumed and produced;
+//!   tombstones and empty values
 //! - `e2e`: exactly the expected alerts, headers, dead letters, commits,
 //!   and nothing lost across kill -9, a second instance, and SIGTERM
 //! - `hostile`: the worst item of each engine complexity class among
 //!   ordinary news
 //! - `input`: text items and the dedup window
-//! - `ops`: `/metrics`, `/healthz`, `/readyz`, watchlist reload
+//! - `ops`: `/metrics`, `/healthz` (a wedged worker), `/readyz`, watchlist
+//!   reload
 //! - `webhook`: the webhook sink against `receiver`, a real HTTP endpoint
 
 use std::time::Duration;
 
+mod codecs;
 mod e2e;
 mod hostile;
 mod input;

@@ -6,32 +6,18 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use newswatch_test_support::broker::{produce, unkeyed};
 use newswatch_test_support::expected::expected_alerts;
 use newswatch_test_support::fixtures::fixture_items;
 use newswatch_test_support::http::http_get;
 use newswatch_test_support::metrics::scrape;
-use newswatch_test_support::root;
 use newswatch_test_support::setup::{Setup, assert_all_committed};
 use newswatch_test_support::subscriber::{Received, Subscriber};
+use newswatch_test_support::{eventually, root};
 
 use super::ALERT_TIMEOUT;
-
-/// Polls `check` every 200 ms until it holds or `timeout` passes.
-fn eventually(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if check() {
-            return true;
-        }
-        if Instant::now() > deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
 
 #[test]
 fn readyz_is_503_with_a_reason_until_the_consumer_joins_its_group() {
@@ -404,4 +390,63 @@ fn sighup_reloads_and_reload_false_ignores_file_changes() {
         1.0
     );
     daemon.terminate();
+}
+
+/// `/healthz` (SPEC section 7): alive while idle for longer than
+/// `http.liveness_timeout`, alive while items flow, 503 naming the worker
+/// once one has been on an item for longer (a worker wedged on purpose by
+/// the debug build's `NEWSWATCH_DEBUG_WEDGE`).
+#[test]
+fn healthz_is_503_when_a_worker_is_wedged_and_200_while_idle() {
+    let s = Setup::new("liveness", 1);
+    let config = s.config("[http]\nliveness_timeout = \"2s\"\n");
+    let daemon = s.spawn_env(
+        &config,
+        "daemon",
+        &[("NEWSWATCH_DEBUG_WEDGE", "WEDGE-THIS-WORKER")],
+    );
+    let addr = daemon.http_addr();
+    assert!(
+        eventually(ALERT_TIMEOUT, || http_get(&addr, "/readyz").0 == 200),
+        "never ready; log:\n{}",
+        daemon.log_text()
+    );
+    // Idle for twice the timeout: alive.
+    for _ in 0..20 {
+        let (status, body) = http_get(&addr, "/healthz");
+        assert_eq!(status, 200, "idle is alive: {body}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Items flow: alive.
+    let items = fixture_items();
+    let expected = expected_alerts(&root().join("config/watchlist.toml"), &items);
+    let ids: HashSet<String> = expected.iter().map(|a| a.id.clone()).collect();
+    produce(&s.brokers, &s.news, &unkeyed(&items));
+    let mut alerts = Subscriber::new(&s.brokers, &s.alerts);
+    assert!(
+        alerts.until_all(&ids, ALERT_TIMEOUT),
+        "{}",
+        alerts.progress(&ids)
+    );
+    assert_eq!(http_get(&addr, "/healthz").0, 200);
+
+    // One item wedges its worker.
+    produce(
+        &s.brokers,
+        &s.news,
+        &unkeyed(&[br#"{"id": "wedge", "title": "WEDGE-THIS-WORKER"}"#.to_vec()]),
+    );
+    let mut body = String::new();
+    let wedged = eventually(Duration::from_secs(30), || {
+        let (status, b) = http_get(&addr, "/healthz");
+        body = b;
+        status == 503
+    });
+    assert!(wedged, "healthz: {body}; log:\n{}", daemon.log_text());
+    assert!(
+        body.contains("has been on one item for"),
+        "names the wedged worker: {body}"
+    );
+    // The process is stuck for good: it is killed (on drop), as Kubernetes
+    // would after the failed probes.
 }

@@ -64,14 +64,40 @@ pub fn unkeyed(items: &[Vec<u8>]) -> Vec<Msg> {
 
 /// Produces messages and waits until all are acknowledged.
 pub fn produce(brokers: &str, topic: &str, messages: &[Msg]) {
-    let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
+    let records: Vec<Record<'_>> = messages
+        .iter()
+        .map(|(p, k, v)| (*p, k.as_deref(), Some(v.as_slice())))
+        .collect();
+    produce_records(brokers, topic, &[], &records);
+}
+
+/// A record to produce: (partition, key, value); a `None` value is a null
+/// (a compaction tombstone).
+pub type Record<'a> = (Option<i32>, Option<&'a [u8]>, Option<&'a [u8]>);
+
+/// Produces records with extra producer properties (e.g.
+/// `compression.type`) and waits until all are acknowledged.
+pub fn produce_records(
+    brokers: &str,
+    topic: &str,
+    properties: &[(&str, &str)],
+    records: &[Record<'_>],
+) {
+    let mut config = ClientConfig::new();
+    config
         .set("bootstrap.servers", brokers)
         .set("enable.idempotence", "true")
-        .set("linger.ms", "5")
-        .create()
-        .expect("create producer");
-    for (partition, key, value) in messages {
-        let mut r: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(topic).payload(value);
+        .set("linger.ms", "5");
+    for (k, v) in properties {
+        config.set(*k, *v);
+    }
+    let producer: ThreadedProducer<DefaultProducerContext> =
+        config.create().expect("create producer");
+    for (partition, key, value) in records {
+        let mut r: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(topic);
+        if let Some(v) = value {
+            r = r.payload(*v);
+        }
         if let Some(k) = key {
             r = r.key(k);
         }

@@ -20,6 +20,7 @@
 //!   benchmarks and the normalizer corpus test
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 pub mod broker;
 pub mod corpus;
@@ -38,4 +39,19 @@ pub fn root() -> PathBuf {
         .nth(2)
         .expect("tests/support has two ancestors")
         .to_owned()
+}
+
+/// Polls `check` every 200 ms until it holds (true) or `timeout` passes
+/// (false).
+pub fn eventually(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if check() {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
