@@ -244,3 +244,16 @@ pub fn partition_health(change: &Change, last_error: Option<&str>) {
         }
     }
 }
+
+/// The Kafka producer delivered nothing for twice `message.timeout.ms`
+/// while messages kept failing, and was replaced: WARN, counted.
+pub fn producer_replaced(silent: Duration) {
+    tracing::warn!(
+        silent_s = silent.as_secs(),
+        "the Kafka producer delivered nothing for a while; replacing it"
+    );
+    global()
+        .producer_replacements
+        .value
+        .fetch_add(1, Ordering::Relaxed);
+}

@@ -137,6 +137,12 @@ declare_metrics! {
         "Assigned partitions with unread messages whose position has not moved for kafka.stall_timeout.",
         "gauge",
     );
+    /// Producers replaced for delivering nothing.
+    producer_replacements: Scalar = Scalar::new(
+        "newswatch_producer_replacements_total",
+        "Kafka producers replaced after delivering nothing for twice message.timeout.ms while messages kept failing.",
+        "counter",
+    );
     /// Terms of the loaded watchlist.
     watchlist_terms: Scalar = Scalar::new(
         "newswatch_watchlist_terms",

@@ -328,3 +328,57 @@ fn a_partition_whose_fetches_keep_failing_is_named_by_readyz_and_nothing_is_skip
     daemon.terminate();
     assert_all_committed(&brokers, "stall-group");
 }
+
+/// Every produce request fails for longer than twice `message.timeout.ms`:
+/// the producer that delivered nothing is replaced, the alerts it held go
+/// to the new one, and once the broker accepts produce requests again
+/// every alert arrives and every offset is committed.
+#[test]
+fn a_producer_that_delivers_nothing_is_replaced_and_nothing_is_lost() {
+    let (mock, brokers) = cluster();
+    let items = stream(200, "stuck-producer");
+    let expected = expected_ids(&items);
+    produce(&brokers, "news", &unkeyed(&items));
+    mock.request_errors(
+        RDKafkaApiKey::Produce,
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS; 5000],
+    );
+    let replaced = || {
+        let text = newswatch::metrics::global().render();
+        text.lines()
+            .find_map(|l| l.strip_prefix("newswatch_producer_replacements_total "))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    let before = replaced();
+    // Messages time out after 3 s; the producer is replaced after 6 s of
+    // nothing delivered. Idempotence off: see the first test of this file.
+    let running = start(
+        &brokers,
+        "stuck-producer-group",
+        "news",
+        "alerts",
+        &[
+            ("enable.idempotence", "false"),
+            ("message.timeout.ms", "3000"),
+        ],
+    );
+    assert!(
+        eventually(Duration::from_secs(60), || replaced() > before),
+        "the producer was never replaced"
+    );
+    assert_eq!(
+        end_offsets(&brokers, "alerts", 1),
+        [0],
+        "no alert delivered while produce requests fail"
+    );
+    mock.clear_request_errors(RDKafkaApiKey::Produce);
+    let mut alerts = Subscriber::new(&brokers, "alerts");
+    assert!(
+        alerts.until_all(&expected, Duration::from_secs(120)),
+        "{} after produce requests succeed again",
+        alerts.progress(&expected)
+    );
+    running.stop();
+    assert_all_committed(&brokers, "stuck-producer-group");
+}

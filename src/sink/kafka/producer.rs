@@ -135,10 +135,7 @@ impl Shared {
         *last_replaced = Instant::now();
         match self.create() {
             Ok(fresh) => {
-                tracing::warn!(
-                    silent_s = silent.as_secs(),
-                    "the Kafka producer delivered nothing for a while; replacing it"
-                );
+                events::producer_replaced(silent);
                 let old = std::mem::replace(
                     &mut *self.current.write().unwrap_or_else(|e| e.into_inner()),
                     Arc::new(fresh),
