@@ -355,6 +355,12 @@ cmd_start() {
     resolve_port env
     if [[ ${NEWSWATCH_KAFKA_KEEP_DATA:-0} == 1 ]]; then
         resolve_secured recorded
+        # Checked before a running broker is stopped for the restart.
+        if ((SECURED)) && [[ -f $DATA_DIR/meta.properties ]] &&
+            [[ ! -f $PASSWORD_FILE || ! -f $TLS_DIR/broker.pem ]]; then
+            die "$DATA_DIR was formatted without secured mode's user and certificates:" \
+                "start afresh (without NEWSWATCH_KAFKA_KEEP_DATA) with NEWSWATCH_KAFKA_SECURED=1"
+        fi
     else
         resolve_secured env
     fi
@@ -395,10 +401,6 @@ cmd_start() {
 
     if [[ ${NEWSWATCH_KAFKA_KEEP_DATA:-0} == 1 && -f $DATA_DIR/meta.properties ]]; then
         # restart: the same storage, topics and committed offsets.
-        if ((SECURED)) && [[ ! -f $PASSWORD_FILE || ! -f $TLS_DIR/broker.pem ]]; then
-            die "$DATA_DIR was formatted without secured mode's user and certificates:" \
-                "start it afresh (without NEWSWATCH_KAFKA_KEEP_DATA) with NEWSWATCH_KAFKA_SECURED=1"
-        fi
         write_properties
         printf '%s\n' "$PORT" >"$PORT_FILE"
     else
