@@ -14,11 +14,31 @@
 #   scripts/kafka.sh produce TOPIC               send each line of stdin as one message
 #   scripts/kafka.sh consume TOPIC [N] [MS]      print N messages (default 1) from the beginning; give up after MS ms (default 10000)
 #   scripts/kafka.sh tool MAIN_CLASS [ARGS...]   run any main class from the Kafka classpath (e.g. org.apache.kafka.tools.BrokerApiVersionsCommand)
+#   scripts/kafka.sh secured-env                 print the NEWSWATCH_TEST_SECURED_* exports of a broker started secured
+#                                                (eval "$(scripts/kafka.sh secured-env)")
 #
-# Prerequisites: java (17+) and mvn (reaching Maven Central), nothing else.
+# Prerequisites: java (17+) and mvn (reaching Maven Central), nothing else;
+# openssl too in secured mode.
+#
+# Secured mode (NEWSWATCH_KAFKA_SECURED=1 at start): the broker also serves
+# clients on SASL_SSL://127.0.0.1:PORT+2 (SASL/SCRAM-SHA-512 over TLS), next
+# to PLAINTEXT on PORT, so one broker serves the plain tests and the secured
+# ones. Every fresh format makes, in WORK/tls/ (mode 700):
+#   ca.pem               a new CA's certificate: a client's ssl.ca.location
+#   ca.key               its private key
+#   broker.pem           the broker's private key, its certificate (signed by
+#                        the CA, for IP:127.0.0.1 and DNS:localhost) and the CA's
+#   newswatch.password   the password of the SCRAM-SHA-512 user `newswatch`,
+#                        random at every fresh format (mode 600; it passes on
+#                        the command line of Kafka's StorageTool: a test broker's)
+#   client.properties    the Java tools' SASL_SSL settings (mode 600), with
+#                        which `start` checks that listener answers too
+# `restart` and a start with NEWSWATCH_KAFKA_KEEP_DATA=1 keep the mode, the
+# user and the certificates of the last fresh start.
 #
 # Environment (all optional):
-#   NEWSWATCH_KAFKA_PORT           client port (default 9092); the controller listens on PORT+1.
+#   NEWSWATCH_KAFKA_PORT           client port (default 9092); the controller listens on PORT+1,
+#                                  the secured listener (if any) on PORT+2.
 #                                  After `start`, the other commands use the port it recorded.
 #   NEWSWATCH_KAFKA_VERSION        Kafka version to fetch (default 4.3.1)
 #   NEWSWATCH_KAFKA_CACHE          jar cache (default $HOME/.cache/newswatch/kafka-VERSION)
@@ -26,6 +46,8 @@
 #   NEWSWATCH_KAFKA_START_TIMEOUT  seconds to wait for readiness (default 60)
 #   NEWSWATCH_KAFKA_AUTO_CREATE_TOPICS  auto.create.topics.enable (default false)
 #   NEWSWATCH_KAFKA_HEAP_OPTS      broker heap (default "-Xms256m -Xmx512m")
+#   NEWSWATCH_KAFKA_SECURED        1: secured mode (above); 0 or unset: PLAINTEXT only
+#                                  (unset at a restart: the mode of the last fresh start)
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -44,6 +66,11 @@ PID_FILE=$WORK/broker.pid
 PORT_FILE=$WORK/broker.port
 LOG_FILE=$WORK/broker.log
 PROPS=$WORK/server.properties
+SECURED_FILE=$WORK/broker.secured
+TLS_DIR=$WORK/tls
+SCRAM_USER=newswatch
+PASSWORD_FILE=$TLS_DIR/$SCRAM_USER.password
+CLIENT_PROPS=$TLS_DIR/client.properties
 START_TIMEOUT=${NEWSWATCH_KAFKA_START_TIMEOUT:-60}
 AUTO_CREATE=${NEWSWATCH_KAFKA_AUTO_CREATE_TOPICS:-false}
 STOP_TIMEOUT=30
@@ -87,6 +114,25 @@ resolve_port() {
     fi
     CONTROLLER_PORT=$((PORT + 1))
     BOOTSTRAP=$HOST:$PORT
+    SECURED_PORT=$((PORT + 2))
+    SECURED_BOOTSTRAP=$HOST:$SECURED_PORT
+}
+
+# Secured mode (after resolve_port): NEWSWATCH_KAFKA_SECURED, else, when $1
+# is "recorded", the mode the last fresh start recorded, else plain.
+resolve_secured() {
+    local mode=${NEWSWATCH_KAFKA_SECURED:-}
+    if [[ -z $mode && $1 == recorded && -f $SECURED_FILE ]]; then
+        mode=1
+    fi
+    case ${mode:-0} in
+    0) SECURED=0 ;;
+    1) SECURED=1 ;;
+    *) die "NEWSWATCH_KAFKA_SECURED must be 0 or 1, not '$mode'" ;;
+    esac
+    if ((SECURED && SECURED_PORT > 65535)); then
+        die "bad port: '$PORT' (secured mode listens on PORT+2 too)"
+    fi
 }
 
 require() {
@@ -167,6 +213,12 @@ broker_answers() {
         --bootstrap-server "$BOOTSTRAP" --list >/dev/null 2>&1
 }
 
+# The same request on the secured listener, as the user `newswatch`.
+secured_answers() {
+    timeout 30 java "${TOOL_JAVA_OPTS[@]}" -cp "$CACHE/*" org.apache.kafka.tools.TopicCommand \
+        --bootstrap-server "$SECURED_BOOTSTRAP" --command-config "$CLIENT_PROPS" --list >/dev/null 2>&1
+}
+
 # Serialise start and stop (e.g. two test binaries starting the broker at once).
 take_lock() {
     mkdir -p "$WORK"
@@ -202,17 +254,64 @@ new_cluster_id() {
     printf '%s\n' "$id"
 }
 
+# Secured mode's files (see the header), made anew: a CA, the broker's key
+# and certificate signed by it, the SCRAM user's password, and the Java
+# tools' client settings.
+make_tls() {
+    require openssl "secured mode makes its CA and the broker's certificate with it"
+    rm -rf "$TLS_DIR"
+    (umask 077 && mkdir -p "$TLS_DIR")
+    local log=$TLS_DIR/openssl.log
+    # One && chain: errexit does not apply inside an `if` condition.
+    if ! (cd "$TLS_DIR" && umask 077 &&
+        openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -keyout ca.key -out ca.pem \
+            -subj "/CN=newswatch test CA" \
+            -addext "basicConstraints=critical,CA:TRUE" \
+            -addext "keyUsage=critical,keyCertSign,cRLSign" &&
+        openssl req -new -newkey rsa:2048 -nodes -keyout broker.key -out broker.csr \
+            -subj "/CN=localhost" &&
+        printf '%s\n' "subjectAltName=IP:$HOST,DNS:localhost" "basicConstraints=CA:FALSE" \
+            "keyUsage=critical,digitalSignature,keyEncipherment" "extendedKeyUsage=serverAuth" \
+            >broker.ext &&
+        openssl x509 -req -days 3650 -in broker.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+            -extfile broker.ext -out broker.crt &&
+        cat broker.key broker.crt ca.pem >broker.pem &&
+        rm -f broker.key broker.csr broker.ext broker.crt ca.srl &&
+        openssl rand -hex 16 >"$PASSWORD_FILE") >"$log" 2>&1; then
+        cat "$log" >&2
+        die "making the CA and the broker's certificate in $TLS_DIR failed (openssl's output is above)"
+    fi
+    rm -f "$log"
+    (umask 077 && cat >"$CLIENT_PROPS" <<EOF
+# Written by scripts/kafka.sh start: the Java tools on $SECURED_BOOTSTRAP.
+security.protocol=SASL_SSL
+sasl.mechanism=SCRAM-SHA-512
+sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="$SCRAM_USER" password="$(<"$PASSWORD_FILE")";
+ssl.truststore.type=PEM
+ssl.truststore.location=$TLS_DIR/ca.pem
+EOF
+    )
+}
+
 write_properties() {
+    local listeners="PLAINTEXT://$HOST:$PORT,CONTROLLER://$HOST:$CONTROLLER_PORT"
+    local advertised="PLAINTEXT://$HOST:$PORT"
+    local protocols="CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
+    if ((SECURED)); then
+        listeners+=",SASL_SSL://$HOST:$SECURED_PORT"
+        advertised+=",SASL_SSL://$HOST:$SECURED_PORT"
+        protocols+=",SASL_SSL:SASL_SSL"
+    fi
     cat >"$PROPS" <<EOF
 # Written by scripts/kafka.sh start; rewritten at every start.
 process.roles=broker,controller
 node.id=1
 controller.quorum.bootstrap.servers=$HOST:$CONTROLLER_PORT
-listeners=PLAINTEXT://$HOST:$PORT,CONTROLLER://$HOST:$CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://$HOST:$PORT
+listeners=$listeners
+advertised.listeners=$advertised
 inter.broker.listener.name=PLAINTEXT
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=$protocols
 log.dirs=$DATA_DIR
 
 # One broker: every internal topic has one replica, and one partition (fast to create).
@@ -238,16 +337,39 @@ num.io.threads=2
 num.recovery.threads.per.data.dir=1
 background.threads=2
 EOF
+    if ((SECURED)); then
+        cat >>"$PROPS" <<EOF
+
+# Secured mode (NEWSWATCH_KAFKA_SECURED=1): SASL/SCRAM-SHA-512 over TLS on
+# $SECURED_BOOTSTRAP. Its users are created at format time; there is
+# no authorizer, so an authenticated user may do anything.
+sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+ssl.keystore.type=PEM
+ssl.keystore.location=$TLS_DIR/broker.pem
+EOF
+    fi
 }
 
 cmd_start() {
     resolve_port env
+    if [[ ${NEWSWATCH_KAFKA_KEEP_DATA:-0} == 1 ]]; then
+        resolve_secured recorded
+        # Checked before a running broker is stopped for the restart.
+        if ((SECURED)) && [[ -f $DATA_DIR/meta.properties ]] &&
+            [[ ! -f $PASSWORD_FILE || ! -f $TLS_DIR/broker.pem ]]; then
+            die "$DATA_DIR was formatted without secured mode's user and certificates:" \
+                "start afresh (without NEWSWATCH_KAFKA_KEEP_DATA) with NEWSWATCH_KAFKA_SECURED=1"
+        fi
+    else
+        resolve_secured env
+    fi
     require java "install a JDK 17 or newer"
     take_lock
 
     local pid
     if pid=$(broker_pid); then
-        if port_open "$PORT"; then
+        if port_open "$PORT" && { ((!SECURED)) || port_open "$SECURED_PORT"; }; then
             say "already running on $BOOTSTRAP (pid $pid)"
             return 0
         fi
@@ -255,13 +377,19 @@ cmd_start() {
         [[ -f $PORT_FILE ]] && was=$(<"$PORT_FILE")
         if [[ -n $was && $was != "$PORT" ]]; then
             err "broker pid $pid runs on port $was; restarting it on $PORT"
+        elif port_open "$PORT"; then
+            err "broker pid $pid runs without the secured listener; restarting it with one"
         else
             err "broker pid $pid is alive but $BOOTSTRAP does not answer; restarting it"
         fi
         kill_broker "$pid"
     fi
     rm -f "$PID_FILE"
-    for p in "$PORT" "$CONTROLLER_PORT"; do
+    local ports=("$PORT" "$CONTROLLER_PORT")
+    if ((SECURED)); then
+        ports+=("$SECURED_PORT")
+    fi
+    for p in "${ports[@]}"; do
         if port_open "$p"; then
             die "$HOST:$p is already in use by another process (not the broker of $PID_FILE;" \
                 "perhaps one left running after its target/ was deleted: see 'ss -ltnp')." \
@@ -277,17 +405,27 @@ cmd_start() {
         printf '%s\n' "$PORT" >"$PORT_FILE"
     else
         # Fresh storage at every start: tests never see the previous run's topics.
-        rm -rf "$DATA_DIR"
+        rm -rf "$DATA_DIR" "$TLS_DIR"
+        rm -f "$SECURED_FILE"
         mkdir -p "$DATA_DIR"
+        # Secured mode: new certificates, and the SCRAM user in the new storage.
+        local scram=()
+        if ((SECURED)); then
+            make_tls
+            scram=(--add-scram "SCRAM-SHA-512=[name=$SCRAM_USER,password=$(<"$PASSWORD_FILE")]")
+        fi
         write_properties
         printf '%s\n' "$PORT" >"$PORT_FILE"
 
         local cluster_id
         cluster_id=$(new_cluster_id)
         if ! run_tool kafka.tools.StorageTool format --standalone --cluster-id "$cluster_id" \
-            --config "$PROPS" >"$WORK/format.log" 2>&1; then
+            --config "$PROPS" ${scram[@]+"${scram[@]}"} >"$WORK/format.log" 2>&1; then
             cat "$WORK/format.log" >&2
             die "formatting $DATA_DIR failed"
+        fi
+        if ((SECURED)); then
+            printf '1\n' >"$SECURED_FILE"
         fi
     fi
 
@@ -321,7 +459,17 @@ cmd_start() {
         ((SECONDS < deadline)) || start_failed "$BOOTSTRAP accepts connections but did not answer a topic list within ${START_TIMEOUT}s"
         sleep 1
     done
-    say "ready on $BOOTSTRAP (pid $(<"$PID_FILE"), up in $((SECONDS - started))s, log $LOG_FILE)"
+    local where=$BOOTSTRAP
+    if ((SECURED)); then
+        # 3. the same request on the secured listener, as the SCRAM user
+        until secured_answers; do
+            broker_pid >/dev/null || start_failed "the broker exited during start-up"
+            ((SECONDS < deadline)) || start_failed "the secured listener $SECURED_BOOTSTRAP did not answer a topic list within ${START_TIMEOUT}s"
+            sleep 1
+        done
+        where+=" and SASL_SSL $SECURED_BOOTSTRAP"
+    fi
+    say "ready on $where (pid $(<"$PID_FILE"), up in $((SECONDS - started))s, log $LOG_FILE)"
 }
 
 start_failed() {
@@ -352,6 +500,7 @@ cmd_stop() {
 
 cmd_status() {
     resolve_port recorded
+    resolve_secured recorded
     local pid="" who
     pid=$(broker_pid) || pid=""
     who=${pid:+pid $pid}
@@ -364,12 +513,32 @@ cmd_status() {
         say "$BOOTSTRAP accepts connections ($who), but no Kafka classpath is cached to check further"
         return 1
     fi
-    if broker_answers; then
-        say "ready on $BOOTSTRAP ($who)"
-    else
+    if ! broker_answers; then
         say "$BOOTSTRAP accepts connections but does not answer a topic list ($who)"
         return 1
     fi
+    if ((!SECURED)); then
+        say "ready on $BOOTSTRAP ($who)"
+    elif secured_answers; then
+        say "ready on $BOOTSTRAP and SASL_SSL $SECURED_BOOTSTRAP ($who)"
+    else
+        say "ready on $BOOTSTRAP, but the secured listener $SECURED_BOOTSTRAP does not answer a topic list ($who)"
+        return 1
+    fi
+}
+
+# What a test of the secured listener needs, as shell exports.
+cmd_secured_env() {
+    (($# == 0)) || usage
+    resolve_port recorded
+    if [[ ! -f $SECURED_FILE || ! -f $PASSWORD_FILE ]]; then
+        die "the broker of $WORK was not started in secured mode:" \
+            "run 'NEWSWATCH_KAFKA_SECURED=1 scripts/kafka.sh start'"
+    fi
+    printf 'export NEWSWATCH_TEST_SECURED_BROKERS=%q\n' "$SECURED_BOOTSTRAP"
+    printf 'export NEWSWATCH_TEST_SECURED_CA=%q\n' "$TLS_DIR/ca.pem"
+    printf 'export NEWSWATCH_TEST_SECURED_USER=%q\n' "$SCRAM_USER"
+    printf 'export NEWSWATCH_TEST_SECURED_PASSWORD=%q\n' "$(<"$PASSWORD_FILE")"
 }
 
 # Commands that talk to a running broker with the Kafka CLI classes.
@@ -438,6 +607,7 @@ main() {
     produce) cmd_produce "$@" ;;
     consume) cmd_consume "$@" ;;
     tool) cmd_tool "$@" ;;
+    secured-env) cmd_secured_env "$@" ;;
     -h | --help | help) usage ;;
     *) usage ;;
     esac

@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, then every test, the Kafka tests
-# against a real broker. Starts a local Apache Kafka (scripts/kafka.sh)
-# unless NEWSWATCH_TEST_BROKERS names one, and stops it at the end.
+# against a real broker. Starts a local Apache Kafka (scripts/kafka.sh) in
+# secured mode (a SASL_SSL listener beside the plain one) unless
+# NEWSWATCH_TEST_BROKERS names one, and stops it at the end. Who names a
+# broker of their own names its SASL_SSL listener (SCRAM-SHA-512) too:
+# NEWSWATCH_TEST_SECURED_BROKERS, NEWSWATCH_TEST_SECURED_CA (the PEM file of
+# the CA that signed its certificate), NEWSWATCH_TEST_SECURED_USER and
+# NEWSWATCH_TEST_SECURED_PASSWORD; without them the secured tests fail.
 # Usage: scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,10 +29,14 @@ scripts/lint-deploy.sh
 export NEWSWATCH_TEST_PYTHON="${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/newswatch/lint-venv/bin/python"
 
 if [ -z "${NEWSWATCH_TEST_BROKERS:-}" ]; then
-    echo "== starting a local Kafka broker (scripts/kafka.sh)"
-    scripts/kafka.sh start
+    echo "== starting a local Kafka broker (scripts/kafka.sh, secured mode)"
+    NEWSWATCH_KAFKA_SECURED=1 scripts/kafka.sh start
     trap 'scripts/kafka.sh stop' EXIT
     export NEWSWATCH_TEST_BROKERS="127.0.0.1:${NEWSWATCH_KAFKA_PORT:-9092}"
+    # Its SASL_SSL listener, CA, user and password (NEWSWATCH_TEST_SECURED_*);
+    # captured first, so that a failure of secured-env stops this script.
+    secured_env=$(scripts/kafka.sh secured-env)
+    eval "$secured_env"
     # The outage test may stop and restart this broker.
     export NEWSWATCH_TEST_KAFKA_SCRIPT=1
 fi

@@ -11,6 +11,9 @@
 //! - `input`: text items and the dedup window
 //! - `ops`: `/metrics`, `/healthz` (a wedged worker), `/readyz`, watchlist
 //!   reload
+//! - `secured`: SASL_SSL (SCRAM-SHA-512 over TLS) on the broker's secured
+//!   listener, `NEWSWATCH_TEST_SECURED_*`; a wrong password or CA ends the
+//!   daemon
 //! - `webhook`: the webhook sink against `receiver`, a real HTTP endpoint
 
 use std::time::Duration;
@@ -21,6 +24,7 @@ mod hostile;
 mod input;
 mod ops;
 mod receiver;
+mod secured;
 mod webhook;
 
 /// How long a test waits for the alerts it expects.

@@ -48,7 +48,34 @@ impl Setup {
     /// A configuration file for the daemon: the topics of this setup, a
     /// kafka sink `alerts-topic`, the dead-letter topic, then `extra`.
     pub fn config_with(&self, watchlist: &Path, extra: &str) -> PathBuf {
+        self.write_config(&self.brokers, watchlist, "", extra)
+    }
+
+    /// A configuration file like [`Setup::config`] whose daemon reaches the
+    /// broker at `brokers` (another listener of the same broker) with the
+    /// librdkafka `properties` (TOML lines) in both `[kafka.consumer]` and
+    /// `[kafka.producer]`; the test itself keeps to the plain listener.
+    pub fn config_for_client(&self, brokers: &str, properties: &str, extra: &str) -> PathBuf {
+        let watchlist = root().join("config/watchlist.toml");
+        self.write_config(brokers, &watchlist, properties, extra)
+    }
+
+    fn write_config(
+        &self,
+        brokers: &str,
+        watchlist: &Path,
+        properties: &str,
+        extra: &str,
+    ) -> PathBuf {
         let path = self.dir.join("config.toml");
+        let (consumer, producer) = if properties.is_empty() {
+            (String::new(), String::new())
+        } else {
+            (
+                format!("{properties}\n"),
+                format!("[kafka.producer]\n{properties}\n"),
+            )
+        };
         let text = format!(
             r#"
 [kafka]
@@ -58,7 +85,7 @@ topics = ["{news}"]
 [kafka.consumer]
 "session.timeout.ms" = 6000
 "heartbeat.interval.ms" = 500
-[watchlist]
+{consumer}{producer}[watchlist]
 path = "{watchlist}"
 [pipeline]
 shutdown_timeout = "20s"
@@ -73,7 +100,6 @@ format = "json"
 level = "info"
 {extra}
 "#,
-            brokers = self.brokers,
             group = self.group,
             news = self.news,
             watchlist = watchlist.display(),
