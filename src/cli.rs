@@ -43,6 +43,27 @@ pub enum Command {
     /// watchlist, print the alerts a subscriber reads. Needs nothing
     /// installed.
     Demo,
+    /// Explain, for each item and rule, why the rule did or did not fire:
+    /// the expression as a tree with each node's truth value, the matches
+    /// that decided it, and for NEAR/n the closest pair and its distance
+    /// in words. Items are JSON Lines from files or stdin, as for `scan`.
+    Explain {
+        /// Watchlist file (default: `watchlist.path` of the configuration).
+        #[arg(long, value_name = "FILE")]
+        watchlist: Option<PathBuf>,
+        /// Configuration file.
+        #[arg(long, value_name = "FILE", env = "NEWSWATCH_CONFIG")]
+        config: Option<PathBuf>,
+        /// Only this rule (repeat for several; default: every rule).
+        #[arg(long = "rule", value_name = "ID")]
+        rules: Vec<String>,
+        /// One JSON object per item instead of the tree.
+        #[arg(long)]
+        json: bool,
+        /// Input files; none or `-` reads stdin.
+        #[arg(value_name = "INPUT")]
+        inputs: Vec<PathBuf>,
+    },
     /// Validate the configuration and the watchlist and summarise them.
     /// Exit 0 when both are valid, 78 otherwise.
     Check {

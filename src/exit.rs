@@ -3,6 +3,9 @@
 
 /// Everything went as asked.
 pub const OK: u8 = 0;
+/// The command line is wrong in a way clap cannot see (an unknown
+/// `--rule` id).
+pub const USAGE: u8 = 64;
 /// Some input lines were rejected (`scan`).
 pub const DATAERR: u8 = 65;
 /// An input file could not be opened.

@@ -167,6 +167,7 @@ pub mod demo;
 pub mod engine;
 pub mod escape;
 pub mod exit;
+pub mod explain;
 pub mod item;
 pub mod load;
 pub mod metrics;

@@ -18,6 +18,15 @@ fn main() -> ExitCode {
             inputs,
         } => app::scan(config.as_deref(), watchlist, &inputs),
         Command::Check { config, watchlist } => app::check(config.as_deref(), watchlist),
+        Command::Explain {
+            watchlist,
+            config,
+            rules,
+            json,
+            inputs,
+        } => {
+            newswatch::app::authoring::explain(config.as_deref(), watchlist, &rules, json, &inputs)
+        }
     };
     match result {
         Ok(status) => ExitCode::from(status),

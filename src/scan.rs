@@ -19,7 +19,7 @@ use std::time::SystemTime;
 use crate::alert::{self, AlertOptions};
 use crate::engine::{Engine, Scratch};
 use crate::escape::{self, Human};
-use crate::item::{self, DecodeOptions, Provenance, Rejection};
+use crate::item::{self, DecodeOptions, NewsItem, Provenance, Rejection};
 
 /// Counts over one scan, across all inputs.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -89,74 +89,107 @@ impl<'a> Scanner<'a> {
     pub fn scan(
         &mut self,
         name: &str,
-        mut input: impl BufRead,
+        mut input: &mut dyn BufRead,
         out: &mut impl Write,
         err: &mut impl Write,
     ) -> Result<(), ScanError> {
-        let mut n = 0usize;
-        loop {
-            let Some(size) = read_line_bounded(&mut input, &mut self.line, self.decode.max_bytes)
-                .map_err(ScanError::Read)?
-            else {
-                return Ok(());
-            };
-            n += 1;
-            trim_newline(&mut self.line);
-            // Blank lines are skipped, a line of only a BOM (and white
-            // space) included: the BOM is not part of the line's text.
-            if item::strip_bom(&self.line)
-                .iter()
-                .all(u8::is_ascii_whitespace)
-                && size <= self.decode.max_bytes
-            {
-                continue;
-            }
-            self.report.lines += 1;
-            let decoded = if size > self.decode.max_bytes {
-                Err(Rejection::TooLarge {
-                    size,
-                    max: self.decode.max_bytes,
-                })
-            } else {
-                item::decode(&self.line, self.decode)
-            };
+        let Scanner {
+            engine,
+            decode,
+            alerts: options,
+            scratch,
+            line,
+            out_line,
+            report,
+        } = self;
+        each_item(&mut input, decode, line, |n, decoded| {
+            report.lines += 1;
             match decoded {
                 Ok(item) => {
-                    self.report.items += 1;
+                    report.items += 1;
                     let alerts = alert::alerts_for(
-                        self.engine,
+                        engine,
                         &item,
                         &Provenance::Line(n),
-                        self.alerts,
+                        options,
                         SystemTime::now(),
-                        &mut self.scratch,
+                        scratch,
                     );
                     for a in alerts {
-                        self.out_line.clear();
-                        escape::to_json_writer(&mut self.out_line, &a.alert)
+                        out_line.clear();
+                        escape::to_json_writer(&mut *out_line, &a.alert)
                             .map_err(|e| ScanError::Write(io::Error::other(e)))?;
-                        self.out_line.push(b'\n');
-                        out.write_all(&self.out_line).map_err(ScanError::Write)?;
-                        self.report.alerts += 1;
+                        out_line.push(b'\n');
+                        out.write_all(out_line).map_err(ScanError::Write)?;
+                        report.alerts += 1;
                     }
                 }
                 Err(rejection) => {
-                    self.report.rejected += 1;
+                    report.rejected += 1;
                     // The alerts before it first, so that on a shared pipe
                     // the lines come in input order.
                     out.flush().map_err(ScanError::Write)?;
-                    let message = format!(
-                        "{}:{n}: rejected ({}): {}\n",
-                        Human(name),
-                        rejection.reason(),
-                        Human(&rejection.to_string())
-                    );
-                    // A diagnostic that cannot be written is lost; the
-                    // alerts of the next lines are not.
-                    let _ = err.write_all(message.as_bytes());
+                    report_rejection(err, name, n, &rejection);
                 }
             }
+            Ok(())
+        })
+    }
+}
+
+/// Writes one line naming a rejected input line to `err`, in one write:
+/// `NAME:N: rejected (REASON): DETAIL`, escaped. A diagnostic that cannot
+/// be written is lost; the output of the next lines is not.
+pub fn report_rejection(err: &mut impl Write, name: &str, n: usize, rejection: &Rejection) {
+    let message = format!(
+        "{}:{n}: rejected ({}): {}\n",
+        Human(name),
+        rejection.reason(),
+        Human(&rejection.to_string())
+    );
+    let _ = err.write_all(message.as_bytes());
+}
+
+/// Decodes every non-blank line of a JSON Lines (or text) input into an
+/// item (SPEC section 1) and hands it to `f` with its 1-based line number.
+/// Blank lines, a line of only a BOM and white space included, are
+/// skipped; a line longer than `decode.max_bytes` is rejected as
+/// `too_large` without being held in memory whole. `line` is the buffer
+/// items borrow from, reused across lines.
+///
+/// # Errors
+///
+/// [`ScanError::Read`] when `input` fails, or the first error of `f`,
+/// which ends the input.
+pub fn each_item(
+    input: &mut (impl BufRead + ?Sized),
+    decode: &DecodeOptions,
+    line: &mut Vec<u8>,
+    mut f: impl FnMut(usize, Result<NewsItem<'_>, Rejection>) -> Result<(), ScanError>,
+) -> Result<(), ScanError> {
+    let mut n = 0usize;
+    loop {
+        let Some(size) =
+            read_line_bounded(input, line, decode.max_bytes).map_err(ScanError::Read)?
+        else {
+            return Ok(());
+        };
+        n += 1;
+        trim_newline(line);
+        // Blank lines are skipped, a line of only a BOM (and white space)
+        // included: the BOM is not part of the line's text.
+        if item::strip_bom(line).iter().all(u8::is_ascii_whitespace) && size <= decode.max_bytes {
+            continue;
         }
+        let decoded = if size > decode.max_bytes {
+            Err(Rejection::TooLarge {
+                size,
+                max: decode.max_bytes,
+            })
+        } else {
+            item::decode(line, decode)
+        };
+        f(n, decoded)?;
     }
 }
 
@@ -164,7 +197,7 @@ impl<'a> Scanner<'a> {
 /// bytes of it (room for the line ending) and discarding the rest. Returns
 /// the line's length without its ending, or `None` at end of input.
 fn read_line_bounded(
-    input: &mut impl BufRead,
+    input: &mut (impl BufRead + ?Sized),
     buf: &mut Vec<u8>,
     max: usize,
 ) -> io::Result<Option<usize>> {
@@ -285,7 +318,7 @@ not json
         let mut scanner = Scanner::new(&engine, &decode, &alerts);
         let (mut out, mut err) = (Writes::default(), Writes::default());
         scanner
-            .scan("in\u{1b}", &input[..], &mut out, &mut err)
+            .scan("in\u{1b}", &mut &input[..], &mut out, &mut err)
             .unwrap();
         assert_eq!(out.calls.len(), 2);
         for line in &out.calls {
@@ -315,7 +348,9 @@ not json
             fail: true,
             ..Writes::default()
         };
-        scanner.scan("in", &input[..], &mut out, &mut err).unwrap();
+        scanner
+            .scan("in", &mut &input[..], &mut out, &mut err)
+            .unwrap();
         assert_eq!(out.calls.len(), 2);
         assert_eq!((scanner.report.rejected, scanner.report.alerts), (2, 2));
         // A failing alert writer stops the scan with a write error.
@@ -323,7 +358,7 @@ not json
             fail: true,
             ..Writes::default()
         };
-        let result = scanner.scan("in", &input[..], &mut out, &mut Writes::default());
+        let result = scanner.scan("in", &mut &input[..], &mut out, &mut Writes::default());
         assert!(matches!(result, Err(ScanError::Write(_))), "{result:?}");
     }
 
@@ -352,7 +387,9 @@ not json
         .concat();
         let mut scanner = Scanner::new(&engine, &decode, &alerts);
         let (mut out, mut err) = (Vec::new(), Vec::new());
-        scanner.scan("in", &input[..], &mut out, &mut err).unwrap();
+        scanner
+            .scan("in", &mut &input[..], &mut out, &mut err)
+            .unwrap();
         assert_eq!(String::from_utf8_lossy(&err), "");
         assert_eq!(
             scanner.report,

@@ -70,37 +70,11 @@ pub fn scan(
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut err = io::stderr();
-    let stdin_only = [PathBuf::from("-")];
-    let inputs = if inputs.is_empty() {
-        &stdin_only[..]
-    } else {
-        inputs
-    };
-    for input in inputs {
-        let name = input.display().to_string();
-        let result = if input.as_os_str() == "-" {
-            scanner.scan("<stdin>", io::stdin().lock(), &mut out, &mut err)
-        } else {
-            let file = File::open(input).map_err(|e| {
-                Failure::new(
-                    exit::NOINPUT,
-                    anyhow::Error::new(e).context(format!("opening input {}", Human(&name))),
-                )
-            })?;
-            scanner.scan(&name, BufReader::new(file), &mut out, &mut err)
-        };
-        match result {
-            Ok(()) => {}
-            Err(ScanError::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
-                return Ok(exit::OK);
-            }
-            Err(e) => {
-                return Err(Failure::new(
-                    exit::IOERR,
-                    anyhow::Error::new(e).context(format!("scanning {}", Human(&name))),
-                ));
-            }
-        }
+    let finished = each_input(inputs, |name, input| {
+        scanner.scan(name, input, &mut out, &mut err)
+    })?;
+    if !finished {
+        return Ok(exit::OK);
     }
     match out.flush() {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(exit::OK),
@@ -121,6 +95,53 @@ pub fn scan(
         return Ok(exit::DATAERR);
     }
     Ok(exit::OK)
+}
+
+/// Runs `read` over each input in turn: the files named, `-` for stdin,
+/// stdin when none is named. Returns false when the output was closed (a
+/// broken pipe: the reader had enough, which ends the command quietly).
+///
+/// # Errors
+///
+/// A [`Failure`]: 66 when an input cannot be opened, 74 when reading one
+/// or writing the output fails.
+pub(crate) fn each_input(
+    inputs: &[PathBuf],
+    mut read: impl FnMut(&str, &mut dyn io::BufRead) -> Result<(), ScanError>,
+) -> Result<bool, Failure> {
+    let stdin_only = [PathBuf::from("-")];
+    let inputs = if inputs.is_empty() {
+        &stdin_only[..]
+    } else {
+        inputs
+    };
+    for input in inputs {
+        let name = input.display().to_string();
+        let result = if input.as_os_str() == "-" {
+            read("<stdin>", &mut io::stdin().lock())
+        } else {
+            let file = File::open(input).map_err(|e| {
+                Failure::new(
+                    exit::NOINPUT,
+                    anyhow::Error::new(e).context(format!("opening input {}", Human(&name))),
+                )
+            })?;
+            read(&name, &mut BufReader::new(file))
+        };
+        match result {
+            Ok(()) => {}
+            Err(ScanError::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
+                return Ok(false);
+            }
+            Err(e) => {
+                return Err(Failure::new(
+                    exit::IOERR,
+                    anyhow::Error::new(e).context(format!("scanning {}", Human(&name))),
+                ));
+            }
+        }
+    }
+    Ok(true)
 }
 
 /// `newswatch run`: the daemon, until SIGTERM or SIGINT (a second signal

@@ -5,6 +5,7 @@
 //! The only module that knows every other one. `run`, `demo` and the tests
 //! all go through `build` then `run_until_stopped`.
 
+pub mod authoring;
 pub mod commands;
 pub mod load;
 

@@ -272,6 +272,14 @@ impl Engine {
     }
 }
 
+/// The words `NEAR` counts in a field's text (SPEC 2a, "Words for NEAR"),
+/// as sorted byte spans `(start, end)` of `text`, the offsets matches are
+/// given in; with [`crate::text::words::words_between`], the distance the
+/// engine judges. For explanations; the engine keeps its own per item.
+pub fn near_words(text: &str) -> Vec<(u32, u32)> {
+    rules::field_words(text, &mut NormText::default())
+}
+
 fn operand_index(w: &Watchlist, o: Operand) -> usize {
     match o {
         Operand::Set(i) => i,

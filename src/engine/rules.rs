@@ -35,16 +35,20 @@ impl WordCache {
 
     fn words(&mut self, field: usize, text: &str) -> &[(u32, u32)] {
         let norm = &mut self.norm;
-        self.fields[field].get_or_insert_with(|| {
-            normalize_into(text, Form::Folded, norm);
-            let mut spans = word_spans(norm.as_str());
-            for w in &mut spans {
-                let (s, e) = norm.original_range(w.0 as usize, w.1 as usize);
-                *w = (s as u32, e as u32);
-            }
-            spans
-        })
+        self.fields[field].get_or_insert_with(|| field_words(text, norm))
     }
+}
+
+/// The words NEAR counts in a field's `text`, as byte spans of `text`:
+/// found on its normalized text (`norm` is the buffer), each mapped back.
+pub(super) fn field_words(text: &str, norm: &mut NormText) -> Vec<(u32, u32)> {
+    normalize_into(text, Form::Folded, norm);
+    let mut spans = word_spans(norm.as_str());
+    for w in &mut spans {
+        let (s, e) = norm.original_range(w.0 as usize, w.1 as usize);
+        *w = (s as u32, e as u32);
+    }
+    spans
 }
 
 /// A rule expression compiled for evaluation: operands as indexes (sets

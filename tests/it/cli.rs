@@ -8,6 +8,7 @@ use std::process::{Command, Output, Stdio};
 use newswatch_test_support::root;
 use serde_json::Value;
 
+mod authoring;
 mod limits;
 mod output;
 
