@@ -43,6 +43,18 @@ pub enum Command {
     /// watchlist, print the alerts a subscriber reads. Needs nothing
     /// installed.
     Demo,
+    /// Run rule test files: for each case, the rules that must fire on its
+    /// item and those that must not. Exit 0 when every case holds, 1 when
+    /// one fails (each failure shown with the explanation of its rules),
+    /// 78 when a file or its watchlist is invalid.
+    Test {
+        /// Also write the results as JUnit XML to FILE.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+        /// Rule test files (TOML).
+        #[arg(value_name = "TESTFILE", required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Explain, for each item and rule, why the rule did or did not fire:
     /// the expression as a tree with each node's truth value, the matches
     /// that decided it, and for NEAR/n the closest pair and its distance

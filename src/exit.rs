@@ -3,6 +3,8 @@
 
 /// Everything went as asked.
 pub const OK: u8 = 0;
+/// A rule test case failed (`test`), as test runners exit.
+pub const FAILED: u8 = 1;
 /// The command line is wrong in a way clap cannot see (an unknown
 /// `--rule` id).
 pub const USAGE: u8 = 64;

@@ -173,6 +173,7 @@ pub mod load;
 pub mod metrics;
 pub mod offsets;
 pub mod pipeline;
+pub mod ruletest;
 pub mod reload;
 pub mod scan;
 pub mod server;

@@ -1,5 +1,6 @@
 //! The rule-authoring commands of SPEC section 6a that read items offline:
-//! `explain` (why each rule did or did not fire on each item).
+//! `explain` (why each rule did or did not fire on each item) and `test`
+//! (rule test files).
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -10,6 +11,7 @@ use crate::engine::{Engine, Field, Scratch};
 use crate::exit::{self, Failure};
 use crate::explain::{self, Explanation};
 use crate::item::Provenance;
+use crate::ruletest::{self, TestFile};
 use crate::scan::{ScanError, each_item, report_rejection};
 
 /// The indexes of the rules named by `ids` (all rules when `ids` is empty).
@@ -149,4 +151,54 @@ fn render_item(e: &ItemExplained<'_>) -> String {
     }
     out.push('\n');
     out
+}
+
+/// `newswatch test`: runs rule test files (SPEC section 6a); one line per
+/// case on stdout, each failure with its reasons and the explanation of the
+/// rules involved, then a summary; `junit` also writes JUnit XML there.
+///
+/// # Errors
+///
+/// A [`Failure`] with status 78 naming the file and line of the first
+/// problem of an invalid test file or its watchlist, 74 when the report
+/// cannot be written. Returns 1 when a case failed.
+pub fn test(files: &[PathBuf], junit: Option<&Path>) -> Result<u8, Failure> {
+    let mut loaded = Vec::with_capacity(files.len());
+    for f in files {
+        loaded.push(TestFile::load(f).map_err(Failure::config)?);
+    }
+    let mut report = String::new();
+    let mut results = Vec::with_capacity(loaded.len());
+    for t in &loaded {
+        let outcomes = t.run();
+        report.push_str(&ruletest::render(&t.path, &outcomes));
+        results.push((t.path.clone(), outcomes));
+    }
+    let total: usize = results.iter().map(|(_, o)| o.len()).sum();
+    let failed: usize = results
+        .iter()
+        .map(|(_, o)| o.iter().filter(|o| !o.passed()).count())
+        .sum();
+    report.push_str(&format!(
+        "{total} cases: {} passed, {failed} failed\n",
+        total - failed
+    ));
+    if let Some(path) = junit {
+        std::fs::write(path, ruletest::junit(&results)).map_err(|e| {
+            Failure::new(
+                exit::IOERR,
+                anyhow::Error::new(e).context(format!("writing {}", path.display())),
+            )
+        })?;
+    }
+    match crate::stdio::write_stdout(report.as_bytes()) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+            return Err(Failure::new(
+                exit::IOERR,
+                anyhow::Error::new(e).context("writing the report"),
+            ));
+        }
+        _ => {}
+    }
+    Ok(if failed > 0 { exit::FAILED } else { exit::OK })
 }
