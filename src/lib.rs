@@ -170,6 +170,8 @@ pub mod demo;
 pub mod engine;
 pub mod escape;
 pub mod exit;
+#[cfg(test)]
+mod fuzz_support;
 pub mod item;
 pub mod load;
 pub mod metrics;
