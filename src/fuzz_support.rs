@@ -111,8 +111,8 @@ pub fn soup(tokens: &'static [&'static str], len: usize) -> impl Strategy<Value 
     prop::collection::vec(piece, 0..len).prop_map(|pieces| pieces.concat())
 }
 
-/// The 1-based line of byte `at` of `src`, and the number of lines a
-/// position in it can be on (one more than its line feeds).
+/// The 1-based line of byte `at` of `src` (one plus the line feeds before
+/// it); at `src.len()`, the last line a position can be on.
 pub fn line_of(src: &str, at: usize) -> usize {
     src.as_bytes()[..at.min(src.len())]
         .iter()

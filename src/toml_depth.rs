@@ -49,10 +49,10 @@ pub fn error_at(src: &str, e: &toml::de::Error) -> Option<usize> {
     None
 }
 
-/// The message of the TOML error `e`: toml's own, but for the one without
-/// a place, which says "recursion limit" only, a sentence naming the limit.
+/// The message of the TOML error `e`: toml's own, but for a key past the
+/// limit, which says "recursion limit" only, a sentence naming the limit.
 pub fn message(e: &toml::de::Error) -> String {
-    if e.span().is_none() {
+    if e.span().is_none() && e.message().trim() == "recursion limit" {
         format!("a key or table header has more than the {MAX_DEPTH} dotted parts TOML takes")
     } else {
         e.message().trim().to_owned()

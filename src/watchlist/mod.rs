@@ -152,7 +152,7 @@ impl Term {
         // A mark belongs to the character before it: a term that starts
         // with one (`\u{301}\u{301}`, or `´`, which NFKC spells as a space
         // and U+0301) could start a match only inside another character's
-        // grapheme cluster, which the offset map never aligns with, or at
+        // combining sequence, which the offset map never aligns with, or at
         // the very start of a field. Refused rather than loaded to
         // (almost) never match.
         if let Some(mark) = pattern.chars().next().filter(|&c| is_mark(c)) {
