@@ -54,6 +54,9 @@
 //!   its alerts.
 //! - [`offsets`]: per-partition tracker of the highest contiguous completed
 //!   offset, for at-least-once commits.
+//! - [`toml_depth`]: the toml parser's nesting limit (80) and the line of
+//!   the one error it reports without a place, for the watchlist and the
+//!   configuration file.
 //! - [`escape`]: control, line-separator and bidirectional characters from
 //!   outside escaped where they are printed: `\uXXXX` in alert and log JSON,
 //!   `\u{1b}` in human-readable lines.
@@ -95,11 +98,11 @@
 //!   command; [`app::load`] loads settings and watchlist as exit-78
 //!   failures.
 //!
-//! `item`, `text`, `watchlist`, `engine`, `alert`, `offsets` and `escape`
-//! are the pure core: no I/O beyond reading the watchlist file, no network,
-//! no async runtime. Within it, `text` imports neither `watchlist` nor
-//! `engine`, and `watchlist` does not import `engine`: the engine compiles
-//! a watchlist.
+//! `item`, `text`, `watchlist`, `engine`, `alert`, `offsets`, `escape` and
+//! `toml_depth` are the pure core: no I/O beyond reading the watchlist
+//! file, no network, no async runtime. Within it, `text` imports neither
+//! `watchlist` nor `engine`, and `watchlist` does not import `engine`: the
+//! engine compiles a watchlist.
 //!
 //! # Threads and shutdown
 //!
@@ -168,6 +171,8 @@ pub mod engine;
 pub mod escape;
 pub mod exit;
 pub mod explain;
+#[cfg(test)]
+mod fuzz_support;
 pub mod item;
 pub mod load;
 pub mod metrics;
@@ -184,5 +189,6 @@ pub mod source;
 pub mod stdio;
 pub mod telemetry;
 pub mod text;
+pub mod toml_depth;
 pub mod values;
 pub mod watchlist;

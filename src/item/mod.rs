@@ -249,6 +249,9 @@ fn decode_text(text: &str) -> Result<NewsItem<'_>, Rejection> {
 }
 
 #[cfg(test)]
+mod fuzz_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

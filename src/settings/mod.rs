@@ -201,8 +201,9 @@ impl Settings {
     /// # Errors
     ///
     /// As [`Settings::load`]; [`Error::Invalid`] also names each
-    /// `NEWSWATCH__…` variable nested deeper than [`MAX_ENV_DEPTH`] keys
-    /// (and then checks nothing else).
+    /// `NEWSWATCH__…` variable nested deeper than [`MAX_ENV_DEPTH`] keys or
+    /// naming an empty key (and then checks nothing else), and each key of
+    /// the text whose number does not fit a 64-bit integer or float.
     pub fn parse(
         text: &str,
         env: impl IntoIterator<Item = (String, String)>,
@@ -213,11 +214,12 @@ impl Settings {
             .filter(|(k, _)| k.starts_with(ENV_PREFIX))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        let mut too_deep: Vec<Invalid> = vars.keys().filter_map(|k| too_deep(k)).collect();
-        if !too_deep.is_empty() {
-            too_deep.sort_by(|a, b| a.key.cmp(&b.key));
-            return Err(Error::Invalid(too_deep));
+        let mut bad: Vec<Invalid> = vars.keys().filter_map(|k| bad_variable(k)).collect();
+        if !bad.is_empty() {
+            bad.sort_by(|a, b| a.key.cmp(&b.key));
+            return Err(Error::Invalid(bad));
         }
+        raw::check_document(text)?;
         let env_source = config::Environment::with_prefix("NEWSWATCH")
             .prefix_separator("__")
             .separator("__")
@@ -283,13 +285,21 @@ impl Settings {
 const ENV_PREFIX: &str = "NEWSWATCH__";
 
 /// The problem with `var` (a `NEWSWATCH__…` name) when it nests more than
-/// [`MAX_ENV_DEPTH`] keys; the name is shown up to the limit only, as it
-/// may be a hundred kilobytes long.
-fn too_deep(var: &str) -> Option<Invalid> {
+/// [`MAX_ENV_DEPTH`] keys (the name is then shown up to the limit only, as
+/// it may be a hundred kilobytes long), or names an empty key: nothing
+/// after the prefix, between two `__` or after the last. The
+/// configuration library reports the latter as an unknown field, which
+/// for `NEWSWATCH__` alone is the field `` (no name at all).
+fn bad_variable(var: &str) -> Option<Invalid> {
     let keys = var.strip_prefix(ENV_PREFIX)?;
     let depth = keys.split("__").count();
     if depth <= MAX_ENV_DEPTH {
-        return None;
+        return keys.split("__").any(str::is_empty).then(|| Invalid {
+            key: var.to_owned(),
+            message: "the environment variable names an empty key (nothing after \
+                      NEWSWATCH__, between two `__` or after the last)"
+                .into(),
+        });
     }
     let shown: Vec<&str> = keys.split("__").take(MAX_ENV_DEPTH).collect();
     Some(Invalid {
@@ -316,5 +326,7 @@ fn read_file(path: &Path) -> Result<String, Error> {
     String::from_utf8(bytes).map_err(|e| unreadable(&format!("the file is not UTF-8 ({e})")))
 }
 
+#[cfg(test)]
+mod fuzz_tests;
 #[cfg(test)]
 mod tests;

@@ -62,6 +62,14 @@ pub fn is_word_char(c: char) -> bool {
         || GeneralCategoryGroup::Mark.contains(gc)
 }
 
+/// True for a combining mark (General Category `M*`): it belongs to the
+/// character before it, whatever that is, so no word starts with one.
+#[inline]
+pub fn is_mark(c: char) -> bool {
+    !c.is_ascii()
+        && GeneralCategoryGroup::Mark.contains(CodePointMapData::<GeneralCategory>::new().get(c))
+}
+
 /// True for a Unicode Default_Ignorable_Code_Point (soft hyphen, zero-width
 /// characters, bidirectional marks, variation selectors, tags...): removed
 /// before matching, as NFKC_Casefold does (SPEC section 2a).

@@ -226,6 +226,18 @@ pub enum ProblemKind {
         /// characters with several), which alone is over the limit.
         normalized: bool,
     },
+    /// A term that starts with a combining mark once trimmed and
+    /// normalized (`"\u{301}\u{301}"`, `"´"`): a mark belongs to the
+    /// character before it, so no word starts with one.
+    #[error("term {index} {text:?}: {}", starts_with_mark(*.mark))]
+    TermStartsWithMark {
+        /// 1-based position in the set.
+        index: usize,
+        /// The term as written.
+        text: String,
+        /// The mark it starts with once normalized.
+        mark: char,
+    },
     /// A `*` anywhere but at the end of a term.
     #[error("term {index} {text:?}: `*` is only allowed at the end of a term")]
     StarInside {
@@ -285,6 +297,17 @@ pub(super) fn star_after_non_word(fix: Option<&str>) -> String {
         None => "put it right after a word, as in `export*`".to_owned(),
     };
     format!("the `*` of a prefix term must follow a letter, digit or CJK character: {how}")
+}
+
+/// What is wrong with a term that starts with the combining mark `mark`:
+/// the tail of [`ProblemKind::TermStartsWithMark`], and of the message of
+/// a quoted term in a rule expression with the same fault.
+pub(super) fn starts_with_mark(mark: char) -> String {
+    format!(
+        "it starts with the combining mark U+{:04X} once normalized, and a mark belongs to the \
+         character before it: no word starts with one",
+        u32::from(mark)
+    )
 }
 
 #[cfg(test)]

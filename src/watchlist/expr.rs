@@ -26,6 +26,13 @@
 /// [`Expr::holds_without_match`]: super::Expr::holds_without_match
 pub const MAX_DEPTH: usize = 64;
 
+/// The largest `n` of `NEAR/n`: 4,294,967,295 words (`u32::MAX`); a larger
+/// distance is refused, naming this limit. It takes nothing away: a field
+/// has at most `text::normalize::MAX_TEXT_BYTES` (390,451,572) bytes, so
+/// fewer words than that, and `NEAR/4294967295` already holds for any two
+/// matches in one field.
+pub const MAX_NEAR: u32 = u32::MAX;
+
 /// A parsed expression over unresolved operands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ast {
@@ -178,11 +185,7 @@ fn tokenize(src: &str) -> Result<Vec<(Tok, usize)>, SyntaxError> {
                     while i < chars.len() && chars[i].is_ascii_digit() {
                         i += 1;
                     }
-                    let digits: String = chars[ds..i].iter().collect();
-                    let n = digits
-                        .parse::<u32>()
-                        .map_err(|_| err(ds + 1, "NEAR/ must be followed by a number of words"))?;
-                    toks.push((Tok::Near(n), col));
+                    toks.push((Tok::Near(near_distance(&chars[ds..i], ds + 1)?), col));
                 }
                 Some(k) => toks.push((k, col)),
                 None => toks.push((Tok::Ident(word), col)),
@@ -193,6 +196,28 @@ fn tokenize(src: &str) -> Result<Vec<(Tok, usize)>, SyntaxError> {
     }
     toks.push((Tok::End, chars.len() + 1));
     Ok(toks)
+}
+
+/// The `n` of `NEAR/n` from its ASCII digits `digits`, which start at
+/// column `column`: an error when there are none or they are more than
+/// [`MAX_NEAR`].
+fn near_distance(digits: &[char], column: usize) -> Result<u32, SyntaxError> {
+    if digits.is_empty() {
+        return Err(err(column, "NEAR/ must be followed by a number of words"));
+    }
+    let written: String = digits.iter().collect();
+    written.parse::<u32>().map_err(|_| {
+        // Only digits: the number is too large. Shown whole up to 40
+        // digits, as it may be a megabyte long.
+        let shown = match written.char_indices().nth(40) {
+            Some((cut, _)) => format!("{}…", &written[..cut]),
+            None => written.clone(),
+        };
+        err(
+            column,
+            format!("NEAR/{shown}: the distance may be at most {MAX_NEAR} words"),
+        )
+    })
 }
 
 struct Parser {
@@ -349,8 +374,8 @@ fn check_near_operand(ast: &Ast, column: usize) -> Result<(), SyntaxError> {
 /// # Errors
 ///
 /// The first [`SyntaxError`]: an unexpected character or token, an
-/// unterminated quoted term or bad escape, NEAR without a distance, a NEAR
-/// operand that is not an operand or OR group of them, chained NEARs, an
+/// unterminated quoted term or bad escape, NEAR without a distance or with
+/// one over [`MAX_NEAR`], a NEAR operand that is not an operand or OR group of them, chained NEARs, an
 /// unclosed parenthesis, parentheses and `NOT`s nested deeper than
 /// [`MAX_DEPTH`].
 pub fn parse(src: &str) -> Result<Ast, SyntaxError> {
@@ -496,6 +521,40 @@ mod tests {
                 "{shown}"
             );
         }
+    }
+
+    #[test]
+    fn a_near_distance_over_the_limit_is_refused_naming_it() {
+        let max = parse("a NEAR/4294967295 b").unwrap();
+        assert!(matches!(max, Ast::Near { n: MAX_NEAR, .. }), "{max:?}");
+        assert!(matches!(
+            parse("a NEAR/0 b").unwrap(),
+            Ast::Near { n: 0, .. }
+        ));
+        assert!(matches!(
+            parse("a NEAR/007 b").unwrap(),
+            Ast::Near { n: 7, .. }
+        ));
+        let too_far = |digits: &str| {
+            let e = parse(&format!("a NEAR/{digits} b")).unwrap_err();
+            (e.column, e.message)
+        };
+        let over =
+            |shown: &str| format!("NEAR/{shown}: the distance may be at most 4294967295 words");
+        assert_eq!(too_far("4294967296"), (8, over("4294967296")));
+        assert_eq!(
+            too_far("18446744073709551616"),
+            (8, over("18446744073709551616"))
+        );
+        // A megabyte of digits is cut to 40 in the message.
+        let long = "9".repeat(1 << 20);
+        assert_eq!(too_far(&long), (8, over(&format!("{}…", "9".repeat(40)))));
+        // No digits: a negative number is not one.
+        let e = parse("a NEAR/-1 b").unwrap_err();
+        assert_eq!(
+            (e.column, e.message.as_str()),
+            (8, "NEAR/ must be followed by a number of words")
+        );
     }
 
     #[test]

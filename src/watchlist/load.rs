@@ -138,6 +138,11 @@ impl<'a> Loader<'a> {
                 index,
                 text: text.to_owned(),
             },
+            TermError::StartsWithMark { mark } => ProblemKind::TermStartsWithMark {
+                index,
+                text: text.to_owned(),
+                mark,
+            },
         })
     }
 
@@ -266,6 +271,9 @@ impl<'a> Loader<'a> {
                             TermError::Empty => "the quoted term is empty".to_owned(),
                             TermError::StarInside => {
                                 "`*` is only allowed at the end of a term".to_owned()
+                            }
+                            TermError::StartsWithMark { mark } => {
+                                format!("quoted term {text:?}: {}", error::starts_with_mark(mark))
                             }
                         };
                         let kind = ProblemKind::Expression {

@@ -17,6 +17,7 @@ use toml::de::{DeString, DeTable, DeValue};
 
 use super::error::Problems;
 use super::{Place, ProblemKind};
+use crate::toml_depth;
 
 /// The keys of the file, of a set and of a rule, in the order the messages
 /// list them.
@@ -95,8 +96,8 @@ pub(super) fn read(src: &str, problems: &mut Problems) -> Option<RawWatchlist> {
     let doc = match DeTable::parse(src) {
         Ok(doc) => doc,
         Err(e) => {
-            let kind = ProblemKind::Toml(e.message().trim().to_owned());
-            problems.push(e.span().map(|s| s.start), Place::File, kind);
+            let kind = ProblemKind::Toml(toml_depth::message(&e));
+            problems.push(toml_depth::error_at(src, &e), Place::File, kind);
             return None;
         }
     };
@@ -724,5 +725,22 @@ when = "chips OR acronyms OR plain"
             ProblemKind::Toml("duplicate key".into()),
         )];
         assert_eq!(problems(src), expect);
+    }
+
+    #[test]
+    fn a_key_of_100k_dotted_parts_is_refused_on_its_line() {
+        // toml reports this one error without a place ("recursion limit").
+        let key = vec!["a"; 100_000].join(".");
+        for line in [format!("{key} = 1"), format!("[{key}]")] {
+            let src = format!("[sets.a]\nterms = [\"x\"]\n{line}\n");
+            let expect = vec![(
+                Some(3),
+                Place::File,
+                ProblemKind::Toml(
+                    "a key or table header has more than the 80 dotted parts TOML takes".into(),
+                ),
+            )];
+            assert_eq!(problems(&src), expect);
+        }
     }
 }
