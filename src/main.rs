@@ -18,9 +18,7 @@ fn main() -> ExitCode {
             inputs,
         } => app::scan(config.as_deref(), watchlist, &inputs),
         Command::Check { config, watchlist } => app::check(config.as_deref(), watchlist),
-        Command::Test { junit, files } => {
-            newswatch::app::authoring::test(&files, junit.as_deref())
-        }
+        Command::Test { junit, files } => newswatch::app::authoring::test(&files, junit.as_deref()),
         Command::Explain {
             watchlist,
             config,

@@ -37,7 +37,7 @@ use crate::watchlist::Watchlist;
 #[derive(Debug, thiserror::Error)]
 pub enum Invalid {
     /// The file cannot be read.
-    #[error("{file}: cannot read the file: {source}")]
+    #[error("{file}: cannot read the file")]
     Read {
         /// The test file.
         file: String,
@@ -55,7 +55,7 @@ pub enum Invalid {
         message: String,
     },
     /// The watchlist it names does not load.
-    #[error("{file}: watchlist: {source}")]
+    #[error("{file}: its watchlist does not load")]
     Watchlist {
         /// The test file.
         file: String,
@@ -63,7 +63,7 @@ pub enum Invalid {
         source: crate::watchlist::Error,
     },
     /// The watchlist loads but its engine cannot be built.
-    #[error("{file}: watchlist: {source}")]
+    #[error("{file}: its watchlist cannot be compiled")]
     Engine {
         /// The test file.
         file: String,
@@ -280,17 +280,23 @@ fn json_of(v: &toml::Value) -> serde_json::Value {
         toml::Value::Boolean(b) => J::Bool(*b),
         toml::Value::Datetime(d) => J::String(d.to_string()),
         toml::Value::Array(a) => J::Array(a.iter().map(json_of).collect()),
-        toml::Value::Table(t) => J::Object(t.iter().map(|(k, v)| (k.clone(), json_of(v))).collect()),
+        toml::Value::Table(t) => {
+            J::Object(t.iter().map(|(k, v)| (k.clone(), json_of(v))).collect())
+        }
     }
 }
 
 /// Line `n` (1-based) of the file at `path`, without its line ending.
 fn line_of_file(path: &Path, n: usize) -> Result<Vec<u8>, String> {
-    let text = std::fs::read(path)
-        .map_err(|e| format!("file {}: cannot read it: {e}", path.display()))?;
+    let text =
+        std::fs::read(path).map_err(|e| format!("file {}: cannot read it: {e}", path.display()))?;
     let lines: Vec<&[u8]> = text.split(|&b| b == b'\n').collect();
     let count = lines.len() - usize::from(text.ends_with(b"\n"));
-    match n.checked_sub(1).and_then(|i| lines.get(i)).filter(|_| n <= count) {
+    match n
+        .checked_sub(1)
+        .and_then(|i| lines.get(i))
+        .filter(|_| n <= count)
+    {
         Some(l) => Ok(l.strip_suffix(b"\r").unwrap_or(l).to_vec()),
         None => Err(format!(
             "file {} has {count} lines; there is no line {n}",

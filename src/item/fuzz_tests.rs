@@ -132,6 +132,7 @@ fn check(bytes: &[u8], opts: &DecodeOptions) -> Result<(), TestCaseError> {
         Err(e) => e,
     };
     match &e {
+        Rejection::Empty => prop_assert!(bytes.is_empty(), "{}", e),
         Rejection::TooLarge { size, max } => {
             prop_assert!(*size == bytes.len() && size > max, "{}", e);
         }

@@ -126,3 +126,175 @@ fn explain_selects_rules_and_refuses_unknown_ones() {
         "names the unknown id and the known ones: {err}"
     );
 }
+
+#[test]
+fn the_shipped_rule_tests_of_the_default_watchlist_pass() {
+    let out = run(&["test", "config/watchlist.test.toml"]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    let cases = text.lines().filter(|l| l.starts_with("  ok ")).count();
+    assert!(cases >= 30, "at least 30 cases: {text}");
+    for lang in ["EN: ", "RU: ", "ZH: ", "near miss"] {
+        assert!(text.contains(lang), "cases of {lang}: {text}");
+    }
+    assert!(text.ends_with(&format!("{cases} cases: {cases} passed, 0 failed\n")));
+}
+
+/// A test file beside a copy of the default watchlist, with `cases`.
+fn test_file(name: &str, cases: &str) -> std::path::PathBuf {
+    let watchlist = std::fs::read(super::root().join("config/watchlist.toml")).expect("watchlist");
+    temp_file(&format!("{name}-watchlist.toml"), &watchlist);
+    temp_file(
+        &format!("{name}.toml"),
+        format!("watchlist = \"{name}-watchlist.toml\"\n{cases}").as_bytes(),
+    )
+}
+
+const PASSING: &str = r#"
+[[cases]]
+name = "H200 exports"
+item = { id = "a", title = "US weighs allowing Nvidia H200 exports to China" }
+alerts = ["chip-export-approval"]
+"#;
+
+#[test]
+fn a_failing_case_exits_1_with_expected_actual_and_the_explanation_and_junit_xml() {
+    let items = temp_file(
+        "rule-items.jsonl",
+        b"{\"id\": \"x\", \"title\": \"ordinary\"}\n{\"id\": \"b\", \"title\": \"Potato chips <exports> & \\\"snacks\\\" to China\"}\n",
+    );
+    let file = test_file(
+        "failing",
+        &format!(
+            "{PASSING}\n[[cases]]\nname = \"potato <chips> & snacks\"\nfile = \"{}\"\nline = 2\n\
+             alerts = [\"chip-export-approval\"]\nnot_alerts = [\"chip-vendors-china\"]\n",
+            path_str(&items)
+        ),
+    );
+    let junit = file.with_extension("xml");
+    let out = run(&["test", "--junit", path_str(&junit), path_str(&file)]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    assert!(text.contains("  ok   H200 exports\n"), "{text}");
+    assert!(text.contains("  FAIL potato <chips> & snacks\n"), "{text}");
+    assert!(
+        text.contains("expected to fire: chip-export-approval; fired: (none)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("rule chip-export-approval: does not alert") && text.contains("✗ AND"),
+        "the explanation of the rule that did not fire: {text}"
+    );
+    assert!(text.ends_with("2 cases: 1 passed, 1 failed\n"), "{text}");
+
+    // The JUnit XML, read by Python's own XML parser.
+    let python = std::env::var("NEWSWATCH_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let script = r#"
+import json, sys
+import xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+assert root.tag == "testsuites", root.tag
+out = {"tests": root.get("tests"), "failures": root.get("failures"), "suites": []}
+for s in root.findall("testsuite"):
+    cases = []
+    for c in s.findall("testcase"):
+        f = c.find("failure")
+        cases.append({"name": c.get("name"), "classname": c.get("classname"),
+                      "failure": None if f is None else {"message": f.get("message"), "text": f.text}})
+    out["suites"].append({"name": s.get("name"), "tests": s.get("tests"),
+                          "failures": s.get("failures"), "cases": cases})
+print(json.dumps(out))
+"#;
+    let parsed = std::process::Command::new(&python)
+        .args(["-c", script, path_str(&junit)])
+        .output()
+        .expect("run python");
+    assert!(
+        parsed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&parsed.stderr)
+    );
+    let x: Value = serde_json::from_slice(&parsed.stdout).expect("JSON from python");
+    assert_eq!(
+        (x["tests"].as_str(), x["failures"].as_str()),
+        (Some("2"), Some("1"))
+    );
+    let suite = &x["suites"][0];
+    assert_eq!(suite["name"], path_str(&file));
+    assert_eq!(suite["cases"][0]["failure"], Value::Null);
+    assert_eq!(suite["cases"][1]["name"], "potato <chips> & snacks");
+    let failure = &suite["cases"][1]["failure"];
+    assert!(
+        failure["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("expected to fire: chip-export-approval")),
+        "{failure}"
+    );
+    assert!(
+        failure["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("rule chip-export-approval: does not alert")),
+        "{failure}"
+    );
+}
+
+#[test]
+fn invalid_test_files_exit_78_naming_the_line() {
+    let cases = [
+        (
+            "unknown-rule",
+            format!(
+                "{PASSING}\n[[cases]]\nname = \"n\"\nitem = {{ title = \"x\" }}\nalerts = [\"no-such-rule\"]\n"
+            ),
+            ":8: case \"n\": no rule \"no-such-rule\"",
+        ),
+        (
+            "syntax",
+            format!("{PASSING}\n[[cases]]\nname = \"n\"\nitem = {{ title = \n"),
+            ":10:",
+        ),
+        (
+            "no-item",
+            format!("{PASSING}\n[[cases]]\nname = \"n\"\nalerts = []\n"),
+            ":8: case \"n\": give the item inline",
+        ),
+        (
+            "past-the-end",
+            format!(
+                "{PASSING}\n[[cases]]\nname = \"n\"\nfile = \"failing-watchlist.toml\"\nline = 100000\n"
+            ),
+            "there is no line 100000",
+        ),
+        (
+            "unknown-key",
+            format!(
+                "{PASSING}\n[[cases]]\nname = \"n\"\nitem = {{ title = \"x\" }}\nalert = [\"chip-export-approval\"]\n"
+            ),
+            "unknown field `alert`",
+        ),
+    ];
+    let _ = test_file("failing", "");
+    for (name, body, want) in cases {
+        let file = test_file(name, &body);
+        let out = run(&["test", path_str(&file)]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(78), "{name}: {err}");
+        assert!(
+            err.contains(path_str(&file)) && err.contains(want),
+            "{name}: want {want:?} in {err}"
+        );
+    }
+    // A watchlist that does not load: its own errors, named.
+    let bad = temp_file("bad-watchlist.toml", b"[sets.a]\nterms = []\n");
+    let file = temp_file(
+        "bad-watchlist-test.toml",
+        format!("watchlist = \"{}\"\n{PASSING}", path_str(&bad)).as_bytes(),
+    );
+    let out = run(&["test", path_str(&file)]);
+    assert_eq!(out.status.code(), Some(78));
+    assert!(
+        stderr(&out).contains("bad-watchlist.toml:1: set `a`"),
+        "{}",
+        stderr(&out)
+    );
+}
