@@ -31,6 +31,11 @@ pub enum Command {
         /// Watchlist file (default: `watchlist.path` of the configuration).
         #[arg(long, value_name = "FILE")]
         watchlist: Option<PathBuf>,
+        /// Instead of the alerts, print per rule the alerts of this watchlist
+        /// and of OLD_WATCHLIST, and the items whose alert was added or
+        /// removed.
+        #[arg(long, value_name = "OLD_WATCHLIST")]
+        compare: Option<PathBuf>,
         /// Configuration file.
         #[arg(long, value_name = "FILE", env = "NEWSWATCH_CONFIG")]
         config: Option<PathBuf>,

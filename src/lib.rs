@@ -165,6 +165,7 @@
 pub mod alert;
 pub mod app;
 pub mod check;
+pub mod compare;
 pub mod cli;
 pub mod demo;
 pub mod engine;

@@ -14,6 +14,13 @@ fn main() -> ExitCode {
         Command::Demo => app::demo(),
         Command::Scan {
             watchlist,
+            compare: Some(old),
+            config,
+            inputs,
+        } => newswatch::app::authoring::scan_compare(config.as_deref(), watchlist, &old, &inputs),
+        Command::Scan {
+            watchlist,
+            compare: None,
             config,
             inputs,
         } => app::scan(config.as_deref(), watchlist, &inputs),
