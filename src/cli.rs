@@ -60,6 +60,38 @@ pub enum Command {
         #[arg(value_name = "TESTFILE", required = true)]
         files: Vec<PathBuf>,
     },
+    /// Run the watchlist over a range of a topic's history without joining
+    /// the consumer group or committing: per-rule alert counts, and with
+    /// --compare the alerts added and removed against an old watchlist.
+    /// WHEN is an RFC 3339 time, a time relative to now (-7d, -12h), or
+    /// offsets per partition (0:1200,1:1175); the end is exclusive.
+    Replay {
+        /// Configuration file (brokers, security, input format).
+        #[arg(long, value_name = "FILE", env = "NEWSWATCH_CONFIG")]
+        config: Option<PathBuf>,
+        /// Watchlist file (default: `watchlist.path` of the configuration).
+        #[arg(long, value_name = "FILE")]
+        watchlist: Option<PathBuf>,
+        /// Topic to read (repeat for several; default: `kafka.topics`).
+        #[arg(long = "topic", value_name = "T")]
+        topics: Vec<String>,
+        /// Where the range starts.
+        #[arg(long, value_name = "WHEN", allow_hyphen_values = true)]
+        from: String,
+        /// Where it ends (exclusive; default: the end of each partition now).
+        #[arg(long, value_name = "WHEN", allow_hyphen_values = true)]
+        to: Option<String>,
+        /// Also run this watchlist and report the alerts added and removed.
+        #[arg(long, value_name = "OLD_WATCHLIST")]
+        compare: Option<PathBuf>,
+        /// Write the alerts as JSON lines to FILE.
+        #[arg(long, value_name = "FILE", conflicts_with = "sink")]
+        output: Option<PathBuf>,
+        /// Deliver the alerts to this configured sink (a live topic or
+        /// webhook: only when named here).
+        #[arg(long, value_name = "NAME")]
+        sink: Option<String>,
+    },
     /// Explain, for each item and rule, why the rule did or did not fire:
     /// the expression as a tree with each node's truth value, the matches
     /// that decided it, and for NEAR/n the closest pair and its distance

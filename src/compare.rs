@@ -196,7 +196,10 @@ mod tests {
         let a = &t.rules["a"];
         assert_eq!((a.new, a.old, a.added, a.removed), (10, 0, 10, 0));
         assert_eq!(
-            a.added_samples.iter().map(|s| s.item.as_str()).collect::<Vec<_>>(),
+            a.added_samples
+                .iter()
+                .map(|s| s.item.as_str())
+                .collect::<Vec<_>>(),
             ["i0", "i1", "i2", "i3", "i4"],
             "the first by order, whatever the arrival"
         );

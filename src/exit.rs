@@ -12,6 +12,8 @@ pub const USAGE: u8 = 64;
 pub const DATAERR: u8 = 65;
 /// An input file could not be opened.
 pub const NOINPUT: u8 = 66;
+/// Kafka could not be read (`replay`), or alerts not delivered.
+pub const UNAVAILABLE: u8 = 69;
 /// An internal error (threads, signal handlers, the async runtime).
 pub const SOFTWARE: u8 = 70;
 /// The Kafka brokers refused the credentials or the TLS handshake

@@ -165,8 +165,8 @@
 pub mod alert;
 pub mod app;
 pub mod check;
-pub mod compare;
 pub mod cli;
+pub mod compare;
 pub mod demo;
 pub mod engine;
 pub mod escape;
@@ -180,6 +180,7 @@ pub mod metrics;
 pub mod offsets;
 pub mod pipeline;
 pub mod reload;
+pub mod replay;
 pub mod ruletest;
 pub mod scan;
 pub mod server;

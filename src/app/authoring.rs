@@ -1,9 +1,12 @@
 //! The rule-authoring commands of SPEC section 6a that read items offline:
 //! `explain` (why each rule did or did not fire on each item) and `test`
-//! (rule test files).
+//! (rule test files), `scan --compare` and `replay` (a watchlist over a
+//! range of a topic's history).
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use super::commands::each_input;
 use super::load;
@@ -12,6 +15,8 @@ use crate::engine::{Engine, Field, Scratch};
 use crate::exit::{self, Failure};
 use crate::explain::{self, Explanation};
 use crate::item::Provenance;
+use crate::offsets::Offsets;
+use crate::replay::{Delivery, Plan, When};
 use crate::ruletest::{self, TestFile};
 use crate::scan::{ScanError, each_item, report_rejection};
 
@@ -204,15 +209,6 @@ pub fn test(files: &[PathBuf], junit: Option<&Path>) -> Result<u8, Failure> {
     Ok(if failed > 0 { exit::FAILED } else { exit::OK })
 }
 
-/// The rule ids `engine` raises on an item's fields, in watchlist order.
-pub fn rules_raised<'e>(engine: &'e Engine, fields: &[Field<'_>], scratch: &mut Scratch) -> Vec<&'e str> {
-    engine
-        .scan(fields, scratch, 1)
-        .iter()
-        .map(|h| engine.rule(h.rule).id.as_str())
-        .collect()
-}
-
 /// `newswatch scan --compare OLD`: runs the current and the old watchlist
 /// over the inputs in one pass and prints, per rule, the alerts of each
 /// and the items whose alert was added or removed (no alerts are printed).
@@ -233,7 +229,12 @@ pub fn scan_compare(
     let engine = load::engine(&settings, &path, false)?;
     let old_engine = load::engine(&settings, old, false)?;
     let mut tally = Tally::new(true);
-    for r in engine.watchlist().rules.iter().chain(&old_engine.watchlist().rules) {
+    for r in engine
+        .watchlist()
+        .rules
+        .iter()
+        .chain(&old_engine.watchlist().rules)
+    {
         tally.declare(&r.id);
     }
     let (mut scratch, mut line) = (Scratch::new(), Vec::new());
@@ -256,8 +257,8 @@ pub fn scan_compare(
                 .iter()
                 .map(|(name, text)| Field { name, text })
                 .collect();
-            let new = rules_raised(&engine, &fields, &mut scratch);
-            let old = rules_raised(&old_engine, &fields, &mut scratch);
+            let new = engine.rules_raised(&fields, &mut scratch);
+            let old = old_engine.rules_raised(&fields, &mut scratch);
             tally.add(&new, &old, || Sample {
                 order: (input_no, n as i64),
                 item: item.id_or_fallback(&Provenance::Line(n)),
@@ -275,5 +276,220 @@ pub fn scan_compare(
         }
         _ => {}
     }
-    Ok(if rejected > 0 { exit::DATAERR } else { exit::OK })
+    Ok(if rejected > 0 {
+        exit::DATAERR
+    } else {
+        exit::OK
+    })
+}
+
+/// What `newswatch replay` is asked to do (SPEC section 6a).
+#[derive(Debug)]
+pub struct ReplayArgs {
+    /// `--config`.
+    pub config: Option<PathBuf>,
+    /// `--watchlist`.
+    pub watchlist: Option<PathBuf>,
+    /// `--topic`, repeated; default `kafka.topics`.
+    pub topics: Vec<String>,
+    /// `--from`.
+    pub from: String,
+    /// `--to`.
+    pub to: Option<String>,
+    /// `--compare`.
+    pub compare: Option<PathBuf>,
+    /// `--output`.
+    pub output: Option<PathBuf>,
+    /// `--sink`.
+    pub sink: Option<String>,
+}
+
+/// `newswatch replay`: the watchlist over a range of the topics' history,
+/// without joining the consumer group or committing; per-rule alert counts
+/// on stdout (with `--compare`, the alerts added and removed), a progress
+/// line on stderr when it is a terminal; alerts to `--output` as JSON
+/// lines, or to the configured sink `--sink` (never to a sink otherwise).
+///
+/// # Errors
+///
+/// A [`Failure`]: 78 for a bad configuration or watchlist, 64 for a bad
+/// `--from`/`--to` or an unknown `--sink`, 69 when Kafka cannot be read
+/// (a topic or partition that does not exist included) or alerts could not
+/// all be delivered, 74 when the output cannot be written.
+pub fn replay(args: ReplayArgs) -> Result<u8, Failure> {
+    use std::io::IsTerminal;
+
+    let settings = load::settings(args.config.as_deref())?;
+    let path = args
+        .watchlist
+        .clone()
+        .unwrap_or_else(|| settings.watchlist.path.clone());
+    let engine = load::engine(&settings, &path, false)?;
+    let old = match &args.compare {
+        Some(p) => Some(load::engine(&settings, p, false)?),
+        None => None,
+    };
+    let usage = |e: anyhow::Error| Failure::new(exit::USAGE, e);
+    let now = std::time::SystemTime::now();
+    let from =
+        When::parse(&args.from, now).map_err(|e| usage(anyhow::Error::new(e).context("--from")))?;
+    let to = match &args.to {
+        Some(t) => {
+            Some(When::parse(t, now).map_err(|e| usage(anyhow::Error::new(e).context("--to")))?)
+        }
+        None => None,
+    };
+    let output = match &args.output {
+        Some(p) => Some(Mutex::new(io::BufWriter::new(
+            std::fs::File::create(p).map_err(|e| {
+                Failure::new(
+                    exit::IOERR,
+                    anyhow::Error::new(e).context(format!("creating {}", p.display())),
+                )
+            })?,
+        ))),
+        None => None,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("newswatch-io")
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            Failure::software(anyhow::Error::new(e).context("starting the async runtime"))
+        })?;
+    let mut producer = None;
+    let delivery = match &args.sink {
+        None => None,
+        Some(name) => {
+            let built = super::build_sinks(&settings, runtime.handle().clone())?;
+            producer = built.producer.clone();
+            let sink = built
+                .sinks
+                .iter()
+                .find(|s| s.name() == name)
+                .cloned()
+                .ok_or_else(|| {
+                    usage(anyhow::anyhow!(
+                        "--sink {name:?}: no such sink in the configuration (its sinks: {})",
+                        settings.sink_names().join(", ")
+                    ))
+                })?;
+            Some(Delivery {
+                sink,
+                offsets: Arc::new(Mutex::new(Offsets::new())),
+            })
+        }
+    };
+    let terminal = io::stderr().is_terminal();
+    let started = std::time::Instant::now();
+    let progress = move |done: u64, total: u64| {
+        let secs = started.elapsed().as_secs_f64().max(0.001);
+        let rate = done as f64 / secs;
+        let eta = if rate > 0.0 {
+            format!("{:.0}s", total.saturating_sub(done) as f64 / rate)
+        } else {
+            "-".into()
+        };
+        let _ = crate::stdio::write_stderr(
+            format!("\r\x1b[2K{done}/{total} messages  {rate:.0}/s  ETA {eta}").as_bytes(),
+        );
+    };
+    let topics = if args.topics.is_empty() {
+        settings.kafka.topics.clone()
+    } else {
+        args.topics.clone()
+    };
+    let output_ref = output.as_ref().map(|m| m as &Mutex<dyn Write + Send>);
+    let plan = Plan {
+        kafka: &settings.kafka,
+        topics,
+        from,
+        to,
+        decode: &settings.input,
+        alerts: &settings.alerts.options,
+        engine: &engine,
+        old: old.as_ref(),
+        output: output_ref,
+        deliver: delivery.as_ref(),
+        progress: if terminal { Some(&progress) } else { None },
+    };
+    let report = crate::replay::run(&plan).map_err(|e| {
+        Failure::new(
+            exit::UNAVAILABLE,
+            anyhow::Error::new(e).context("replaying"),
+        )
+    })?;
+    if terminal {
+        let _ = crate::stdio::write_stderr(b"\n");
+    }
+    if let Some(o) = &output {
+        o.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .flush()
+            .map_err(|e| {
+                Failure::new(exit::IOERR, anyhow::Error::new(e).context("writing alerts"))
+            })?;
+    }
+    if let Some(d) = &delivery {
+        let deadline = std::time::Instant::now()
+            + settings
+                .pipeline
+                .shutdown_timeout
+                .max(Duration::from_secs(30));
+        let left = loop {
+            let left = d
+                .offsets
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .uncommitted();
+            if left == 0 || std::time::Instant::now() >= deadline {
+                break left;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        if let Some(p) = &producer {
+            let _ = p.flush(Duration::from_secs(10));
+        }
+        if left > 0 {
+            return Err(Failure::new(
+                exit::UNAVAILABLE,
+                anyhow::anyhow!(
+                    "{left} items' alerts were not all delivered to sink {:?}",
+                    d.sink.name()
+                ),
+            ));
+        }
+    }
+    let mut text = String::new();
+    for (topic, ranges) in &report.ranges {
+        let parts: Vec<String> = ranges
+            .iter()
+            .map(|r| format!("{}:{}..{}", r.partition, r.start, r.end))
+            .collect();
+        text.push_str(&format!(
+            "topic {} {}\n",
+            crate::escape::human(topic),
+            parts.join(" ")
+        ));
+    }
+    text.push_str(&report.tally.render());
+    let secs = report.elapsed.as_secs_f64().max(0.001);
+    let _ = crate::stdio::write_stderr(
+        format!(
+            "newswatch replay: {} messages, {} items rejected, {:.1} s, {:.0} messages/s\n",
+            report.messages,
+            report.rejected,
+            secs,
+            report.messages as f64 / secs
+        )
+        .as_bytes(),
+    );
+    match crate::stdio::write_stdout(text.as_bytes()) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(Failure::new(
+            exit::IOERR,
+            anyhow::Error::new(e).context("writing the report"),
+        )),
+        _ => Ok(exit::OK),
+    }
 }

@@ -244,6 +244,15 @@ impl Engine {
         hits
     }
 
+    /// The ids of the rules that hold on the fields, in watchlist order
+    /// ([`scan`](Self::scan) keeping one match per operand).
+    pub fn rules_raised(&self, fields: &[Field<'_>], scratch: &mut Scratch) -> Vec<&str> {
+        self.scan(fields, scratch, 1)
+            .iter()
+            .map(|h| self.rule(h.rule).id.as_str())
+            .collect()
+    }
+
     /// Calls `sink` with every match in the fields (a match found by both
     /// the folded and the skeleton pass comes twice), field by field.
     fn each_match(

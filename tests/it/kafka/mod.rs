@@ -11,6 +11,8 @@
 //! - `input`: text items and the dedup window
 //! - `ops`: `/metrics`, `/healthz` (a wedged worker), `/readyz`, watchlist
 //!   reload
+//! - `replay`: `newswatch replay` over time and offset ranges, `--compare`,
+//!   `--sink`, the group untouched
 //! - `secured`: SASL_SSL (SCRAM-SHA-512 over TLS) on the broker's secured
 //!   listener, `NEWSWATCH_TEST_SECURED_*`; a wrong password or CA ends the
 //!   daemon
@@ -24,6 +26,7 @@ mod hostile;
 mod input;
 mod ops;
 mod receiver;
+mod replay;
 mod secured;
 mod webhook;
 

@@ -1,0 +1,695 @@
+//! `newswatch replay` (SPEC section 6a): a watchlist over a range of a
+//! topic's history, before it goes live. The partitions are assigned, not
+//! subscribed: the consumer joins no group and commits nothing, so the
+//! daemon's group and its offsets are untouched.
+//!
+//! The range of each partition is resolved once at the start: `--from` and
+//! `--to` as times (librdkafka `offsets_for_times`: the first offset whose
+//! timestamp is at or after the time), or offsets per partition; without
+//! `--to`, the end of each partition at the start. The end is exclusive.
+//! Every partition is read at once and items are matched on a worker per
+//! core; the alerts are counted per rule ([`Tally`]), written as JSON lines
+//! to a file, or handed to a configured sink.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::sync::mpsc::{Receiver, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaError;
+use rdkafka::message::Message;
+use rdkafka::{Offset, TopicPartitionList};
+
+use crate::alert::{self, AlertOptions};
+use crate::compare::{Sample, Tally};
+use crate::engine::{Engine, Field, Scratch};
+use crate::item::{self, DecodeOptions, Provenance};
+use crate::offsets::{Offsets, Ticket};
+use crate::settings::KafkaConfig;
+use crate::sink::{Completion, Outgoing, Sink};
+
+/// Where a range starts or ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum When {
+    /// A time, in milliseconds since the Unix epoch.
+    Time(i64),
+    /// An offset per partition; partitions not named are not replayed.
+    Offsets(BTreeMap<i32, i64>),
+}
+
+/// Why a `WHEN` could not be read.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error(
+    "{text:?} is not a time or offsets: {why}; write an RFC 3339 time (2026-11-24T08:00:00Z, 2026-11-24T11:00:00+03:00), a time relative to now (-7d, -12h, -30m), or offsets per partition (0:1200,1:1175)"
+)]
+pub struct BadWhen {
+    /// What was given.
+    pub text: String,
+    /// What is wrong with it.
+    pub why: String,
+}
+
+impl When {
+    /// Parses a `WHEN` of SPEC section 6a: RFC 3339 (any offset),
+    /// relative to `now` (`-7d`, `-12h`, `-90s`, `now`), or
+    /// `PARTITION:OFFSET,...`.
+    ///
+    /// # Errors
+    ///
+    /// [`BadWhen`] naming the text and what is wrong.
+    pub fn parse(text: &str, now: SystemTime) -> Result<Self, BadWhen> {
+        let bad = |why: String| BadWhen {
+            text: text.to_owned(),
+            why,
+        };
+        let t = text.trim();
+        if t == "now" {
+            return Ok(When::Time(millis(now)));
+        }
+        if let Some(ago) = t.strip_prefix('-') {
+            let d = humantime::parse_duration(ago).map_err(|e| bad(e.to_string()))?;
+            let at = now
+                .checked_sub(d)
+                .ok_or_else(|| bad("before 1970".into()))?;
+            return Ok(When::Time(millis(at)));
+        }
+        if t.contains(':') && !t.contains('T') && !t.contains('t') {
+            let mut offsets = BTreeMap::new();
+            for part in t.split(',') {
+                let (p, o) = part
+                    .split_once(':')
+                    .ok_or_else(|| bad(format!("{part:?} is not PARTITION:OFFSET")))?;
+                let p: i32 = p
+                    .trim()
+                    .parse()
+                    .map_err(|_| bad(format!("partition {p:?} is not a number")))?;
+                let o: i64 = o
+                    .trim()
+                    .parse()
+                    .ok()
+                    .filter(|&o| o >= 0)
+                    .ok_or_else(|| bad(format!("offset {o:?} is not a number from 0")))?;
+                if offsets.insert(p, o).is_some() {
+                    return Err(bad(format!("partition {p} is given twice")));
+                }
+            }
+            return Ok(When::Offsets(offsets));
+        }
+        rfc3339(t).map(When::Time).map_err(bad)
+    }
+}
+
+fn millis(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// An RFC 3339 time with any offset, in milliseconds since the epoch:
+/// read by the TOML date-time parser (RFC 3339 is its syntax), the UTC
+/// time by humantime, then the offset taken off.
+fn rfc3339(t: &str) -> Result<i64, String> {
+    let d: toml::value::Datetime = t.parse().map_err(|e| format!("{e}"))?;
+    let (Some(date), Some(time), Some(offset)) = (d.date, d.time, d.offset) else {
+        return Err("an RFC 3339 time needs a date, a time and an offset (Z or ±HH:MM)".into());
+    };
+    let utc = format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z",
+        date.year,
+        date.month,
+        date.day,
+        time.hour,
+        time.minute,
+        time.second.unwrap_or(0),
+        time.nanosecond.unwrap_or(0)
+    );
+    let at = humantime::parse_rfc3339(&utc).map_err(|e| e.to_string())?;
+    let shift = match offset {
+        toml::value::Offset::Z => 0,
+        toml::value::Offset::Custom { minutes } => i64::from(minutes) * 60_000,
+    };
+    Ok(millis(at) - shift)
+}
+
+/// One partition's range: `start..end`, offsets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Range {
+    /// The partition.
+    pub partition: i32,
+    /// The first offset replayed.
+    pub start: i64,
+    /// The offset past the last one replayed.
+    pub end: i64,
+}
+
+/// Why a replay failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    /// librdkafka refused the consumer's configuration.
+    #[error("creating the Kafka consumer")]
+    Client(#[source] KafkaError),
+    /// The topic's partitions or offsets could not be read.
+    #[error("reading the partitions and offsets of topic {topic:?}")]
+    Metadata {
+        /// The topic.
+        topic: String,
+        /// Why.
+        #[source]
+        source: KafkaError,
+    },
+    /// The topic does not exist.
+    #[error("topic {0:?} does not exist (or has no partitions)")]
+    NoTopic(String),
+    /// A partition named in `--from` or `--to` is not one of the topic's.
+    #[error("topic {topic:?} has no partition {partition} (it has {count})")]
+    NoPartition {
+        /// The topic.
+        topic: String,
+        /// The partition named.
+        partition: i32,
+        /// How many it has.
+        count: usize,
+    },
+    /// Reading messages failed for good.
+    #[error("consuming")]
+    Consume(#[source] KafkaError),
+    /// Writing an alert line failed.
+    #[error("writing alerts")]
+    Write(#[source] std::io::Error),
+}
+
+/// What a replay reads and where its alerts go.
+pub struct Plan<'a> {
+    /// The cluster and the consumer's properties (security included).
+    pub kafka: &'a KafkaConfig,
+    /// The topics to read.
+    pub topics: Vec<String>,
+    /// Where each partition's range starts.
+    pub from: When,
+    /// Where it ends; `None`: the end of each partition at the start.
+    pub to: Option<When>,
+    /// How items are decoded.
+    pub decode: &'a DecodeOptions,
+    /// How alerts are built.
+    pub alerts: &'a AlertOptions,
+    /// The watchlist under test.
+    pub engine: &'a Engine,
+    /// The watchlist it is compared with (`--compare`).
+    pub old: Option<&'a Engine>,
+    /// Where alert lines go, if anywhere (`--output`).
+    pub output: Option<&'a Mutex<dyn Write + Send>>,
+    /// Where the alerts of the current watchlist are delivered (`--sink`).
+    pub deliver: Option<&'a Delivery>,
+    /// Called about every 250 ms with (items done, items in the range).
+    pub progress: Option<&'a (dyn Fn(u64, u64) + Sync)>,
+}
+
+/// A sink the alerts go to (`--sink`), and the tracker that tells when
+/// every delivery is done.
+pub struct Delivery {
+    /// The sink.
+    pub sink: Arc<dyn Sink>,
+    /// One ticket per message read; complete when its alerts are
+    /// delivered. Empty at the end when every alert is.
+    pub offsets: Arc<Mutex<Offsets>>,
+}
+
+/// What a replay found.
+#[derive(Debug)]
+pub struct Report {
+    /// The range read, per topic.
+    pub ranges: Vec<(String, Vec<Range>)>,
+    /// Alerts per rule (and the comparison, with `--compare`).
+    pub tally: Tally,
+    /// Items rejected (not JSON, too large, …), not matched.
+    pub rejected: usize,
+    /// Messages read, tombstones included.
+    pub messages: u64,
+    /// Wall time of the reading and matching.
+    pub elapsed: Duration,
+}
+
+/// Messages handed to a worker at once.
+const BATCH: usize = 256;
+
+struct Msg {
+    topic: Arc<str>,
+    partition: i32,
+    offset: i64,
+    key: Option<Vec<u8>>,
+    payload: Option<Vec<u8>>,
+    /// With `--sink`: completes when the message's alerts are delivered.
+    ticket: Option<Ticket>,
+}
+
+/// Runs a replay.
+///
+/// # Errors
+///
+/// A [`ReplayError`] when the consumer cannot be made, a topic or
+/// partition does not exist, offsets cannot be read, consuming fails for
+/// good, or an alert line cannot be written.
+pub fn run(plan: &Plan<'_>) -> Result<Report, ReplayError> {
+    let mut config = ClientConfig::new();
+    config
+        .set("bootstrap.servers", &plan.kafka.brokers)
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("enable.partition.eof", "true");
+    for (key, v) in &plan.kafka.consumer {
+        config.set(key, v.expose());
+    }
+    // Assigned, never subscribed: no group is joined and nothing is
+    // committed. librdkafka wants a group id for an assignment all the
+    // same; a fresh one keeps even a stray commit off the daemon's group.
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    config.set(
+        "group.id",
+        format!("newswatch-replay-{}-{nanos}", std::process::id()),
+    );
+    let consumer: BaseConsumer = config.create().map_err(ReplayError::Client)?;
+    let mut ranges = Vec::new();
+    let mut tpl = TopicPartitionList::new();
+    let mut total = 0u64;
+    for topic in &plan.topics {
+        let r = resolve(&consumer, topic, &plan.from, plan.to.as_ref())?;
+        for range in &r {
+            if range.start < range.end {
+                tpl.add_partition_offset(topic, range.partition, Offset::Offset(range.start))
+                    .map_err(ReplayError::Consume)?;
+                total += (range.end - range.start) as u64;
+            }
+        }
+        ranges.push((topic.clone(), r));
+    }
+    let began = Instant::now();
+    let mut open: BTreeMap<(String, i32), i64> = ranges
+        .iter()
+        .flat_map(|(t, rs)| {
+            rs.iter()
+                .filter(|r| r.start < r.end)
+                .map(move |r| ((t.clone(), r.partition), r.end))
+        })
+        .collect();
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let (tx, rx) = sync_channel::<Vec<Msg>>(2 * workers);
+    let rx = Mutex::new(rx);
+    let done = std::sync::atomic::AtomicU64::new(0);
+    let mut messages = 0u64;
+    let results = std::thread::scope(|s| -> Result<Vec<(Tally, usize)>, ReplayError> {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| s.spawn(|| work(plan, &rx, &done)))
+            .collect();
+        let read = (|| {
+            if open.is_empty() {
+                return Ok(());
+            }
+            if let Some(d) = plan.deliver {
+                let mut offsets = d.offsets.lock().unwrap_or_else(|e| e.into_inner());
+                for (t, p) in open.keys() {
+                    offsets.assign(t, *p);
+                }
+            }
+            consumer.assign(&tpl).map_err(ReplayError::Consume)?;
+            let topics: Vec<Arc<str>> = plan.topics.iter().map(|t| Arc::from(t.as_str())).collect();
+            let mut batch = Vec::with_capacity(BATCH);
+            let mut last_progress = Instant::now();
+            while !open.is_empty() {
+                match consumer.poll(Duration::from_millis(100)) {
+                    None => {}
+                    Some(Err(KafkaError::PartitionEOF(_))) => {
+                        // The end of the log came before a message at the
+                        // range's end (its last offsets are transaction
+                        // markers): the position says which range is done.
+                        close_reached(&consumer, &mut open);
+                    }
+                    Some(Err(e)) => {
+                        tracing::warn!(error = %e, "consumer error while replaying");
+                    }
+                    Some(Ok(m)) => {
+                        let key = (m.topic().to_owned(), m.partition());
+                        let Some(&end) = open.get(&key) else { continue };
+                        if m.offset() >= end {
+                            open.remove(&key);
+                            continue;
+                        }
+                        if m.offset() + 1 >= end {
+                            open.remove(&key);
+                        }
+                        messages += 1;
+                        let topic = topics
+                            .iter()
+                            .find(|t| &***t == m.topic())
+                            .cloned()
+                            .unwrap_or_else(|| Arc::from(m.topic()));
+                        let ticket = plan.deliver.and_then(|d| {
+                            d.offsets.lock().unwrap_or_else(|e| e.into_inner()).begin(
+                                m.topic(),
+                                m.partition(),
+                                m.offset(),
+                            )
+                        });
+                        batch.push(Msg {
+                            topic,
+                            partition: m.partition(),
+                            offset: m.offset(),
+                            key: m.key().map(<[u8]>::to_vec),
+                            payload: m.payload().map(<[u8]>::to_vec),
+                            ticket,
+                        });
+                        if batch.len() >= BATCH {
+                            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                            if tx.send(full).is_err() {
+                                break;
+                            }
+                        }
+                    }
+                }
+                if last_progress.elapsed() >= Duration::from_millis(250) {
+                    if let Some(progress) = plan.progress {
+                        progress(done.load(std::sync::atomic::Ordering::Relaxed), total);
+                    }
+                    close_reached(&consumer, &mut open);
+                    last_progress = Instant::now();
+                }
+            }
+            if !batch.is_empty() {
+                let _ = tx.send(batch);
+            }
+            Ok(())
+        })();
+        drop(tx);
+        let mut out = Vec::with_capacity(workers);
+        for h in handles {
+            match h.join() {
+                Ok(r) => out.push(r?),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        read.map(|()| out)
+    })?;
+    if let Some(progress) = plan.progress {
+        progress(done.load(std::sync::atomic::Ordering::Relaxed), total);
+    }
+    let mut tally = Tally::new(plan.old.is_some());
+    for r in plan
+        .engine
+        .watchlist()
+        .rules
+        .iter()
+        .chain(plan.old.iter().flat_map(|o| o.watchlist().rules.iter()))
+    {
+        tally.declare(&r.id);
+    }
+    let mut rejected = 0;
+    for (t, r) in results {
+        tally.merge(t);
+        rejected += r;
+    }
+    Ok(Report {
+        ranges,
+        tally,
+        rejected,
+        messages,
+        elapsed: began.elapsed(),
+    })
+}
+
+/// Drops from `open` the ranges the consumer's position has reached: past
+/// the range's last message and any transaction markers after it.
+fn close_reached(consumer: &BaseConsumer, open: &mut BTreeMap<(String, i32), i64>) {
+    let Ok(positions) = consumer.position() else {
+        return;
+    };
+    open.retain(|(t, p), end| {
+        !matches!(
+            positions.find_partition(t, *p).map(|e| e.offset()),
+            Some(Offset::Offset(o)) if o >= *end
+        )
+    });
+}
+
+/// The range of each partition of `topic`.
+fn resolve(
+    consumer: &BaseConsumer,
+    topic: &str,
+    from: &When,
+    to: Option<&When>,
+) -> Result<Vec<Range>, ReplayError> {
+    let meta_err = |source| ReplayError::Metadata {
+        topic: topic.to_owned(),
+        source,
+    };
+    let timeout = Duration::from_secs(30);
+    let md = consumer
+        .fetch_metadata(Some(topic), timeout)
+        .map_err(meta_err)?;
+    let partitions: Vec<i32> = md
+        .topics()
+        .iter()
+        .filter(|t| t.name() == topic && t.error().is_none())
+        .flat_map(|t| t.partitions().iter().map(|p| p.id()))
+        .collect();
+    if partitions.is_empty() {
+        return Err(ReplayError::NoTopic(topic.to_owned()));
+    }
+    for w in [Some(from), to].into_iter().flatten() {
+        if let When::Offsets(o) = w
+            && let Some(&p) = o.keys().find(|p| !partitions.contains(p))
+        {
+            return Err(ReplayError::NoPartition {
+                topic: topic.to_owned(),
+                partition: p,
+                count: partitions.len(),
+            });
+        }
+    }
+    let mut ends = BTreeMap::new();
+    for &p in &partitions {
+        let (_, high) = consumer
+            .fetch_watermarks(topic, p, timeout)
+            .map_err(meta_err)?;
+        ends.insert(p, high);
+    }
+    let at = |w: &When, default_missing: Option<i64>| -> Result<BTreeMap<i32, i64>, ReplayError> {
+        match w {
+            When::Offsets(o) => Ok(partitions
+                .iter()
+                .filter_map(|p| {
+                    o.get(p)
+                        .copied()
+                        .or(default_missing.map(|_| ends[p]))
+                        .map(|v| (*p, v))
+                })
+                .collect()),
+            When::Time(ms) => {
+                let mut tpl = TopicPartitionList::new();
+                for &p in &partitions {
+                    tpl.add_partition_offset(topic, p, Offset::Offset(*ms))
+                        .map_err(meta_err)?;
+                }
+                let found = consumer.offsets_for_times(tpl, timeout).map_err(meta_err)?;
+                Ok(partitions
+                    .iter()
+                    .map(|&p| {
+                        let o = match found.find_partition(topic, p).map(|e| e.offset()) {
+                            Some(Offset::Offset(o)) if o >= 0 => o,
+                            // No message at or after the time: the end.
+                            _ => ends[&p],
+                        };
+                        (p, o)
+                    })
+                    .collect())
+            }
+        }
+    };
+    let starts = at(from, None)?;
+    let stops = match to {
+        Some(w) => at(w, Some(0))?,
+        None => ends.clone(),
+    };
+    Ok(starts
+        .iter()
+        .map(|(&p, &start)| Range {
+            partition: p,
+            start,
+            end: stops.get(&p).copied().unwrap_or(ends[&p]).min(ends[&p]),
+        })
+        .collect())
+}
+
+/// Every delivery of a message was handed out (with `--sink`).
+fn finish(completion: Option<Completion>) {
+    if let Some(c) = completion {
+        c.finish();
+    }
+}
+
+/// A worker: matches batches until the channel closes; returns its tally
+/// and the items it rejected.
+fn work(
+    plan: &Plan<'_>,
+    rx: &Mutex<Receiver<Vec<Msg>>>,
+    done: &std::sync::atomic::AtomicU64,
+) -> Result<(Tally, usize), ReplayError> {
+    let mut scratch = Scratch::new();
+    let mut tally = Tally::new(plan.old.is_some());
+    let mut rejected = 0;
+    let mut out = Vec::new();
+    loop {
+        let next = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
+        let Ok(batch) = next else {
+            return Ok((tally, rejected));
+        };
+        out.clear();
+        for m in &batch {
+            done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let completion = plan
+                .deliver
+                .zip(m.ticket.clone())
+                .map(|(d, t)| Completion::new(t, Arc::clone(&d.offsets)));
+            let Some(payload) = m.payload.as_deref() else {
+                finish(completion);
+                continue; // a tombstone: not an item
+            };
+            let item = match item::decode(payload, plan.decode) {
+                Ok(item) => item,
+                Err(_) => {
+                    rejected += 1;
+                    finish(completion);
+                    continue;
+                }
+            };
+            let fields: Vec<Field<'_>> = item
+                .fields
+                .iter()
+                .map(|(name, text)| Field { name, text })
+                .collect();
+            let from = Provenance::Message {
+                topic: &m.topic,
+                partition: m.partition,
+                offset: m.offset,
+                key: m.key.as_deref(),
+            };
+            let alerts = if plan.output.is_some() || plan.deliver.is_some() {
+                alert::alerts_for(
+                    plan.engine,
+                    &item,
+                    &from,
+                    plan.alerts,
+                    SystemTime::now(),
+                    &mut scratch,
+                )
+            } else {
+                Vec::new()
+            };
+            let new: Vec<&str> = if plan.output.is_some() || plan.deliver.is_some() {
+                alerts
+                    .iter()
+                    .map(|a| plan.engine.rule(a.rule).id.as_str())
+                    .collect()
+            } else {
+                plan.engine.rules_raised(&fields, &mut scratch)
+            };
+            let old = match plan.old {
+                Some(o) => o.rules_raised(&fields, &mut scratch),
+                None => Vec::new(),
+            };
+            tally.add(&new, &old, || Sample {
+                order: (i64::from(m.partition), m.offset),
+                item: item.id_or_fallback(&from),
+                title: item.title.as_deref().map(str::to_owned),
+            });
+            for a in alerts {
+                if plan.output.is_some() {
+                    crate::escape::to_json_writer(&mut out, &a.alert)
+                        .map_err(|e| ReplayError::Write(std::io::Error::other(e)))?;
+                    out.push(b'\n');
+                }
+                if let (Some(d), Some(c)) = (plan.deliver, &completion) {
+                    let json = crate::escape::to_json(&a.alert)
+                        .map_err(|e| ReplayError::Write(std::io::Error::other(e)))?;
+                    let out = Outgoing {
+                        alert: a.alert,
+                        json: Arc::from(json),
+                    };
+                    d.sink.send(&out, c.ack());
+                }
+            }
+            finish(completion);
+        }
+        if let Some(o) = plan.output
+            && !out.is_empty()
+        {
+            o.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .write_all(&out)
+                .map_err(ReplayError::Write)?;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> SystemTime {
+        humantime::parse_rfc3339(s).unwrap()
+    }
+
+    #[test]
+    fn when_reads_rfc3339_relative_times_and_offsets() {
+        let now = at("2026-12-01T12:00:00Z");
+        let ms = |s| millis(at(s));
+        assert_eq!(
+            When::parse("2026-11-24T08:00:00Z", now),
+            Ok(When::Time(ms("2026-11-24T08:00:00Z")))
+        );
+        assert_eq!(
+            When::parse("2026-11-24T11:00:00+03:00", now),
+            Ok(When::Time(ms("2026-11-24T08:00:00Z")))
+        );
+        assert_eq!(
+            When::parse("2026-11-24T08:00:00.250-00:30", now),
+            Ok(When::Time(ms("2026-11-24T08:30:00.250Z")))
+        );
+        assert_eq!(
+            When::parse("-7d", now),
+            Ok(When::Time(ms("2026-11-24T12:00:00Z")))
+        );
+        assert_eq!(
+            When::parse("-12h", now),
+            Ok(When::Time(ms("2026-12-01T00:00:00Z")))
+        );
+        assert_eq!(
+            When::parse("now", now),
+            Ok(When::Time(ms("2026-12-01T12:00:00Z")))
+        );
+        assert_eq!(
+            When::parse("0:1200, 3:7", now),
+            Ok(When::Offsets(BTreeMap::from([(0, 1200), (3, 7)])))
+        );
+    }
+
+    #[test]
+    fn bad_whens_say_what_is_wrong() {
+        let now = SystemTime::now();
+        for (text, why) in [
+            ("yesterday", ""),
+            ("2026-11-24", "needs a date, a time and an offset"),
+            ("2026-11-24T08:00:00", "needs a date, a time and an offset"),
+            ("-7 fortnights", "unknown time unit"),
+            ("0:12,0:13", "partition 0 is given twice"),
+            ("0:-1", "is not a number from 0"),
+            ("x:1", "partition \"x\" is not a number"),
+        ] {
+            let e = When::parse(text, now).unwrap_err();
+            assert!(e.why.contains(why), "{text}: {e}");
+            assert!(e.to_string().contains("RFC 3339"), "{e}");
+        }
+    }
+}
