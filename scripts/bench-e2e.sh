@@ -9,6 +9,8 @@
 #      /metrics), with the default watchlist and with generated watchlists
 #      of 1k, 10k and 100k terms (scripts/gen-watchlist.py); the 100k/1k time
 #      ratio;
+#   2b. newswatch replay of the whole topic (default watchlist, alerts to a
+#      file): its rate against row 2's and the cores it keeps busy;
 #   3. a plain Python consumer (scripts/python_consumer.py: confluent-kafka,
 #      json, pyahocorasick) with the same 1k-term watchlist, on the first
 #      NEWSWATCH_BENCH_PY_ITEMS items; the newswatch/Python ratio;
@@ -26,7 +28,7 @@
 #      produced from the swap on, the longest gap between two alerts, the
 #      build time newswatch logs, and peak RSS.
 #
-# Rows run in the order 1, 4, 7, 2, 3, 6: latency first, on a broker not yet
+# Rows run in the order 1, 4, 7, 2, 2b, 3, 6: latency first, on a broker not yet
 # worn by the throughput rows.
 #
 # Prints a Markdown table (every row with the command that produced it, for
@@ -44,7 +46,7 @@
 #                                    row measures (default 30): the broker's
 #                                    JIT needs them, else its p99 is seconds
 #        NEWSWATCH_BENCH_ONLY        a comma-separated subset of the rows: kcat,
-#                                    default, 1k, 10k, 100k, python, latency,
+#                                    default, replay, 1k, 10k, 100k, python, latency,
 #                                    latency-fetch, check, reload (default: all)
 #        CARGO_TARGET_DIR            where cargo builds (the binary is copied
 #                                    to target/bench-e2e/newswatch first)
@@ -340,6 +342,26 @@ if want reload; then
 fi
 
 run_newswatch default "default watchlist (741 terms, 4 rules)" config/watchlist.toml
+
+# --- 2b. newswatch replay over the same topic ---------------------------------------------------------
+# The whole topic as a replay range (assigned partitions, no group, a
+# worker per core), alerts written to a file: against row 2's `run` on the
+# same items, and how busy both cores are (CPU s / wall s).
+if want replay; then
+    echo "2b. newswatch replay of the whole topic, default watchlist"
+    config=$(write_config replay "$news" config/watchlist.toml)
+    from=$(seq -s, 0 $((partitions - 1)) | sed 's/\([0-9]*\)/\1:0/g')
+    b0=$(cpu "$broker_pid")
+    /usr/bin/time -f '%e %U %S %M' -o "$work/replay-time-$run.txt" \
+        "$nw" replay --config "$config" --from "$from" --output "$work/replay-alerts-$run.jsonl" \
+        >"$work/replay-report-$run.txt" 2>"$work/replay-$run.log"
+    read -r e u s m <"$work/replay-time-$run.txt"
+    row key=replay name="newswatch replay, default watchlist, whole topic" items="$items" bytes="$bytes" \
+        seconds="$e" cpu_s="$(calc "$u + $s")" broker_cpu_s="$(cpu_since "$b0" "$broker_pid")" rss_kb="$m" \
+        alerts="$(wc -l <"$work/replay-alerts-$run.jsonl")" \
+        notes="$(calc "round(($u + $s) / $e, 2)") cores busy on average (CPU s / wall s), start-up included; $(tail -1 "$work/replay-$run.log")" \
+        cmd="newswatch replay --config $config --from $from --output FILE"
+fi
 run_newswatch 1k "1k terms, 10 rules" "$wl1k"
 run_newswatch 10k "10k terms, 10 rules" "$wl10k"
 run_newswatch 100k "100k terms, 10 rules" "$wl100k"

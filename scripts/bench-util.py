@@ -234,6 +234,11 @@ def table(path):
             if r:
                 goals.append(f"- newswatch ({key}) / kcat, items/s from the group join on: "
                              f"{steady(r) / k:.2f} (goal: at least {goal})")
+    d, rp = by.get("default"), by.get("replay")
+    if d and rp:
+        goals.append(f"- replay / run, same topic and watchlist, items/s start-up included: "
+                     f"{(rp['items'] / rp['seconds']) / (d['items'] / d['seconds']):.2f}x; replay kept "
+                     f"{rp['cpu_s'] / rp['seconds']:.2f} cores busy (goal: both cores)")
     r = by.get("10k")
     if r and r.get("rss_kb"):
         goals.append(f"- peak RSS at 10k terms: {r['rss_kb'] / 1024:.0f} MB (goal: under 100 MB)")
