@@ -564,11 +564,7 @@ fn work(
                     continue;
                 }
             };
-            let fields: Vec<Field<'_>> = item
-                .fields
-                .iter()
-                .map(|(name, text)| Field { name, text })
-                .collect();
+            let fields = Field::of(&item);
             let from = Provenance::Message {
                 topic: &m.topic,
                 partition: m.partition,

@@ -323,11 +323,7 @@ fn run_case(engine: &Engine, decode: &DecodeOptions, c: &Case, scratch: &mut Scr
             return out;
         }
     };
-    let fields: Vec<Field<'_>> = item
-        .fields
-        .iter()
-        .map(|(name, text)| Field { name, text })
-        .collect();
+    let fields = Field::of(&item);
     let hits = engine.scan(&fields, scratch, usize::MAX);
     let w = engine.watchlist();
     out.fired = hits.iter().map(|h| w.rules[h.rule].id.clone()).collect();

@@ -184,11 +184,7 @@ pub fn alerts_for(
     now: SystemTime,
     scratch: &mut Scratch,
 ) -> Vec<RuleAlert> {
-    let fields: Vec<Field<'_>> = item
-        .fields
-        .iter()
-        .map(|(name, text)| Field { name, text })
-        .collect();
+    let fields = Field::of(item);
     let hits = engine.scan(&fields, scratch, opts.max_matches);
     if hits.is_empty() {
         return Vec::new();

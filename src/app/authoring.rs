@@ -104,11 +104,7 @@ pub fn explain(
                     return Ok(());
                 }
             };
-            let fields: Vec<Field<'_>> = item
-                .fields
-                .iter()
-                .map(|(name, text)| Field { name, text })
-                .collect();
+            let fields = Field::of(&item);
             let explained = ItemExplained {
                 input: name,
                 line: n,
@@ -252,11 +248,7 @@ pub fn scan_compare(
                     return Ok(());
                 }
             };
-            let fields: Vec<Field<'_>> = item
-                .fields
-                .iter()
-                .map(|(name, text)| Field { name, text })
-                .collect();
+            let fields = Field::of(&item);
             let new = engine.rules_raised(&fields, &mut scratch);
             let old = old_engine.rules_raised(&fields, &mut scratch);
             tally.add(&new, &old, || Sample {

@@ -70,6 +70,16 @@ pub struct Field<'a> {
     pub text: &'a str,
 }
 
+impl<'a> Field<'a> {
+    /// The fields to scan of a decoded item, in `input.fields` order.
+    pub fn of(item: &'a crate::item::NewsItem<'_>) -> Vec<Field<'a>> {
+        item.fields
+            .iter()
+            .map(|(name, text)| Field { name, text })
+            .collect()
+    }
+}
+
 /// One occurrence of a term, in byte offsets of the original field text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Match {

@@ -68,6 +68,28 @@ fn replay(config: &Path, args: &[&str]) -> Output {
         .expect("run newswatch replay")
 }
 
+/// Runs a replay that must succeed, its alerts written to `dir/name`;
+/// returns their ids and the report on stdout.
+fn replay_alerts(
+    config: &Path,
+    dir: &Path,
+    name: &str,
+    args: &[&str],
+) -> (HashSet<String>, String) {
+    let file = dir.join(name);
+    let mut all = args.to_vec();
+    all.extend(["--output", file.to_str().expect("path")]);
+    let out = replay(config, &all);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        !stderr.contains('\r'),
+        "no progress line when stderr is not a terminal: {stderr:?}"
+    );
+    (alert_ids(&file), stdout)
+}
+
 /// The alert ids in a JSON lines file.
 fn alert_ids(path: &Path) -> HashSet<String> {
     std::fs::read_to_string(path)
@@ -119,70 +141,32 @@ fn replay_reads_exactly_the_range_and_leaves_the_group_alone() {
     assert_eq!(before, [3, 1]);
 
     let config = s.config("");
-    let out_file = s.dir.join("b.jsonl");
     // Times: exactly the middle hour.
-    let out = replay(
+    let (got, stdout) = replay_alerts(
         &config,
+        &s.dir,
+        "b.jsonl",
         &[
             "--from",
             &rfc3339(now - 2 * hour - 60_000),
             "--to",
             &rfc3339(now - hour - 60_000),
-            "--output",
-            out_file.to_str().expect("path"),
         ],
     );
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
-    assert_eq!(alert_ids(&out_file), want_b, "{stdout}");
+    assert_eq!(got, want_b, "{stdout}");
     assert!(
         stdout.contains(&format!("{} items\n", b.len())),
         "every item of the range, none other: {stdout}"
     );
     assert!(stdout.contains("chip-export-approval"), "{stdout}");
-    assert!(
-        !stderr.contains('\r'),
-        "no progress line when stderr is not a terminal: {stderr:?}"
-    );
 
     // Relative: the last 2.5 hours are b and c; offsets: everything.
-    let out_file = s.dir.join("bc.jsonl");
-    let out = replay(
-        &config,
-        &[
-            "--from",
-            "-150m",
-            "--output",
-            out_file.to_str().expect("path"),
-        ],
-    );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let bc: HashSet<String> = want_b.union(&want_c).cloned().collect();
-    assert_eq!(alert_ids(&out_file), bc);
-    let out_file = s.dir.join("all.jsonl");
-    let out = replay(
-        &config,
-        &[
-            "--from",
-            "0:0,1:0",
-            "--output",
-            out_file.to_str().expect("path"),
-        ],
-    );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (got, _) = replay_alerts(&config, &s.dir, "bc.jsonl", &["--from", "-150m"]);
+    assert_eq!(got, bc);
     let all: HashSet<String> = bc.union(&want_a).cloned().collect();
-    assert_eq!(alert_ids(&out_file), all);
+    let (got, _) = replay_alerts(&config, &s.dir, "all.jsonl", &["--from", "0:0,1:0"]);
+    assert_eq!(got, all);
     // Offsets as the end: partition 0 up to (not including) offset 1.
     let out = replay(&config, &["--from", "0:0", "--to", "0:1"]);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
