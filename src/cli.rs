@@ -1,57 +1,84 @@
-//! The command line (SPEC section 6): clap definitions only.
+//! The command line (SPEC sections 6 and 6a): clap definitions only.
+//!
+//! Each command's doc comment starts with one line, its summary in the
+//! top-level help; the paragraph after it is the rest of `newswatch help
+//! COMMAND`.
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 
 /// Watch a stream of news items for watch terms and publish alerts.
 #[derive(Debug, Parser)]
-#[command(name = "newswatch", version, about, propagate_version = true)]
+#[command(name = "newswatch", about, propagate_version = true)]
 pub struct Cli {
+    /// Configuration file (default: `NEWSWATCH_CONFIG`; without either,
+    /// the built-in defaults and the environment). Before or after the
+    /// command.
+    #[arg(
+        long,
+        short = 'c',
+        value_name = "FILE",
+        env = "NEWSWATCH_CONFIG",
+        global = true
+    )]
+    pub config: Option<PathBuf>,
     /// The subcommand to run.
     #[command(subcommand)]
     pub command: Command,
 }
 
-/// The subcommands (SPEC section 6).
+/// The watchlist of an offline command.
+const WATCHLIST_HELP: &str = "Watchlist file (default: `watchlist.path` if the configuration sets it, \
+else ./config/watchlist.toml, else /etc/newswatch/watchlist.toml, else the built-in default)";
+
+/// The subcommands (SPEC sections 6 and 6a).
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// The daemon: consume news items from Kafka, publish alerts to the
-    /// configured sinks, until SIGTERM or SIGINT.
-    Run {
-        /// Configuration file.
-        #[arg(long, value_name = "FILE", env = "NEWSWATCH_CONFIG")]
-        config: Option<PathBuf>,
-    },
-    /// Offline: scan JSON Lines news items from files or stdin, print alerts
-    /// as JSON Lines. Exit 0 when every line was processed, 65 when some
-    /// lines were rejected (reported on stderr), 66 when an input cannot be
-    /// read, 78 for a bad watchlist or configuration.
+    /// The daemon: consume news from Kafka, publish alerts to the sinks.
+    ///
+    /// Runs until SIGTERM or SIGINT; SIGHUP reloads the watchlist
+    /// (`watchlist.path`). Exit 77 when the brokers refuse the credentials,
+    /// 78 for an invalid configuration or watchlist.
+    Run,
+    /// Offline: scan JSON Lines news items, print alerts as JSON Lines.
+    ///
+    /// Items from files or stdin. Exit 0 when every line was processed, 65
+    /// when some lines were rejected (reported on stderr), 66 when an input
+    /// cannot be read, 78 for a bad watchlist or configuration.
     Scan {
-        /// Watchlist file (default: `watchlist.path` of the configuration).
-        #[arg(long, value_name = "FILE")]
+        /// The watchlist file (the help text is [`WATCHLIST_HELP`]).
+        #[arg(long, value_name = "FILE", help = WATCHLIST_HELP)]
         watchlist: Option<PathBuf>,
         /// Instead of the alerts, print per rule the alerts of this watchlist
         /// and of OLD_WATCHLIST, and the items whose alert was added or
         /// removed.
         #[arg(long, value_name = "OLD_WATCHLIST")]
         compare: Option<PathBuf>,
-        /// Configuration file.
-        #[arg(long, value_name = "FILE", env = "NEWSWATCH_CONFIG")]
-        config: Option<PathBuf>,
         /// Input files; none or `-` reads stdin.
         #[arg(value_name = "INPUT")]
         inputs: Vec<PathBuf>,
     },
-    /// The whole pipeline on an embedded Kafka (librdkafka's mock cluster):
-    /// produce sample news, run the daemon's code with the default
-    /// watchlist, print the alerts a subscriber reads. Needs nothing
-    /// installed.
+    /// The whole pipeline on an embedded Kafka, with sample news.
+    ///
+    /// librdkafka's mock cluster: produce sample news, run the daemon's
+    /// code with the default watchlist, print the alerts a subscriber
+    /// reads. Needs nothing installed.
     Demo,
-    /// Run rule test files: for each case, the rules that must fire on its
-    /// item and those that must not. Exit 0 when every case holds, 1 when
-    /// one fails (each failure shown with the explanation of its rules),
-    /// 78 when a file or its watchlist is invalid.
+    /// Validate the configuration and the watchlist and summarise them.
+    ///
+    /// Says which watchlist file it used. Exit 0 when both are valid, 78
+    /// otherwise.
+    Check {
+        /// The watchlist file (the help text is [`WATCHLIST_HELP`]).
+        #[arg(long, value_name = "FILE", help = WATCHLIST_HELP)]
+        watchlist: Option<PathBuf>,
+    },
+    /// Run rule test files: the rules each case must and must not fire.
+    ///
+    /// Exit 0 when every case holds, 1 when one fails (each failure shown
+    /// with the explanation of its rules), 78 when a file or its watchlist
+    /// is invalid.
     Test {
         /// Also write the results as JUnit XML to FILE.
         #[arg(long, value_name = "FILE")]
@@ -60,17 +87,35 @@ pub enum Command {
         #[arg(value_name = "TESTFILE", required = true)]
         files: Vec<PathBuf>,
     },
-    /// Run the watchlist over a range of a topic's history without joining
-    /// the consumer group or committing: per-rule alert counts, and with
-    /// --compare the alerts added and removed against an old watchlist.
-    /// WHEN is an RFC 3339 time, a time relative to now (-7d, -12h), or
-    /// offsets per partition (0:1200,1:1175); the end is exclusive.
+    /// Why each rule did or did not fire on each item, as a tree.
+    ///
+    /// The expression with each node's truth value, the matches that
+    /// decided it, and for NEAR/n the closest pair and its distance in
+    /// words. Items are JSON Lines from files or stdin, as for `scan`.
+    Explain {
+        /// The watchlist file (the help text is [`WATCHLIST_HELP`]).
+        #[arg(long, value_name = "FILE", help = WATCHLIST_HELP)]
+        watchlist: Option<PathBuf>,
+        /// Only this rule (repeat for several; default: every rule).
+        #[arg(long = "rule", value_name = "ID")]
+        rules: Vec<String>,
+        /// One JSON object per item instead of the tree.
+        #[arg(long)]
+        json: bool,
+        /// Input files; none or `-` reads stdin.
+        #[arg(value_name = "INPUT")]
+        inputs: Vec<PathBuf>,
+    },
+    /// Run the watchlist over a range of a topic's history.
+    ///
+    /// Without joining the consumer group or committing: per-rule alert
+    /// counts, and with --compare the alerts added and removed against an
+    /// old watchlist. WHEN is an RFC 3339 time, a time relative to now
+    /// (-7d, -12h), or offsets per partition (0:1200,1:1175); the end is
+    /// exclusive.
     Replay {
-        /// Configuration file (brokers, security, input format).
-        #[arg(long, value_name = "FILE", env = "NEWSWATCH_CONFIG")]
-        config: Option<PathBuf>,
-        /// Watchlist file (default: `watchlist.path` of the configuration).
-        #[arg(long, value_name = "FILE")]
+        /// The watchlist file (the help text is [`WATCHLIST_HELP`]).
+        #[arg(long, value_name = "FILE", help = WATCHLIST_HELP)]
         watchlist: Option<PathBuf>,
         /// Topic to read (repeat for several; default: `kafka.topics`).
         #[arg(long = "topic", value_name = "T")]
@@ -92,35 +137,49 @@ pub enum Command {
         #[arg(long, value_name = "NAME")]
         sink: Option<String>,
     },
-    /// Explain, for each item and rule, why the rule did or did not fire:
-    /// the expression as a tree with each node's truth value, the matches
-    /// that decided it, and for NEAR/n the closest pair and its distance
-    /// in words. Items are JSON Lines from files or stdin, as for `scan`.
-    Explain {
-        /// Watchlist file (default: `watchlist.path` of the configuration).
-        #[arg(long, value_name = "FILE")]
-        watchlist: Option<PathBuf>,
-        /// Configuration file.
-        #[arg(long, value_name = "FILE", env = "NEWSWATCH_CONFIG")]
-        config: Option<PathBuf>,
-        /// Only this rule (repeat for several; default: every rule).
-        #[arg(long = "rule", value_name = "ID")]
-        rules: Vec<String>,
-        /// One JSON object per item instead of the tree.
-        #[arg(long)]
-        json: bool,
-        /// Input files; none or `-` reads stdin.
-        #[arg(value_name = "INPUT")]
-        inputs: Vec<PathBuf>,
+    /// Print a shell completion script.
+    ///
+    /// For bash: `newswatch completions bash > /etc/bash_completion.d/newswatch`;
+    /// zsh: into a directory of `$fpath` as `_newswatch`; fish: into
+    /// `~/.config/fish/completions/newswatch.fish`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: Shell,
     },
-    /// Validate the configuration and the watchlist and summarise them.
-    /// Exit 0 when both are valid, 78 otherwise.
-    Check {
-        /// Configuration file.
-        #[arg(long, value_name = "FILE", env = "NEWSWATCH_CONFIG")]
-        config: Option<PathBuf>,
-        /// Watchlist file (default: `watchlist.path` of the configuration).
-        #[arg(long, value_name = "FILE")]
-        watchlist: Option<PathBuf>,
-    },
+    /// Print the manual page (roff): `newswatch man > newswatch.1`.
+    Man,
+}
+
+/// The shells `completions` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    /// Bash.
+    Bash,
+    /// Zsh.
+    Zsh,
+    /// Fish.
+    Fish,
+    /// PowerShell.
+    Powershell,
+    /// Elvish.
+    Elvish,
+}
+
+/// `newswatch --version`: the version, the commit it was built from (the
+/// build's `git rev-parse --short HEAD`, or `NEWSWATCH_COMMIT` at build
+/// time; `unknown` outside a checkout) and the librdkafka linked in.
+pub fn version() -> String {
+    let (_, librdkafka) = rdkafka::util::get_rdkafka_version();
+    format!(
+        "{} (commit {}, librdkafka {librdkafka})",
+        env!("CARGO_PKG_VERSION"),
+        env!("NEWSWATCH_COMMIT")
+    )
+}
+
+/// The clap command with [`version`] set.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    Cli::command().version(version())
 }

@@ -27,7 +27,6 @@ use crate::shutdown::Shutdown;
 use crate::watchlist::Watchlist;
 
 const SAMPLES: &str = include_str!("../config/samples/news.jsonl");
-const WATCHLIST: &str = include_str!("../config/watchlist.toml");
 const NEWS: &str = "news";
 const ALERTS: &str = "news.alerts";
 const DEAD_LETTER: &str = "news.dead-letter";
@@ -83,7 +82,7 @@ pub fn run(out: &mut impl Write) -> Result<u8, Failure> {
     }
     let brokers = mock.bootstrap_servers();
 
-    let watchlist = Watchlist::parse(WATCHLIST, None)
+    let watchlist = Watchlist::parse(crate::watchlist::BUILT_IN, None)
         .map_err(|p| failure(anyhow!("the built-in watchlist does not load: {p:?}")))?;
     let engine = Arc::new(Engine::build(Arc::new(watchlist)).map_err(failure)?);
     let w = engine.watchlist();

@@ -9,7 +9,7 @@
 //! that no alert line on a shared pipe is cut by it. A stderr that cannot
 //! be written to loses the event and nothing else: no panic, no retry.
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 
 use tracing::Dispatch;
 use tracing_subscriber::EnvFilter;
@@ -24,29 +24,33 @@ use crate::settings::{LogConfig, LogFormat};
 /// loaded (the commands in `app::commands` do).
 pub fn init(log: &LogConfig) {
     // Already installed (tests call `init` more than once): keep the first.
-    drop(dispatch(log, io::stderr).try_init());
+    let colour =
+        io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    drop(dispatch(log, io::stderr, colour).try_init());
 }
 
 /// The subscriber [`init`] installs, writing each event to a writer of
-/// `out` in one `write_all`.
-pub fn dispatch<W>(log: &LogConfig, out: W) -> Dispatch
+/// `out` in one `write_all`; `colour` (ANSI escapes in pretty lines) only
+/// for a terminal, and never with `NO_COLOR` set (no-color.org).
+pub fn dispatch<W>(log: &LogConfig, out: W, colour: bool) -> Dispatch
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(&log.level))
         .unwrap_or_else(|_| EnvFilter::new("info"));
-    filtered(filter, log.format, out)
+    filtered(filter, log.format, out, colour)
 }
 
 /// The subscriber of [`dispatch`] with the level filter given.
-fn filtered<W>(filter: EnvFilter, format: LogFormat, out: W) -> Dispatch
+fn filtered<W>(filter: EnvFilter, format: LogFormat, out: W, colour: bool) -> Dispatch
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
     // Internal errors off: tracing-subscriber reports a failed write with
     // `eprintln!`, which panics when stderr is what failed.
     let builder = tracing_subscriber::fmt()
+        .with_ansi(colour && format == LogFormat::Pretty)
         .with_env_filter(filter)
         .log_internal_errors(false);
     match format {
@@ -175,7 +179,7 @@ mod tests {
     fn log(format: LogFormat) -> Vec<String> {
         let writes = Writes::default();
         // Not `dispatch`: RUST_LOG is not the test's to obey.
-        let dispatch = filtered(EnvFilter::new("info"), format, writes.clone());
+        let dispatch = filtered(EnvFilter::new("info"), format, writes.clone(), false);
         tracing::dispatcher::with_default(&dispatch, || {
             tracing::warn!(item_id = %HOSTILE, rule = HOSTILE, "rejected {}", HOSTILE);
             tracing::warn!(error = ?HOSTILE, "second");

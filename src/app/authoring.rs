@@ -84,8 +84,8 @@ pub fn explain(
     inputs: &[PathBuf],
 ) -> Result<u8, Failure> {
     let settings = load::settings(config)?;
-    let path = watchlist.unwrap_or_else(|| settings.watchlist.path.clone());
-    let engine = load::engine(&settings, &path, false)?;
+    let source = load::offline_watchlist(&settings, watchlist);
+    let engine = load::offline_engine(&settings, &source, false)?;
     let rules = rule_indexes(&engine, rules)?;
     let mut scratch = Scratch::new();
     let mut line = Vec::new();
@@ -221,8 +221,8 @@ pub fn scan_compare(
     inputs: &[PathBuf],
 ) -> Result<u8, Failure> {
     let settings = load::settings(config)?;
-    let path = watchlist.unwrap_or_else(|| settings.watchlist.path.clone());
-    let engine = load::engine(&settings, &path, false)?;
+    let source = load::offline_watchlist(&settings, watchlist);
+    let engine = load::offline_engine(&settings, &source, false)?;
     let old_engine = load::engine(&settings, old, false)?;
     let mut tally = Tally::new(true);
     for r in engine
@@ -312,11 +312,8 @@ pub fn replay(args: ReplayArgs) -> Result<u8, Failure> {
     use std::io::IsTerminal;
 
     let settings = load::settings(args.config.as_deref())?;
-    let path = args
-        .watchlist
-        .clone()
-        .unwrap_or_else(|| settings.watchlist.path.clone());
-    let engine = load::engine(&settings, &path, false)?;
+    let source = load::offline_watchlist(&settings, args.watchlist.clone());
+    let engine = load::offline_engine(&settings, &source, false)?;
     let old = match &args.compare {
         Some(p) => Some(load::engine(&settings, p, false)?),
         None => None,

@@ -16,10 +16,6 @@ use crate::scan::{ScanError, Scanner};
 use crate::settings::{LogConfig, LogFormat};
 use crate::shutdown::Shutdown;
 
-fn watchlist_path(settings: &crate::settings::Settings, over: Option<PathBuf>) -> PathBuf {
-    over.unwrap_or_else(|| settings.watchlist.path.clone())
-}
-
 /// `newswatch check`: validates the configuration, builds every sink as
 /// `run` would, loads the watchlist, and prints the summary on stdout.
 ///
@@ -28,8 +24,8 @@ fn watchlist_path(settings: &crate::settings::Settings, over: Option<PathBuf>) -
 /// A [`Failure`] with status 78 for anything invalid.
 pub fn check(config: Option<&Path>, watchlist: Option<PathBuf>) -> Result<u8, Failure> {
     let settings = load::settings(config)?;
-    let path = watchlist_path(&settings, watchlist);
-    let engine = load::engine(&settings, &path, true)?;
+    let source = load::offline_watchlist(&settings, watchlist);
+    let engine = load::offline_engine(&settings, &source, true)?;
     // Built and dropped: what `run` would build must build.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -37,7 +33,7 @@ pub fn check(config: Option<&Path>, watchlist: Option<PathBuf>) -> Result<u8, Fa
         .context("starting the async runtime")
         .map_err(Failure::software)?;
     drop(super::build_sinks(&settings, runtime.handle().clone())?);
-    let summary = crate::check::summary(&settings, &engine, &path.display().to_string());
+    let summary = crate::check::summary(&settings, &engine, &source.to_string());
     crate::stdio::write_stdout(summary.as_bytes()).map_err(|e| {
         Failure::new(
             exit::IOERR,
@@ -62,10 +58,10 @@ pub fn scan(
     inputs: &[PathBuf],
 ) -> Result<u8, Failure> {
     let settings = load::settings(config)?;
-    let path = watchlist_path(&settings, watchlist);
+    let source = load::offline_watchlist(&settings, watchlist);
     // Offline, routing does not apply; sink names are checked only when the
     // configuration defines sinks to check them against.
-    let engine = load::engine(&settings, &path, !settings.sinks.is_empty())?;
+    let engine = load::offline_engine(&settings, &source, !settings.sinks.is_empty())?;
     let mut scanner = Scanner::new(&engine, &settings.input, &settings.alerts.options);
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());

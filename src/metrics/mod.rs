@@ -16,6 +16,7 @@
 
 pub mod events;
 pub mod liveness;
+mod process;
 pub mod readiness;
 mod registry;
 
@@ -47,6 +48,7 @@ macro_rules! declare_metrics {
             pub fn render(&self) -> String {
                 let mut out = String::with_capacity(4096);
                 $(self.$field.render(&mut out);)+
+                process::render(&mut out);
                 out
             }
         }
@@ -64,6 +66,13 @@ const LATENCY_BUCKETS: &[f64] = &[
 ];
 
 declare_metrics! {
+    /// What this binary is: always 1.
+    build_info: Family<3> = Family::new(
+        "newswatch_build_info",
+        "Always 1: the version, the commit the binary was built from and the librdkafka linked in.",
+        "gauge",
+        ["version", "commit", "librdkafka"],
+    );
     /// Items read from Kafka.
     items_consumed: Scalar = Scalar::new(
         "newswatch_items_consumed_total",
@@ -174,6 +183,15 @@ declare_metrics! {
 pub fn global() -> &'static Metrics {
     static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         let m = Metrics::new();
+        let (_, librdkafka) = rdkafka::util::get_rdkafka_version();
+        m.build_info.set(
+            [
+                env!("CARGO_PKG_VERSION"),
+                env!("NEWSWATCH_COMMIT"),
+                &librdkafka,
+            ],
+            1.0,
+        );
         for reason in crate::item::Rejection::REASONS {
             m.items_rejected.add([reason], 0.0);
         }
@@ -292,6 +310,7 @@ mod tests {
             "newswatch_items_rejected_total{reason=\"too_large\"} 0\n",
             "newswatch_items_rejected_total{reason=\"empty\"} 0\n",
             "newswatch_items_skipped_total{reason=\"tombstone\"} 0\n",
+            "newswatch_build_info{version=\"",
             "newswatch_watchlist_reloads_total{outcome=\"error\"} 0\n",
             "newswatch_sink_deliveries_total{sink=\"ops\",outcome=\"dropped\"} 0\n",
             "newswatch_sink_deliveries_total{sink=\"ops\",outcome=\"dead_lettered\"} 0\n",

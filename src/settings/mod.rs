@@ -70,11 +70,17 @@ pub struct KafkaConfig {
     pub producer: BTreeMap<String, Secret>,
 }
 
+/// `watchlist.path` when not set: relative to the working directory.
+pub const DEFAULT_WATCHLIST_PATH: &str = "config/watchlist.toml";
+
 /// `[watchlist]`.
 #[derive(Debug, Clone)]
 pub struct WatchlistConfig {
-    /// The watchlist file.
+    /// The watchlist file ([`DEFAULT_WATCHLIST_PATH`] when not set).
     pub path: PathBuf,
+    /// `path` was set by the configuration or the environment, not the
+    /// default: the offline commands use it rather than looking further.
+    pub given: bool,
     /// Reload on file change (and on SIGHUP, always).
     pub reload: bool,
 }

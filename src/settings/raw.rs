@@ -163,14 +163,15 @@ impl Default for RawInput {
 #[derive(Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub(super) struct RawWatchlist {
-    pub path: PathBuf,
+    /// `None`: not set, the default (and the offline commands' lookup).
+    pub path: Option<PathBuf>,
     pub reload: bool,
 }
 
 impl Default for RawWatchlist {
     fn default() -> Self {
         RawWatchlist {
-            path: "config/watchlist.toml".into(),
+            path: None,
             reload: true,
         }
     }

@@ -182,7 +182,11 @@ impl Raw {
                 max_bytes,
             },
             watchlist: WatchlistConfig {
-                path: self.watchlist.path,
+                given: self.watchlist.path.is_some(),
+                path: self
+                    .watchlist
+                    .path
+                    .unwrap_or_else(|| super::DEFAULT_WATCHLIST_PATH.into()),
                 reload: self.watchlist.reload,
             },
             alerts: AlertsConfig {

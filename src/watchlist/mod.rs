@@ -83,6 +83,11 @@ impl fmt::Display for Severity {
 /// BENCHMARKS.md builds) is 16.6 MB: four times that fits.
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
+/// The default watchlist (`config/watchlist.toml`), built into the binary:
+/// what `demo` runs and what the offline commands use when no watchlist
+/// file is found.
+pub const BUILT_IN: &str = include_str!("../../config/watchlist.toml");
+
 /// A watch term as written and as matched.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Term {

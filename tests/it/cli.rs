@@ -9,6 +9,7 @@ use newswatch_test_support::root;
 use serde_json::Value;
 
 mod authoring;
+mod habits;
 mod limits;
 mod output;
 

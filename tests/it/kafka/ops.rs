@@ -89,6 +89,32 @@ fn metrics_count_what_flows_and_readyz_turns_200_after_the_join() {
     }
     assert_eq!(before.sum("newswatch_items_consumed_total", &[]), 0.0);
     assert_eq!(before.sum("newswatch_watchlist_rules", &[]), 4.0);
+    // What the binary is, and the standard process metrics.
+    let build: Vec<_> = before
+        .samples
+        .iter()
+        .filter(|(n, _, _)| n == "newswatch_build_info")
+        .collect();
+    assert_eq!(build.len(), 1, "{build:?}");
+    let (_, labels, value) = build[0];
+    assert_eq!(*value, 1.0);
+    assert_eq!(labels["version"], env!("CARGO_PKG_VERSION"));
+    assert!(labels["librdkafka"].starts_with("2."), "{labels:?}");
+    assert!(!labels["commit"].is_empty(), "{labels:?}");
+    for (name, kind) in [
+        ("process_cpu_seconds", "counter"),
+        ("process_resident_memory_bytes", "gauge"),
+        ("process_open_fds", "gauge"),
+        ("process_start_time_seconds", "gauge"),
+    ] {
+        assert_eq!(
+            before.types.get(name).map(String::as_str),
+            Some(kind),
+            "{name}"
+        );
+    }
+    assert!(before.sum("process_resident_memory_bytes", &[]) > 1e6);
+    assert!(before.sum("process_open_fds", &[]) >= 3.0);
     assert!(before.sum("newswatch_watchlist_terms", &[]) > 700.0);
 
     // Items that alert, items that do not, and items that are rejected.
