@@ -30,7 +30,7 @@ WORKDIR /build
 # target without its file (`cargo build` never compiles benches). The tests'
 # support crate, a workspace member and dev-dependency that `cargo build`
 # never compiles either, needs its manifest and a stand-in lib.rs.
-COPY Cargo.toml Cargo.lock ./
+COPY Cargo.toml Cargo.lock build.rs ./
 COPY tests/support/Cargo.toml tests/support/
 RUN mkdir -p src benches tests/support/src \
     && echo 'fn main() {}' > src/main.rs \
@@ -40,6 +40,13 @@ RUN mkdir -p src benches tests/support/src \
     && rm -rf src
 
 COPY src ./src
+# What the sources build in with include_str! (the built-in watchlist, the
+# demo's sample news): scripts/lint-deploy.py checks that each is copied.
+COPY config/watchlist.toml ./config/
+COPY config/samples/news.jsonl ./config/samples/
+# The commit `newswatch --version` and newswatch_build_info name (build.rs;
+# the context has no .git): `docker build --build-arg NEWSWATCH_COMMIT=$(git rev-parse --short=12 HEAD)`.
+ARG NEWSWATCH_COMMIT=unknown
 # COPY keeps the sources' modification times, which are older than the dummy
 # build above: touch the crate roots so that cargo rebuilds the crate.
 RUN touch src/main.rs src/lib.rs \

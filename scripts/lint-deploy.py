@@ -77,6 +77,26 @@ for line in Path("Dockerfile").read_text().splitlines():
         else:
             ok(f"COPY {src}")
 
+# Every file the release build reads with include_str!/include_bytes! (test
+# modules aside) is copied into the builder stage before it builds.
+builder = re.split(r"^FROM ", Path("Dockerfile").read_text(), flags=re.M)[1]
+copied = set()
+for line in builder.splitlines():
+    words = line.split()
+    if words and words[0].upper() == "COPY" and not any(w.startswith("--") for w in words):
+        copied.update(w.rstrip("/") for w in words[1:-1])
+for src in sorted(Path("src").rglob("*.rs")):
+    if "test" in src.name:
+        continue
+    for m in re.finditer(r'include_(?:str|bytes)!\("([^"]+)"\)', src.read_text()):
+        target = os.path.normpath(os.path.join(src.parent, m.group(1)))
+        if any(target == c or target.startswith(c + "/") for c in copied):
+            ok(f"{src}: {target} is copied into the builder")
+        else:
+            fail(f"{src}: include of {target} is not copied into the Dockerfile's builder stage")
+if "build.rs" not in copied:
+    fail("Dockerfile: the builder stage does not copy build.rs")
+
 # ---- Kubernetes cross-references ---------------------------------------------
 print("== deploy/k8s cross-references")
 k8s = Path("deploy/k8s")

@@ -155,7 +155,7 @@ when = 'chips NEAR/3 (export OR "licence")'
 "#;
 
 /// The default watchlist the daemon ships.
-const DEFAULT: &str = include_str!("../../config/watchlist.toml");
+const DEFAULT: &str = super::BUILT_IN;
 
 /// `s` as a TOML basic string: quotes and backslashes escaped, and the
 /// control characters TOML does not allow raw.
