@@ -2,8 +2,10 @@
 """The checks of scripts/lint-deploy.sh that need Python, run with the venv
 that script makes (jsonschema, pyyaml): .dockerignore and the Dockerfile's
 COPY sources, cross-references of deploy/k8s and deploy/compose.yaml, every
-newswatch config in deploy/ through `newswatch check`, and
-schema/alert.schema.json against real `newswatch scan` output.
+newswatch config in deploy/ through `newswatch check`,
+schema/alert.schema.json against real `newswatch scan` output, and every
+configuration and watchlist of the repository against
+schema/config.schema.json and schema/watchlist.schema.json.
 
 Run from the repository root (lint-deploy.sh does): prints `FAIL: ...`
 lines and exits with their count.
@@ -297,5 +299,76 @@ with tempfile.TemporaryDirectory() as tmp:
         fail(f"edge cases: expected alerts (severity, item id) info/42, medium/42, info/line:2; got {sorted(seen)}")
     if not any(m["set"] is None for a in alerts for m in a["data"]["matches"]):
         fail("edge cases: no match with set null")
+
+# ---- configuration and watchlist schemas (for TOML editors) ---------------------
+print("== schema/config.schema.json, schema/watchlist.schema.json")
+
+
+def toml_schema(path):
+    schema = json.loads(Path(path).read_text())
+    try:
+        jsonschema.Draft202012Validator.check_schema(schema)
+        ok(f"{path}: a valid draft 2020-12 schema")
+    except jsonschema.SchemaError as error:
+        fail(f"{path} is not a valid schema: {error.message}")
+    return jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+
+
+def check_toml(validator, what, text, valid=True):
+    """`text` (TOML) validates, or with valid=False, does not."""
+    problems = [f"{'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}"
+                for e in validator.iter_errors(tomllib.loads(text))]
+    if valid and problems:
+        for problem in problems[:5]:
+            fail(f"{what}: {problem}")
+    elif not valid and not problems:
+        fail(f"{what}: the schema accepts it, but newswatch refuses it")
+    else:
+        ok(f"{what}: {'valid' if valid else 'refused: ' + problems[0]}")
+
+
+config_schema = toml_schema("schema/config.schema.json")
+watchlist_schema = toml_schema("schema/watchlist.schema.json")
+# Every configuration and watchlist of the repository, the ConfigMap's included.
+configs = {p: Path(p).read_text() for p in
+           ["config/newswatch.toml", "deploy/config.toml", "deploy/compose-config.toml"]}
+watchlists = {p: Path(p).read_text() for p in ["config/watchlist.toml"]}
+for path in sorted(Path("deploy").rglob("*.yaml")):
+    for doc in yaml.safe_load_all(path.read_text()):
+        if isinstance(doc, dict) and doc.get("kind") == "ConfigMap":
+            for key, text in (doc.get("data") or {}).items():
+                if key.endswith("config.toml"):
+                    configs[f"{path} {key}"] = text
+                elif key.endswith("watchlist.toml"):
+                    watchlists[f"{path} {key}"] = text
+for what, text in configs.items():
+    check_toml(config_schema, what, text)
+for what, text in watchlists.items():
+    check_toml(watchlist_schema, what, text)
+# What newswatch refuses, the schema refuses too (each also goes through
+# `newswatch check` to prove newswatch refuses it).
+for what, text in [
+    ("an unknown key", '[kafka]\nbroker = "x:9092"\n'),
+    ("a bad log format", '[log]\nformat = "yaml"\n'),
+    ("a sink without a type", '[[sinks]]\nname = "a"\ntopic = "t"\n'),
+    ("a kafka sink with a webhook key", '[[sinks]]\nname = "a"\ntype = "kafka"\ntopic = "t"\nurl = "http://x"\n'),
+    ("a zero max_in_flight", "[pipeline]\nmax_in_flight = 0\n"),
+]:
+    check_toml(config_schema, f"config with {what}", text, valid=False)
+    with tempfile.NamedTemporaryFile("w", suffix=".toml") as f:
+        f.write(text)
+        f.flush()
+        run = subprocess.run([BIN, "check", "--config", f.name, "--watchlist", "config/watchlist.toml"],
+                             capture_output=True, text=True)
+        if run.returncode != 78:
+            fail(f"config with {what}: newswatch check exited {run.returncode}, not 78")
+for what, text in [
+    ("an unknown rule key", '[[rules]]\nid = "r"\nwhen = "a"\nlevel = "high"\n'),
+    ("a bad severity", '[[rules]]\nid = "r"\nwhen = "a"\nseverity = "urgent"\n'),
+    ("an empty set", '[sets.a]\nterms = []\n[[rules]]\nid = "r"\nwhen = "a"\n'),
+]:
+    check_toml(watchlist_schema, f"watchlist with {what}", text, valid=False)
 
 sys.exit(failures)

@@ -540,3 +540,36 @@ fn a_config_file_over_1_mib_is_refused() {
         )
     );
 }
+
+/// The editors' schema (schema/config.schema.json) and the loader agree on
+/// the sections' keys and their defaults: a file setting every key the
+/// schema gives a default to, to that default, loads to the same settings
+/// as an empty file. (lint-deploy.py checks the other way: what the
+/// schema refuses, `check` refuses.)
+#[test]
+fn the_editor_schema_names_real_keys_with_the_real_defaults() {
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../../schema/config.schema.json")).expect("schema JSON");
+    let mut toml = String::new();
+    let mut keys = 0;
+    for (section, body) in schema["properties"].as_object().expect("sections") {
+        let Some(props) = body["properties"].as_object() else {
+            continue; // sinks: an array of tables
+        };
+        let defaults: Vec<String> = props
+            .iter()
+            .filter_map(|(key, p)| Some(format!("{key} = {}\n", p.get("default")?)))
+            .collect();
+        if !defaults.is_empty() {
+            toml.push_str(&format!("[{section}]\n{}", defaults.concat()));
+            keys += defaults.len();
+        }
+    }
+    assert!(keys >= 15, "{toml}");
+    let from_schema = Settings::parse(&toml, env(&[])).unwrap_or_else(|e| panic!("{e:?}\n{toml}"));
+    let built_in = Settings::parse("", env(&[])).expect("defaults");
+    // `given` tells a path written in the file from the default; the rest
+    // must be equal.
+    let shown = |s: &Settings| format!("{s:?}").replace("given: true", "given: false");
+    assert_eq!(shown(&from_schema), shown(&built_in), "{toml}");
+}
