@@ -17,6 +17,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 import tomllib
 import urllib.parse
 from pathlib import Path
@@ -24,35 +25,15 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+import lint_common
+from lint_common import fail, finish, ok
+
 BIN = sys.argv[1]
-failures = 0
-
-
-def fail(message):
-    global failures
-    failures += 1
-    print(f"FAIL: {message}")
-
-
-def ok(message):
-    print(f"ok: {message}")
 
 
 def newswatch_check(what, config_text, env=None):
     """`newswatch check` on a config (with the repository's watchlist)."""
-    with tempfile.NamedTemporaryFile("w", suffix=".toml") as f:
-        f.write(config_text)
-        f.flush()
-        run = subprocess.run(
-            [BIN, "check", "--config", f.name, "--watchlist", "config/watchlist.toml"],
-            capture_output=True, text=True,
-            # Only the given variables of newswatch's own: none of the caller's.
-            env={**{k: v for k, v in os.environ.items() if not k.startswith("NEWSWATCH")}, **(env or {})},
-        )
-    if run.returncode == 0:
-        ok(f"newswatch check {what}")
-    else:
-        fail(f"newswatch check {what} exited {run.returncode}: {run.stderr.strip()}")
+    lint_common.newswatch_check(BIN, what, config_text, env)
 
 
 # ---- Dockerfile: COPY sources -----------------------------------------------
@@ -215,6 +196,48 @@ for mount in config_mounts:
 print("== deploy/config.toml (the image's)")
 newswatch_check("deploy/config.toml", Path("deploy/config.toml").read_text())
 
+# ---- logs: on stderr, and the docs say so ----------------------------------------------
+print("== logs on stderr")
+# `newswatch run` for a moment (no broker answers; a stdout sink): its log
+# lines must be on stderr and nothing on stdout.
+with tempfile.TemporaryDirectory() as tmp:
+    config = Path(tmp, "config.toml")
+    config.write_text(
+        '[kafka]\nbrokers = "127.0.0.1:9"\ntopics = ["news"]\n'
+        f'[watchlist]\npath = "{Path("config/watchlist.toml").resolve()}"\nreload = false\n'
+        '[http]\nlisten = "127.0.0.1:0"\n'
+        '[[sinks]]\nname = "out"\ntype = "stdout"\n'
+    )
+    out, err = Path(tmp, "stdout"), Path(tmp, "stderr")
+    with out.open("w") as stdout, err.open("w") as stderr:
+        proc = subprocess.Popen([BIN, "run", "--config", str(config)], stdout=stdout, stderr=stderr,
+                                env={k: v for k, v in os.environ.items() if not k.startswith(("NEWSWATCH", "RUST_LOG"))})
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and proc.poll() is None and '"newswatch running"' not in err.read_text():
+            time.sleep(0.2)
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    lines = [json.loads(line) for line in err.read_text().splitlines() if line.startswith("{")]
+    if not any(line.get("message") == "newswatch running" for line in lines):
+        fail(f"newswatch run: no JSON log line 'newswatch running' on stderr: {err.read_text()[:500]!r}")
+    elif out.read_text():
+        fail(f"newswatch run wrote to stdout: {out.read_text()[:300]!r}")
+    else:
+        ok(f"newswatch run: {len(lines)} JSON log lines on stderr, nothing on stdout")
+# No paragraph of the docs may say the logs go to stdout.
+for doc in (Path("README.md"), Path("deploy/README.md")):
+    for paragraph in re.split(r"\n\s*\n|\n(?=\s*- )", doc.read_text()):
+        if re.search(r"\blogs?\b", paragraph, re.I) and "stdout" in paragraph:
+            fail(f"{doc}: says logs and stdout in one paragraph (logs go to stderr): {paragraph.strip()[:200]!r}")
+if re.search(r"^- \*\*Logs\*\* are JSON lines on stderr", Path("deploy/README.md").read_text(), re.M):
+    ok("deploy/README.md: logs on stderr")
+else:
+    fail("deploy/README.md: the **Logs** item does not say JSON lines on stderr")
+
 # ---- alert schema --------------------------------------------------------------
 print("== schema/alert.schema.json")
 schema = json.loads(Path("schema/alert.schema.json").read_text())
@@ -223,7 +246,7 @@ try:
     ok("a valid draft 2020-12 schema")
 except jsonschema.SchemaError as error:
     fail(f"schema/alert.schema.json is not a valid schema: {error.message}")
-    sys.exit(failures)
+    finish()
 validator = jsonschema.Draft202012Validator(
     schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
 )
@@ -278,4 +301,4 @@ with tempfile.TemporaryDirectory() as tmp:
     if not any(m["set"] is None for a in alerts for m in a["data"]["matches"]):
         fail("edge cases: no match with set null")
 
-sys.exit(failures)
+finish()
