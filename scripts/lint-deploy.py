@@ -238,6 +238,24 @@ if re.search(r"^- \*\*Logs\*\* are JSON lines on stderr", Path("deploy/README.md
 else:
     fail("deploy/README.md: the **Logs** item does not say JSON lines on stderr")
 
+# ---- README: topics by regular expression ---------------------------------------------
+print("== README.md: kafka.topics as a regular expression")
+readme = Path("README.md").read_text()
+paragraph = next((p for p in readme.split("\n\n") if p.startswith("**Topics by pattern.**")), "")
+pattern = re.search(r"the pattern\s+`([^`]+)`", paragraph)
+snippets = re.findall(r"`(topics = [^`]+)`", paragraph)
+if not pattern or len(snippets) < 2:
+    fail("README.md: no **Topics by pattern.** paragraph with the pattern and its TOML spellings")
+else:
+    for snippet in snippets:
+        topics = tomllib.loads(snippet)["topics"]
+        if topics == [pattern.group(1)] and topics[0].startswith("^"):
+            ok(f"README.md: {snippet} is the pattern {pattern.group(1)}")
+        else:
+            fail(f"README.md: {snippet} reads as {topics}, not [{pattern.group(1)!r}]")
+        newswatch_check(f"kafka.{snippet} (README.md)",
+                        f'[kafka]\n{snippet}\n[[sinks]]\nname = "out"\ntype = "stdout"\n')
+
 # ---- alert schema --------------------------------------------------------------
 print("== schema/alert.schema.json")
 schema = json.loads(Path("schema/alert.schema.json").read_text())
