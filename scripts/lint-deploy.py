@@ -193,6 +193,31 @@ for mount in config_mounts:
                 secrets[sink["secret_env"]] = value
     newswatch_check(str(config_path), config_text, secrets)
 
+# The hardening of deploy/k8s/deployment.yaml, as compose says it.
+k8s_security = container.get("securityContext", {})
+uid = str(pod["spec"].get("securityContext", {}).get("runAsUser"))
+dockerfile_user = re.findall(r"^USER\s+(\S+)", Path("Dockerfile").read_text(), re.M)
+user = str(newswatch.get("user", ""))
+hardening = {
+    "read_only: true (k8s readOnlyRootFilesystem)":
+        newswatch.get("read_only") is True and k8s_security.get("readOnlyRootFilesystem") is True,
+    "cap_drop: [ALL] (k8s capabilities.drop)":
+        newswatch.get("cap_drop") == ["ALL"] and k8s_security.get("capabilities", {}).get("drop") == ["ALL"],
+    "security_opt no-new-privileges:true (k8s allowPrivilegeEscalation: false)":
+        any(o.replace("=", ":") in ("no-new-privileges:true", "no-new-privileges")
+            for o in newswatch.get("security_opt", [])) and k8s_security.get("allowPrivilegeEscalation") is False,
+    f"user {user!r}: the image's USER {dockerfile_user[-1:]} and k8s runAsUser {uid}, not root":
+        user.split(":")[0] == uid != "0" and dockerfile_user[-1:] == [user],
+}
+for what, good in hardening.items():
+    if good:
+        ok(f"newswatch: {what}")
+    else:
+        fail(f"newswatch: not {what}")
+for mount in newswatch.get("tmpfs", []) or []:
+    if not str(mount).startswith("/"):
+        fail(f"newswatch: tmpfs {mount!r} is no absolute path")
+
 print("== deploy/config.toml (the image's)")
 newswatch_check("deploy/config.toml", Path("deploy/config.toml").read_text())
 
