@@ -26,7 +26,7 @@ import jsonschema
 import yaml
 
 import lint_common
-from lint_common import fail, finish, ok
+from lint_common import check_labels, check_selector, fail, finish, ok, selectors_of
 
 BIN = sys.argv[1]
 
@@ -87,21 +87,59 @@ container = pod["spec"]["containers"][0]
 port_names = {p["name"]: p["containerPort"] for p in container.get("ports", [])}
 
 
-def selects(selector, what):
-    if all(labels.get(k) == v for k, v in selector.items()):
-        ok(f"{what} selects the newswatch pods")
-    else:
-        fail(f"{what}: selector {selector} does not match the pod labels {labels}")
+# The monitoring objects (deploy/k8s/monitoring, its own kustomization).
+monitoring = k8s / "monitoring"
+monitoring_docs = []
+monitoring_listed = set(yaml.safe_load((monitoring / "kustomization.yaml").read_text()).get("resources", []))
+for path in sorted(monitoring.glob("*.yaml")):
+    if path.name == "kustomization.yaml":
+        continue
+    if path.name not in monitoring_listed:
+        fail(f"{path}: not listed in {monitoring}/kustomization.yaml resources")
+    monitoring_docs += [(path, doc) for doc in yaml.safe_load_all(path.read_text()) if doc]
+for name in sorted(monitoring_listed - {p.name for p, _ in monitoring_docs}):
+    fail(f"{monitoring}/kustomization.yaml: resource {name} does not exist")
+for _, doc in monitoring_docs:
+    by_kind.setdefault(doc["kind"], []).append(doc)
 
+# The recommended labels on every object and on the pods; version is the
+# image tag of kustomization.yaml.
+objects = [(path, doc) for path, doc in docs.values() if "metadata" in doc] + monitoring_docs
+tag = next((str(i.get("newTag")) for i in kustomization.get("images", []) if i.get("name") == "newswatch"), None)
+expected = {"name": "newswatch", "instance": "newswatch", "version": tag, "part-of": "newswatch",
+            "managed-by": "kustomize"}
+labelled = [check_labels(f"{path}: {doc['kind']} {doc['metadata']['name']}", doc["metadata"].get("labels"), expected)
+            for path, doc in objects]
+if all(labelled) and check_labels("deployment.yaml: the pod template", labels, expected):
+    ok(f"app.kubernetes.io/* labels on all {len(labelled)} objects and the pods (version {tag})")
 
-selects(deployment["spec"]["selector"]["matchLabels"], "Deployment")
+# Selectors: stable labels only, selecting the pods (the ServiceMonitor: the Service).
+for path, doc in objects:
+    for where, selector in selectors_of(doc):
+        what = f"{doc['kind']} {doc['metadata']['name']} {where}"
+        if doc["kind"] == "ServiceMonitor":
+            for service in by_kind.get("Service", []):
+                check_selector(what, selector, service["metadata"]["labels"], f"Service {service['metadata']['name']}")
+        else:
+            check_selector(what, selector, labels, "the newswatch pods")
 for service in by_kind.get("Service", []):
-    selects(service["spec"]["selector"], f"Service {service['metadata']['name']}")
     for port in service["spec"]["ports"]:
         if isinstance(port.get("targetPort"), str) and port["targetPort"] not in port_names:
             fail(f"Service {service['metadata']['name']}: targetPort {port['targetPort']} is no container port")
-for pdb in by_kind.get("PodDisruptionBudget", []):
-    selects(pdb["spec"]["selector"]["matchLabels"], f"PodDisruptionBudget {pdb['metadata']['name']}")
+rules = yaml.safe_load(Path("deploy/prometheus/newswatch.rules.yml").read_text())
+up_jobs = {m for g in rules["groups"] for r in g["rules"] for m in re.findall(r'\bup\{[^}]*job="([^"]+)"', r["expr"])}
+for monitor in by_kind.get("ServiceMonitor", []):
+    for service in by_kind.get("Service", []):
+        ports = {p["name"] for p in service["spec"]["ports"]}
+        for endpoint in monitor["spec"]["endpoints"]:
+            if endpoint.get("port") not in ports:
+                fail(f"ServiceMonitor {monitor['metadata']['name']}: port {endpoint.get('port')} is no port of "
+                     f"Service {service['metadata']['name']}")
+        job = service["metadata"]["labels"].get(monitor["spec"].get("jobLabel", ""), service["metadata"]["name"])
+        if up_jobs == {job}:
+            ok(f"ServiceMonitor {monitor['metadata']['name']}: job={job}, the job NewswatchDown watches")
+        else:
+            fail(f"ServiceMonitor {monitor['metadata']['name']}: job={job}; the rules' up{{job=...}} name {sorted(up_jobs)}")
 for probe in ("readinessProbe", "livenessProbe"):
     port = container.get(probe, {}).get("httpGet", {}).get("port")
     if port not in port_names and port not in port_names.values():
