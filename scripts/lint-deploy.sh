@@ -9,7 +9,8 @@
 #     stable labels only, ports, the ConfigMap's watchlist equal to
 #     config/watchlist.toml); `kubectl kustomize` builds deploy/k8s and
 #     deploy/k8s/monitoring where kubectl is installed;
-#   - the ServiceMonitor and PrometheusRule (deploy/k8s/monitoring), which kubernetes-validate has no schema for, with crd-check
+#   - the ServiceMonitor and PrometheusRule (deploy/k8s/monitoring and the
+#     chart's), which kubernetes-validate has no schema for, with crd-check
 #     (scripts/crd-check: strict decoding into the Prometheus Operator's Go
 #     types);
 #   - deploy/compose.yaml: services, build context, mounted files, webhook
@@ -25,22 +26,27 @@
 #     metrics table against src/metrics/mod.rs; deploy/grafana/newswatch.json:
 #     every expression parsed by promtool, only exported metrics and labels
 #     (scripts/lint-monitoring.py);
-# Past hadolint, kubernetes-validate, promtool and crd-check, the
+#   - deploy/helm/newswatch: helm lint --strict, helm template with three
+#     sets of values through kubernetes-validate --strict and the checks of
+#     scripts/lint-helm.py.
+# Past hadolint, kubernetes-validate, promtool, helm and crd-check, the
 # checks are Python (scripts/lint-*.py, lint_common.py), run with the venv
 # made here. The venv also holds prometheus_client, whose parser the tests
 # use on /metrics (scripts/test.sh points NEWSWATCH_TEST_PYTHON at it).
 # Needs python3 (3.11 or later: tomllib) and PyPI; the tools go into a venv under
 # ${XDG_CACHE_HOME:-~/.cache}/newswatch/lint-venv (made once, remade when the
 # pins below change). promtool comes from Debian's prometheus package (the
-# binary alone, unpacked from `apt-get download`, no service), crd-check is
-# built with Go (go on PATH or /usr/local/go/bin) from the Go module proxy;
-# both are cached under .../newswatch/. Needs a built binary: NEWSWATCH_BIN, default
+# binary alone, unpacked from `apt-get download`, no service), helm and
+# crd-check are built with Go (go on PATH or /usr/local/go/bin) from the Go
+# module proxy; all three are cached under .../newswatch/ (the first helm
+# build takes minutes). Needs a built binary: NEWSWATCH_BIN, default
 # target/debug/newswatch.
 # Usage: scripts/lint-deploy.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 K8S_VERSION=1.37.0
+HELM_VERSION=v3.22.0
 CACHE=${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/newswatch
 VENV=$CACHE/lint-venv
 NEWSWATCH_BIN=${NEWSWATCH_BIN:-target/debug/newswatch}
@@ -116,7 +122,18 @@ promtool_path() {
 
 go_command() {
     command -v go 2>/dev/null || { [[ -x /usr/local/go/bin/go ]] && echo /usr/local/go/bin/go; } ||
-        die "go is required (for crd-check)"
+        die "go is required (for helm and crd-check)"
+}
+
+# helm from the Go module proxy, built once per version.
+helm_path() {
+    local bin=$CACHE/go-tools/helm-$HELM_VERSION
+    if [[ ! -x $bin/helm ]]; then
+        echo "== building helm $HELM_VERSION (go install; a few minutes, once)" >&2
+        mkdir -p "$bin"
+        GOBIN=$bin GOFLAGS=-buildvcs=false "$(go_command)" install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" >&2
+    fi
+    echo "$bin/helm"
 }
 
 # scripts/crd-check, rebuilt when its sources change.
@@ -166,7 +183,10 @@ else
 fi
 
 PROMTOOL=$(promtool_path)
+HELM=$(helm_path)
 CRD_CHECK=$(crd_check_path)
+CRDS=$(mktemp)
+trap 'rm -f "$CRDS"' EXIT
 
 # The other checks, in Python (scripts/lint-*.py); each prints `FAIL: ...`
 # lines and exits with their count.
@@ -178,9 +198,11 @@ python_check() {
 python_check scripts/lint-deploy.py "$NEWSWATCH_BIN"
 echo "== monitoring ($("$PROMTOOL" --version 2>&1 | head -n 1))"
 python_check scripts/lint-monitoring.py "$PROMTOOL"
+echo "== Helm chart ($("$HELM" version --short))"
+python_check scripts/lint-helm.py "$HELM" "$VENV/bin/kubernetes-validate" "$NEWSWATCH_BIN" "$K8S_VERSION" "$CRDS"
 
-echo "== crd-check: ServiceMonitor and PrometheusRule (deploy/k8s/monitoring)"
-"$CRD_CHECK" deploy/k8s/monitoring/servicemonitor.yaml deploy/k8s/monitoring/prometheusrule.yaml ||
+echo "== crd-check: ServiceMonitor and PrometheusRule (deploy/k8s/monitoring, the chart's)"
+"$CRD_CHECK" deploy/k8s/monitoring/servicemonitor.yaml deploy/k8s/monitoring/prometheusrule.yaml "$CRDS" ||
     fail "crd-check"
 
 if [[ $failures -gt 0 ]]; then
