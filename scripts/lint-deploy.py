@@ -19,6 +19,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 import tomllib
 import urllib.parse
 from pathlib import Path
@@ -26,35 +27,15 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+import lint_common
+from lint_common import check_labels, check_selector, fail, finish, ok, selectors_of
+
 BIN = sys.argv[1]
-failures = 0
-
-
-def fail(message):
-    global failures
-    failures += 1
-    print(f"FAIL: {message}")
-
-
-def ok(message):
-    print(f"ok: {message}")
 
 
 def newswatch_check(what, config_text, env=None):
     """`newswatch check` on a config (with the repository's watchlist)."""
-    with tempfile.NamedTemporaryFile("w", suffix=".toml") as f:
-        f.write(config_text)
-        f.flush()
-        run = subprocess.run(
-            [BIN, "check", "--config", f.name, "--watchlist", "config/watchlist.toml"],
-            capture_output=True, text=True,
-            # Only the given variables of newswatch's own: none of the caller's.
-            env={**{k: v for k, v in os.environ.items() if not k.startswith("NEWSWATCH")}, **(env or {})},
-        )
-    if run.returncode == 0:
-        ok(f"newswatch check {what}")
-    else:
-        fail(f"newswatch check {what} exited {run.returncode}: {run.stderr.strip()}")
+    lint_common.newswatch_check(BIN, what, config_text, env)
 
 
 # ---- Dockerfile: COPY sources -----------------------------------------------
@@ -128,21 +109,59 @@ container = pod["spec"]["containers"][0]
 port_names = {p["name"]: p["containerPort"] for p in container.get("ports", [])}
 
 
-def selects(selector, what):
-    if all(labels.get(k) == v for k, v in selector.items()):
-        ok(f"{what} selects the newswatch pods")
-    else:
-        fail(f"{what}: selector {selector} does not match the pod labels {labels}")
+# The monitoring objects (deploy/k8s/monitoring, its own kustomization).
+monitoring = k8s / "monitoring"
+monitoring_docs = []
+monitoring_listed = set(yaml.safe_load((monitoring / "kustomization.yaml").read_text()).get("resources", []))
+for path in sorted(monitoring.glob("*.yaml")):
+    if path.name == "kustomization.yaml":
+        continue
+    if path.name not in monitoring_listed:
+        fail(f"{path}: not listed in {monitoring}/kustomization.yaml resources")
+    monitoring_docs += [(path, doc) for doc in yaml.safe_load_all(path.read_text()) if doc]
+for name in sorted(monitoring_listed - {p.name for p, _ in monitoring_docs}):
+    fail(f"{monitoring}/kustomization.yaml: resource {name} does not exist")
+for _, doc in monitoring_docs:
+    by_kind.setdefault(doc["kind"], []).append(doc)
 
+# The recommended labels on every object and on the pods; version is the
+# image tag of kustomization.yaml.
+objects = [(path, doc) for path, doc in docs.values() if "metadata" in doc] + monitoring_docs
+tag = next((str(i.get("newTag")) for i in kustomization.get("images", []) if i.get("name") == "newswatch"), None)
+expected = {"name": "newswatch", "instance": "newswatch", "version": tag, "part-of": "newswatch",
+            "managed-by": "kustomize"}
+labelled = [check_labels(f"{path}: {doc['kind']} {doc['metadata']['name']}", doc["metadata"].get("labels"), expected)
+            for path, doc in objects]
+if all(labelled) and check_labels("deployment.yaml: the pod template", labels, expected):
+    ok(f"app.kubernetes.io/* labels on all {len(labelled)} objects and the pods (version {tag})")
 
-selects(deployment["spec"]["selector"]["matchLabels"], "Deployment")
+# Selectors: stable labels only, selecting the pods (the ServiceMonitor: the Service).
+for path, doc in objects:
+    for where, selector in selectors_of(doc):
+        what = f"{doc['kind']} {doc['metadata']['name']} {where}"
+        if doc["kind"] == "ServiceMonitor":
+            for service in by_kind.get("Service", []):
+                check_selector(what, selector, service["metadata"]["labels"], f"Service {service['metadata']['name']}")
+        else:
+            check_selector(what, selector, labels, "the newswatch pods")
 for service in by_kind.get("Service", []):
-    selects(service["spec"]["selector"], f"Service {service['metadata']['name']}")
     for port in service["spec"]["ports"]:
         if isinstance(port.get("targetPort"), str) and port["targetPort"] not in port_names:
             fail(f"Service {service['metadata']['name']}: targetPort {port['targetPort']} is no container port")
-for pdb in by_kind.get("PodDisruptionBudget", []):
-    selects(pdb["spec"]["selector"]["matchLabels"], f"PodDisruptionBudget {pdb['metadata']['name']}")
+rules = yaml.safe_load(Path("deploy/prometheus/newswatch.rules.yml").read_text())
+up_jobs = {m for g in rules["groups"] for r in g["rules"] for m in re.findall(r'\bup\{[^}]*job="([^"]+)"', r["expr"])}
+for monitor in by_kind.get("ServiceMonitor", []):
+    for service in by_kind.get("Service", []):
+        ports = {p["name"] for p in service["spec"]["ports"]}
+        for endpoint in monitor["spec"]["endpoints"]:
+            if endpoint.get("port") not in ports:
+                fail(f"ServiceMonitor {monitor['metadata']['name']}: port {endpoint.get('port')} is no port of "
+                     f"Service {service['metadata']['name']}")
+        job = service["metadata"]["labels"].get(monitor["spec"].get("jobLabel", ""), service["metadata"]["name"])
+        if up_jobs == {job}:
+            ok(f"ServiceMonitor {monitor['metadata']['name']}: job={job}, the job NewswatchDown watches")
+        else:
+            fail(f"ServiceMonitor {monitor['metadata']['name']}: job={job}; the rules' up{{job=...}} name {sorted(up_jobs)}")
 for probe in ("readinessProbe", "livenessProbe"):
     port = container.get(probe, {}).get("httpGet", {}).get("port")
     if port not in port_names and port not in port_names.values():
@@ -234,8 +253,93 @@ for mount in config_mounts:
                 secrets[sink["secret_env"]] = value
     newswatch_check(str(config_path), config_text, secrets)
 
+# The hardening of deploy/k8s/deployment.yaml, as compose says it.
+k8s_security = container.get("securityContext", {})
+uid = str(pod["spec"].get("securityContext", {}).get("runAsUser"))
+dockerfile_user = re.findall(r"^USER\s+(\S+)", Path("Dockerfile").read_text(), re.M)
+user = str(newswatch.get("user", ""))
+hardening = {
+    "read_only: true (k8s readOnlyRootFilesystem)":
+        newswatch.get("read_only") is True and k8s_security.get("readOnlyRootFilesystem") is True,
+    "cap_drop: [ALL] (k8s capabilities.drop)":
+        newswatch.get("cap_drop") == ["ALL"] and k8s_security.get("capabilities", {}).get("drop") == ["ALL"],
+    "security_opt no-new-privileges:true (k8s allowPrivilegeEscalation: false)":
+        any(o.replace("=", ":") in ("no-new-privileges:true", "no-new-privileges")
+            for o in newswatch.get("security_opt", [])) and k8s_security.get("allowPrivilegeEscalation") is False,
+    f"user {user!r}: the image's USER {dockerfile_user[-1:]} and k8s runAsUser {uid}, not root":
+        user.split(":")[0] == uid != "0" and dockerfile_user[-1:] == [user],
+}
+for what, good in hardening.items():
+    if good:
+        ok(f"newswatch: {what}")
+    else:
+        fail(f"newswatch: not {what}")
+for mount in newswatch.get("tmpfs", []) or []:
+    if not str(mount).startswith("/"):
+        fail(f"newswatch: tmpfs {mount!r} is no absolute path")
+
 print("== deploy/config.toml (the image's)")
 newswatch_check("deploy/config.toml", Path("deploy/config.toml").read_text())
+
+# ---- logs: on stderr, and the docs say so ----------------------------------------------
+print("== logs on stderr")
+# `newswatch run` for a moment (no broker answers; a stdout sink): its log
+# lines must be on stderr and nothing on stdout.
+with tempfile.TemporaryDirectory() as tmp:
+    config = Path(tmp, "config.toml")
+    config.write_text(
+        '[kafka]\nbrokers = "127.0.0.1:9"\ntopics = ["news"]\n'
+        f'[watchlist]\npath = "{Path("config/watchlist.toml").resolve()}"\nreload = false\n'
+        '[http]\nlisten = "127.0.0.1:0"\n'
+        '[[sinks]]\nname = "out"\ntype = "stdout"\n'
+    )
+    out, err = Path(tmp, "stdout"), Path(tmp, "stderr")
+    with out.open("w") as stdout, err.open("w") as stderr:
+        proc = subprocess.Popen([BIN, "run", "--config", str(config)], stdout=stdout, stderr=stderr,
+                                env={k: v for k, v in os.environ.items() if not k.startswith(("NEWSWATCH", "RUST_LOG"))})
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and proc.poll() is None and '"newswatch running"' not in err.read_text():
+            time.sleep(0.2)
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    lines = [json.loads(line) for line in err.read_text().splitlines() if line.startswith("{")]
+    if not any(line.get("message") == "newswatch running" for line in lines):
+        fail(f"newswatch run: no JSON log line 'newswatch running' on stderr: {err.read_text()[:500]!r}")
+    elif out.read_text():
+        fail(f"newswatch run wrote to stdout: {out.read_text()[:300]!r}")
+    else:
+        ok(f"newswatch run: {len(lines)} JSON log lines on stderr, nothing on stdout")
+# No paragraph of the docs may say the logs go to stdout.
+for doc in (Path("README.md"), Path("deploy/README.md")):
+    for paragraph in re.split(r"\n\s*\n|\n(?=\s*- )", doc.read_text()):
+        if re.search(r"\blogs?\b", paragraph, re.I) and "stdout" in paragraph:
+            fail(f"{doc}: says logs and stdout in one paragraph (logs go to stderr): {paragraph.strip()[:200]!r}")
+if re.search(r"^- \*\*Logs\*\* are JSON lines on stderr", Path("deploy/README.md").read_text(), re.M):
+    ok("deploy/README.md: logs on stderr")
+else:
+    fail("deploy/README.md: the **Logs** item does not say JSON lines on stderr")
+
+# ---- README: topics by regular expression ---------------------------------------------
+print("== README.md: kafka.topics as a regular expression")
+readme = Path("README.md").read_text()
+paragraph = next((p for p in readme.split("\n\n") if p.startswith("**Topics by pattern.**")), "")
+pattern = re.search(r"the pattern\s+`([^`]+)`", paragraph)
+snippets = re.findall(r"`(topics = [^`]+)`", paragraph)
+if not pattern or len(snippets) < 2:
+    fail("README.md: no **Topics by pattern.** paragraph with the pattern and its TOML spellings")
+else:
+    for snippet in snippets:
+        topics = tomllib.loads(snippet)["topics"]
+        if topics == [pattern.group(1)] and topics[0].startswith("^"):
+            ok(f"README.md: {snippet} is the pattern {pattern.group(1)}")
+        else:
+            fail(f"README.md: {snippet} reads as {topics}, not [{pattern.group(1)!r}]")
+        newswatch_check(f"kafka.{snippet} (README.md)",
+                        f'[kafka]\n{snippet}\n[[sinks]]\nname = "out"\ntype = "stdout"\n')
 
 # ---- alert schema --------------------------------------------------------------
 print("== schema/alert.schema.json")
@@ -245,7 +349,7 @@ try:
     ok("a valid draft 2020-12 schema")
 except jsonschema.SchemaError as error:
     fail(f"schema/alert.schema.json is not a valid schema: {error.message}")
-    sys.exit(failures)
+    finish()
 validator = jsonschema.Draft202012Validator(
     schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
 )
@@ -335,7 +439,7 @@ watchlist_schema = toml_schema("schema/watchlist.schema.json")
 configs = {p: Path(p).read_text() for p in
            ["config/newswatch.toml", "deploy/config.toml", "deploy/compose-config.toml"]}
 watchlists = {p: Path(p).read_text() for p in ["config/watchlist.toml"]}
-for path in sorted(Path("deploy").rglob("*.yaml")):
+for path in sorted(Path("deploy/k8s").rglob("*.yaml")):
     for doc in yaml.safe_load_all(path.read_text()):
         if isinstance(doc, dict) and doc.get("kind") == "ConfigMap":
             for key, text in (doc.get("data") or {}).items():
@@ -371,4 +475,4 @@ for what, text in [
 ]:
     check_toml(watchlist_schema, f"watchlist with {what}", text, valid=False)
 
-sys.exit(failures)
+finish()

