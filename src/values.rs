@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
+use reqwest::Url;
 use serde::Deserialize;
 
 /// A value that must never be printed: `Debug` and `Display` show
@@ -148,6 +149,23 @@ impl Problems {
     pub fn into_vec(self) -> Vec<Invalid> {
         self.0
     }
+}
+
+/// `text` as an `http://` or `https://` URL with a host, as the HTTP client
+/// parses it (WHATWG URL); the error names the value and what is wrong.
+///
+/// # Errors
+///
+/// The message for the key when `text` is not such a URL.
+pub fn http_url(text: &str) -> Result<Url, String> {
+    let has_host = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"))
+        .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'));
+    if !has_host {
+        return Err(format!("{text:?} is not an http:// or https:// URL"));
+    }
+    Url::parse(text).map_err(|e| format!("{text:?} is not a valid URL ({e})"))
 }
 
 /// A configuration value as TOML or the environment may write it. Unquoted

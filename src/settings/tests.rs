@@ -73,6 +73,7 @@ fn defaults_match_the_spec() {
     assert!(s.sinks.is_empty());
     assert!(s.dead_letter.is_none());
     assert_eq!(s.http.listen.to_string(), "127.0.0.1:9464");
+    assert_eq!(s.http.external_url, None);
     assert_eq!(s.log.format, LogFormat::Json);
     assert_eq!(s.log.level, "info");
 }
@@ -176,6 +177,16 @@ fn each_bad_key_is_named() {
         ("[kafka]\nbrokers = \"\"", &[], "kafka.brokers"),
         ("[kafka]\ntopics = []", &[], "kafka.topics"),
         ("[http]\nlisten = \"localhost\"", &[], "http.listen"),
+        (
+            "[http]\nexternal_url = \"newswatch.example.org\"",
+            &[],
+            "http.external_url",
+        ),
+        (
+            "",
+            &[("NEWSWATCH__HTTP__EXTERNAL_URL", "http://exa mple.org")],
+            "http.external_url",
+        ),
         ("[log]\nformat = \"xml\"", &[], "log.format"),
         ("[log]\nlevel = \"newswatch=loud\"", &[], "log.level"),
         ("[dead_letter]\ntopic = \"\"", &[], "dead_letter.topic"),
@@ -373,6 +384,26 @@ fn a_webhook_url_is_parsed_once_as_run_parses_it() {
         panic!("webhook expected")
     };
     assert_eq!(w.url.as_str(), "https://hooks.example.org/T0/x?y=1");
+}
+
+#[test]
+fn http_external_url_is_an_http_url() {
+    let s = Settings::parse(
+        "[http]\nexternal_url = \"https://newswatch.example.org/nw/\"",
+        env(&[]),
+    )
+    .unwrap();
+    assert_eq!(
+        s.http.external_url.map(String::from).as_deref(),
+        Some("https://newswatch.example.org/nw/")
+    );
+    for bad in ["ftp://x", "/relative", "https://", "http://exa mple.org"] {
+        assert_eq!(
+            invalid_keys("", &[("NEWSWATCH__HTTP__EXTERNAL_URL", bad)]),
+            ["http.external_url"],
+            "{bad}"
+        );
+    }
 }
 
 #[test]

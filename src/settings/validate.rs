@@ -15,7 +15,7 @@ use crate::item::{DecodeOptions, Format};
 use crate::sink::SinkConfig;
 use crate::sink::kafka::DeadLetterConfig;
 use crate::text::normalize::MAX_TEXT_BYTES;
-use crate::values::{Invalid, MAX_COUNT, Problems, Scalar, Secret, Table};
+use crate::values::{Invalid, MAX_COUNT, Problems, Scalar, Secret, Table, http_url};
 
 /// librdkafka properties newswatch sets itself, with the values it needs:
 /// a user property may repeat such a value, never change it, since that
@@ -145,6 +145,12 @@ impl Raw {
         });
 
         let liveness_timeout = p.timeout("http.liveness_timeout", &self.http.liveness_timeout);
+        let external_url = match self.http.external_url.trim() {
+            "" => None,
+            text => http_url(text)
+                .map_err(|e| p.add("http.external_url", e))
+                .ok(),
+        };
 
         let log_format = match self.log.format.as_str() {
             "json" => LogFormat::Json,
@@ -202,6 +208,7 @@ impl Raw {
             http: HttpConfig {
                 listen,
                 liveness_timeout,
+                external_url,
             },
             log: LogConfig {
                 format: log_format,

@@ -479,6 +479,11 @@ fn each_bad_key_exits_78_naming_it_from_check_and_run() {
             "`pipeline.shutdown_timeout`",
         ),
         ("[http]\nlisten = \"nowhere\"\n", &[], "`http.listen`"),
+        (
+            "[http]\nexternal_url = \"nowhere\"\n",
+            &[],
+            "`http.external_url`",
+        ),
         ("[log]\nformat = \"xml\"\n", &[], "`log.format`"),
         (
             "[[sinks]]\nname = \"a\"\ntype = \"pigeon\"\n",

@@ -10,7 +10,7 @@ use reqwest::Url;
 
 use super::{SigningKey, WebhookSink};
 use crate::sink::{BuildError, Sink, SinkContext, SinkKindConfig};
-use crate::values::{Problems, Table};
+use crate::values::{Problems, Table, http_url};
 
 /// Per request, connecting included, unless `timeout` says otherwise.
 const fn default_timeout() -> Duration {
@@ -103,7 +103,13 @@ impl SinkKindConfig for WebhookConfig {
     }
 
     fn build(&self, name: &str, cx: &mut SinkContext) -> Result<Arc<dyn Sink>, BuildError> {
-        let sink = WebhookSink::new(name, self, cx.dead_letter.clone(), cx.runtime.clone())?;
+        let sink = WebhookSink::new(
+            name,
+            self,
+            cx.external_url.as_ref(),
+            cx.dead_letter.clone(),
+            cx.runtime.clone(),
+        )?;
         Ok(Arc::new(sink))
     }
 
@@ -119,28 +125,10 @@ impl SinkKindConfig for WebhookConfig {
     }
 }
 
-/// `url`: an `http://` or `https://` URL with a host, as the HTTP client
-/// parses it (WHATWG URL).
+/// `url`: an `http://` or `https://` URL with a host ([`http_url`]).
 fn parse_url(t: &mut Table, p: &mut Problems) -> Option<Url> {
     let text = t.string("url", p).unwrap_or_default();
-    let has_host = text
-        .strip_prefix("https://")
-        .or_else(|| text.strip_prefix("http://"))
-        .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'));
-    if !has_host {
-        p.add(
-            t.key("url"),
-            format!("{text:?} is not an http:// or https:// URL"),
-        );
-        return None;
-    }
-    match Url::parse(&text) {
-        Ok(url) => Some(url),
-        Err(e) => {
-            p.add(t.key("url"), format!("{text:?} is not a valid URL ({e})"));
-            None
-        }
-    }
+    http_url(&text).map_err(|e| p.add(t.key("url"), e)).ok()
 }
 
 /// `secret` or `secret_env` (the name of an environment variable holding

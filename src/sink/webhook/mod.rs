@@ -10,6 +10,7 @@
 //! nothing is lost. URLs are never logged: chat webhook URLs carry their
 //! token in the path.
 
+mod alertmanager;
 mod body;
 mod config;
 mod delivery;
@@ -38,6 +39,9 @@ struct Endpoint {
     url: reqwest::Url,
     key: Option<SigningKey>,
     format: WebhookFormat,
+    /// `http.external_url` as Alertmanager writes its own, for the
+    /// Alertmanager body; empty when not configured.
+    external_url: String,
     max_elapsed: Duration,
     /// One permit per request under way, held across retries.
     permits: Semaphore,
@@ -57,6 +61,8 @@ pub struct WebhookSink {
 impl WebhookSink {
     /// The sink `name` for `settings`; deliveries are spawned on
     /// `runtime`, and alerts given up on go to `dead_letter`.
+    /// `external_url` is where users reach this newswatch
+    /// (`http.external_url`), for the Alertmanager body.
     ///
     /// # Errors
     ///
@@ -70,6 +76,7 @@ impl WebhookSink {
     pub fn new(
         name: &str,
         settings: &WebhookConfig,
+        external_url: Option<&reqwest::Url>,
         dead_letter: Option<Arc<dyn DeadLetter>>,
         runtime: Handle,
     ) -> Result<Self, BuildError> {
@@ -90,6 +97,9 @@ impl WebhookSink {
                 url: settings.url.clone(),
                 key: settings.secret.clone(),
                 format: settings.format,
+                external_url: external_url
+                    .map(alertmanager::external_url)
+                    .unwrap_or_default(),
                 max_elapsed: settings.max_elapsed,
                 permits: Semaphore::new(settings.max_in_flight),
                 dead_letter,
@@ -106,7 +116,13 @@ impl Sink for WebhookSink {
 
     fn send(&self, alert: &Outgoing, ack: Ack) {
         let e = &self.endpoint;
-        let (body, content_type) = body(e.format, &alert.alert, &alert.json, &e.name);
+        let (body, content_type) = body(
+            e.format,
+            &alert.alert,
+            &alert.json,
+            &e.name,
+            &e.external_url,
+        );
         let job = Job {
             id: alert.alert.id.clone(),
             body: body.into(),

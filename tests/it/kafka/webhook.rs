@@ -383,7 +383,14 @@ fn routing_formats_and_commits_wait_for_every_sink() {
     ];
     let config = s.config_with(&watchlist, &sinks.concat());
     produce(&s.brokers, &s.news, &unkeyed(&items));
-    let mut daemon = s.spawn(&config, "daemon");
+    let mut daemon = s.spawn_env(
+        &config,
+        "daemon",
+        &[(
+            "NEWSWATCH__HTTP__EXTERNAL_URL",
+            "https://newswatch.example.org/",
+        )],
+    );
 
     // The topic gets its alerts while the webhooks fail...
     let to_topic = ids_of(&["topic-only", "everywhere"]);
@@ -464,10 +471,16 @@ fn routing_formats_and_commits_wait_for_every_sink() {
         assert_eq!(v["version"], "4");
         assert_eq!(v["status"], "firing");
         assert_eq!(v["receiver"], "am");
+        // Alertmanager's external URL has no trailing slash (app/url.go).
+        assert_eq!(v["externalURL"], "https://newswatch.example.org");
         let a = &v["alerts"][0];
         let id = a["fingerprint"].as_str().expect("fingerprint");
         assert_eq!(a["status"], "firing");
         assert_eq!(a["labels"]["rule"], rule_of[id]);
+        // One group per rule: the key is the group labels alone, as
+        // Alertmanager writes it (the item is a label, not a group label).
+        assert_eq!(v["groupLabels"], serde_json::json!({"rule": rule_of[id]}));
+        assert_eq!(v["groupKey"], format!("{{}}:{{rule=\"{}\"}}", rule_of[id]));
         assert_eq!(a["labels"]["severity"], "medium");
         let item = a["labels"]["item"].as_str().expect("item label");
         assert!(expected.iter().any(|e| e.id == id && e.item == item));
