@@ -3,6 +3,7 @@ use std::io::Write;
 use super::*;
 use crate::item::Format;
 use crate::sink::SinkKind;
+use crate::sink::kafka::ContentMode;
 use crate::sink::webhook::{SigningKey, WebhookFormat};
 
 fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -205,6 +206,11 @@ fn each_bad_key_is_named() {
             &[],
             "sinks[0].url",
         ),
+        (
+            "[[sinks]]\nname = \"a\"\ntype = \"kafka\"\ntopic = \"t\"\nmode = \"json\"",
+            &[],
+            "sinks[0].mode",
+        ),
         ("[[sinks]]\ntype = \"stdout\"", &[], "sinks[0].name"),
         (
             "[[sinks]]\nname = \"a\"\ntype = \"stdout\"\n[[sinks]]\nname = \"a\"\ntype = \"stdout\"",
@@ -404,6 +410,40 @@ fn http_external_url_is_an_http_url() {
             "{bad}"
         );
     }
+}
+
+#[test]
+fn a_kafka_sink_is_structured_unless_it_says_binary() {
+    let s = Settings::parse(
+        "[[sinks]]\nname = \"s\"\ntype = \"kafka\"\ntopic = \"t\"\n\
+         [[sinks]]\nname = \"s2\"\ntype = \"kafka\"\ntopic = \"t\"\nmode = \"structured\"\n\
+         [[sinks]]\nname = \"b\"\ntype = \"kafka\"\ntopic = \"t\"\nmode = \"binary\"",
+        env(&[]),
+    )
+    .unwrap();
+    let modes: Vec<ContentMode> = s
+        .sinks
+        .iter()
+        .map(|sink| match &sink.kind {
+            SinkKind::Kafka(k) => k.mode,
+            other => panic!("kafka expected, got {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        modes,
+        [
+            ContentMode::Structured,
+            ContentMode::Structured,
+            ContentMode::Binary
+        ]
+    );
+    assert_eq!(
+        invalid(
+            "[[sinks]]\nname = \"b\"\ntype = \"kafka\"\ntopic = \"t\"\nmode = 1",
+            &[]
+        ),
+        ["`sinks[0].mode`: expected a string, found an integer"]
+    );
 }
 
 #[test]

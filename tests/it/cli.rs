@@ -496,6 +496,11 @@ fn each_bad_key_exits_78_naming_it_from_check_and_run() {
             "`sinks[0].topic`",
         ),
         (
+            "[[sinks]]\nname = \"k\"\ntype = \"kafka\"\ntopic = \"t\"\nmode = \"avro\"\n",
+            &[],
+            "`sinks[0].mode`",
+        ),
+        (
             "[[sinks]]\nname = \"w\"\ntype = \"webhook\"\nurl = \"http://x\"\ntimeout = \"1 fortnight\"\n",
             &[],
             "`sinks[0].timeout`",
