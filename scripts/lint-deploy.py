@@ -201,14 +201,16 @@ for mount in config_mounts:
         else:
             fail(f"{config_path}: webhook sink {sink['name']} posts to {host}, which is no compose service")
         if "secret_env" in sink:
+            # One secret, or several separated by white space (rotation).
             value = environment.get(sink["secret_env"], "")
-            if not value.startswith("whsec_"):
-                fail(f"newswatch: {sink['secret_env']} is not set to a whsec_ value in the environment")
+            if not value.split() or not all(v.startswith("whsec_") for v in value.split()):
+                fail(f"newswatch: {sink['secret_env']} is not set to whsec_ values in the environment")
             else:
-                try:
-                    base64.b64decode(value.removeprefix("whsec_"), validate=True)
-                except ValueError:
-                    fail(f"newswatch: {sink['secret_env']}: not base64 after whsec_")
+                for v in value.split():
+                    try:
+                        base64.b64decode(v.removeprefix("whsec_"), validate=True)
+                    except ValueError:
+                        fail(f"newswatch: {sink['secret_env']}: not base64 after whsec_")
                 secrets[sink["secret_env"]] = value
     newswatch_check(str(config_path), config_text, secrets)
 

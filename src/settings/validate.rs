@@ -241,8 +241,16 @@ fn properties(
     p: &mut Problems,
 ) -> BTreeMap<String, Secret> {
     let mut out = BTreeMap::new();
+    let mut lists = Vec::new();
     for (k, v) in raw {
-        flatten_into(v, k, &mut out);
+        flatten_into(v, k, &mut out, &mut lists);
+    }
+    for name in lists {
+        p.add(
+            format!("kafka.{client}.{name}"),
+            "a librdkafka property is a string, number or boolean, not a list \
+             (librdkafka writes lists as one comma-separated string)",
+        );
     }
     for (c, name, allowed, why) in RESERVED {
         if *c != client {
@@ -271,14 +279,21 @@ fn properties(
 /// Flattens a property value into `out` under librdkafka names: nested keys
 /// joined with dots, and `_` read as `.` (librdkafka names have no `_`), so
 /// that `NEWSWATCH__KAFKA__CONSUMER__SASL_PASSWORD` sets `sasl.password`.
-fn flatten_into(value: Scalar, name: String, out: &mut BTreeMap<String, Secret>) {
+/// The names of lists, which no property takes, go to `lists`.
+fn flatten_into(
+    value: Scalar,
+    name: String,
+    out: &mut BTreeMap<String, Secret>,
+    lists: &mut Vec<String>,
+) {
     let name = name.replace('_', ".");
     match value {
         Scalar::Table(t) => {
             for (k, v) in t {
-                flatten_into(v, format!("{name}.{k}"), out);
+                flatten_into(v, format!("{name}.{k}"), out, lists);
             }
         }
+        Scalar::List(_) => lists.push(name),
         scalar => {
             let text = scalar.to_text().unwrap_or_default();
             out.insert(name, Secret::new(text));

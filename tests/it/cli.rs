@@ -363,7 +363,7 @@ fn check_summarises_a_valid_setup() {
 fn check_names_the_bad_key_and_hides_secrets() {
     let cfg = temp_file(
         "bad-config.toml",
-        b"[alerts]\ndedup_window = \"soon\"\n[[sinks]]\nname = \"ops\"\ntype = \"webhook\"\nurl = \"https://hooks.example.org/T0/secret-path\"\nsecret = \"whsec_dG9wLXNlY3JldA==\"\n",
+        b"[alerts]\ndedup_window = \"soon\"\n[[sinks]]\nname = \"ops\"\ntype = \"webhook\"\nurl = \"https://hooks.example.org/T0/secret-path\"\nsecret = \"whsec_dG9wLXNlY3JldCwgdG9wLXNlY3JldCwgdG9wLXNlYw==\"\n",
     );
     let out = run(&["check", "--config", path_str(&cfg)]);
     assert_eq!(out.status.code(), Some(78));
@@ -509,6 +509,20 @@ fn each_bad_key_exits_78_naming_it_from_check_and_run() {
             "[[sinks]]\nname = \"w\"\ntype = \"webhook\"\nurl = \"http://x\"\nsecret_env = \"NO_SUCH_VAR_HERE\"\n",
             &[],
             "`sinks[0].secret_env`",
+        ),
+        // A secret of 23 bytes, in a list and in a variable of two.
+        (
+            "[[sinks]]\nname = \"w\"\ntype = \"webhook\"\nurl = \"http://x\"\nsecrets = [\"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\", \"whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRY=\"]\n",
+            &[],
+            "`sinks[0].secrets[1]`",
+        ),
+        (
+            "[[sinks]]\nname = \"w\"\ntype = \"webhook\"\nurl = \"http://x\"\nsecret_env = \"NW_TEST_SECRETS\"\n",
+            &[(
+                "NW_TEST_SECRETS",
+                "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRY=",
+            )],
+            "`sinks[0].secret_env`: environment variable NW_TEST_SECRETS, secret 2 of 2",
         ),
         (
             "",

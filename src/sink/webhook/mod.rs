@@ -27,7 +27,7 @@ pub use body::body;
 pub use config::{WebhookConfig, WebhookFormat};
 pub use delivery::{DeliveryError, parse_retry_after};
 use delivery::{backoff, retry_after};
-pub use sign::{SigningKey, sign};
+pub use sign::{KeyError, MIN_KEY_BYTES, SigningKey, sign, signature_header};
 
 use super::{Ack, BuildError, DeadLetter, DeadLetterRecord, Outgoing, Sink};
 use crate::metrics::events;
@@ -37,7 +37,8 @@ struct Endpoint {
     name: String,
     client: reqwest::Client,
     url: reqwest::Url,
-    key: Option<SigningKey>,
+    /// Each request is signed with every key, in order (none: unsigned).
+    keys: Vec<SigningKey>,
     format: WebhookFormat,
     /// `http.external_url` as Alertmanager writes its own, for the
     /// Alertmanager body; empty when not configured.
@@ -95,7 +96,7 @@ impl WebhookSink {
                 name: name.to_owned(),
                 client,
                 url: settings.url.clone(),
-                key: settings.secret.clone(),
+                keys: settings.secrets.clone(),
                 format: settings.format,
                 external_url: external_url
                     .map(alertmanager::external_url)
@@ -177,7 +178,7 @@ impl Endpoint {
     }
 
     /// One POST. The `webhook-id` is the alert id on every attempt; the
-    /// timestamp and the signature (with a key) are made fresh for each.
+    /// timestamp and the signatures (one per key) are made fresh for each.
     async fn attempt(&self, job: &Job) -> Result<(), DeliveryError> {
         let mut request = self
             .client
@@ -192,8 +193,11 @@ impl Endpoint {
         request = request
             .header("webhook-id", &job.id)
             .header("webhook-timestamp", ts.to_string());
-        if let Some(key) = &self.key {
-            request = request.header("webhook-signature", sign(key, &job.id, ts, &job.body));
+        if !self.keys.is_empty() {
+            request = request.header(
+                "webhook-signature",
+                signature_header(&self.keys, &job.id, ts, &job.body),
+            );
         }
         let response = request.send().await.map_err(DeliveryError::transport)?;
         let status = response.status();
