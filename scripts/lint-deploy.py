@@ -242,14 +242,16 @@ for mount in config_mounts:
         else:
             fail(f"{config_path}: webhook sink {sink['name']} posts to {host}, which is no compose service")
         if "secret_env" in sink:
+            # One secret, or several separated by white space (rotation).
             value = environment.get(sink["secret_env"], "")
-            if not value.startswith("whsec_"):
-                fail(f"newswatch: {sink['secret_env']} is not set to a whsec_ value in the environment")
+            if not value.split() or not all(v.startswith("whsec_") for v in value.split()):
+                fail(f"newswatch: {sink['secret_env']} is not set to whsec_ values in the environment")
             else:
-                try:
-                    base64.b64decode(value.removeprefix("whsec_"), validate=True)
-                except ValueError:
-                    fail(f"newswatch: {sink['secret_env']}: not base64 after whsec_")
+                for v in value.split():
+                    try:
+                        base64.b64decode(v.removeprefix("whsec_"), validate=True)
+                    except ValueError:
+                        fail(f"newswatch: {sink['secret_env']}: not base64 after whsec_")
                 secrets[sink["secret_env"]] = value
     newswatch_check(str(config_path), config_text, secrets)
 
@@ -350,9 +352,30 @@ try:
 except jsonschema.SchemaError as error:
     fail(f"schema/alert.schema.json is not a valid schema: {error.message}")
     finish()
-validator = jsonschema.Draft202012Validator(
-    schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
-)
+# Formats are checked only by the checkers whose packages are installed
+# (rfc3339-validator for date-time, rfc3987 for uri-reference: pinned in
+# lint-deploy.sh); without one, its format passes anything. Every format the
+# schema names must have its checker here.
+format_checker = jsonschema.Draft202012Validator.FORMAT_CHECKER
+validator = jsonschema.Draft202012Validator(schema, format_checker=format_checker)
+
+
+def formats_of(node):
+    if isinstance(node, dict):
+        if isinstance(node.get("format"), str):
+            yield node["format"]
+        for value in node.values():
+            yield from formats_of(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from formats_of(value)
+
+
+for name in sorted(set(formats_of(schema))):
+    if name in format_checker.checkers:
+        ok(f"format {name} is checked")
+    else:
+        fail(f"format {name} of the schema has no checker: its package is not installed (see lint-deploy.sh)")
 
 
 def validate_scan(what, args, stdin=None):
@@ -381,8 +404,28 @@ def validate_scan(what, args, stdin=None):
     return alerts
 
 
-validate_scan("config/samples/news.jsonl",
-              ["--watchlist", "config/watchlist.toml", "config/samples/news.jsonl"])
+samples = validate_scan("config/samples/news.jsonl",
+                        ["--watchlist", "config/watchlist.toml", "config/samples/news.jsonl"])
+
+# The schema must refuse what is wrong only in its format: a copy of a good
+# alert with one bad value each, which must fail there, and nowhere else.
+if samples:
+    good = samples[0]
+    if list(validator.iter_errors(good)):
+        fail("the alert the bad events are made from does not validate")
+    for path, bad in (
+        (["time"], "2026-13-45T99:99:99Z"),      # fits the pattern; month 13, hour 99
+        (["time"], "2026-02-30T10:00:00Z"),      # no 30 February
+        (["source"], "/news watch"),             # a space: no URI-reference
+        (["source"], "https://exa^mple.org/nw"),
+    ):
+        event = json.loads(json.dumps(good))
+        event[path[0]] = bad
+        errors = [(list(e.absolute_path), e.validator) for e in validator.iter_errors(event)]
+        if errors == [(path, "format")]:
+            ok(f"a bad {'/'.join(path)} {bad!r} fails the schema on its format")
+        else:
+            fail(f"a bad {'/'.join(path)} {bad!r}: expected one format error there, got {errors}")
 
 # Edge cases the samples lack: severity info, a rule without description,
 # an inline term (set null), a numeric id, no id, fields that are not strings.

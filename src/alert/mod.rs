@@ -68,6 +68,25 @@ pub struct Alert {
     pub data: AlertData,
 }
 
+impl Alert {
+    /// The context attributes, every attribute but `data`, by their
+    /// CloudEvents names, each value as text (all are strings): what the
+    /// binary content mode of a protocol binding carries outside the
+    /// payload (CloudEvents 1.0 section 3.1; the Kafka binding's `ce_`
+    /// headers and `content-type`). In the order of the structured JSON.
+    pub fn attributes(&self) -> [(&'static str, &str); 7] {
+        [
+            ("specversion", self.specversion),
+            ("type", self.kind),
+            ("source", &self.source),
+            ("id", &self.id),
+            ("time", &self.time),
+            ("subject", &self.subject),
+            ("datacontenttype", self.datacontenttype),
+        ]
+    }
+}
+
 /// The `data` of an [`Alert`]: which rule held on which item, and where.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AlertData {
@@ -289,6 +308,47 @@ pub fn build(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn attributes_are_every_member_of_the_event_but_data() {
+        let a = Alert {
+            specversion: "1.0",
+            kind: "newswatch.alert",
+            source: "/newswatch".into(),
+            id: alert_id("r", "i"),
+            time: "2026-11-28T10:00:00.000Z".into(),
+            subject: "r".into(),
+            datacontenttype: "application/json",
+            data: AlertData {
+                rule: "r".into(),
+                severity: Severity::Low,
+                description: None,
+                item: ItemRef {
+                    id: "i".into(),
+                    title: None,
+                    url: None,
+                    source: None,
+                    lang: None,
+                    published_at: None,
+                },
+                matches: vec![],
+                snippet: String::new(),
+                origin: None,
+            },
+        };
+        let json = serde_json::to_value(&a).unwrap();
+        let mut members: Vec<(&str, &str)> = json
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(k, _)| *k != "data")
+            .map(|(k, v)| (k.as_str(), v.as_str().unwrap()))
+            .collect();
+        let mut attributes = a.attributes().to_vec();
+        members.sort_unstable();
+        attributes.sort_unstable();
+        assert_eq!(attributes, members);
+    }
 
     #[test]
     fn ids_are_deterministic_and_distinct() {

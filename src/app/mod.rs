@@ -51,6 +51,7 @@ pub struct Sinks {
 /// made.
 pub fn build_sinks(settings: &Settings, runtime: tokio::runtime::Handle) -> Result<Sinks, Failure> {
     let mut cx = SinkContext::new(&settings.kafka.brokers, &settings.kafka.producer, runtime);
+    cx.external_url = settings.http.external_url.clone();
     if let Some(d) = &settings.dead_letter {
         cx.dead_letter = Some(d.build(&mut cx).map_err(Failure::config)?);
     }

@@ -117,6 +117,10 @@ pub struct HttpConfig {
     /// work is pending before `/healthz` answers 503 (default 60 seconds;
     /// SPEC section 7). Idle is alive.
     pub liveness_timeout: Duration,
+    /// Where users reach this newswatch (`http.external_url`, an `http` or
+    /// `https` URL; none by default): the `externalURL` of Alertmanager
+    /// webhook bodies, as Alertmanager's `--web.external-url` is of its own.
+    pub external_url: Option<reqwest::Url>,
 }
 
 /// `[log]`.

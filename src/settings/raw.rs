@@ -225,6 +225,7 @@ pub(super) struct RawDeadLetter {
 pub(super) struct RawHttp {
     pub listen: String,
     pub liveness_timeout: String,
+    pub external_url: String,
 }
 
 impl Default for RawHttp {
@@ -232,6 +233,7 @@ impl Default for RawHttp {
         RawHttp {
             listen: "127.0.0.1:9464".into(),
             liveness_timeout: "60s".into(),
+            external_url: String::new(),
         }
     }
 }

@@ -3,7 +3,15 @@ use std::io::Write;
 use super::*;
 use crate::item::Format;
 use crate::sink::SinkKind;
+use crate::sink::kafka::ContentMode;
 use crate::sink::webhook::{SigningKey, WebhookFormat};
+
+/// A webhook secret of 24 bytes: "a signing key of 24 byte".
+const OLD_SECRET: &str = "whsec_YSBzaWduaW5nIGtleSBvZiAyNCBieXRl";
+/// Another, of 32 bytes: 0 to 31.
+const NEW_SECRET: &str = "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+/// One of 23 bytes: too short.
+const SHORT_SECRET: &str = "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRY=";
 
 fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs
@@ -73,6 +81,7 @@ fn defaults_match_the_spec() {
     assert!(s.sinks.is_empty());
     assert!(s.dead_letter.is_none());
     assert_eq!(s.http.listen.to_string(), "127.0.0.1:9464");
+    assert_eq!(s.http.external_url, None);
     assert_eq!(s.log.format, LogFormat::Json);
     assert_eq!(s.log.level, "info");
 }
@@ -108,7 +117,7 @@ format = "slack"
             ("NEWSWATCH__KAFKA__BROKERS", "kafka:9092"),
             ("NEWSWATCH__KAFKA__TOPICS", "news,wires"),
             ("NEWSWATCH__ALERTS__SNIPPET_CHARS", "80"),
-            ("HOOK_SECRET", "whsec_c2VjcmV0"),
+            ("HOOK_SECRET", OLD_SECRET),
             ("NEWSWATCH__KAFKA__CONSUMER__SASL_PASSWORD", "from-env"),
             ("NEWSWATCH__KAFKA__PRODUCER__SSL__CA__LOCATION", "/ca.pem"),
             ("UNRELATED", "x"),
@@ -131,15 +140,16 @@ format = "slack"
     };
     assert_eq!(w.format, WebhookFormat::Slack);
     assert_eq!(
-        w.secret.as_ref().map(SigningKey::expose),
-        Some(&b"secret"[..])
+        w.secrets.iter().map(SigningKey::expose).collect::<Vec<_>>(),
+        [&b"a signing key of 24 bytes"[..24]]
     );
     assert_eq!(w.max_in_flight, 16);
-    assert_eq!(w.timeout, Duration::from_secs(5));
+    // Standard Webhooks recommends 15 seconds.
+    assert_eq!(w.timeout, Duration::from_secs(15));
     // Secrets never print, not even in Debug output of the whole settings.
     let debug = format!("{s:?}");
     assert!(
-        !debug.contains("c2VjcmV0") && !debug.contains("SASL_SSL"),
+        !debug.contains("YSBzaWdua") && !debug.contains("SASL_SSL"),
         "{debug}"
     );
 }
@@ -175,7 +185,22 @@ fn each_bad_key_is_named() {
         ("[input]\nmax_bytes = 0", &[], "input.max_bytes"),
         ("[kafka]\nbrokers = \"\"", &[], "kafka.brokers"),
         ("[kafka]\ntopics = []", &[], "kafka.topics"),
+        (
+            "[kafka.producer]\n\"sasl.mechanisms\" = [\"PLAIN\"]",
+            &[],
+            "kafka.producer.sasl.mechanisms",
+        ),
         ("[http]\nlisten = \"localhost\"", &[], "http.listen"),
+        (
+            "[http]\nexternal_url = \"newswatch.example.org\"",
+            &[],
+            "http.external_url",
+        ),
+        (
+            "",
+            &[("NEWSWATCH__HTTP__EXTERNAL_URL", "http://exa mple.org")],
+            "http.external_url",
+        ),
         ("[log]\nformat = \"xml\"", &[], "log.format"),
         ("[log]\nlevel = \"newswatch=loud\"", &[], "log.level"),
         ("[dead_letter]\ntopic = \"\"", &[], "dead_letter.topic"),
@@ -193,6 +218,11 @@ fn each_bad_key_is_named() {
             "[[sinks]]\nname = \"a\"\ntype = \"kafka\"\ntopic = \"t\"\nurl = \"http://x\"",
             &[],
             "sinks[0].url",
+        ),
+        (
+            "[[sinks]]\nname = \"a\"\ntype = \"kafka\"\ntopic = \"t\"\nmode = \"json\"",
+            &[],
+            "sinks[0].mode",
         ),
         ("[[sinks]]\ntype = \"stdout\"", &[], "sinks[0].name"),
         (
@@ -373,6 +403,177 @@ fn a_webhook_url_is_parsed_once_as_run_parses_it() {
         panic!("webhook expected")
     };
     assert_eq!(w.url.as_str(), "https://hooks.example.org/T0/x?y=1");
+}
+
+#[test]
+fn http_external_url_is_an_http_url() {
+    let s = Settings::parse(
+        "[http]\nexternal_url = \"https://newswatch.example.org/nw/\"",
+        env(&[]),
+    )
+    .unwrap();
+    assert_eq!(
+        s.http.external_url.map(String::from).as_deref(),
+        Some("https://newswatch.example.org/nw/")
+    );
+    for bad in ["ftp://x", "/relative", "https://", "http://exa mple.org"] {
+        assert_eq!(
+            invalid_keys("", &[("NEWSWATCH__HTTP__EXTERNAL_URL", bad)]),
+            ["http.external_url"],
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn a_kafka_sink_is_structured_unless_it_says_binary() {
+    let s = Settings::parse(
+        "[[sinks]]\nname = \"s\"\ntype = \"kafka\"\ntopic = \"t\"\n\
+         [[sinks]]\nname = \"s2\"\ntype = \"kafka\"\ntopic = \"t\"\nmode = \"structured\"\n\
+         [[sinks]]\nname = \"b\"\ntype = \"kafka\"\ntopic = \"t\"\nmode = \"binary\"",
+        env(&[]),
+    )
+    .unwrap();
+    let modes: Vec<ContentMode> = s
+        .sinks
+        .iter()
+        .map(|sink| match &sink.kind {
+            SinkKind::Kafka(k) => k.mode,
+            other => panic!("kafka expected, got {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        modes,
+        [
+            ContentMode::Structured,
+            ContentMode::Structured,
+            ContentMode::Binary
+        ]
+    );
+    assert_eq!(
+        invalid(
+            "[[sinks]]\nname = \"b\"\ntype = \"kafka\"\ntopic = \"t\"\nmode = 1",
+            &[]
+        ),
+        ["`sinks[0].mode`: expected a string, found an integer"]
+    );
+}
+
+/// The signing keys of the one webhook sink of `toml` with `vars`.
+fn webhook_keys(toml: &str, vars: &[(&str, &str)]) -> Vec<Vec<u8>> {
+    let s = Settings::parse(
+        &format!("[[sinks]]\nname = \"w\"\ntype = \"webhook\"\nurl = \"http://x\"\n{toml}"),
+        env(vars),
+    )
+    .unwrap_or_else(|e| panic!("{toml}: {e}"));
+    let SinkKind::Webhook(w) = &s.sinks[0].kind else {
+        panic!("webhook expected")
+    };
+    w.secrets.iter().map(|k| k.expose().to_vec()).collect()
+}
+
+#[test]
+fn webhook_secrets_rotate_as_a_list_or_a_variable_of_several() {
+    let old = SigningKey::parse(OLD_SECRET).unwrap().expose().to_vec();
+    let new = SigningKey::parse(NEW_SECRET).unwrap().expose().to_vec();
+    assert_eq!(webhook_keys("", &[]), Vec::<Vec<u8>>::new());
+    assert_eq!(
+        webhook_keys(&format!("secret = \"{OLD_SECRET}\""), &[]),
+        std::slice::from_ref(&old)
+    );
+    assert_eq!(
+        webhook_keys(
+            &format!("secrets = [\"{OLD_SECRET}\", \"{NEW_SECRET}\"]"),
+            &[]
+        ),
+        [old.clone(), new.clone()]
+    );
+    let both = format!("{OLD_SECRET} {NEW_SECRET}");
+    assert_eq!(
+        webhook_keys("secret_env = \"HOOK\"", &[("HOOK", &both)]),
+        [old.clone(), new.clone()]
+    );
+    let spaced = format!("  {NEW_SECRET}\n\t{OLD_SECRET} ");
+    assert_eq!(
+        webhook_keys("secret_env = \"HOOK\"", &[("HOOK", &spaced)]),
+        [new, old]
+    );
+}
+
+#[test]
+fn webhook_secrets_are_refused_naming_the_key_never_the_value() {
+    let hook = |extra: &str, vars: &[(&str, &str)]| {
+        invalid(
+            &format!("[[sinks]]\nname = \"w\"\ntype = \"webhook\"\nurl = \"http://x\"\n{extra}"),
+            vars,
+        )
+    };
+    let short = "a webhook secret must encode at least 24 bytes (Standard Webhooks); this one \
+                 encodes 23: make one with `echo whsec_$(head -c 32 /dev/urandom | base64)`";
+    let form = "a webhook secret must be whsec_ followed by base64 (Standard Webhooks)";
+    assert_eq!(
+        hook(&format!("secret = \"{SHORT_SECRET}\""), &[]),
+        [format!("`sinks[0].secret`: {short}")]
+    );
+    assert_eq!(
+        hook(
+            &format!("secrets = [\"{OLD_SECRET}\", \"{SHORT_SECRET}\", \"hunter2\", 7]"),
+            &[]
+        ),
+        ["`sinks[0].secrets[3]`: expected a string, found an integer".to_owned(),]
+    );
+    assert_eq!(
+        hook(
+            &format!("secrets = [\"{OLD_SECRET}\", \"{SHORT_SECRET}\", \"hunter2\"]"),
+            &[]
+        ),
+        [
+            format!("`sinks[0].secrets[1]`: {short}"),
+            format!("`sinks[0].secrets[2]`: {form}"),
+        ]
+    );
+    assert_eq!(
+        hook("secrets = []", &[]),
+        ["`sinks[0].secrets`: lists no secret; leave the key out to send unsigned requests"]
+    );
+    assert_eq!(
+        hook(&format!("secrets = \"{OLD_SECRET}\""), &[]),
+        ["`sinks[0].secrets`: expected a list of strings, found a string"]
+    );
+    let two = format!("{OLD_SECRET} {SHORT_SECRET}");
+    assert_eq!(
+        hook("secret_env = \"HOOK\"", &[("HOOK", &two)]),
+        [format!(
+            "`sinks[0].secret_env`: environment variable HOOK, secret 2 of 2: {short}"
+        )]
+    );
+    assert_eq!(
+        hook("secret_env = \"HOOK\"", &[("HOOK", SHORT_SECRET)]),
+        [format!(
+            "`sinks[0].secret_env`: environment variable HOOK: {short}"
+        )]
+    );
+    assert_eq!(
+        hook("secret_env = \"HOOK\"", &[("HOOK", " \t")]),
+        ["`sinks[0].secret_env`: environment variable HOOK holds no secret"]
+    );
+    assert_eq!(
+        hook(
+            &format!("secret = \"{OLD_SECRET}\"\nsecrets = [\"{NEW_SECRET}\"]"),
+            &[]
+        ),
+        ["`sinks[0].secrets`: give one of secret, secrets or secret_env, not secret and secrets"]
+    );
+    // No problem shows a secret.
+    for problem in hook(
+        &format!("secrets = [\"{SHORT_SECRET}\"]\nsecret_env = \"HOOK\""),
+        &[("HOOK", SHORT_SECRET)],
+    )
+    .into_iter()
+    .chain(hook(&format!("secrets = [\"{SHORT_SECRET}\"]"), &[]))
+    {
+        assert!(!problem.contains("AAECAw"), "{problem}");
+    }
 }
 
 #[test]

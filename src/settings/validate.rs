@@ -15,7 +15,7 @@ use crate::item::{DecodeOptions, Format};
 use crate::sink::SinkConfig;
 use crate::sink::kafka::DeadLetterConfig;
 use crate::text::normalize::MAX_TEXT_BYTES;
-use crate::values::{Invalid, MAX_COUNT, Problems, Scalar, Secret, Table};
+use crate::values::{Invalid, MAX_COUNT, Problems, Scalar, Secret, Table, http_url};
 
 /// librdkafka properties newswatch sets itself, with the values it needs:
 /// a user property may repeat such a value, never change it, since that
@@ -145,6 +145,12 @@ impl Raw {
         });
 
         let liveness_timeout = p.timeout("http.liveness_timeout", &self.http.liveness_timeout);
+        let external_url = match self.http.external_url.trim() {
+            "" => None,
+            text => http_url(text)
+                .map_err(|e| p.add("http.external_url", e))
+                .ok(),
+        };
 
         let log_format = match self.log.format.as_str() {
             "json" => LogFormat::Json,
@@ -206,6 +212,7 @@ impl Raw {
             http: HttpConfig {
                 listen,
                 liveness_timeout,
+                external_url,
             },
             log: LogConfig {
                 format: log_format,
@@ -238,8 +245,16 @@ fn properties(
     p: &mut Problems,
 ) -> BTreeMap<String, Secret> {
     let mut out = BTreeMap::new();
+    let mut lists = Vec::new();
     for (k, v) in raw {
-        flatten_into(v, k, &mut out);
+        flatten_into(v, k, &mut out, &mut lists);
+    }
+    for name in lists {
+        p.add(
+            format!("kafka.{client}.{name}"),
+            "a librdkafka property is a string, number or boolean, not a list \
+             (librdkafka writes lists as one comma-separated string)",
+        );
     }
     for (c, name, allowed, why) in RESERVED {
         if *c != client {
@@ -268,14 +283,21 @@ fn properties(
 /// Flattens a property value into `out` under librdkafka names: nested keys
 /// joined with dots, and `_` read as `.` (librdkafka names have no `_`), so
 /// that `NEWSWATCH__KAFKA__CONSUMER__SASL_PASSWORD` sets `sasl.password`.
-fn flatten_into(value: Scalar, name: String, out: &mut BTreeMap<String, Secret>) {
+/// The names of lists, which no property takes, go to `lists`.
+fn flatten_into(
+    value: Scalar,
+    name: String,
+    out: &mut BTreeMap<String, Secret>,
+    lists: &mut Vec<String>,
+) {
     let name = name.replace('_', ".");
     match value {
         Scalar::Table(t) => {
             for (k, v) in t {
-                flatten_into(v, format!("{name}.{k}"), out);
+                flatten_into(v, format!("{name}.{k}"), out, lists);
             }
         }
+        Scalar::List(_) => lists.push(name),
         scalar => {
             let text = scalar.to_text().unwrap_or_default();
             out.insert(name, Secret::new(text));

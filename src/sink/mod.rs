@@ -156,6 +156,9 @@ pub struct SinkContext {
     pub(crate) producer: Option<Arc<kafka::KafkaProducer>>,
     /// Where sinks park what they give up on; set before sinks are built.
     pub dead_letter: Option<Arc<dyn DeadLetter>>,
+    /// Where users reach this newswatch (`http.external_url`), for the
+    /// Alertmanager webhook body; set before sinks are built.
+    pub external_url: Option<reqwest::Url>,
     /// The runtime webhook deliveries are spawned on; its owner drops it
     /// after the drain, which cancels deliveries still retrying.
     pub runtime: tokio::runtime::Handle,
@@ -173,6 +176,7 @@ impl SinkContext {
             producer_properties: producer_properties.clone(),
             producer: None,
             dead_letter: None,
+            external_url: None,
             runtime,
         }
     }

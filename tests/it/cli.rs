@@ -364,7 +364,7 @@ fn check_summarises_a_valid_setup() {
 fn check_names_the_bad_key_and_hides_secrets() {
     let cfg = temp_file(
         "bad-config.toml",
-        b"[alerts]\ndedup_window = \"soon\"\n[[sinks]]\nname = \"ops\"\ntype = \"webhook\"\nurl = \"https://hooks.example.org/T0/secret-path\"\nsecret = \"whsec_dG9wLXNlY3JldA==\"\n",
+        b"[alerts]\ndedup_window = \"soon\"\n[[sinks]]\nname = \"ops\"\ntype = \"webhook\"\nurl = \"https://hooks.example.org/T0/secret-path\"\nsecret = \"whsec_dG9wLXNlY3JldCwgdG9wLXNlY3JldCwgdG9wLXNlYw==\"\n",
     );
     let out = run(&["check", "--config", path_str(&cfg)]);
     assert_eq!(out.status.code(), Some(78));
@@ -480,6 +480,11 @@ fn each_bad_key_exits_78_naming_it_from_check_and_run() {
             "`pipeline.shutdown_timeout`",
         ),
         ("[http]\nlisten = \"nowhere\"\n", &[], "`http.listen`"),
+        (
+            "[http]\nexternal_url = \"nowhere\"\n",
+            &[],
+            "`http.external_url`",
+        ),
         ("[log]\nformat = \"xml\"\n", &[], "`log.format`"),
         (
             "[[sinks]]\nname = \"a\"\ntype = \"pigeon\"\n",
@@ -492,6 +497,11 @@ fn each_bad_key_exits_78_naming_it_from_check_and_run() {
             "`sinks[0].topic`",
         ),
         (
+            "[[sinks]]\nname = \"k\"\ntype = \"kafka\"\ntopic = \"t\"\nmode = \"avro\"\n",
+            &[],
+            "`sinks[0].mode`",
+        ),
+        (
             "[[sinks]]\nname = \"w\"\ntype = \"webhook\"\nurl = \"http://x\"\ntimeout = \"1 fortnight\"\n",
             &[],
             "`sinks[0].timeout`",
@@ -500,6 +510,20 @@ fn each_bad_key_exits_78_naming_it_from_check_and_run() {
             "[[sinks]]\nname = \"w\"\ntype = \"webhook\"\nurl = \"http://x\"\nsecret_env = \"NO_SUCH_VAR_HERE\"\n",
             &[],
             "`sinks[0].secret_env`",
+        ),
+        // A secret of 23 bytes, in a list and in a variable of two.
+        (
+            "[[sinks]]\nname = \"w\"\ntype = \"webhook\"\nurl = \"http://x\"\nsecrets = [\"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\", \"whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRY=\"]\n",
+            &[],
+            "`sinks[0].secrets[1]`",
+        ),
+        (
+            "[[sinks]]\nname = \"w\"\ntype = \"webhook\"\nurl = \"http://x\"\nsecret_env = \"NW_TEST_SECRETS\"\n",
+            &[(
+                "NW_TEST_SECRETS",
+                "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRY=",
+            )],
+            "`sinks[0].secret_env`: environment variable NW_TEST_SECRETS, secret 2 of 2",
         ),
         (
             "",

@@ -10,6 +10,7 @@
 //! librdkafka's idempotent producer time out every message for minutes
 //! after the broker came back).
 
+use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -36,7 +37,7 @@ pub(super) struct Pending {
     pub(super) topic: Arc<str>,
     pub(super) key: Option<Arc<[u8]>>,
     pub(super) payload: Option<Arc<[u8]>>,
-    pub(super) headers: Vec<(&'static str, String)>,
+    pub(super) headers: Vec<(Cow<'static, str>, String)>,
     pub(super) ack: Ack,
     pub(super) attempt: u32,
 }
@@ -224,7 +225,7 @@ fn produce(
     let mut headers = OwnedHeaders::new_with_capacity(p.headers.len());
     for (k, v) in &p.headers {
         headers = headers.insert(Header {
-            key: k,
+            key: k.as_ref(),
             value: Some(v.as_bytes()),
         });
     }

@@ -1,17 +1,22 @@
 //! Request bodies by `format` (SPEC section 3): the CloudEvents JSON, a
-//! Slack message, or the Prometheus Alertmanager webhook body.
+//! Slack message, or the Prometheus Alertmanager webhook body
+//! ([`super::alertmanager`]).
 
 use serde_json::json;
 
+use super::alertmanager;
 use super::config::WebhookFormat;
 use crate::alert::Alert;
 
-/// The request body for `format`, and its content type.
+/// The request body for `format`, and its content type. `receiver` (the
+/// sink's name) and `external_url` (`http.external_url`) are for the
+/// Alertmanager body.
 pub fn body(
     format: WebhookFormat,
     alert: &Alert,
     json: &[u8],
     receiver: &str,
+    external_url: &str,
 ) -> (Vec<u8>, &'static str) {
     match format {
         WebhookFormat::CloudEvents => (json.to_vec(), "application/cloudevents+json"),
@@ -20,7 +25,7 @@ pub fn body(
             "application/json",
         ),
         WebhookFormat::Alertmanager => (
-            json_bytes(&alertmanager(alert, receiver)),
+            json_bytes(&alertmanager::body(alert, receiver, external_url)),
             "application/json",
         ),
     }
@@ -65,46 +70,6 @@ fn slack_text(a: &Alert) -> String {
     text
 }
 
-/// The body Prometheus Alertmanager posts to its webhook receivers
-/// (`version: "4"`), one firing alert in its own group.
-fn alertmanager(a: &Alert, receiver: &str) -> serde_json::Value {
-    let d = &a.data;
-    let labels = json!({
-        "alertname": d.rule,
-        "rule": d.rule,
-        "severity": d.severity.as_str(),
-        "item": d.item.id,
-    });
-    let mut annotations = json!({
-        "title": d.item.title.as_deref().unwrap_or(""),
-        "url": d.item.url.as_deref().unwrap_or(""),
-        "snippet": d.snippet,
-    });
-    if let Some(desc) = &d.description {
-        annotations["description"] = json!(desc);
-    }
-    json!({
-        "version": "4",
-        "groupKey": format!("{{}}:{{rule=\"{}\", item=\"{}\"}}", d.rule, d.item.id),
-        "truncatedAlerts": 0,
-        "status": "firing",
-        "receiver": receiver,
-        "groupLabels": { "rule": d.rule },
-        "commonLabels": labels,
-        "commonAnnotations": annotations,
-        "externalURL": "",
-        "alerts": [{
-            "status": "firing",
-            "labels": labels,
-            "annotations": annotations,
-            "startsAt": a.time,
-            "endsAt": "0001-01-01T00:00:00Z",
-            "generatorURL": d.item.url.as_deref().unwrap_or(""),
-            "fingerprint": a.id,
-        }],
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,7 +106,7 @@ mod tests {
 
     #[test]
     fn slack_text_reads_well_and_is_escaped() {
-        let (b, ct) = body(WebhookFormat::Slack, &alert(), b"{}", "ops");
+        let (b, ct) = body(WebhookFormat::Slack, &alert(), b"{}", "ops", "");
         assert_eq!(ct, "application/json");
         let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
         assert_eq!(
@@ -155,13 +120,53 @@ mod tests {
 
     #[test]
     fn alertmanager_body_has_the_webhook_shape() {
-        let (b, _) = body(WebhookFormat::Alertmanager, &alert(), b"{}", "ops");
+        let mut a = alert();
+        a.data.rule = "chips \"H200\"\u{202e}".into();
+        let (b, ct) = body(
+            WebhookFormat::Alertmanager,
+            &a,
+            b"{}",
+            "ops.eu",
+            "https://newswatch.example.org",
+        );
+        assert_eq!(ct, "application/json");
         let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
+        // Every member of Alertmanager's notify/webhook Message, no other.
+        let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            [
+                "alerts",
+                "commonAnnotations",
+                "commonLabels",
+                "externalURL",
+                "groupKey",
+                "groupLabels",
+                "notification_reason",
+                "receiver",
+                "routeLabels",
+                "status",
+                "truncatedAlerts",
+                "version"
+            ]
+        );
         assert_eq!(v["version"], "4");
         assert_eq!(v["status"], "firing");
-        assert_eq!(v["receiver"], "ops");
+        assert_eq!(
+            v["receiver"], r"ops\.eu",
+            "regexp.QuoteMeta, as Alertmanager"
+        );
+        assert_eq!(v["externalURL"], "https://newswatch.example.org");
+        assert_eq!(v["notification_reason"], "first notification");
+        assert_eq!(v["truncatedAlerts"], 0);
+        assert_eq!(v["routeLabels"], serde_json::json!({}));
+        // The group key is the group labels only, quoted as Go quotes.
+        assert_eq!(v["groupLabels"], serde_json::json!({"rule": a.data.rule}));
+        assert_eq!(v["groupKey"], r#"{}:{rule="chips \"H200\"\u202e"}"#);
         let a = &v["alerts"][0];
-        assert_eq!(a["labels"]["rule"], "chip-export-approval");
+        assert_eq!(a["labels"]["rule"], "chips \"H200\"\u{202e}");
+        assert_eq!(a["labels"]["alertname"], a["labels"]["rule"]);
         assert_eq!(a["labels"]["severity"], "high");
         assert_eq!(a["labels"]["item"], "item-1");
         assert_eq!(a["annotations"]["title"], "Beijing approves H200 | orders");
@@ -175,7 +180,7 @@ mod tests {
         let mut a = alert();
         a.data.snippet = "\u{202e}H200\u{2028}\u{85}".into();
         for format in [WebhookFormat::Slack, WebhookFormat::Alertmanager] {
-            let (b, _) = body(format, &a, b"{}", "ops");
+            let (b, _) = body(format, &a, b"{}", "ops", "");
             let text = std::str::from_utf8(&b).unwrap();
             assert!(text.contains(r"\u202eH200\u2028\u0085"), "{text}");
             assert!(!text.contains('\u{202e}'), "{text}");
@@ -190,7 +195,13 @@ mod tests {
 
     #[test]
     fn cloudevents_body_is_the_event_json() {
-        let (b, ct) = body(WebhookFormat::CloudEvents, &alert(), b"{\"id\":1}", "ops");
+        let (b, ct) = body(
+            WebhookFormat::CloudEvents,
+            &alert(),
+            b"{\"id\":1}",
+            "ops",
+            "",
+        );
         assert_eq!(b, b"{\"id\":1}");
         assert_eq!(ct, "application/cloudevents+json");
     }

@@ -1,6 +1,6 @@
-//! The keys of a **webhook** sink (SPEC section 5): `url`, `secret` or
-//! `secret_env`, `timeout`, `max_elapsed`, `format`, `max_in_flight`, their
-//! defaults, and how the sink is built from them.
+//! The keys of a **webhook** sink (SPEC section 5): `url`, `secret`,
+//! `secrets` or `secret_env`, `timeout`, `max_elapsed`, `format`,
+//! `max_in_flight`, their defaults, and how the sink is built from them.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -10,11 +10,13 @@ use reqwest::Url;
 
 use super::{SigningKey, WebhookSink};
 use crate::sink::{BuildError, Sink, SinkContext, SinkKindConfig};
-use crate::values::{Problems, Table};
+use crate::values::{Problems, Table, http_url};
 
-/// Per request, connecting included, unless `timeout` says otherwise.
+/// Per request, connecting included, unless `timeout` says otherwise: 15
+/// seconds, the timeout the Standard Webhooks specification recommends
+/// senders to give receivers.
 const fn default_timeout() -> Duration {
-    Duration::from_secs(5)
+    Duration::from_secs(15)
 }
 
 /// How long one alert is retried before it is parked, unless `max_elapsed`
@@ -39,9 +41,12 @@ pub struct WebhookConfig {
     /// The endpoint: an `http` or `https` URL with a host. Parsed once
     /// here, so `check` refuses what `run` would.
     pub url: Url,
-    /// The Standard Webhooks signing key; requests are unsigned without one.
-    pub secret: Option<SigningKey>,
-    /// Per request, connecting included (default 5 seconds).
+    /// The Standard Webhooks signing keys, in the order configured: each
+    /// request carries one signature per key, so a receiver verifies with
+    /// the old key or the new one while keys are rotated. Requests are
+    /// unsigned when there is none.
+    pub secrets: Vec<SigningKey>,
+    /// Per request, connecting included (default 15 seconds).
     pub timeout: Duration,
     /// How long one alert is retried, from its first attempt, before it is
     /// parked (default 1 hour).
@@ -67,7 +72,7 @@ pub enum WebhookFormat {
 impl SinkKindConfig for WebhookConfig {
     fn parse(t: &mut Table, env: &HashMap<String, String>, p: &mut Problems) -> Option<Self> {
         let url = parse_url(t, p);
-        let secret = parse_secret(t, env, p);
+        let secrets = parse_secrets(t, env, p);
         let format = match t.string("format", p).as_deref() {
             None | Some("cloudevents") => Some(WebhookFormat::CloudEvents),
             Some("slack") => Some(WebhookFormat::Slack),
@@ -94,7 +99,7 @@ impl SinkKindConfig for WebhookConfig {
         }
         Some(WebhookConfig {
             url: url?,
-            secret: secret?,
+            secrets: secrets?,
             timeout,
             max_elapsed,
             format: format?,
@@ -103,84 +108,129 @@ impl SinkKindConfig for WebhookConfig {
     }
 
     fn build(&self, name: &str, cx: &mut SinkContext) -> Result<Arc<dyn Sink>, BuildError> {
-        let sink = WebhookSink::new(name, self, cx.dead_letter.clone(), cx.runtime.clone())?;
+        let sink = WebhookSink::new(
+            name,
+            self,
+            cx.external_url.as_ref(),
+            cx.dead_letter.clone(),
+            cx.runtime.clone(),
+        )?;
         Ok(Arc::new(sink))
     }
 
     fn describe(&self) -> String {
+        let signed = match self.secrets.len() {
+            0 => "not signed".to_owned(),
+            1 => "signed".to_owned(),
+            n => format!("signed with {n} secrets"),
+        };
         format!(
-            "{} ({:?}, {}signed, timeout {:?}, retries for {:?})",
+            "{} ({:?}, {signed}, timeout {:?}, retries for {:?})",
             url_host(&self.url),
             self.format,
-            if self.secret.is_some() { "" } else { "not " },
             self.timeout,
             self.max_elapsed
         )
     }
 }
 
-/// `url`: an `http://` or `https://` URL with a host, as the HTTP client
-/// parses it (WHATWG URL).
+/// `url`: an `http://` or `https://` URL with a host ([`http_url`]).
 fn parse_url(t: &mut Table, p: &mut Problems) -> Option<Url> {
     let text = t.string("url", p).unwrap_or_default();
-    let has_host = text
-        .strip_prefix("https://")
-        .or_else(|| text.strip_prefix("http://"))
-        .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'));
-    if !has_host {
-        p.add(
-            t.key("url"),
-            format!("{text:?} is not an http:// or https:// URL"),
-        );
-        return None;
-    }
-    match Url::parse(&text) {
-        Ok(url) => Some(url),
-        Err(e) => {
-            p.add(t.key("url"), format!("{text:?} is not a valid URL ({e})"));
-            None
-        }
-    }
+    http_url(&text).map_err(|e| p.add(t.key("url"), e)).ok()
 }
 
-/// `secret` or `secret_env` (the name of an environment variable holding
-/// it): `whsec_` and base64, per Standard Webhooks. `Some(None)` when
-/// neither is given.
-fn parse_secret(
+/// The signing keys: `secret` (one), `secrets` (a list, for rotation) or
+/// `secret_env` (the name of an environment variable holding one or more,
+/// separated by white space), at most one of the three; each `whsec_` and
+/// base64 of at least 24 bytes, per Standard Webhooks. Empty when none is
+/// given. Problems name the key (`secrets[1]`; the position within the
+/// variable), never the value.
+fn parse_secrets(
     t: &mut Table,
     env: &HashMap<String, String>,
     p: &mut Problems,
-) -> Option<Option<SigningKey>> {
-    let inline = t.string("secret", p);
-    let var = t.string("secret_env", p);
-    let (key, value) = match (inline, var) {
-        (Some(_), Some(_)) => {
-            p.add(t.key("secret"), "give secret or secret_env, not both");
-            return None;
+) -> Option<Vec<SigningKey>> {
+    let given: Vec<&str> = ["secret", "secrets", "secret_env"]
+        .into_iter()
+        .filter(|k| t.has(k))
+        .collect();
+    if given.len() > 1 {
+        p.add(
+            t.key(given[1]),
+            format!(
+                "give one of secret, secrets or secret_env, not {}",
+                given.join(" and ")
+            ),
+        );
+        for k in given {
+            t.discard(k);
         }
-        (Some(v), None) => ("secret", v),
-        (None, Some(var)) => match env.get(&var) {
-            Some(v) => ("secret_env", v.clone()),
-            None => {
+        return None;
+    }
+    // (the key a problem names, what to call the value in it, the value)
+    let texts: Vec<(String, String, String)> = match given.first().copied() {
+        None => return Some(Vec::new()),
+        Some("secret") => {
+            let value = t.string("secret", p)?;
+            vec![(t.key("secret"), String::new(), value)]
+        }
+        Some("secrets") => {
+            let values = t.strings("secrets", p)?;
+            if values.is_empty() {
+                p.add(
+                    t.key("secrets"),
+                    "lists no secret; leave the key out to send unsigned requests",
+                );
+                return None;
+            }
+            values
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| (format!("{}[{i}]", t.key("secrets")), String::new(), v))
+                .collect()
+        }
+        Some(_) => {
+            let var = t.string("secret_env", p)?;
+            let Some(value) = env.get(&var) else {
                 p.add(
                     t.key("secret_env"),
                     format!("environment variable {var} is not set"),
                 );
                 return None;
+            };
+            let values: Vec<&str> = value.split_whitespace().collect();
+            if values.is_empty() {
+                p.add(
+                    t.key("secret_env"),
+                    format!("environment variable {var} holds no secret"),
+                );
+                return None;
             }
-        },
-        (None, None) => return Some(None),
+            let n = values.len();
+            values
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    let which = if n == 1 {
+                        format!("environment variable {var}: ")
+                    } else {
+                        format!("environment variable {var}, secret {} of {n}: ", i + 1)
+                    };
+                    (t.key("secret_env"), which, v.to_owned())
+                })
+                .collect()
+        }
     };
-    match SigningKey::parse(&value) {
-        Some(k) => Some(Some(k)),
-        None => {
-            p.add(
-                t.key(key),
-                "a webhook secret must be whsec_ followed by base64 (Standard Webhooks)",
-            );
-            None
+    let n = texts.len();
+    let mut keys = Vec::with_capacity(n);
+    for (key, which, text) in texts {
+        match SigningKey::parse(&text) {
+            Ok(k) => keys.push(k),
+            Err(e) => p.add(key, format!("{which}{e}")),
         }
     }
+    (keys.len() == n).then_some(keys)
 }
 
 /// `https://user:pw@host:8443/path?q` -> `https://host:8443/…`: chat

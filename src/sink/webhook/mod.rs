@@ -10,6 +10,7 @@
 //! nothing is lost. URLs are never logged: chat webhook URLs carry their
 //! token in the path.
 
+mod alertmanager;
 mod body;
 mod config;
 mod delivery;
@@ -26,7 +27,7 @@ pub use body::body;
 pub use config::{WebhookConfig, WebhookFormat};
 pub use delivery::{DeliveryError, parse_retry_after};
 use delivery::{backoff, retry_after};
-pub use sign::{SigningKey, sign};
+pub use sign::{KeyError, MIN_KEY_BYTES, SigningKey, sign, signature_header};
 
 use super::{Ack, BuildError, DeadLetter, DeadLetterRecord, Outgoing, Sink};
 use crate::metrics::events;
@@ -36,8 +37,12 @@ struct Endpoint {
     name: String,
     client: reqwest::Client,
     url: reqwest::Url,
-    key: Option<SigningKey>,
+    /// Each request is signed with every key, in order (none: unsigned).
+    keys: Vec<SigningKey>,
     format: WebhookFormat,
+    /// `http.external_url` as Alertmanager writes its own, for the
+    /// Alertmanager body; empty when not configured.
+    external_url: String,
     max_elapsed: Duration,
     /// One permit per request under way, held across retries.
     permits: Semaphore,
@@ -57,6 +62,8 @@ pub struct WebhookSink {
 impl WebhookSink {
     /// The sink `name` for `settings`; deliveries are spawned on
     /// `runtime`, and alerts given up on go to `dead_letter`.
+    /// `external_url` is where users reach this newswatch
+    /// (`http.external_url`), for the Alertmanager body.
     ///
     /// # Errors
     ///
@@ -70,6 +77,7 @@ impl WebhookSink {
     pub fn new(
         name: &str,
         settings: &WebhookConfig,
+        external_url: Option<&reqwest::Url>,
         dead_letter: Option<Arc<dyn DeadLetter>>,
         runtime: Handle,
     ) -> Result<Self, BuildError> {
@@ -88,8 +96,11 @@ impl WebhookSink {
                 name: name.to_owned(),
                 client,
                 url: settings.url.clone(),
-                key: settings.secret.clone(),
+                keys: settings.secrets.clone(),
                 format: settings.format,
+                external_url: external_url
+                    .map(alertmanager::external_url)
+                    .unwrap_or_default(),
                 max_elapsed: settings.max_elapsed,
                 permits: Semaphore::new(settings.max_in_flight),
                 dead_letter,
@@ -106,7 +117,13 @@ impl Sink for WebhookSink {
 
     fn send(&self, alert: &Outgoing, ack: Ack) {
         let e = &self.endpoint;
-        let (body, content_type) = body(e.format, &alert.alert, &alert.json, &e.name);
+        let (body, content_type) = body(
+            e.format,
+            &alert.alert,
+            &alert.json,
+            &e.name,
+            &e.external_url,
+        );
         let job = Job {
             id: alert.alert.id.clone(),
             body: body.into(),
@@ -161,7 +178,7 @@ impl Endpoint {
     }
 
     /// One POST. The `webhook-id` is the alert id on every attempt; the
-    /// timestamp and the signature (with a key) are made fresh for each.
+    /// timestamp and the signatures (one per key) are made fresh for each.
     async fn attempt(&self, job: &Job) -> Result<(), DeliveryError> {
         let mut request = self
             .client
@@ -176,8 +193,11 @@ impl Endpoint {
         request = request
             .header("webhook-id", &job.id)
             .header("webhook-timestamp", ts.to_string());
-        if let Some(key) = &self.key {
-            request = request.header("webhook-signature", sign(key, &job.id, ts, &job.body));
+        if !self.keys.is_empty() {
+            request = request.header(
+                "webhook-signature",
+                signature_header(&self.keys, &job.id, ts, &job.body),
+            );
         }
         let response = request.send().await.map_err(DeliveryError::transport)?;
         let status = response.status();

@@ -2,6 +2,8 @@
 //! `NEWSWATCH_TEST_BROKERS` or the one `scripts/kafka.sh` starts; every
 //! test fails loudly when none answers.
 //!
+//! - `binding`: the Kafka sink's structured and binary content modes of the
+//!   CloudEvents Kafka binding, read back by the CloudEvents SDK
 //! - `codecs`: batches in every compression codec, consumed and produced;
 //!   tombstones and empty values
 //! - `e2e`: exactly the expected alerts, headers, dead letters, commits,
@@ -20,6 +22,7 @@
 
 use std::time::Duration;
 
+mod binding;
 mod codecs;
 mod e2e;
 mod hostile;

@@ -11,6 +11,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use newswatch_test_support::python;
 
 /// How the endpoint answers one request.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -271,4 +272,40 @@ pub fn signed_with(r: &Request, secret: &str) -> bool {
         &r.body,
         r.header("webhook-signature"),
     )
+}
+
+/// For each request, whether the official Standard Webhooks library
+/// (`standardwebhooks`, Python, pinned in `scripts/lint-deploy.sh`) verifies
+/// it with each of `secrets` alone: `Webhook(secret).verify(body,
+/// headers)`, which also refuses a timestamp more than 5 minutes from now.
+pub fn verified_by_the_library(requests: &[Request], secrets: &[&str]) -> Vec<Vec<bool>> {
+    const SCRIPT: &str = r#"
+import json, sys
+from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
+given = json.load(sys.stdin)
+out = []
+for r in given["requests"]:
+    body = bytes.fromhex(r["body"])
+    row = []
+    for secret in given["secrets"]:
+        try:
+            Webhook(secret).verify(body, r["headers"])
+            row.append(True)
+        except WebhookVerificationError:
+            row.append(False)
+    out.append(row)
+print(json.dumps(out))
+"#;
+    let requests: Vec<serde_json::Value> = requests
+        .iter()
+        .map(|r| serde_json::json!({"headers": r.headers, "body": python::hex(&r.body)}))
+        .collect();
+    let input = serde_json::json!({"requests": requests, "secrets": secrets});
+    let out = python::run(
+        "the Standard Webhooks library",
+        SCRIPT,
+        &serde_json::to_vec(&input).expect("JSON"),
+    );
+    serde_json::from_value(out).expect("a verdict per request and secret")
 }

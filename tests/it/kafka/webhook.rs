@@ -14,9 +14,13 @@ use newswatch_test_support::setup::{Setup, assert_all_committed};
 use newswatch_test_support::subscriber::{Received, Subscriber};
 
 use super::ALERT_TIMEOUT;
-use super::receiver::{Answer, Receiver, Request, signed_with, verify};
+use super::receiver::{Answer, Receiver, Request, signed_with, verified_by_the_library, verify};
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+/// The secret a rotation moves to from [`SECRET`]: 32 bytes.
+const NEW_SECRET: &str = "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+/// A secret no sink has: 24 bytes.
+const OTHER_SECRET: &str = "whsec_b3RoZXIgc2VjcmV0LCBvdGhlciBrZXkh";
 
 /// The `webhook-id`s the endpoint answered 2xx to on `path`.
 fn delivered(requests: &[Request], path: &str) -> HashSet<String> {
@@ -210,6 +214,65 @@ fn a_400_or_retries_exhausted_park_the_alert_in_the_dead_letter_topic() {
 }
 
 #[test]
+fn during_a_rotation_receivers_with_the_old_or_the_new_secret_both_verify() {
+    let s = Setup::new("hook-rotate", 1);
+    let items = fixture_items();
+    let expected = expected_ids(&items);
+    let mut hook = Receiver::new();
+    hook.start();
+    // Rotating: the old secret first, the new one after; as a list, and
+    // as one variable of two.
+    let sinks = [
+        hook_sink(
+            "list",
+            &hook.url("/list"),
+            &format!("secrets = [\"{SECRET}\", \"{NEW_SECRET}\"]"),
+        ),
+        hook_sink(
+            "env",
+            &hook.url("/env"),
+            "secret_env = \"NEWSWATCH_TEST_HOOK_SECRETS\"",
+        ),
+    ];
+    let config = s.config(&sinks.concat());
+    produce(&s.brokers, &s.news, &unkeyed(&items));
+    let both = format!("{SECRET} {NEW_SECRET}");
+    let mut daemon = s.spawn_env(
+        &config,
+        "daemon",
+        &[("NEWSWATCH_TEST_HOOK_SECRETS", both.as_str())],
+    );
+    let all = hook.until(ALERT_TIMEOUT, |r| {
+        delivered(r, "/list").is_superset(&expected) && delivered(r, "/env").is_superset(&expected)
+    });
+    assert!(all, "log:\n{}", daemon.log_text());
+    daemon.terminate();
+    assert_all_committed(&s);
+
+    let requests = hook.requests();
+    for r in &requests {
+        // One signature per secret, in their order.
+        let signatures: Vec<&str> = r.header("webhook-signature").split(' ').collect();
+        assert_eq!(signatures.len(), 2, "{r:?}");
+        let id = r.header("webhook-id");
+        let ts = r.header("webhook-timestamp");
+        assert!(verify(SECRET, id, ts, &r.body, signatures[0]), "{r:?}");
+        assert!(verify(NEW_SECRET, id, ts, &r.body, signatures[1]), "{r:?}");
+        assert!(!verify(SECRET, id, ts, &r.body, signatures[1]), "{r:?}");
+    }
+    // The official library: a receiver holding only the old secret, only
+    // the new one, or neither.
+    let verdicts = verified_by_the_library(&requests, &[SECRET, NEW_SECRET, OTHER_SECRET]);
+    assert_eq!(verdicts.len(), requests.len());
+    for (r, v) in requests.iter().zip(&verdicts) {
+        assert_eq!(v, &[true, true, false], "old, new, other secret: {r:?}");
+    }
+    // Neither secret is logged.
+    let log = daemon.log_text();
+    assert!(!log.contains("AAECAw") && !log.contains("MfKQ9r8"), "{log}");
+}
+
+#[test]
 fn without_a_dead_letter_topic_a_refused_alert_is_logged_at_error_and_counted() {
     let s = Setup::new("hook-nodlq", 1);
     let items = fixture_items();
@@ -383,7 +446,14 @@ fn routing_formats_and_commits_wait_for_every_sink() {
     ];
     let config = s.config_with(&watchlist, &sinks.concat());
     produce(&s.brokers, &s.news, &unkeyed(&items));
-    let mut daemon = s.spawn(&config, "daemon");
+    let mut daemon = s.spawn_env(
+        &config,
+        "daemon",
+        &[(
+            "NEWSWATCH__HTTP__EXTERNAL_URL",
+            "https://newswatch.example.org/",
+        )],
+    );
 
     // The topic gets its alerts while the webhooks fail...
     let to_topic = ids_of(&["topic-only", "everywhere"]);
@@ -448,6 +518,19 @@ fn routing_formats_and_commits_wait_for_every_sink() {
     );
     let requests = hook.requests();
     assert_eq!(delivered(&requests, "/hook"), to_hook);
+    // The one-secret sink's requests verify with the official Standard
+    // Webhooks library too, and not with another secret.
+    let signed: Vec<Request> = requests
+        .iter()
+        .filter(|r| r.path == "/hook")
+        .cloned()
+        .collect();
+    for (r, v) in signed
+        .iter()
+        .zip(verified_by_the_library(&signed, &[SECRET, OTHER_SECRET]))
+    {
+        assert_eq!(v, [true, false], "{r:?}");
+    }
     let rule_of: HashMap<&str, &str> = expected
         .iter()
         .map(|a| (a.id.as_str(), a.rule.as_str()))
@@ -464,10 +547,16 @@ fn routing_formats_and_commits_wait_for_every_sink() {
         assert_eq!(v["version"], "4");
         assert_eq!(v["status"], "firing");
         assert_eq!(v["receiver"], "am");
+        // Alertmanager's external URL has no trailing slash (app/url.go).
+        assert_eq!(v["externalURL"], "https://newswatch.example.org");
         let a = &v["alerts"][0];
         let id = a["fingerprint"].as_str().expect("fingerprint");
         assert_eq!(a["status"], "firing");
         assert_eq!(a["labels"]["rule"], rule_of[id]);
+        // One group per rule: the key is the group labels alone, as
+        // Alertmanager writes it (the item is a label, not a group label).
+        assert_eq!(v["groupLabels"], serde_json::json!({"rule": rule_of[id]}));
+        assert_eq!(v["groupKey"], format!("{{}}:{{rule=\"{}\"}}", rule_of[id]));
         assert_eq!(a["labels"]["severity"], "medium");
         let item = a["labels"]["item"].as_str().expect("item label");
         assert!(expected.iter().any(|e| e.id == id && e.item == item));

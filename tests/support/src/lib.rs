@@ -16,6 +16,9 @@
 //! - [`fixtures`]: the items of `tests/fixtures/` and streams built from them
 //! - [`http`]: a plain HTTP/1.1 GET of the daemon's endpoints
 //! - [`metrics`]: `/metrics` parsed by the Prometheus project's parser
+//! - [`cloudevents`]: alerts read from Kafka, parsed by the CloudEvents SDK
+//! - [`python`]: the lint venv's Python, which runs those reference
+//!   implementations
 //! - [`corpus`]: the generated multilingual corpus and watchlists of the
 //!   benchmarks and the normalizer corpus test
 
@@ -23,12 +26,14 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 pub mod broker;
+pub mod cloudevents;
 pub mod corpus;
 pub mod daemon;
 pub mod expected;
 pub mod fixtures;
 pub mod http;
 pub mod metrics;
+pub mod python;
 pub mod setup;
 pub mod subscriber;
 

@@ -2,19 +2,15 @@
 //! Python parser rather than by code of ours.
 
 use std::collections::BTreeMap;
-use std::process::{Command, Stdio};
 
 use crate::http::http_get;
 
 /// `/metrics` of the daemon at `addr`, parsed by the Prometheus project's
-/// own Python parser (`prometheus_client`, in the venv `scripts/test.sh`
-/// names in `NEWSWATCH_TEST_PYTHON`): sample name and labels to value.
+/// own Python parser (`prometheus_client`, run by [`crate::python`]):
+/// sample name and labels to value.
 pub fn scrape(addr: &str) -> Metrics {
     let (status, text) = http_get(addr, "/metrics");
     assert_eq!(status, 200, "{text}");
-    let python = std::env::var("NEWSWATCH_TEST_PYTHON").expect(
-        "NEWSWATCH_TEST_PYTHON must name a python with prometheus_client; scripts/test.sh sets it",
-    );
     let script = r#"
 import json, sys
 from prometheus_client.parser import text_string_to_metric_families
@@ -25,25 +21,11 @@ for f in text_string_to_metric_families(sys.stdin.read()):
         out["samples"].append([s.name, s.labels, s.value])
 print(json.dumps(out))
 "#;
-    let mut child = Command::new(&python)
-        .args(["-c", script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("running {python}: {e}"));
-    {
-        use std::io::Write;
-        let mut stdin = child.stdin.take().expect("stdin");
-        stdin.write_all(text.as_bytes()).expect("feed the parser");
-    }
-    let out = child.wait_with_output().expect("parser output");
-    assert!(
-        out.status.success(),
-        "the Prometheus parser rejected /metrics: {}\n{text}",
-        String::from_utf8_lossy(&out.stderr)
+    let v = crate::python::run(
+        &format!("the Prometheus parser on /metrics:\n{text}\n"),
+        script,
+        text.as_bytes(),
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("parser JSON");
     let types = v["types"]
         .as_object()
         .expect("types")

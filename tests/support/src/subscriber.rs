@@ -16,7 +16,10 @@ use crate::broker::unique;
 #[derive(Debug, Clone)]
 pub struct Received {
     pub key: String,
+    /// The value as JSON (a string when it is not JSON, null when absent).
     pub value: serde_json::Value,
+    /// The value's bytes as they arrived.
+    pub payload: Vec<u8>,
     pub headers: BTreeMap<String, String>,
 }
 
@@ -71,6 +74,7 @@ impl Subscriber {
                 self.received.push(Received {
                     key: String::from_utf8_lossy(m.key().unwrap_or_default()).into_owned(),
                     value,
+                    payload: m.payload().unwrap_or_default().to_vec(),
                     headers,
                 });
             }
