@@ -188,11 +188,10 @@ fn a_failing_case_exits_1_with_expected_actual_and_the_explanation_and_junit_xml
     assert!(text.ends_with("2 cases: 1 passed, 1 failed\n"), "{text}");
 
     // The JUnit XML, read by Python's own XML parser.
-    let python = std::env::var("NEWSWATCH_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
     let script = r#"
 import json, sys
 import xml.etree.ElementTree as ET
-root = ET.parse(sys.argv[1]).getroot()
+root = ET.fromstring(sys.stdin.read())
 assert root.tag == "testsuites", root.tag
 out = {"tests": root.get("tests"), "failures": root.get("failures"), "suites": []}
 for s in root.findall("testsuite"):
@@ -205,16 +204,8 @@ for s in root.findall("testsuite"):
                           "failures": s.get("failures"), "cases": cases})
 print(json.dumps(out))
 "#;
-    let parsed = std::process::Command::new(&python)
-        .args(["-c", script, path_str(&junit)])
-        .output()
-        .expect("run python");
-    assert!(
-        parsed.status.success(),
-        "{}",
-        String::from_utf8_lossy(&parsed.stderr)
-    );
-    let x: Value = serde_json::from_slice(&parsed.stdout).expect("JSON from python");
+    let xml = std::fs::read(&junit).expect("the JUnit file");
+    let x = newswatch_test_support::python::run("reading the JUnit XML", script, &xml);
     assert_eq!(
         (x["tests"].as_str(), x["failures"].as_str()),
         (Some("2"), Some("1"))
