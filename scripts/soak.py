@@ -81,7 +81,7 @@ BAD_ITEMS = [  # value, and the rejection newswatch should report
 
 
 def log(msg):
-    print(f"soak: {msg}", file=sys.stderr, flush=True)
+    sys.stderr.write(f"soak: {msg}\n")  # one write: threads log too
 
 
 # --- newswatch from the outside ----------------------------------------------------
@@ -118,8 +118,41 @@ def metric_by(series, name, label):
     return out
 
 
-def sample(pid, t0):
-    """RSS (kB), open fds, threads and CPU seconds of PID, at seconds since T0."""
+def fd_kinds(pid, ports):
+    """The open fds of PID by kind: TCP connections named by their port in
+    PORTS ({port: name}, the remote or else the local one), other sockets,
+    eventfds, epoll instances, pipes, files."""
+    tcp = {}  # socket inode -> (remote port, local port)
+    for name in ("tcp", "tcp6"):
+        try:
+            with open(f"/proc/{pid}/net/{name}") as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            cols = row.split()
+            tcp[cols[9]] = (int(cols[2].rsplit(":", 1)[1], 16), int(cols[1].rsplit(":", 1)[1], 16))
+    kinds = Counter()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:  # closed meanwhile
+            continue
+        if target.startswith("socket:["):
+            remote, local = tcp.get(target[8:-1], (None, None))
+            kinds[ports.get(remote) or ports.get(local) or ("tcp, other" if remote is not None else "socket")] += 1
+        elif target.startswith("anon_inode:"):
+            kinds[target[11:].strip("[]")] += 1
+        elif target.startswith("pipe:"):
+            kinds["pipe"] += 1
+        else:
+            kinds["file"] += 1
+    return dict(kinds)
+
+
+def sample(pid, t0, ports):
+    """RSS (kB), open fds (also by kind, see fd_kinds), threads and CPU
+    seconds of PID, at seconds since T0."""
     s = {"t": round(time.time() - t0, 1)}
     try:
         with open(f"/proc/{pid}/status") as f:
@@ -129,6 +162,7 @@ def sample(pid, t0):
                 elif line.startswith("Threads:"):
                     s["threads"] = int(line.split()[1])
         s["fds"] = len(os.listdir(f"/proc/{pid}/fd"))
+        s["fd_kinds"] = fd_kinds(pid, ports)
     except OSError:
         sys.exit(f"soak: newswatch (pid {pid}) is gone")
     s["cpu_s"] = bench_util.cpu(pid)
@@ -480,8 +514,10 @@ def run(args):
     wait_ready(args.metrics.replace("/metrics", "/readyz"), args.pid, 120)
     reloads_before = metric(scrape(args.metrics), "newswatch_watchlist_reloads_total")
 
+    ports = {int(args.brokers.rsplit(":", 1)[1]): "kafka", args.webhook_port: "webhook",
+             int(args.metrics.split(":")[2].split("/")[0]): "http"}
     t0 = time.time()
-    samples = [sample(args.pid, t0)]
+    samples = [sample(args.pid, t0, ports)]
     log(f"producing {count:,} items at {args.rate:g}/s for {args.minutes} min; "
         f"first sample {samples[0]}")
     feed.start()
@@ -493,7 +529,7 @@ def run(args):
         feed.join(0.25)
         t = time.time() - t0
         if t >= next_sample:
-            samples.append(sample(args.pid, t0))
+            samples.append(sample(args.pid, t0, ports))
             next_sample += SAMPLE_EVERY
         if t >= next_reload and t < seconds:
             rewrite_watchlist(args.watchlist, len(reloads) + 1)
@@ -513,7 +549,7 @@ def run(args):
                 f"{len(hook.accepted):,} on the webhook; RSS {s['rss_kb'] / 1024:.1f} MB, "
                 f"{s['fds']} fds, {s['threads']} threads")
             next_report += 60
-    samples.append(sample(args.pid, t0))
+    samples.append(sample(args.pid, t0, ports))
     rate = feed.produced / feed.seconds
     log(f"produced {feed.produced:,} items in {feed.seconds:.1f} s ({rate:,.1f}/s); flushing")
     if restarter.is_alive():
@@ -527,7 +563,7 @@ def run(args):
     while not sub.caught_up(alert_ends) and time.time() < deadline:
         time.sleep(0.5)
     final = scrape(args.metrics)
-    samples.append(sample(args.pid, t0))
+    samples.append(sample(args.pid, t0, ports))
     sub.stop.set()
     sub.join(10)
     hook.stop()
@@ -626,6 +662,11 @@ def table(args):
         v = [x[key] * scale for x in s]
         out.append(f"| {name} | {n(v[0], digits)} | {n(max(v), digits)} | {n(v[-1], digits)} |")
     cpu = (s[-1]["cpu_s"] - s[0]["cpu_s"]) / (s[-1]["t"] - s[0]["t"]) if len(s) > 1 else None
+    if "fd_kinds" in s[0]:
+        top = max(s, key=lambda x: x["fds"])
+        out.append("")
+        out.append(f"Open fds by kind: first {fmt_counts(s[0]['fd_kinds'])}; at the most ({top['fds']}, "
+                   f"{top['t']:.0f} s) {fmt_counts(top['fd_kinds'])}; last {fmt_counts(s[-1]['fd_kinds'])}.")
     out.append("")
     lost = {k: r[k] for k in ("items_lost", "topic_lost", "webhook_lost", "dead_letters_lost")}
     m = r["metrics"]
