@@ -23,7 +23,7 @@ newswatch; run with the bench venv's python).
         newswatch_watchlist_reloads_total on /metrics counts it;
       - at half time `scripts/kafka.sh restart` (its data kept);
       - every 10 s a sample of newswatch's RSS (VmRSS), open fds (entries
-        of /proc/PID/fd), threads and CPU seconds.
+        of /proc/PID/fd, also by kind), threads and CPU seconds.
 
       Then it stops producing, waits until newswatch has caught up (none in
       flight on /metrics, the group's committed offsets at the end of every
@@ -35,8 +35,8 @@ newswatch; run with the bench venv's python).
   soak.py table RESULTS.json --exit-status N --command CMD
       The Markdown tables of a run (N: newswatch's exit status after
       SIGTERM). Exit 1 when anything was lost, the exit status was not 0,
-      a reload failed or went unseen, or an alert came that scan does not
-      predict.
+      a reload failed or went unseen, the broker restart failed, or an
+      alert came that scan does not predict.
 """
 import argparse
 import gzip
@@ -58,13 +58,12 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Producer, To
 
 import latency  # its alerting chip-export item and percentile()
 
-bench_util = importlib.import_module("bench-util")  # cpu()
+bench_util = importlib.import_module("bench-util")  # cpu(), alive()
 
-# The driver's own Kafka clients log only critical librdkafka messages: each
-# would print a line every 50 ms while the broker restarts.
-# They also retry a lost broker at least once a second (librdkafka's
-# default backs off up to 10 s), so that after the restart the driver is
-# not what is late.
+# The driver's own Kafka clients log only critical librdkafka messages (else
+# a line every 50 ms while the broker restarts), and retry a lost broker at
+# least once a second (librdkafka's default backs off up to 10 s), so that
+# after the restart the driver is not what is late.
 QUIET = {"log_level": 2, "reconnect.backoff.max.ms": 1000}
 SAMPLE_EVERY = 10  # seconds between two samples of the process
 RELOAD_EVERY = 60  # seconds between two watchlist rewrites
