@@ -83,16 +83,8 @@ if [ ${#apt_missing[@]} -gt 0 ]; then
 fi
 scripts/install-deps.sh
 
-venv=${XDG_CACHE_HOME:-$HOME/.cache}/newswatch/bench-venv
-py=$venv/bin/python
-pins="confluent-kafka==2.16.1 pyahocorasick==2.3.1"
-if [ "$(cat "$venv/.pins" 2>/dev/null)" != "$pins" ] || ! "$py" -c 'import confluent_kafka, ahocorasick' 2>/dev/null; then
-    echo "installing $pins into $venv"
-    python3 -m venv "$venv"
-    # shellcheck disable=SC2086 # one word per package
-    "$venv/bin/pip" install -q --disable-pip-version-check --only-binary=:all: $pins
-    echo "$pins" >"$venv/.pins"
-fi
+# shellcheck source=scripts/bench-venv.sh
+. scripts/bench-venv.sh  # sets venv, py, pins
 
 cargo build --release --locked --bin newswatch
 # A copy: a build in the same target dir during the run must not swap it.
