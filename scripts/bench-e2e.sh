@@ -172,7 +172,7 @@ print(json.dumps({"kind": "meta", "items": int(sys.argv[1]), "bytes": int(sys.ar
     "partitions": int(sys.argv[3]), "brokers": sys.argv[4], "version": sys.argv[5],
     "git": sys.argv[6], "date": sys.argv[7], "host": f"{os.cpu_count()} cores",
     "load": sys.argv[8], "binary": sys.argv[9]}))' \
-    "$items" "$bytes" "$partitions" "$brokers" "$("$nw" --version | awk '{print $NF}')" \
+    "$items" "$bytes" "$partitions" "$brokers" "$("$nw" --version | awk '{print $2}')" \
     "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src Cargo.lock config || echo +dirty)" \
     "$(date -u +%Y-%m-%d)" "$load0" "$(sha256sum "$nw" | cut -c1-12)" >>"$results"
 

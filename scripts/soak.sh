@@ -124,7 +124,7 @@ meta=$("$py" -c '
 import json, os, sys
 print(json.dumps({"host": f"{os.cpu_count()} cores", "date": sys.argv[1], "version": sys.argv[2],
                   "git": sys.argv[3], "binary": sys.argv[4], "brokers": sys.argv[5], "load": sys.argv[6]}))' \
-    "$(date -u '+%Y-%m-%d %H:%M UTC')" "$("$nw" --version | awk '{print $NF}')" \
+    "$(date -u '+%Y-%m-%d %H:%M UTC')" "$("$nw" --version | awk '{print $2}')" \
     "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src Cargo.lock config || echo +dirty)" \
     "$(sha256sum "$nw" | cut -c1-12)" "$brokers" "$load0")
 

@@ -257,7 +257,10 @@ pub fn run(plan: &Plan<'_>) -> Result<Report, ReplayError> {
         .set("bootstrap.servers", &plan.kafka.brokers)
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
-        .set("enable.partition.eof", "true");
+        .set("enable.partition.eof", "true")
+        // The daemon's prefetch (source/kafka.rs): 8 MB, refilled quickly.
+        .set("queued.max.messages.kbytes", "8192")
+        .set("fetch.queue.backoff.ms", "20");
     for (key, v) in &plan.kafka.consumer {
         config.set(key, v.expose());
     }
