@@ -94,7 +94,7 @@ pub fn run(out: &mut impl Write) -> Result<u8, Failure> {
     say(
         out,
         format!(
-            "  watchlist: config/watchlist.toml (built in): {} sets, {} terms, {} rules",
+            "  watchlist: the built-in default (a copy of config/watchlist.toml): {} sets, {} terms, {} rules",
             w.sets.len(),
             w.term_count(),
             w.rules.len()

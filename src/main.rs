@@ -85,7 +85,8 @@ fn completions(shell: Shell) -> Result<u8, Failure> {
 /// `newswatch man`: the manual page (roff) on stdout.
 fn man() -> Result<u8, Failure> {
     let mut out = Vec::new();
-    clap_mangen::Man::new(cli::command())
+    // The plain version: the page's footer shows it as written.
+    clap_mangen::Man::new(cli::command().version(env!("CARGO_PKG_VERSION")))
         .render(&mut out)
         .map_err(|e| {
             Failure::new(

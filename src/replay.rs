@@ -172,6 +172,20 @@ pub enum ReplayError {
         /// How many it has.
         count: usize,
     },
+    /// `--to` is before `--from` on a partition.
+    #[error(
+        "topic {topic:?} partition {partition}: --to (offset {end}) is before --from (offset {start})"
+    )]
+    Backwards {
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: i32,
+        /// Where `--from` starts.
+        start: i64,
+        /// Where `--to` ends.
+        end: i64,
+    },
     /// Reading messages failed for good.
     #[error("consuming")]
     Consume(#[source] KafkaError),
@@ -515,14 +529,26 @@ fn resolve(
         Some(w) => at(w, Some(0))?,
         None => ends.clone(),
     };
-    Ok(starts
-        .iter()
-        .map(|(&p, &start)| Range {
+    let mut ranges = Vec::with_capacity(starts.len());
+    for (&p, &start) in &starts {
+        let stop = stops.get(&p).copied().unwrap_or(ends[&p]);
+        if to.is_some() && start > stop {
+            return Err(ReplayError::Backwards {
+                topic: topic.to_owned(),
+                partition: p,
+                start,
+                end: stop,
+            });
+        }
+        // Past the end of the log: nothing to read there.
+        let end = stop.min(ends[&p]);
+        ranges.push(Range {
             partition: p,
-            start,
-            end: stops.get(&p).copied().unwrap_or(ends[&p]).min(ends[&p]),
-        })
-        .collect())
+            start: start.min(end),
+            end,
+        });
+    }
+    Ok(ranges)
 }
 
 /// Every delivery of a message was handed out (with `--sink`).

@@ -219,6 +219,11 @@ impl TestFile {
                     )));
                 }
             }
+            if c.alerts.is_empty() && c.not_alerts.is_empty() && c.matches.is_empty() {
+                return Err(at(
+                    "expects nothing: give `alerts`, `not_alerts` or `matches`".into(),
+                ));
+            }
             if let Some(both) = c.alerts.iter().find(|id| c.not_alerts.contains(id)) {
                 return Err(at(format!(
                     "rule {both:?} is in both alerts and not_alerts"

@@ -182,7 +182,8 @@ pub fn test(files: &[PathBuf], junit: Option<&Path>) -> Result<u8, Failure> {
         .map(|(_, o)| o.iter().filter(|o| !o.passed()).count())
         .sum();
     report.push_str(&format!(
-        "{total} cases: {} passed, {failed} failed\n",
+        "{total} {}: {} passed, {failed} failed\n",
+        if total == 1 { "case" } else { "cases" },
         total - failed
     ));
     if let Some(path) = junit {
@@ -361,7 +362,11 @@ pub fn replay(args: ReplayArgs) -> Result<u8, Failure> {
                 .ok_or_else(|| {
                     usage(anyhow::anyhow!(
                         "--sink {name:?}: no such sink in the configuration (its sinks: {})",
-                        settings.sink_names().join(", ")
+                        if settings.sinks.is_empty() {
+                            "none configured".to_owned()
+                        } else {
+                            settings.sink_names().join(", ")
+                        }
                     ))
                 })?;
             Some(Delivery {
@@ -404,10 +409,11 @@ pub fn replay(args: ReplayArgs) -> Result<u8, Failure> {
         progress: if terminal { Some(&progress) } else { None },
     };
     let report = crate::replay::run(&plan).map_err(|e| {
-        Failure::new(
-            exit::UNAVAILABLE,
-            anyhow::Error::new(e).context("replaying"),
-        )
+        let status = match &e {
+            crate::replay::ReplayError::Backwards { .. } => exit::USAGE,
+            _ => exit::UNAVAILABLE,
+        };
+        Failure::new(status, anyhow::Error::new(e).context("replaying"))
     })?;
     if terminal {
         let _ = crate::stdio::write_stderr(b"\n");

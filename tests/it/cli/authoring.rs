@@ -246,13 +246,18 @@ fn invalid_test_files_exit_78_naming_the_line() {
         ),
         (
             "no-item",
-            format!("{PASSING}\n[[cases]]\nname = \"n\"\nalerts = []\n"),
+            format!("{PASSING}\n[[cases]]\nname = \"n\"\nalerts = [\"chip-export-approval\"]\n"),
             ":8: case \"n\": give the item inline",
+        ),
+        (
+            "expects-nothing",
+            format!("{PASSING}\n[[cases]]\nname = \"n\"\nitem = {{ title = \"x\" }}\n"),
+            ":8: case \"n\": expects nothing",
         ),
         (
             "past-the-end",
             format!(
-                "{PASSING}\n[[cases]]\nname = \"n\"\nfile = \"failing-watchlist.toml\"\nline = 100000\n"
+                "{PASSING}\n[[cases]]\nname = \"n\"\nfile = \"failing-watchlist.toml\"\nline = 100000\nnot_alerts = [\"chip-export-approval\"]\n"
             ),
             "there is no line 100000",
         ),

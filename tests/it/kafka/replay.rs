@@ -221,7 +221,11 @@ fn replay_reads_exactly_the_range_and_leaves_the_group_alone() {
     // The group's offsets are as they were: replay joined no group.
     assert_eq!(committed(&s.brokers, &s.group, &s.news, 2), before);
 
-    // Errors: a bad WHEN is a usage error; a missing topic names it.
+    // Errors: a bad WHEN or a backwards range is a usage error; a missing
+    // topic names it.
+    let out = replay(&config, &["--from", "0:8", "--to", "0:3"]);
+    assert_eq!(out.status.code(), Some(64));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is before --from"));
     let out = replay(&config, &["--from", "yesterday"]);
     assert_eq!(out.status.code(), Some(64));
     assert!(String::from_utf8_lossy(&out.stderr).contains("RFC 3339"));
