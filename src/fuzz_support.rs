@@ -19,6 +19,33 @@ use crate::engine::{Engine, Field, Scratch};
 use crate::item::{NewsItem, Provenance};
 use crate::watchlist::Watchlist;
 
+/// A compact valid watchlist with every kind of set flag and operator: the
+/// seed the watchlist fuzz tests mutate, and what the item fuzz tests scan
+/// accepted items with.
+pub const COMPACT_WATCHLIST: &str = r#"# every feature, small
+[sets.chips]
+terms = ["H200", "AI chip*", "ИИ-чип*", "芯片", "Nvidia"]
+confusables = true
+
+[sets.export]
+terms = ["export*", "экспорт*", "出口"]
+
+[sets.acronyms]
+terms = ["US", "BIS"]
+case_sensitive = true
+
+[[rules]]
+id = "chip-export"
+when = "chips AND (export OR acronyms) AND NOT \"gaming\""
+severity = "high"
+description = "chips and exports"
+sinks = ["alerts-topic"]
+
+[[rules]]
+id = "near"
+when = 'chips NEAR/3 (export OR "licence")'
+"#;
+
 /// One structured edit of a document; positions are taken modulo its
 /// length at the time of the edit.
 #[derive(Debug, Clone)]
@@ -146,15 +173,7 @@ pub fn build_and_scan(watchlist: Watchlist, extra: &str) {
             "match {m:?} in {text:?}"
         );
     }
-    let item = NewsItem {
-        id: None,
-        title: None,
-        url: None,
-        source: None,
-        lang: None,
-        published_at: None,
-        fields: vec![("title", text.as_str().into())],
-    };
+    let item = NewsItem::of_fields(vec![("title", text.as_str().into())]);
     let opts = AlertOptions::default();
     let now = SystemTime::UNIX_EPOCH;
     alerts_for(

@@ -21,14 +21,12 @@ fn main() -> ExitCode {
         Command::Demo => app::demo(),
         Command::Scan {
             watchlist,
-            compare: Some(old),
+            compare,
             inputs,
-        } => authoring::scan_compare(config, watchlist, &old, &inputs),
-        Command::Scan {
-            watchlist,
-            compare: None,
-            inputs,
-        } => app::scan(config, watchlist, &inputs),
+        } => match compare {
+            Some(old) => authoring::scan_compare(config, watchlist, &old, &inputs),
+            None => app::scan(config, watchlist, &inputs),
+        },
         Command::Check { watchlist } => app::check(config, watchlist),
         Command::Replay {
             watchlist,

@@ -11,7 +11,7 @@
 //! core; the alerts are counted per rule ([`Tally`]), written as JSON lines
 //! to a file, or handed to a configured sink.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::sync::mpsc::{Receiver, sync_channel};
 use std::sync::{Arc, Mutex};
@@ -304,14 +304,20 @@ pub fn run(plan: &Plan<'_>) -> Result<Report, ReplayError> {
         ranges.push((topic.clone(), r));
     }
     let began = Instant::now();
-    let mut open: BTreeMap<(String, i32), i64> = ranges
+    // Per topic (looked up by the message's `&str`, no allocation per
+    // message), the end of each partition's range not yet reached.
+    let mut open: HashMap<Arc<str>, BTreeMap<i32, i64>> = ranges
         .iter()
-        .flat_map(|(t, rs)| {
-            rs.iter()
+        .map(|(t, rs)| {
+            let parts = rs
+                .iter()
                 .filter(|r| r.start < r.end)
-                .map(move |r| ((t.clone(), r.partition), r.end))
+                .map(|r| (r.partition, r.end))
+                .collect();
+            (Arc::from(t.as_str()), parts)
         })
         .collect();
+    open.retain(|_, parts: &mut BTreeMap<i32, i64>| !parts.is_empty());
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let (tx, rx) = sync_channel::<Vec<Msg>>(2 * workers);
     let rx = Mutex::new(rx);
@@ -327,12 +333,13 @@ pub fn run(plan: &Plan<'_>) -> Result<Report, ReplayError> {
             }
             if let Some(d) = plan.deliver {
                 let mut offsets = d.offsets.lock().unwrap_or_else(|e| e.into_inner());
-                for (t, p) in open.keys() {
-                    offsets.assign(t, *p);
+                for (t, parts) in &open {
+                    for p in parts.keys() {
+                        offsets.assign(t, *p);
+                    }
                 }
             }
             consumer.assign(&tpl).map_err(ReplayError::Consume)?;
-            let topics: Vec<Arc<str>> = plan.topics.iter().map(|t| Arc::from(t.as_str())).collect();
             let mut batch = Vec::with_capacity(BATCH);
             let mut last_progress = Instant::now();
             while !open.is_empty() {
@@ -348,21 +355,25 @@ pub fn run(plan: &Plan<'_>) -> Result<Report, ReplayError> {
                         tracing::warn!(error = %e, "consumer error while replaying");
                     }
                     Some(Ok(m)) => {
-                        let key = (m.topic().to_owned(), m.partition());
-                        let Some(&end) = open.get(&key) else { continue };
+                        let Some((topic, end)) =
+                            open.get_key_value(m.topic()).and_then(|(t, parts)| {
+                                Some((Arc::clone(t), *parts.get(&m.partition())?))
+                            })
+                        else {
+                            continue;
+                        };
+                        if m.offset() + 1 >= end
+                            && let Some(parts) = open.get_mut(m.topic())
+                        {
+                            parts.remove(&m.partition());
+                            if parts.is_empty() {
+                                open.remove(m.topic());
+                            }
+                        }
                         if m.offset() >= end {
-                            open.remove(&key);
                             continue;
                         }
-                        if m.offset() + 1 >= end {
-                            open.remove(&key);
-                        }
                         messages += 1;
-                        let topic = topics
-                            .iter()
-                            .find(|t| &***t == m.topic())
-                            .cloned()
-                            .unwrap_or_else(|| Arc::from(m.topic()));
                         let ticket = plan.deliver.and_then(|d| {
                             d.offsets.lock().unwrap_or_else(|e| e.into_inner()).begin(
                                 m.topic(),
@@ -438,15 +449,18 @@ pub fn run(plan: &Plan<'_>) -> Result<Report, ReplayError> {
 
 /// Drops from `open` the ranges the consumer's position has reached: past
 /// the range's last message and any transaction markers after it.
-fn close_reached(consumer: &BaseConsumer, open: &mut BTreeMap<(String, i32), i64>) {
+fn close_reached(consumer: &BaseConsumer, open: &mut HashMap<Arc<str>, BTreeMap<i32, i64>>) {
     let Ok(positions) = consumer.position() else {
         return;
     };
-    open.retain(|(t, p), end| {
-        !matches!(
-            positions.find_partition(t, *p).map(|e| e.offset()),
-            Some(Offset::Offset(o)) if o >= *end
-        )
+    open.retain(|t, parts| {
+        parts.retain(|p, end| {
+            !matches!(
+                positions.find_partition(t, *p).map(|e| e.offset()),
+                Some(Offset::Offset(o)) if o >= *end
+            )
+        });
+        !parts.is_empty()
     });
 }
 
@@ -565,17 +579,56 @@ fn work(
     rx: &Mutex<Receiver<Vec<Msg>>>,
     done: &std::sync::atomic::AtomicU64,
 ) -> Result<(Tally, usize), ReplayError> {
-    let mut scratch = Scratch::new();
-    let mut tally = Tally::new(plan.old.is_some());
-    let mut rejected = 0;
-    let mut out = Vec::new();
+    let mut w = Worker {
+        scratch: Scratch::new(),
+        tally: Tally::new(plan.old.is_some()),
+        rejected: 0,
+        out: Vec::new(),
+    };
+    let mut failed = None;
     loop {
         let next = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
         let Ok(batch) = next else {
-            return Ok((tally, rejected));
+            return match failed {
+                Some(e) => Err(e),
+                None => Ok((w.tally, w.rejected)),
+            };
         };
+        // After a failure the worker goes on taking batches, unread, so
+        // that the reader never blocks on a full channel.
+        if failed.is_none()
+            && let Err(e) = w.batch(plan, &batch, done)
+        {
+            failed = Some(e);
+        }
+    }
+}
+
+/// One worker's buffers and counts.
+struct Worker {
+    scratch: Scratch,
+    tally: Tally,
+    rejected: usize,
+    /// Alert lines of one batch, written at once.
+    out: Vec<u8>,
+}
+
+impl Worker {
+    /// Matches one batch; its alert lines go to the output in one write.
+    fn batch(
+        &mut self,
+        plan: &Plan<'_>,
+        batch: &[Msg],
+        done: &std::sync::atomic::AtomicU64,
+    ) -> Result<(), ReplayError> {
+        let Worker {
+            scratch,
+            tally,
+            rejected,
+            out,
+        } = self;
         out.clear();
-        for m in &batch {
+        for m in batch {
             done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let completion = plan
                 .deliver
@@ -588,7 +641,7 @@ fn work(
             let item = match item::decode(payload, plan.decode) {
                 Ok(item) => item,
                 Err(_) => {
-                    rejected += 1;
+                    *rejected += 1;
                     finish(completion);
                     continue;
                 }
@@ -607,7 +660,7 @@ fn work(
                     &from,
                     plan.alerts,
                     SystemTime::now(),
-                    &mut scratch,
+                    scratch,
                 )
             } else {
                 Vec::new()
@@ -618,10 +671,10 @@ fn work(
                     .map(|a| plan.engine.rule(a.rule).id.as_str())
                     .collect()
             } else {
-                plan.engine.rules_raised(&fields, &mut scratch)
+                plan.engine.rules_raised(&fields, scratch)
             };
             let old = match plan.old {
-                Some(o) => o.rules_raised(&fields, &mut scratch),
+                Some(o) => o.rules_raised(&fields, scratch),
                 None => Vec::new(),
             };
             tally.add(&new, &old, || Sample {
@@ -631,7 +684,7 @@ fn work(
             });
             for a in alerts {
                 if plan.output.is_some() {
-                    crate::escape::to_json_writer(&mut out, &a.alert)
+                    crate::escape::to_json_writer(&mut *out, &a.alert)
                         .map_err(|e| ReplayError::Write(std::io::Error::other(e)))?;
                     out.push(b'\n');
                 }
@@ -652,9 +705,10 @@ fn work(
         {
             o.lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .write_all(&out)
+                .write_all(out)
                 .map_err(ReplayError::Write)?;
         }
+        Ok(())
     }
 }
 

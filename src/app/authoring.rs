@@ -411,6 +411,7 @@ pub fn replay(args: ReplayArgs) -> Result<u8, Failure> {
     let report = crate::replay::run(&plan).map_err(|e| {
         let status = match &e {
             crate::replay::ReplayError::Backwards { .. } => exit::USAGE,
+            crate::replay::ReplayError::Write(_) => exit::IOERR,
             _ => exit::UNAVAILABLE,
         };
         Failure::new(status, anyhow::Error::new(e).context("replaying"))

@@ -13,7 +13,7 @@ use proptest::prelude::*;
 use super::{BOM, DecodeOptions, Format, Provenance, Rejection, decode, strip_bom};
 use crate::alert::{AlertOptions, alerts_for};
 use crate::engine::{Engine, Scratch};
-use crate::fuzz_support::{apply, edits, soup};
+use crate::fuzz_support::{COMPACT_WATCHLIST, apply, edits, soup};
 use crate::watchlist::Watchlist;
 
 /// Pieces of JSON items, escapes and debris included.
@@ -63,27 +63,8 @@ const SEEDS: &[&str] = &[
     "\u{feff}{\"id\": -0, \"body\": \"Ｈ２００ export-controls NVIDIA™\"}",
 ];
 
-/// A watchlist with every kind of operand and operator, for accepted
-/// items to be scanned with.
-const WATCHLIST: &str = r#"
-[sets.chips]
-terms = ["H200", "AI chip*", "ИИ-чип*", "芯片", "Nvidia"]
-confusables = true
-[sets.export]
-terms = ["export*", "экспорт*", "出口"]
-[sets.acronyms]
-terms = ["BIS", "US"]
-case_sensitive = true
-[[rules]]
-id = "a"
-when = "chips AND export AND NOT \"gaming\""
-[[rules]]
-id = "n"
-when = "chips NEAR/3 (export OR acronyms)"
-"#;
-
 static ENGINE: LazyLock<Engine> = LazyLock::new(|| {
-    let w = Watchlist::parse(WATCHLIST, None).expect("the test watchlist loads");
+    let w = Watchlist::parse(COMPACT_WATCHLIST, None).expect("the test watchlist loads");
     Engine::build(Arc::new(w)).expect("builds")
 });
 

@@ -70,7 +70,20 @@ pub enum Provenance<'a> {
     Line(usize),
 }
 
-impl NewsItem<'_> {
+impl<'a> NewsItem<'a> {
+    /// An item of these fields and no metadata (a text item, a test's).
+    pub fn of_fields(fields: Vec<(&'a str, Cow<'a, str>)>) -> Self {
+        NewsItem {
+            id: None,
+            title: None,
+            url: None,
+            source: None,
+            lang: None,
+            published_at: None,
+            fields,
+        }
+    }
+
     /// The item id: the JSON `id`; else, for a message, its key (when
     /// UTF-8), else `{topic}/{partition}/{offset}`; for a `scan` line,
     /// `line:{n}`.
@@ -237,15 +250,7 @@ fn decode_text(text: &str) -> Result<NewsItem<'_>, Rejection> {
             detail: String::new(),
         });
     }
-    Ok(NewsItem {
-        id: None,
-        title: None,
-        url: None,
-        source: None,
-        lang: None,
-        published_at: None,
-        fields: vec![("text", Cow::Borrowed(text))],
-    })
+    Ok(NewsItem::of_fields(vec![("text", Cow::Borrowed(text))]))
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use proptest::prelude::*;
 
 use super::expr::{self, MAX_DEPTH};
 use super::{Place, Problem, ProblemKind, Watchlist};
-use crate::fuzz_support::{Edit, apply, build_and_scan, edits, line_of, soup};
+use crate::fuzz_support::{COMPACT_WATCHLIST, Edit, apply, build_and_scan, edits, line_of, soup};
 
 /// Pieces of watchlist TOML.
 const TOML_TOKENS: &[&str] = &[
@@ -128,31 +128,6 @@ const BAD_TERMS: &[&str] = &[
 /// Text after the terms of the item an accepted watchlist is scanned with.
 const ITEM_TEXT: &str = "Nvidia H200 export licence approved by BIS: 芯片出口许可, \
                          ИИ-чипы, e\u{301} \u{301}\u{301} exp\u{ad}ort NVIDIA™ Н200";
-
-/// A compact valid watchlist with every kind of set flag and operator.
-const COMPACT: &str = r#"# every feature, small
-[sets.chips]
-terms = ["H200", "AI chip*", "ИИ-чип*", "芯片", "Nvidia"]
-confusables = true
-
-[sets.export]
-terms = ["export*", "экспорт*", "出口"]
-
-[sets.acronyms]
-terms = ["US", "BIS"]
-case_sensitive = true
-
-[[rules]]
-id = "chip-export"
-when = "chips AND (export OR acronyms) AND NOT \"gaming\""
-severity = "high"
-description = "chips and exports"
-sinks = ["alerts-topic"]
-
-[[rules]]
-id = "near"
-when = 'chips NEAR/3 (export OR "licence")'
-"#;
 
 /// The default watchlist the daemon ships.
 const DEFAULT: &str = super::BUILT_IN;
@@ -332,9 +307,9 @@ impl Doc {
     }
 }
 
-/// Values of the default watchlist and of [`COMPACT`], parsed once.
+/// Values of the default watchlist and of [`COMPACT_WATCHLIST`], parsed once.
 static DOCS: std::sync::LazyLock<[Doc; 2]> =
-    std::sync::LazyLock::new(|| [Doc::of(COMPACT), Doc::of(DEFAULT)]);
+    std::sync::LazyLock::new(|| [Doc::of(COMPACT_WATCHLIST), Doc::of(DEFAULT)]);
 
 /// Pieces inserted into values: of terms and of expressions.
 const VALUE_TOKENS: &[&str] = &[
@@ -418,7 +393,7 @@ proptest! {
     fn a_mutated_compact_watchlist_loads_and_scans_or_each_problem_names_its_line(
         edits in edits(TOML_TOKENS),
     ) {
-        let bytes = apply(COMPACT.as_bytes(), &edits);
+        let bytes = apply(COMPACT_WATCHLIST.as_bytes(), &edits);
         check(&String::from_utf8_lossy(&bytes))?;
     }
 }

@@ -223,6 +223,13 @@ fn replay_reads_exactly_the_range_and_leaves_the_group_alone() {
 
     // Errors: a bad WHEN or a backwards range is a usage error; a missing
     // topic names it.
+    let out = replay(&config, &["--from", "0:0,1:0", "--output", "/dev/full"]);
+    assert_eq!(
+        out.status.code(),
+        Some(74),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = replay(&config, &["--from", "0:8", "--to", "0:3"]);
     assert_eq!(out.status.code(), Some(64));
     assert!(String::from_utf8_lossy(&out.stderr).contains("is before --from"));
