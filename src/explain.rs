@@ -1,7 +1,11 @@
 //! Why a rule did or did not fire on an item (SPEC section 6a, `explain`):
 //! the rule's expression as a tree, each node with its truth value and what
-//! decided it: the matches of a set or term (field, byte offsets, text),
-//! and for `NEAR/n` the closest pair of matches and the words between them.
+//! decided it: the matches of a set or term (field, byte offsets, text);
+//! for a proximity operator the closest pair of matches and the words
+//! between them (or the pair in one sentence or paragraph, or the match
+//! with none of the other side near it); for `FIRST/n` the earliest match
+//! and its word; for `ATLEAST/n` the places counted; for a metadata filter
+//! the item's value.
 //!
 //! Evaluated plainly over every match the engine finds
 //! ([`Engine::find_matches`]), every child of every node included (no
@@ -13,8 +17,9 @@
 use serde::Serialize;
 
 use crate::engine::{Engine, Field, Match, Scratch, near_words};
+use crate::text::units::{paragraph_starts, sentence_starts, unit_of};
 use crate::text::words::words_between;
-use crate::watchlist::{Expr, Operand, Watchlist};
+use crate::watchlist::{Expr, MetaFilter, MetaKey, Operand, Watchlist, Within};
 
 /// Matches listed per node at most; the rest are counted
 /// ([`Node::match_count`]).
@@ -38,25 +43,38 @@ pub struct Explanation {
 /// One node of an expression with its value and what decided it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Node {
-    /// `set`, `term` (a quoted inline term), `not`, `and`, `or` or `near`.
+    /// `set`, `term` (a quoted inline term), `not`, `and`, `or`, `near`
+    /// (every proximity operator), `first`, `atleast`, `field` (a field
+    /// scope) or `meta` (a metadata filter).
     pub op: &'static str,
     /// How the node reads: the set name, the quoted term, `NOT`, `AND`,
-    /// `OR`, `NEAR/3`.
+    /// `OR`, `NEAR/3`, `PRE/2`, `NOT NEAR/5`, `NEAR/S`, `FIRST/40`,
+    /// `ATLEAST/3`, `title:`, `lang:ru`.
     pub label: String,
     /// Whether the node holds on the item.
     pub value: bool,
-    /// A set or term: its matches, the first [`MAX_LISTED`] by field and
-    /// offset.
+    /// A set or term: its matches (in the scoped field, under a field
+    /// scope), the first [`MAX_LISTED`] by field and offset.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub matches: Vec<Found>,
     /// A set or term: how many matches it has in all.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub match_count: Option<usize>,
-    /// A `NEAR/n`: the closest pair, if both sides matched in one field.
+    /// A proximity operator: what decided it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub near: Option<Near>,
-    /// The operands of `NOT`, `AND`, `OR`; the sides of `NEAR` (each a set,
-    /// a term, or an `OR` of those).
+    /// A `FIRST/n`: the earliest match and its word.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first: Option<First>,
+    /// An `ATLEAST/n`: the places counted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub places: Option<Places>,
+    /// A metadata filter: the item's value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub meta: Option<Meta>,
+    /// The operands of `NOT`, `AND`, `OR` and a field scope; the sides of a
+    /// proximity operator, `FIRST` and `ATLEAST` (each a set, a term, or an
+    /// `OR` of those).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub children: Vec<Node>,
 }
@@ -76,18 +94,25 @@ pub struct Found {
     pub term: String,
 }
 
-/// The closest pair of a `NEAR/n`.
+/// What decided a proximity operator.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Near {
-    /// Words allowed between the two matches.
-    pub n: u32,
-    /// The closest pair over every field; `None` when no field has a match
-    /// of both sides.
+    /// Words allowed between the two matches; `None` for `NEAR/S` and
+    /// `NEAR/P`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub n: Option<u32>,
+    /// `NEAR/n`, `PRE/n`, `NOT NEAR/n`: the closest pair over every field
+    /// (for `PRE/n`, left before right); `NEAR/S`, `NEAR/P`: a pair in one
+    /// sentence or paragraph. `None` when there is no such pair.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub closest: Option<Pair>,
+    /// `NOT NEAR/n`: the first left match with no right match within `n`
+    /// words in its field, which makes it hold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alone: Option<Found>,
 }
 
-/// Two matches, one of each side of a `NEAR`, in one field.
+/// Two matches, one of each side of a proximity operator, in one field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Pair {
     /// The match of the left side.
@@ -98,11 +123,45 @@ pub struct Pair {
     pub words_between: usize,
 }
 
+/// What decided a `FIRST/n`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct First {
+    /// Words from the start of the field.
+    pub n: u32,
+    /// The match that starts at the lowest word of its field, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub earliest: Option<Found>,
+    /// The 1-based word of its field where `earliest` starts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub word: Option<usize>,
+}
+
+/// What decided an `ATLEAST/n`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Places {
+    /// Occurrences needed.
+    pub n: u32,
+    /// Places the side's matches cover (overlapping matches count once).
+    pub count: usize,
+}
+
+/// What decided a metadata filter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Meta {
+    /// The metadata field compared (`url` for `site:`).
+    pub field: String,
+    /// What the item has there: the value, or for `site:` the URL's host;
+    /// `None` when it has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item: Option<String>,
+}
+
 /// Explains each rule of `rules` (indexes into the watchlist's rules; all
-/// of them when empty) on an item's fields.
+/// of them when empty) on an item's fields and metadata (name, value).
 pub fn explain(
     engine: &Engine,
     fields: &[Field<'_>],
+    metadata: &[(&str, &str)],
     rules: &[usize],
     scratch: &mut Scratch,
 ) -> Vec<Explanation> {
@@ -110,6 +169,7 @@ pub fn explain(
     let facts = Facts {
         w,
         fields,
+        metadata,
         matches: engine.find_matches(fields, scratch),
         words: std::cell::RefCell::new(vec![None; fields.len()]),
     };
@@ -119,7 +179,7 @@ pub fn explain(
         .iter()
         .map(|&r| {
             let rule = &w.rules[r];
-            let tree = facts.node(&rule.expr);
+            let tree = facts.node(&rule.expr, None);
             Explanation {
                 rule: rule.id.clone(),
                 when: rule.when.clone(),
@@ -131,10 +191,12 @@ pub fn explain(
         .collect()
 }
 
-/// An item's matches and, computed on first use, its fields' words.
+/// An item's matches and metadata and, computed on first use, its fields'
+/// words.
 struct Facts<'a> {
     w: &'a Watchlist,
     fields: &'a [Field<'a>],
+    metadata: &'a [(&'a str, &'a str)],
     /// Every match, by field, start, end, operand.
     matches: Vec<Match>,
     /// Per field, its NEAR words ([`near_words`]) once needed.
@@ -145,72 +207,223 @@ struct Facts<'a> {
 type Words = Vec<(u32, u32)>;
 
 impl Facts<'_> {
-    fn node(&self, e: &Expr) -> Node {
+    /// `e` explained; `scope` is the field scope around it, if any.
+    fn node(&self, e: &Expr, scope: Option<&str>) -> Node {
         match e {
-            Expr::Operand(o) => self.operand(&[*o]),
+            Expr::Operand(o) => self.operand(&[*o], scope),
             Expr::Not(x) => {
-                let child = self.node(x);
+                let child = self.node(x, scope);
                 branch("not", "NOT".into(), !child.value, vec![child])
             }
             Expr::And(xs) => {
-                let children: Vec<Node> = xs.iter().map(|x| self.node(x)).collect();
+                let children: Vec<Node> = xs.iter().map(|x| self.node(x, scope)).collect();
                 let value = children.iter().all(|c| c.value);
                 branch("and", "AND".into(), value, children)
             }
             Expr::Or(xs) => {
-                let children: Vec<Node> = xs.iter().map(|x| self.node(x)).collect();
+                let children: Vec<Node> = xs.iter().map(|x| self.node(x, scope)).collect();
                 let value = children.iter().any(|c| c.value);
                 branch("or", "OR".into(), value, children)
             }
-            Expr::Near { n, left, right } => {
-                let closest = self.closest(left, right);
-                let value = closest
-                    .as_ref()
-                    .is_some_and(|p| p.words_between <= *n as usize);
+            Expr::Near {
+                within,
+                left,
+                right,
+            } => self.near(*within, left, right, scope),
+            Expr::First { n, operands } => {
+                let earliest = self
+                    .of(operands, scope)
+                    .map(|m| (self.words_before(m) + 1, m))
+                    .min_by_key(|(word, m)| (*word, m.field, m.start));
+                let value = earliest.is_some_and(|(word, _)| word <= *n as usize);
                 let mut node = branch(
-                    "near",
-                    format!("NEAR/{n}"),
+                    "first",
+                    format!("FIRST/{n}"),
                     value,
-                    vec![self.operand(left), self.operand(right)],
+                    vec![self.operand(operands, scope)],
                 );
-                node.near = Some(Near { n: *n, closest });
+                node.first = Some(First {
+                    n: *n,
+                    earliest: earliest.map(|(_, m)| self.found(m)),
+                    word: earliest.map(|(word, _)| word),
+                });
                 node
             }
+            Expr::AtLeast { n, operands } => {
+                // Matches are by field then start: a new place starts at a
+                // new field or past the end of the places before.
+                let mut count = 0;
+                let mut last: Option<(usize, usize)> = None;
+                for m in self.of(operands, scope) {
+                    match last {
+                        Some((f, end)) if f == m.field && m.start < end => {
+                            last = Some((f, end.max(m.end)));
+                        }
+                        _ => {
+                            count += 1;
+                            last = Some((m.field, m.end));
+                        }
+                    }
+                }
+                let mut node = branch(
+                    "atleast",
+                    format!("ATLEAST/{n}"),
+                    count >= *n as usize,
+                    vec![self.operand(operands, scope)],
+                );
+                node.places = Some(Places { n: *n, count });
+                node
+            }
+            Expr::InField { field, inner } => {
+                let child = self.node(inner, Some(field));
+                branch("field", format!("{field}:"), child.value, vec![child])
+            }
+            Expr::Meta(filter) => self.meta(filter),
         }
     }
 
-    /// A set or term, or the `OR` of a NEAR side.
-    fn operand(&self, operands: &[Operand]) -> Node {
+    fn meta(&self, filter: &MetaFilter) -> Node {
+        let lookup = |name: &str| {
+            self.metadata
+                .iter()
+                .rev()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.trim())
+        };
+        let (field, item, value) = match &filter.key {
+            MetaKey::Field(k) => {
+                let item = lookup(k);
+                let value = item.is_some_and(|v| {
+                    filter
+                        .values
+                        .iter()
+                        .any(|want| want.to_lowercase() == v.to_lowercase())
+                });
+                (k.clone(), item.map(str::to_owned), value)
+            }
+            MetaKey::Site => {
+                let host = lookup("url").and_then(host_of);
+                let value = host.as_deref().is_some_and(|h| {
+                    filter.values.iter().any(|want| {
+                        let want = want.to_lowercase();
+                        h == want || h.ends_with(&format!(".{want}"))
+                    })
+                });
+                ("url".to_owned(), host, value)
+            }
+        };
+        let mut node = branch("meta", filter.to_string(), value, Vec::new());
+        node.meta = Some(Meta { field, item });
+        node
+    }
+
+    fn near(
+        &self,
+        within: Within,
+        left: &[Operand],
+        right: &[Operand],
+        scope: Option<&str>,
+    ) -> Node {
+        let pairs = || {
+            self.of(left, scope).flat_map(move |a| {
+                self.of(right, scope)
+                    .filter(move |b| b.field == a.field)
+                    .map(move |b| (a, b))
+            })
+        };
+        let closest = |ordered: bool| {
+            pairs()
+                .filter(|(a, b)| !ordered || a.end <= b.start)
+                .map(|(a, b)| (self.distance(a, b), a, b))
+                .min_by_key(|(d, _, _)| *d)
+        };
+        let pair = |(d, a, b): (usize, &Match, &Match)| Pair {
+            left: self.found(a),
+            right: self.found(b),
+            words_between: d,
+        };
+        let (n, value, closest, alone) = match within {
+            Within::Words(n) | Within::Ordered(n) => {
+                let best = closest(matches!(within, Within::Ordered(_)));
+                let value = best.is_some_and(|(d, _, _)| d <= n as usize);
+                (Some(n), value, best.map(pair), None)
+            }
+            Within::Apart(n) => {
+                let alone = self.of(left, scope).find(|a| {
+                    !self
+                        .of(right, scope)
+                        .any(|b| b.field == a.field && self.distance(a, b) <= n as usize)
+                });
+                let best = closest(false);
+                (
+                    Some(n),
+                    alone.is_some(),
+                    best.map(pair),
+                    alone.map(|a| self.found(a)),
+                )
+            }
+            Within::Sentence | Within::Paragraph => {
+                let unit = |m: &Match| {
+                    let text = self.fields[m.field].text;
+                    let starts = if within == Within::Sentence {
+                        sentence_starts(text)
+                    } else {
+                        paragraph_starts(text)
+                    };
+                    unit_of(&starts, m.start)
+                };
+                let same = pairs()
+                    .find(|(a, b)| unit(a) == unit(b))
+                    .map(|(a, b)| (self.distance(a, b), a, b));
+                (None, same.is_some(), same.map(pair), None)
+            }
+        };
+        let mut node = branch(
+            "near",
+            within.to_string(),
+            value,
+            vec![self.operand(left, scope), self.operand(right, scope)],
+        );
+        node.near = Some(Near { n, closest, alone });
+        node
+    }
+
+    /// A set or term, or the `OR` of a side; its matches in field `scope`
+    /// alone when given.
+    fn operand(&self, operands: &[Operand], scope: Option<&str>) -> Node {
         if let [o] = operands {
-            let found: Vec<&Match> = self.of(operands).collect();
+            let found: Vec<&Match> = self.of(operands, scope).collect();
             let (op, label) = match o {
                 Operand::Set(_) => ("set", self.w.operand_name(*o)),
                 Operand::Inline(_) => ("term", self.w.operand_name(*o)),
             };
-            return Node {
-                op,
-                label,
-                value: !found.is_empty(),
-                matches: found
-                    .iter()
-                    .take(MAX_LISTED)
-                    .map(|m| self.found(m))
-                    .collect(),
-                match_count: Some(found.len()),
-                near: None,
-                children: Vec::new(),
-            };
+            let mut node = branch(op, label, !found.is_empty(), Vec::new());
+            node.matches = found
+                .iter()
+                .take(MAX_LISTED)
+                .map(|m| self.found(m))
+                .collect();
+            node.match_count = Some(found.len());
+            return node;
         }
-        let children: Vec<Node> = operands.iter().map(|o| self.operand(&[*o])).collect();
+        let children: Vec<Node> = operands
+            .iter()
+            .map(|o| self.operand(&[*o], scope))
+            .collect();
         let value = children.iter().any(|c| c.value);
         branch("or", "OR".into(), value, children)
     }
 
-    /// The matches of any of `operands`, in order.
-    fn of<'m>(&'m self, operands: &'m [Operand]) -> impl Iterator<Item = &'m Match> + 'm {
-        self.matches
-            .iter()
-            .filter(move |m| operands.contains(&m.operand))
+    /// The matches of any of `operands` (in field `scope` alone, when
+    /// given), in order.
+    fn of<'m>(
+        &'m self,
+        operands: &'m [Operand],
+        scope: Option<&'m str>,
+    ) -> impl Iterator<Item = &'m Match> + 'm {
+        self.matches.iter().filter(move |m| {
+            operands.contains(&m.operand) && scope.is_none_or(|s| self.fields[m.field].name == s)
+        })
     }
 
     fn found(&self, m: &Match) -> Found {
@@ -228,6 +441,17 @@ impl Facts<'_> {
         }
     }
 
+    /// Runs `f` on the NEAR words of field `field`.
+    fn with_words<T>(&self, field: usize, f: impl FnOnce(&[(u32, u32)]) -> T) -> T {
+        let mut words = self.words.borrow_mut();
+        f(words[field].get_or_insert_with(|| near_words(self.fields[field].text)))
+    }
+
+    /// The words of its field that end before `m` starts.
+    fn words_before(&self, m: &Match) -> usize {
+        self.with_words(m.field, |w| words_between(w, 0, m.start))
+    }
+
     /// Words strictly between two matches of one field; 0 when they touch
     /// or overlap (SPEC section 2, NEAR).
     fn distance(&self, a: &Match, b: &Match) -> usize {
@@ -235,33 +459,19 @@ impl Facts<'_> {
         if second.start < first.end {
             return 0;
         }
-        let mut words = self.words.borrow_mut();
-        let spans = words[a.field].get_or_insert_with(|| near_words(self.fields[a.field].text));
-        words_between(spans, first.end, second.start)
+        self.with_words(a.field, |w| words_between(w, first.end, second.start))
     }
+}
 
-    /// The pair with the fewest words between, over every field; the
-    /// earliest such pair on a tie.
-    ///
-    /// Every pair is looked at: `O(l * r)` for `l` and `r` matches, fine
-    /// for an explanation of one item (the engine's evaluator, which the
-    /// daemon runs, is `O((l + r) log r)`).
-    fn closest(&self, left: &[Operand], right: &[Operand]) -> Option<Pair> {
-        let mut best: Option<(usize, &Match, &Match)> = None;
-        for a in self.of(left) {
-            for b in self.of(right).filter(|b| b.field == a.field) {
-                let d = self.distance(a, b);
-                if best.is_none_or(|(bd, _, _)| d < bd) {
-                    best = Some((d, a, b));
-                }
-            }
-        }
-        best.map(|(d, a, b)| Pair {
-            left: self.found(a),
-            right: self.found(b),
-            words_between: d,
-        })
-    }
+/// The lowercased host of a URL without a trailing dot (a URL without a
+/// scheme read as `http://`), as `site:` compares it.
+fn host_of(url: &str) -> Option<String> {
+    let parsed = url::Url::parse(url)
+        .ok()
+        .filter(|u| u.host_str().is_some())
+        .or_else(|| url::Url::parse(&format!("http://{url}")).ok())?;
+    let host = parsed.host_str()?.trim_end_matches('.').to_lowercase();
+    (!host.is_empty()).then_some(host)
 }
 
 fn branch(op: &'static str, label: String, value: bool, children: Vec<Node>) -> Node {
@@ -272,6 +482,9 @@ fn branch(op: &'static str, label: String, value: bool, children: Vec<Node>) -> 
         matches: Vec::new(),
         match_count: None,
         near: None,
+        first: None,
+        places: None,
+        meta: None,
         children,
     }
 }
@@ -310,15 +523,41 @@ fn render_node(n: &Node, first: &str, rest: &str, out: &mut String) {
         }
     }
     if let Some(near) = &n.near {
-        match &near.closest {
-            None => out.push_str(": no field has a match of both sides"),
-            Some(p) => out.push_str(&format!(
-                ": closest {} and {} in {}, {} apart, needs ≤ {}",
-                show_text(&p.left),
-                show_text(&p.right),
-                crate::escape::human(&p.left.field),
-                words(p.words_between),
-                near.n
+        out.push_str(&render_near(&n.label, near));
+    }
+    if let Some(first) = &n.first {
+        match (&first.earliest, first.word) {
+            (Some(m), Some(word)) => out.push_str(&format!(
+                ": earliest {} in {} at word {word}, needs ≤ {}",
+                show_text(m),
+                crate::escape::human(&m.field),
+                first.n
+            )),
+            _ => out.push_str(": no match"),
+        }
+    }
+    if let Some(p) = &n.places {
+        out.push_str(&format!(
+            ": {} {}, needs ≥ {}",
+            p.count,
+            if p.count == 1 { "place" } else { "places" },
+            p.n
+        ));
+    }
+    if let Some(m) = &n.meta {
+        match &m.item {
+            Some(v) if n.label.starts_with("site:") => out.push_str(&format!(
+                ": the item's url host is {}",
+                crate::escape::human(v)
+            )),
+            Some(v) => out.push_str(&format!(
+                ": the item's {} is {:?}",
+                crate::escape::human(&m.field),
+                crate::escape::human(v).to_string()
+            )),
+            None => out.push_str(&format!(
+                ": the item has no {}",
+                crate::escape::human(&m.field)
             )),
         }
     }
@@ -331,6 +570,46 @@ fn render_node(n: &Node, first: &str, rest: &str, out: &mut String) {
             ("├─ ", "│  ")
         };
         render_node(c, &format!("{rest}{branch}"), &format!("{rest}{cont}"), out);
+    }
+}
+
+/// What decided a proximity operator labelled `label`, after its mark.
+fn render_near(label: &str, near: &Near) -> String {
+    let unit = if label.ends_with("/S") {
+        "sentence"
+    } else {
+        "paragraph"
+    };
+    match (near.n, &near.closest, &near.alone) {
+        (Some(_), _, Some(a)) => format!(
+            ": {} in {} has no match of the other side within {} words",
+            show_text(a),
+            crate::escape::human(&a.field),
+            near.n.unwrap_or(0)
+        ),
+        (Some(n), Some(p), None) => format!(
+            ": closest {} and {} in {}, {} apart, {}",
+            show_text(&p.left),
+            show_text(&p.right),
+            crate::escape::human(&p.left.field),
+            words(p.words_between),
+            if label.starts_with("NOT") {
+                format!("and every match is within {n} words of one")
+            } else {
+                format!("needs ≤ {n}")
+            }
+        ),
+        (Some(_), None, None) if label.starts_with("PRE") => {
+            ": no field has a match of the left side before one of the right".to_owned()
+        }
+        (Some(_), None, None) => ": no field has a match of both sides".to_owned(),
+        (None, Some(p), _) => format!(
+            ": {} and {} in one {unit} of {}",
+            show_text(&p.left),
+            show_text(&p.right),
+            crate::escape::human(&p.left.field)
+        ),
+        (None, None, _) => format!(": no {unit} of any field has a match of both sides"),
     }
 }
 
@@ -369,7 +648,7 @@ mod tests {
 
     fn explain_text(engine: &Engine, text: &str) -> Explanation {
         let fields = [Field { name: "body", text }];
-        let mut ex = explain(engine, &fields, &[], &mut Scratch::new());
+        let mut ex = explain(engine, &fields, &[], &[], &mut Scratch::new());
         ex.remove(0)
     }
 

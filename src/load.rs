@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::engine::{self, Engine};
-use crate::watchlist::{self, Watchlist};
+use crate::watchlist::{self, Schema, Watchlist};
 
 /// Why a watchlist could not become an engine.
 #[derive(Debug, thiserror::Error)]
@@ -24,14 +24,24 @@ pub enum LoadError {
     },
 }
 
-/// Reads the watchlist at `path` and compiles it. Rule sinks are checked
-/// against `sinks` when given (`None`: offline `scan` without sinks).
+/// What a watchlist is checked against as it loads.
+#[derive(Debug, Clone, Default)]
+pub struct Checks {
+    /// The configured sink names rules may route to; `None` skips the check
+    /// (offline commands without sinks).
+    pub sinks: Option<Vec<String>>,
+    /// The fields items have, for field scopes and metadata filters.
+    pub schema: Schema,
+}
+
+/// Reads the watchlist at `path` and compiles it, checked against
+/// `checks`.
 ///
 /// # Errors
 ///
 /// [`LoadError`], naming the file and every problem.
-pub fn load_engine(path: &Path, sinks: Option<&[String]>) -> Result<Engine, LoadError> {
-    let watchlist = Watchlist::load(path, sinks)?;
+pub fn load_engine(path: &Path, checks: &Checks) -> Result<Engine, LoadError> {
+    let watchlist = Watchlist::load_with(path, checks.sinks.as_deref(), &checks.schema)?;
     Engine::build(Arc::new(watchlist)).map_err(|source| LoadError::Build {
         path: path.to_owned(),
         source,

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant, SystemTime};
 use sha2::{Digest, Sha256};
 
 use crate::engine::Engine;
-use crate::load::load_engine;
+use crate::load::{Checks, load_engine};
 use crate::metrics::events;
 use crate::shutdown::Shutdown;
 use crate::watchlist;
@@ -78,15 +78,15 @@ pub struct Reloader {
 impl Reloader {
     /// Starts watching `path` (when `watch_file`) and `hup` (set by the
     /// SIGHUP handler; a SIGHUP reloads even an unchanged file) until
-    /// `shutdown`. Each engine built goes to `swap`; rule sinks are checked
-    /// against `sinks`.
+    /// `shutdown`. Each engine built goes to `swap`; the watchlist is
+    /// checked against `checks`.
     ///
     /// # Errors
     ///
     /// When the thread cannot be spawned.
     pub fn spawn(
         path: PathBuf,
-        sinks: Vec<String>,
+        checks: Checks,
         watch_file: bool,
         hup: Arc<AtomicBool>,
         shutdown: Shutdown,
@@ -99,7 +99,7 @@ impl Reloader {
                     stamp: stamp(&path),
                     loaded: digest(&path),
                     path,
-                    sinks,
+                    checks,
                 };
                 let mut next_poll = Instant::now() + POLL;
                 while !shutdown.is_triggered() {
@@ -128,7 +128,7 @@ impl Reloader {
 
 struct Watch {
     path: PathBuf,
-    sinks: Vec<String>,
+    checks: Checks,
     /// The file's metadata at the last poll.
     stamp: Option<Stamp>,
     /// The digest of the content last loaded, or last failed to load (so a
@@ -158,7 +158,7 @@ impl Watch {
         }
         self.loaded = content;
         let began = Instant::now();
-        match load_engine(&self.path, Some(&self.sinks)) {
+        match load_engine(&self.path, &self.checks) {
             Ok(engine) => {
                 let w = engine.watchlist();
                 let (sets, terms, rules) = (w.sets.len(), w.term_count(), w.rules.len());
@@ -215,7 +215,10 @@ mod tests {
         let shutdown = Shutdown::new();
         let reloader = Reloader::spawn(
             path.clone(),
-            Vec::new(),
+            Checks {
+                sinks: Some(Vec::new()),
+                ..Checks::default()
+            },
             false,
             Arc::clone(&hup),
             shutdown.clone(),

@@ -25,7 +25,7 @@ use rdkafka::{Offset, TopicPartitionList};
 
 use crate::alert::{self, AlertOptions};
 use crate::compare::{Sample, Tally};
-use crate::engine::{Engine, Field, Scratch};
+use crate::engine::{Engine, Scratch};
 use crate::item::{self, DecodeOptions, Provenance};
 use crate::offsets::{Offsets, Ticket};
 use crate::settings::KafkaConfig;
@@ -646,7 +646,6 @@ impl Worker {
                     continue;
                 }
             };
-            let fields = Field::of(&item);
             let from = Provenance::Message {
                 topic: &m.topic,
                 partition: m.partition,
@@ -671,10 +670,10 @@ impl Worker {
                     .map(|a| plan.engine.rule(a.rule).id.as_str())
                     .collect()
             } else {
-                plan.engine.rules_raised(&fields, scratch)
+                plan.engine.rules_raised(&item, scratch)
             };
             let old = match plan.old {
-                Some(o) => o.rules_raised(&fields, scratch),
+                Some(o) => o.rules_raised(&item, scratch),
                 None => Vec::new(),
             };
             tally.add(&new, &old, || Sample {

@@ -329,7 +329,7 @@ fn run_case(engine: &Engine, decode: &DecodeOptions, c: &Case, scratch: &mut Scr
         }
     };
     let fields = Field::of(&item);
-    let hits = engine.scan(&fields, scratch, usize::MAX);
+    let hits = engine.scan_with(&fields, &item.metadata_pairs(), scratch, usize::MAX);
     let w = engine.watchlist();
     out.fired = hits.iter().map(|h| w.rules[h.rule].id.clone()).collect();
     let fired = |id: &str| out.fired.iter().any(|f| f == id);
@@ -380,7 +380,7 @@ fn run_case(engine: &Engine, decode: &DecodeOptions, c: &Case, scratch: &mut Scr
         .filter_map(|id| w.rules.iter().position(|r| r.id == *id))
         .collect();
     if !indexes.is_empty() {
-        for e in explain::explain(engine, &fields, &indexes, scratch) {
+        for e in explain::explain(engine, &fields, &item.metadata_pairs(), &indexes, scratch) {
             out.detail.push_str(&explain::render(&e));
         }
     }

@@ -12,7 +12,7 @@ use std::time::SystemTime;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::engine::{Engine, Field, RuleHit, Scratch};
+use crate::engine::{Engine, RuleHit, Scratch};
 use crate::item::{NewsItem, Provenance};
 use crate::watchlist::{Operand, Severity};
 
@@ -203,8 +203,7 @@ pub fn alerts_for(
     now: SystemTime,
     scratch: &mut Scratch,
 ) -> Vec<RuleAlert> {
-    let fields = Field::of(item);
-    let hits = engine.scan(&fields, scratch, opts.max_matches);
+    let hits = engine.scan_item(item, scratch, opts.max_matches);
     if hits.is_empty() {
         return Vec::new();
     }

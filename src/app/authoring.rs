@@ -110,7 +110,13 @@ pub fn explain(
                 line: n,
                 item: item.id_or_fallback(&Provenance::Line(n)),
                 title: item.title.as_deref(),
-                rules: explain::explain(&engine, &fields, &rules, &mut scratch),
+                rules: explain::explain(
+                    &engine,
+                    &fields,
+                    &item.metadata_pairs(),
+                    &rules,
+                    &mut scratch,
+                ),
             };
             let text = if json {
                 let mut j = crate::escape::to_json(&explained)
@@ -249,9 +255,8 @@ pub fn scan_compare(
                     return Ok(());
                 }
             };
-            let fields = Field::of(&item);
-            let new = engine.rules_raised(&fields, &mut scratch);
-            let old = old_engine.rules_raised(&fields, &mut scratch);
+            let new = engine.rules_raised(&item, &mut scratch);
+            let old = old_engine.rules_raised(&item, &mut scratch);
             tally.add(&new, &old, || Sample {
                 order: (input_no, n as i64),
                 item: item.id_or_fallback(&Provenance::Line(n)),

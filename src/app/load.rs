@@ -30,9 +30,7 @@ pub fn settings(config: Option<&Path>) -> Result<Settings, Failure> {
 ///
 /// A [`Failure`] with exit status 78 naming the file and every problem.
 pub fn engine(settings: &Settings, path: &Path, check_sinks: bool) -> Result<Engine, Failure> {
-    let names = settings.sink_names();
-    let sinks = check_sinks.then_some(names.as_slice());
-    load_engine(path, sinks).map_err(Failure::config)
+    load_engine(path, &settings.watchlist_checks(check_sinks)).map_err(Failure::config)
 }
 
 /// Where an offline command's watchlist comes from.
@@ -93,9 +91,13 @@ pub fn offline_engine(
     match source {
         WatchlistSource::File(p) => engine(settings, p, check_sinks),
         WatchlistSource::BuiltIn => {
-            let names = settings.sink_names();
-            let sinks = check_sinks.then_some(names.as_slice());
-            let w = Watchlist::parse(crate::watchlist::BUILT_IN, sinks).map_err(|problems| {
+            let checks = settings.watchlist_checks(check_sinks);
+            let w = Watchlist::parse_with(
+                crate::watchlist::BUILT_IN,
+                checks.sinks.as_deref(),
+                &checks.schema,
+            )
+            .map_err(|problems| {
                 Failure::config(anyhow::anyhow!(
                     "the built-in watchlist does not load: {problems:?}"
                 ))

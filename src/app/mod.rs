@@ -199,7 +199,7 @@ impl App {
             let pipeline = Arc::clone(&pipeline);
             crate::reload::Reloader::spawn(
                 settings.watchlist.path.clone(),
-                settings.sink_names(),
+                settings.watchlist_checks(true),
                 settings.watchlist.reload,
                 reload,
                 shutdown.clone(),

@@ -225,16 +225,19 @@ impl Engine {
 
     /// Matches the fields and returns the rules that hold, in watchlist
     /// order, each with its first `max_matches` matches
-    /// (`alerts.max_matches`).
+    /// (`alerts.max_matches`). `metadata` is the item's metadata fields
+    /// (name, value), for metadata filters (SPEC 2b); a name given twice
+    /// counts with its last value.
     ///
     /// Time and memory are bounded whatever the watchlist (issue 14): time
     /// linear in the fields' length and the number of matches found, plus
     /// for each rule evaluated, linear in its operands' matches (NEAR:
     /// `m log m`); memory one span per operand and matched position plus
     /// `max_matches` matches per matched operand (`engine::found`).
-    pub fn scan(
+    pub fn scan_with(
         &self,
         fields: &[Field<'_>],
+        metadata: &[(&str, &str)],
         scratch: &mut Scratch,
         max_matches: usize,
     ) -> Vec<RuleHit> {
@@ -248,16 +251,43 @@ impl Engine {
         let hits = if found.is_empty() {
             Vec::new()
         } else {
-            rules::evaluate(self, fields, &found, scratch, max_matches)
+            rules::evaluate(self, fields, metadata, &found, scratch, max_matches)
         };
         scratch.found = found;
         hits
     }
 
-    /// The ids of the rules that hold on the fields, in watchlist order
-    /// ([`scan`](Self::scan) keeping one match per operand).
-    pub fn rules_raised(&self, fields: &[Field<'_>], scratch: &mut Scratch) -> Vec<&str> {
-        self.scan(fields, scratch, 1)
+    /// [`scan_with`](Self::scan_with) over an item without metadata: its
+    /// metadata filters (`lang:ru`) do not hold.
+    pub fn scan(
+        &self,
+        fields: &[Field<'_>],
+        scratch: &mut Scratch,
+        max_matches: usize,
+    ) -> Vec<RuleHit> {
+        self.scan_with(fields, &[], scratch, max_matches)
+    }
+
+    /// [`scan_with`](Self::scan_with) over a decoded item's fields and
+    /// metadata.
+    pub fn scan_item(
+        &self,
+        item: &crate::item::NewsItem<'_>,
+        scratch: &mut Scratch,
+        max_matches: usize,
+    ) -> Vec<RuleHit> {
+        let fields = Field::of(item);
+        self.scan_with(&fields, &item.metadata_pairs(), scratch, max_matches)
+    }
+
+    /// The ids of the rules that hold on an item, in watchlist order
+    /// ([`scan_item`](Self::scan_item) keeping one match per operand).
+    pub fn rules_raised(
+        &self,
+        item: &crate::item::NewsItem<'_>,
+        scratch: &mut Scratch,
+    ) -> Vec<&str> {
+        self.scan_item(item, scratch, 1)
             .iter()
             .map(|h| self.rule(h.rule).id.as_str())
             .collect()

@@ -85,6 +85,7 @@ struct Members<'a>(Vec<(Cow<'a, str>, Raw<'a>)>);
 /// Seeds the top-level decoding with the member names worth keeping.
 struct MembersSeed<'n> {
     keep: &'n [String],
+    metadata: &'n [String],
 }
 
 const METADATA: [&str; 6] = ["id", "title", "url", "source", "lang", "published_at"];
@@ -93,7 +94,7 @@ impl<'de> DeserializeSeed<'de> for MembersSeed<'_> {
     type Value = Members<'de>;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Members<'de>, D::Error> {
-        struct V<'n>(&'n [String]);
+        struct V<'n>(&'n [String], &'n [String]);
         impl<'de> Visitor<'de> for V<'_> {
             type Value = Members<'de>;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -107,7 +108,9 @@ impl<'de> DeserializeSeed<'de> for MembersSeed<'_> {
                         let json = a.next_value::<&'de RawValue>()?.get();
                         let id = id_value(json).map_err(serde::de::Error::custom)?;
                         members.push((key, id));
-                    } else if self.0.iter().any(|n| *n == key) || METADATA.contains(&&*key) {
+                    } else if self.0.iter().chain(self.1).any(|n| *n == key)
+                        || METADATA.contains(&&*key)
+                    {
                         members.push((key, a.next_value::<Raw<'de>>()?));
                     } else {
                         a.next_value::<IgnoredAny>()?;
@@ -116,7 +119,7 @@ impl<'de> DeserializeSeed<'de> for MembersSeed<'_> {
                 Ok(Members(members))
             }
         }
-        d.deserialize_map(V(self.keep))
+        d.deserialize_map(V(self.keep, self.metadata))
     }
 }
 
@@ -172,9 +175,13 @@ impl<'de> Deserialize<'de> for Key<'de> {
 ///
 /// [`Rejection::NotJson`] for text that is not JSON (serde_json's message,
 /// with line and column), [`Rejection::NotObject`] for JSON of another type.
-fn members<'t>(text: &'t str, keep: &[String]) -> Result<Vec<(Cow<'t, str>, Raw<'t>)>, Rejection> {
+fn members<'t>(
+    text: &'t str,
+    keep: &[String],
+    metadata: &[String],
+) -> Result<Vec<(Cow<'t, str>, Raw<'t>)>, Rejection> {
     let mut de = serde_json::Deserializer::from_str(text);
-    let parsed = MembersSeed { keep }
+    let parsed = MembersSeed { keep, metadata }
         .deserialize(&mut de)
         .and_then(|m| de.end().map(|()| m));
     match parsed {
@@ -198,8 +205,9 @@ fn members<'t>(text: &'t str, keep: &[String]) -> Result<Vec<(Cow<'t, str>, Raw<
     }
 }
 
-/// Decodes a JSON object item: the fields in `field_names`, `id` and the
-/// metadata, borrowed from `text` where they have no escapes.
+/// Decodes a JSON object item: the fields in `field_names`, `id`, the
+/// metadata alerts carry and the members in `metadata_names`, borrowed from
+/// `text` where they have no escapes.
 ///
 /// # Errors
 ///
@@ -207,8 +215,9 @@ fn members<'t>(text: &'t str, keep: &[String]) -> Result<Vec<(Cow<'t, str>, Raw<
 pub(super) fn decode_json<'a>(
     text: &'a str,
     field_names: &'a [String],
+    metadata_names: &'a [String],
 ) -> Result<NewsItem<'a>, Rejection> {
-    let members = match members(text, field_names) {
+    let members = match members(text, field_names, metadata_names) {
         Ok(m) => m,
         // serde_json refuses a lone surrogate escape; SPEC section 2a wants
         // U+FFFD. Only on this error path is the text scanned for them and,
@@ -219,7 +228,7 @@ pub(super) fn decode_json<'a>(
             let Some(repaired) = surrogates::replace_lone_surrogates(text) else {
                 return Err(Rejection::NotJson(e));
             };
-            members(&repaired, field_names)?
+            members(&repaired, field_names, metadata_names)?
                 .into_iter()
                 .map(|(k, v)| (Cow::Owned(k.into_owned()), v.into_owned()))
                 .collect()
@@ -264,8 +273,16 @@ pub(super) fn decode_json<'a>(
         Some(Raw::Str(s)) => Some(s.clone()),
         _ => None,
     };
+    let metadata = metadata_names
+        .iter()
+        .filter_map(|name| match get(name) {
+            Some(Raw::Str(s)) => Some((name.as_str(), s.clone())),
+            _ => None,
+        })
+        .collect();
     Ok(NewsItem {
         id,
+        metadata,
         title: text_of("title"),
         url: text_of("url"),
         source: text_of("source"),

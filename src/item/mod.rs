@@ -49,6 +49,10 @@ pub struct NewsItem<'a> {
     /// The fields to scan, in `input.fields` order: (name, text). Missing,
     /// null and blank fields are left out.
     pub fields: Vec<(&'a str, Cow<'a, str>)>,
+    /// The metadata fields for rules' filters (SPEC 2b), in
+    /// `input.metadata_fields` order: (name, value) for each member that
+    /// is a string. Empty for the text format.
+    pub metadata: Vec<(&'a str, Cow<'a, str>)>,
 }
 
 /// Where an item's bytes came from: decides its id when it has no JSON `id`
@@ -81,7 +85,16 @@ impl<'a> NewsItem<'a> {
             lang: None,
             published_at: None,
             fields,
+            metadata: Vec::new(),
         }
+    }
+
+    /// The metadata as (name, value) pairs, for `Engine::scan_with`.
+    pub fn metadata_pairs(&self) -> Vec<(&str, &str)> {
+        self.metadata
+            .iter()
+            .map(|(k, v)| (*k, v.as_ref()))
+            .collect()
     }
 
     /// The item id: the JSON `id`; else, for a message, its key (when
@@ -173,6 +186,23 @@ impl Rejection {
     }
 }
 
+impl DecodeOptions {
+    /// The fields a watchlist may scope to and filter on, for these
+    /// options: `text` alone and no metadata for the text format.
+    pub fn schema(&self) -> crate::watchlist::Schema {
+        match self.format {
+            Format::Json => crate::watchlist::Schema {
+                fields: self.fields.clone(),
+                metadata_fields: self.metadata_fields.clone(),
+            },
+            Format::Text => crate::watchlist::Schema {
+                fields: vec!["text".to_owned()],
+                metadata_fields: Vec::new(),
+            },
+        }
+    }
+}
+
 /// What decoding needs from the settings.
 #[derive(Debug, Clone)]
 pub struct DecodeOptions {
@@ -181,6 +211,9 @@ pub struct DecodeOptions {
     /// `input.fields`: the JSON members to scan, in this order (default
     /// `title`, `summary`, `body`); ignored for the text format.
     pub fields: Vec<String>,
+    /// `input.metadata_fields`: the JSON members rules may filter on (SPEC
+    /// 2b; default `lang`, `source`, `url`); ignored for the text format.
+    pub metadata_fields: Vec<String>,
     /// `input.max_bytes`: larger values are rejected, in bytes (default
     /// 1 MiB, 1 048 576).
     pub max_bytes: usize,
@@ -190,7 +223,10 @@ impl Default for DecodeOptions {
     fn default() -> Self {
         DecodeOptions {
             format: Format::Json,
-            fields: vec!["title".into(), "summary".into(), "body".into()],
+            fields: crate::watchlist::DEFAULT_FIELDS.map(String::from).to_vec(),
+            metadata_fields: crate::watchlist::DEFAULT_METADATA_FIELDS
+                .map(String::from)
+                .to_vec(),
             max_bytes: 1 << 20,
         }
     }
@@ -239,7 +275,7 @@ pub fn decode<'a>(bytes: &'a [u8], opts: &'a DecodeOptions) -> Result<NewsItem<'
     };
     match opts.format {
         Format::Text => decode_text(text),
-        Format::Json => json::decode_json(text, &opts.fields),
+        Format::Json => json::decode_json(text, &opts.fields, &opts.metadata_fields),
     }
 }
 

@@ -237,6 +237,7 @@ impl Settings {
             .list_separator(",")
             .with_list_parse_key("kafka.topics")
             .with_list_parse_key("input.fields")
+            .with_list_parse_key("input.metadata_fields")
             .source(Some(vars.into_iter().collect()));
         let raw: raw::Raw = config::Config::builder()
             .add_source(config::File::from_str(text, config::FileFormat::Toml))
@@ -288,6 +289,15 @@ impl Settings {
     /// The sink names rules may route to.
     pub fn sink_names(&self) -> Vec<String> {
         self.sinks.iter().map(|s| s.name.clone()).collect()
+    }
+
+    /// What the watchlist is checked against: the configured sinks (when
+    /// `check_sinks`) and the fields of `[input]`.
+    pub fn watchlist_checks(&self, check_sinks: bool) -> crate::load::Checks {
+        crate::load::Checks {
+            sinks: check_sinks.then(|| self.sink_names()),
+            schema: self.input.schema(),
+        }
     }
 }
 

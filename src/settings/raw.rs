@@ -146,6 +146,7 @@ impl Default for RawKafka {
 pub(super) struct RawInput {
     pub format: String,
     pub fields: Vec<String>,
+    pub metadata_fields: Vec<String>,
     pub max_bytes: u64,
 }
 
@@ -155,6 +156,7 @@ impl Default for RawInput {
         RawInput {
             format: "json".into(),
             fields: d.fields,
+            metadata_fields: d.metadata_fields,
             max_bytes: d.max_bytes as u64,
         }
     }

@@ -95,6 +95,18 @@ impl Raw {
         for (i, f) in self.input.fields.iter().enumerate() {
             p.non_empty(&format!("input.fields[{i}]"), f);
         }
+        for (i, f) in self.input.metadata_fields.iter().enumerate() {
+            let key = format!("input.metadata_fields[{i}]");
+            p.non_empty(&key, f);
+            if self.input.fields.contains(f) {
+                p.add(
+                    &key,
+                    format!(
+                        "{f:?} is also in input.fields: a field is scanned or metadata, not both"
+                    ),
+                );
+            }
+        }
         // A field is normalized whole, so an item may not be larger than
         // the normalizer takes (372 MiB); `usize::MAX` used to wrap
         // `max + 2` in `scan`.
@@ -185,6 +197,7 @@ impl Raw {
             input: DecodeOptions {
                 format,
                 fields: self.input.fields,
+                metadata_fields: self.input.metadata_fields,
                 max_bytes,
             },
             watchlist: WatchlistConfig {

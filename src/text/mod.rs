@@ -1,7 +1,8 @@
 //! Text as the matcher sees it (SPEC sections 2 and 2a): normalization with
 //! a map back to original offsets ([`normalize`]), and words: the CJK
 //! predicate, word boundaries next to a match and word spans for NEAR
-//! ([`words`]).
+//! ([`words`]); sentences and paragraphs for `NEAR/S` and `NEAR/P`
+//! ([`units`]).
 //!
 //! Both the watchlist (to normalize terms) and the engine (to normalize and
 //! match fields) use these, so a term and the text it is matched against go
@@ -10,4 +11,5 @@
 //! matches, rules or I/O.
 
 pub mod normalize;
+pub mod units;
 pub mod words;

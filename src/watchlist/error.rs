@@ -278,11 +278,13 @@ pub enum ProblemKind {
         /// The name as written.
         name: String,
     },
-    /// The rule would hold on an item with no match at all (`NOT x` alone),
-    /// so it would alert on every item.
+    /// The rule may hold on an item with no match at all (`NOT x` alone,
+    /// or a metadata filter such as `lang:ru` alone), so it would alert on
+    /// every item (of that metadata).
     #[error(
-        "the rule holds for an item that matches nothing (it would alert on every item); \
-         combine NOT with a positive condition, e.g. `chips AND NOT gaming`"
+        "the rule may hold for an item that matches nothing (it would alert on every item, \
+         or every item with some metadata); combine NOT and metadata filters with a term, \
+         e.g. `chips AND NOT gaming`, `chips AND lang:ru`"
     )]
     HoldsWithoutMatch,
 }

@@ -464,7 +464,7 @@ fn rule(id: &str) -> Place {
 fn ten_thousand_nested_parentheses_are_refused_at_the_65th() {
     let parens = format!("{}a{}", "(".repeat(10_000), ")".repeat(10_000));
     let e = expr::parse(&parens).unwrap_err();
-    let message = format!("nesting deeper than {MAX_DEPTH} levels (each `(` and NOT is one)");
+    let message = format!("nesting deeper than {MAX_DEPTH} levels (each `(`, NOT, FIRST, ATLEAST and field: is one)");
     assert_eq!(
         (e.column, e.message.as_str()),
         (MAX_DEPTH + 1, message.as_str())
@@ -537,7 +537,7 @@ fn near_distances_past_u32_are_refused_and_the_largest_holds_across_a_field() {
         [(
             Some(7),
             rule("r"),
-            "`when`, column 8: NEAR/ must be followed by a number of words".into()
+            "`when`, column 8: NEAR/ must be followed by a number of words, S (one sentence) or P (one paragraph)".into()
         )]
     );
     // The largest distance holds for any two matches in one field; NEAR/0

@@ -17,11 +17,13 @@ use super::error::{self, Problems};
 use super::expr::{self, Ast};
 use super::raw::{RawRule, RawSet, RawWatchlist};
 use super::{
-    Expr, Operand, Place, Problem, ProblemKind, Rule, Set, Severity, Term, TermError, Watchlist,
+    Expr, MetaFilter, MetaKey, Operand, Place, Problem, ProblemKind, Rule, Schema, Set, Severity,
+    Term, TermError, Watchlist,
 };
 
 pub(super) struct Loader<'a> {
     sinks: Option<&'a [String]>,
+    schema: &'a Schema,
     problems: Problems<'a>,
     set_index: HashMap<String, usize>,
     inline: Vec<Term>,
@@ -30,10 +32,15 @@ pub(super) struct Loader<'a> {
 
 impl<'a> Loader<'a> {
     /// A loader adding to `problems`, those of reading the document;
-    /// `sinks` as for [`Watchlist::parse`].
-    pub(super) fn new(sinks: Option<&'a [String]>, problems: Problems<'a>) -> Self {
+    /// `sinks` and `schema` as for [`Watchlist::parse_with`].
+    pub(super) fn new(
+        sinks: Option<&'a [String]>,
+        schema: &'a Schema,
+        problems: Problems<'a>,
+    ) -> Self {
         Loader {
             sinks,
+            schema,
             problems,
             set_index: HashMap::new(),
             inline: Vec::new(),
@@ -175,7 +182,7 @@ impl<'a> Loader<'a> {
         let when = r.when?;
         let when_at = when.span().start;
         let expr = match expr::parse(when.get_ref()) {
-            Ok(ast) => self.resolve(&ast, when_at, &place),
+            Ok(ast) => self.resolve(&ast, when_at, &place, None),
             Err(e) => {
                 let kind = ProblemKind::Expression {
                     column: e.column,
@@ -206,32 +213,151 @@ impl<'a> Loader<'a> {
         })
     }
 
-    /// Resolves set names and inline terms; reports each unknown name.
-    fn resolve(&mut self, ast: &Ast, at: usize, place: &Place) -> Option<Expr> {
+    fn expression_problem(&mut self, at: usize, place: &Place, column: usize, message: String) {
+        self.problem(
+            at,
+            place.clone(),
+            ProblemKind::Expression { column, message },
+        );
+    }
+
+    /// Resolves set names, inline terms and scopes; reports each unknown
+    /// name. `scope` is the field scope around `ast`, if any.
+    fn resolve(
+        &mut self,
+        ast: &Ast,
+        at: usize,
+        place: &Place,
+        scope: Option<&str>,
+    ) -> Option<Expr> {
         Some(match ast {
             Ast::Set { .. } | Ast::Term { .. } => Expr::Operand(self.operand(ast, at, place)?),
-            Ast::Not(e) => Expr::Not(Box::new(self.resolve(e, at, place)?)),
-            Ast::And(es) => Expr::And(self.resolve_all(es, at, place)?),
-            Ast::Or(es) => Expr::Or(self.resolve_all(es, at, place)?),
-            Ast::Near { n, left, right } => {
-                let l = self.near_side(left, at, place);
-                let r = self.near_side(right, at, place);
+            Ast::Not(e) => Expr::Not(Box::new(self.resolve(e, at, place, scope)?)),
+            Ast::And(es) => Expr::And(self.resolve_all(es, at, place, scope)?),
+            Ast::Or(es) => Expr::Or(self.resolve_all(es, at, place, scope)?),
+            Ast::Near {
+                within,
+                left,
+                right,
+            } => {
+                let l = self.side(left, at, place);
+                let r = self.side(right, at, place);
                 Expr::Near {
-                    n: *n,
+                    within: *within,
                     left: l?,
                     right: r?,
                 }
             }
+            Ast::First { n, inner } => Expr::First {
+                n: *n,
+                operands: self.side(inner, at, place)?,
+            },
+            Ast::AtLeast { n, inner } => Expr::AtLeast {
+                n: *n,
+                operands: self.side(inner, at, place)?,
+            },
+            Ast::Scope {
+                name,
+                column,
+                inner,
+            } => return self.scope(name, *column, inner, at, place, scope),
         })
     }
 
-    fn resolve_all(&mut self, es: &[Ast], at: usize, place: &Place) -> Option<Vec<Expr>> {
+    /// `name:inner`: a field scope when `name` is a scanned field, a
+    /// metadata filter when it is a metadata field (or `site` with `url`
+    /// one); otherwise an error naming both lists.
+    fn scope(
+        &mut self,
+        name: &str,
+        column: usize,
+        inner: &Ast,
+        at: usize,
+        place: &Place,
+        outer: Option<&str>,
+    ) -> Option<Expr> {
+        let schema = self.schema;
+        if schema.fields.iter().any(|f| f == name) {
+            if let Some(outer) = outer.filter(|o| *o != name) {
+                let message = format!(
+                    "`{name}:` inside `{outer}:` can never hold (a match is in one field); \
+                     join the two with AND or OR instead"
+                );
+                self.expression_problem(at, place, column, message);
+                return None;
+            }
+            return Some(Expr::InField {
+                field: name.to_owned(),
+                inner: Box::new(self.resolve(inner, at, place, Some(name))?),
+            });
+        }
+        let is_meta = |n: &str| schema.metadata_fields.iter().any(|f| f == n);
+        let key = if is_meta(name) {
+            MetaKey::Field(name.to_owned())
+        } else if name == "site" && is_meta("url") {
+            MetaKey::Site
+        } else {
+            let site = if is_meta("url") { ", and site" } else { "" };
+            let message = format!(
+                "`{name}:` names no scanned field (input.fields: {}) and no metadata field \
+                 (input.metadata_fields: {}{site})",
+                list(&schema.fields),
+                list(&schema.metadata_fields)
+            );
+            self.expression_problem(at, place, column, message);
+            return None;
+        };
+        let items = match inner {
+            Ast::Or(items) => items.as_slice(),
+            one => std::slice::from_ref(one),
+        };
+        let mut values = Vec::new();
+        for item in items {
+            let (value, vcol) = match item {
+                Ast::Set { name, column } => (name.trim(), *column),
+                Ast::Term { text, column } => (text.trim(), *column),
+                _ => {
+                    let message = format!(
+                        "`{name}:` is a metadata filter: it takes a value or a parenthesised \
+                         OR of values, as in {name}:x or {name}:(x OR \"y z\")"
+                    );
+                    self.expression_problem(at, place, column, message);
+                    return None;
+                }
+            };
+            if value.is_empty() {
+                self.expression_problem(at, place, vcol, format!("`{name}:` with an empty value"));
+                return None;
+            }
+            if key == MetaKey::Site && value.contains(['/', ':', ' ']) {
+                let message =
+                    format!("site: takes a host name, as in site:reuters.com, not {value:?}");
+                self.expression_problem(at, place, vcol, message);
+                return None;
+            }
+            values.push(value.to_owned());
+        }
+        Some(Expr::Meta(MetaFilter { key, values }))
+    }
+
+    fn resolve_all(
+        &mut self,
+        es: &[Ast],
+        at: usize,
+        place: &Place,
+        scope: Option<&str>,
+    ) -> Option<Vec<Expr>> {
         // Resolve every item so that each unknown name is reported.
-        let all: Vec<_> = es.iter().map(|e| self.resolve(e, at, place)).collect();
+        let all: Vec<_> = es
+            .iter()
+            .map(|e| self.resolve(e, at, place, scope))
+            .collect();
         all.into_iter().collect()
     }
 
-    fn near_side(&mut self, ast: &Ast, at: usize, place: &Place) -> Option<Vec<Operand>> {
+    /// The operands of a side of a proximity operator, `FIRST` or
+    /// `ATLEAST`: one, or those of an OR group (the parser allows no other).
+    fn side(&mut self, ast: &Ast, at: usize, place: &Place) -> Option<Vec<Operand>> {
         let items = match ast {
             Ast::Or(items) => items.as_slice(),
             one => std::slice::from_ref(one),
@@ -294,6 +420,15 @@ impl<'a> Loader<'a> {
             }
             _ => None, // the parser only lets operands reach here
         }
+    }
+}
+
+/// `names` as a comma-separated list, or `none`.
+fn list(names: &[String]) -> String {
+    if names.is_empty() {
+        "none".to_owned()
+    } else {
+        names.join(", ")
     }
 }
 

@@ -26,6 +26,7 @@ use std::io::Read;
 use std::path::Path;
 
 pub use error::{Error, Place, Problem, ProblemKind};
+pub use expr::Within;
 
 use crate::text::normalize::{Form, normalize};
 use crate::text::words::{is_cjk, is_mark, is_word_char};
@@ -239,9 +240,9 @@ pub enum Operand {
     Inline(usize),
 }
 
-/// A rule expression with operands resolved (SPEC section 2, "Rule
-/// expressions"). What each operator means on an item is defined in one
-/// place, the evaluator in `engine::rules`.
+/// A rule expression with operands resolved (SPEC sections 2 and 2b). What
+/// each operator means on an item is defined in one place, the evaluator
+/// in `engine::rules`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Expr {
     /// A set or an inline term: some term of it matched anywhere in the item.
@@ -252,40 +253,182 @@ pub enum Expr {
     And(Vec<Expr>),
     /// Some item holds (two or more items).
     Or(Vec<Expr>),
-    /// Some match of `left` and some match of `right` in one field with at
-    /// most `n` words strictly between them.
+    /// A proximity operator (`NEAR/n`, `PRE/n`, `NOT NEAR/n`, `NEAR/S`,
+    /// `NEAR/P`) between a match of `left` and one of `right` in one field.
     Near {
-        /// Words allowed strictly between the two matches.
-        n: u32,
+        /// Which operator, with its distance.
+        within: Within,
         /// The operands of the left side (one, or those of an OR group).
         left: Vec<Operand>,
         /// The operands of the right side, as `left`.
         right: Vec<Operand>,
     },
+    /// `FIRST/n`: a match of one of `operands` starts within the first `n`
+    /// words of its field.
+    First {
+        /// Words from the start of the field, at least 1.
+        n: u32,
+        /// One operand, or those of an OR group.
+        operands: Vec<Operand>,
+    },
+    /// `ATLEAST/n`: the matches of `operands` are in at least `n` places
+    /// that do not overlap.
+    AtLeast {
+        /// Occurrences needed, at least 1.
+        n: u32,
+        /// One operand, or those of an OR group.
+        operands: Vec<Operand>,
+    },
+    /// `field:x`: `inner` holds on the matches in the scanned field `field`
+    /// alone (one of `input.fields`).
+    InField {
+        /// The field's name.
+        field: String,
+        /// What must hold there; has no `InField` of another field.
+        inner: Box<Expr>,
+    },
+    /// `key:value` or `key:(a OR b)`: a metadata filter, matching no text.
+    Meta(MetaFilter),
+}
+
+/// A metadata filter (SPEC 2b): the item's metadata field `key` (or, for
+/// `site:`, the host of its `url`) equals one of `values`, compared
+/// case-insensitively.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetaFilter {
+    /// What is compared.
+    pub key: MetaKey,
+    /// The values as written (trimmed), one or more.
+    pub values: Vec<String>,
+}
+
+/// What a metadata filter compares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MetaKey {
+    /// The metadata field of this name (one of `input.metadata_fields`),
+    /// equal to a value.
+    Field(String),
+    /// `site:`: the host of the `url` metadata field is a value or a
+    /// subdomain of one (`www.reuters.com` for `reuters.com`), whatever its
+    /// port.
+    Site,
+}
+
+impl fmt::Display for MetaFilter {
+    /// As written in canonical form: `lang:ru`, `source:(tass OR ria)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let key = match &self.key {
+            MetaKey::Field(k) => k.as_str(),
+            MetaKey::Site => "site",
+        };
+        let show = |v: &str| {
+            if v.chars().all(expr::is_name_char) && !v.is_empty() {
+                v.to_owned()
+            } else {
+                format!("{v:?}")
+            }
+        };
+        match self.values.as_slice() {
+            [one] => write!(f, "{key}:{}", show(one)),
+            many => {
+                let shown: Vec<String> = many.iter().map(|v| show(v)).collect();
+                write!(f, "{key}:({})", shown.join(" OR "))
+            }
+        }
+    }
+}
+
+/// The field names a watchlist may refer to (SPEC 2b): the scanned fields
+/// (`input.fields`; `text` for the text format) for field scope, and the
+/// metadata fields (`input.metadata_fields`) for filters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Schema {
+    /// The scanned fields.
+    pub fields: Vec<String>,
+    /// The metadata fields: top-level JSON string members that are not
+    /// scanned.
+    pub metadata_fields: Vec<String>,
+}
+
+/// The default `input.fields` (SPEC section 1).
+pub const DEFAULT_FIELDS: [&str; 3] = ["title", "summary", "body"];
+
+/// The default `input.metadata_fields` (SPEC 2b).
+pub const DEFAULT_METADATA_FIELDS: [&str; 3] = ["lang", "source", "url"];
+
+impl Default for Schema {
+    /// The default fields of the JSON format: `title`, `summary`, `body`,
+    /// and `lang`, `source`, `url`.
+    fn default() -> Self {
+        Schema {
+            fields: DEFAULT_FIELDS.map(String::from).to_vec(),
+            metadata_fields: DEFAULT_METADATA_FIELDS.map(String::from).to_vec(),
+        }
+    }
+}
+
+/// What an expression is on an item with no text match, the metadata
+/// unknown: Kleene's three-valued logic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NoMatch {
+    True,
+    False,
+    /// Depends on the metadata.
+    Maybe,
 }
 
 impl Expr {
-    /// Whether the expression holds on an item with no match at all; the
+    /// Whether the expression may hold on an item with no text match; the
     /// loader refuses such a rule (SPEC section 2: `NOT gaming` alone would
-    /// alert on every item), and the engine relies on that to evaluate only
-    /// the rules of matched operands.
+    /// alert on every item; SPEC 2b: `lang:ru` alone, on every Russian
+    /// item), and the engine relies on that to evaluate only the rules of
+    /// matched operands (presearch).
     ///
-    /// A structural fold, apart from the engine's evaluator so that the
-    /// watchlist need not import the engine: `NOT`, `AND` and `OR` combine
-    /// their operands' answers as the evaluator does; every other operator
-    /// falls to the default arm, `false`. That is right for an operand and
-    /// for every positional operator (NEAR and any later one that needs
-    /// matches to compare), which is false on an item with no matches, so a
-    /// new positional operator needs no edit here. An operator that can hold
-    /// without any text match (a metadata filter, a count of at most zero)
-    /// needs its own arm here. `engine::rules` tests that this agrees with
-    /// the evaluator on an item with no matches.
+    /// A structural fold in three-valued logic, apart from the engine's
+    /// evaluator so that the watchlist need not import the engine: a
+    /// metadata filter is unknown, `NOT`, `AND` and `OR` combine as Kleene's
+    /// logic does, and every other operator is false: an operand and every
+    /// positional operator (NEAR and its kin, FIRST, ATLEAST of at least
+    /// 1, a field scope of those) need a match. So `chips AND lang:ru` is
+    /// false without a match and loads, while `chips OR lang:ru` and `NOT
+    /// (chips AND lang:ru)` may hold and are refused. `engine::rules` tests
+    /// that this agrees with the evaluator on items with no match.
     pub fn holds_without_match(&self) -> bool {
+        self.without_match() != NoMatch::False
+    }
+
+    fn without_match(&self) -> NoMatch {
         match self {
-            Expr::Not(e) => !e.holds_without_match(),
-            Expr::And(es) => es.iter().all(Expr::holds_without_match),
-            Expr::Or(es) => es.iter().any(Expr::holds_without_match),
-            _ => false,
+            Expr::Not(e) => match e.without_match() {
+                NoMatch::True => NoMatch::False,
+                NoMatch::False => NoMatch::True,
+                NoMatch::Maybe => NoMatch::Maybe,
+            },
+            Expr::And(es) => {
+                let all: Vec<NoMatch> = es.iter().map(Expr::without_match).collect();
+                if all.contains(&NoMatch::False) {
+                    NoMatch::False
+                } else if all.contains(&NoMatch::Maybe) {
+                    NoMatch::Maybe
+                } else {
+                    NoMatch::True
+                }
+            }
+            Expr::Or(es) => {
+                let all: Vec<NoMatch> = es.iter().map(Expr::without_match).collect();
+                if all.contains(&NoMatch::True) {
+                    NoMatch::True
+                } else if all.contains(&NoMatch::Maybe) {
+                    NoMatch::Maybe
+                } else {
+                    NoMatch::False
+                }
+            }
+            Expr::InField { inner, .. } => inner.without_match(),
+            Expr::Meta(_) => NoMatch::Maybe,
+            Expr::Operand(_) | Expr::Near { .. } | Expr::First { .. } | Expr::AtLeast { .. } => {
+                NoMatch::False
+            }
         }
     }
 
@@ -294,12 +437,16 @@ impl Expr {
     fn operands(&self, out: &mut Vec<Operand>) {
         match self {
             Expr::Operand(o) => out.push(*o),
-            Expr::Not(e) => e.operands(out),
+            Expr::Not(e) | Expr::InField { inner: e, .. } => e.operands(out),
             Expr::And(es) | Expr::Or(es) => es.iter().for_each(|e| e.operands(out)),
             Expr::Near { left, right, .. } => {
                 out.extend_from_slice(left);
                 out.extend_from_slice(right);
             }
+            Expr::First { operands, .. } | Expr::AtLeast { operands, .. } => {
+                out.extend_from_slice(operands);
+            }
+            Expr::Meta(_) => {}
         }
     }
 }
@@ -337,9 +484,20 @@ pub struct Watchlist {
 }
 
 impl Watchlist {
+    /// Reads and parses `path` for items of the default fields
+    /// ([`Schema::default`]), as [`Watchlist::load_with`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Watchlist::load_with`].
+    pub fn load(path: &Path, sinks: Option<&[String]>) -> Result<Self, Error> {
+        Self::load_with(path, sinks, &Schema::default())
+    }
+
     /// Reads and parses `path`. `sinks` lists the configured sink names that
     /// rules may route to; `None` skips that check (offline `scan` without
-    /// sinks configured).
+    /// sinks configured). `schema` names the fields that field scopes and
+    /// metadata filters may refer to.
     ///
     /// # Errors
     ///
@@ -348,7 +506,11 @@ impl Watchlist {
     /// UTF-8, [`ProblemKind::FileTooLarge`] alone when it has more than
     /// [`MAX_FILE_BYTES`] (only that much of it is read), else those of
     /// [`Watchlist::parse`].
-    pub fn load(path: &Path, sinks: Option<&[String]>) -> Result<Self, Error> {
+    pub fn load_with(
+        path: &Path,
+        sinks: Option<&[String]>,
+        schema: &Schema,
+    ) -> Result<Self, Error> {
         let failed = |kind| Error {
             file: path.to_owned(),
             problems: vec![Problem {
@@ -366,25 +528,41 @@ impl Watchlist {
         }
         let src = String::from_utf8(bytes)
             .map_err(|e| failed(ProblemKind::Read(format!("the file is not UTF-8 ({e})"))))?;
-        Self::parse(&src, sinks).map_err(|problems| Error {
+        Self::parse_with(&src, sinks, schema).map_err(|problems| Error {
             file: path.to_owned(),
             problems,
         })
     }
 
-    /// Parses watchlist TOML, returning every problem found.
+    /// Parses watchlist TOML for items of the default fields
+    /// ([`Schema::default`]), as [`Watchlist::parse_with`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Watchlist::parse_with`].
+    pub fn parse(src: &str, sinks: Option<&[String]>) -> Result<Self, Vec<Problem>> {
+        Self::parse_with(src, sinks, &Schema::default())
+    }
+
+    /// Parses watchlist TOML, returning every problem found; `sinks` and
+    /// `schema` as for [`Watchlist::load_with`].
     ///
     /// # Errors
     ///
     /// Every [`Problem`] of the text, in file order (by line, then column):
     /// one [`ProblemKind::Toml`] when it is not valid TOML, else each key of
     /// the wrong type, unknown or missing, each bad set, term, rule id,
-    /// severity, sink and expression, and each rule that would hold on an
-    /// item with no match (SPEC section 2, "Loading fails").
-    pub fn parse(src: &str, sinks: Option<&[String]>) -> Result<Self, Vec<Problem>> {
+    /// severity, sink and expression (a scope naming no field of `schema`
+    /// included), and each rule that may hold on an item with no match
+    /// (SPEC section 2, "Loading fails", and 2b).
+    pub fn parse_with(
+        src: &str,
+        sinks: Option<&[String]>,
+        schema: &Schema,
+    ) -> Result<Self, Vec<Problem>> {
         let mut problems = error::Problems::new(src);
         match raw::read(src, &mut problems) {
-            Some(raw) => load::Loader::new(sinks, problems).load(raw),
+            Some(raw) => load::Loader::new(sinks, schema, problems).load(raw),
             None => Err(problems.into_sorted()),
         }
     }

@@ -67,7 +67,7 @@ fn a_rule_nested_past_64_levels_exits_78_naming_rule_line_and_column() {
             .as_bytes(),
         );
         let line = format!(
-            "newswatch: {}:6: rule `deep`: `when`, column {column}: nesting deeper than 64 levels (each `(` and NOT is one)",
+            "newswatch: {}:6: rule `deep`: `when`, column {column}: nesting deeper than 64 levels (each `(`, NOT, FIRST, ATLEAST and field: is one)",
             path_str(&wl)
         );
         refused_by_every_loader(&wl, &line);
