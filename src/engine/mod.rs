@@ -390,6 +390,8 @@ fn find_in(
 }
 
 #[cfg(test)]
+mod operator_tests;
+#[cfg(test)]
 mod publisher_tests;
 #[cfg(test)]
 mod tests;

@@ -742,10 +742,16 @@ mod tests {
     #[test]
     fn a_near_distance_over_the_limit_is_refused_naming_it() {
         let max = parse("a NEAR/4294967295 b").unwrap();
-        assert!(matches!(max, Ast::Near {
-                within: Within::Words(MAX_NEAR),
-                ..
-            }), "{max:?}");
+        assert!(
+            matches!(
+                max,
+                Ast::Near {
+                    within: Within::Words(MAX_NEAR),
+                    ..
+                }
+            ),
+            "{max:?}"
+        );
         assert!(matches!(
             parse("a NEAR/0 b").unwrap(),
             Ast::Near {
@@ -886,9 +892,17 @@ mod tests {
         let cases = [
             ("FIRST/0 a", 7, "FIRST/0: the least is FIRST/1"),
             ("ATLEAST/0 a", 9, "ATLEAST/0: the least is ATLEAST/1"),
-            ("FIRST/x a", 7, "FIRST/ must be followed by a number of words"),
+            (
+                "FIRST/x a",
+                7,
+                "FIRST/ must be followed by a number of words",
+            ),
             ("a PRE/ b", 7, "PRE/ must be followed by a number of words"),
-            ("a NEAR/Q b", 8, "NEAR/ must be followed by a number of words, S"),
+            (
+                "a NEAR/Q b",
+                8,
+                "NEAR/ must be followed by a number of words, S",
+            ),
             ("a NEAR/S (b AND c)", 10, "NEAR/S operands must be sets"),
             ("(a AND b) PRE/1 c", 1, "PRE/1 operands must be sets"),
             ("FIRST/3 (a AND b)", 9, "FIRST/3 operands must be sets"),
@@ -900,13 +914,25 @@ mod tests {
                  to scope it to a field, write title:(FIRST/3 …)",
             ),
             ("title:a NEAR/2 b", 1, "NEAR/2 operands must be sets"),
-            ("a NOT b", 3, "NOT after an operand must be followed by NEAR/n"),
+            (
+                "a NOT b",
+                3,
+                "NOT after an operand must be followed by NEAR/n",
+            ),
             ("a NOT PRE/2 b", 3, "NOT may only precede NEAR/n here"),
             ("a NOT NEAR/S b", 3, "NOT may only precede NEAR/n here"),
             ("a PRE/2 b NEAR/S c", 11, "NEAR/S cannot be chained"),
             ("title:", 7, "expected a set name"),
-            ("ATLEAST/4294967296 a", 9, "the count may be at most 4294967295"),
-            ("FIRST/4294967296 a", 7, "the distance may be at most 4294967295 words"),
+            (
+                "ATLEAST/4294967296 a",
+                9,
+                "the count may be at most 4294967295",
+            ),
+            (
+                "FIRST/4294967296 a",
+                7,
+                "the distance may be at most 4294967295 words",
+            ),
         ];
         for (src, column, msg) in cases {
             let e = parse(src).unwrap_err();

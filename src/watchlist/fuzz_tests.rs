@@ -464,7 +464,9 @@ fn rule(id: &str) -> Place {
 fn ten_thousand_nested_parentheses_are_refused_at_the_65th() {
     let parens = format!("{}a{}", "(".repeat(10_000), ")".repeat(10_000));
     let e = expr::parse(&parens).unwrap_err();
-    let message = format!("nesting deeper than {MAX_DEPTH} levels (each `(`, NOT, FIRST, ATLEAST and field: is one)");
+    let message = format!(
+        "nesting deeper than {MAX_DEPTH} levels (each `(`, NOT, FIRST, ATLEAST and field: is one)"
+    );
     assert_eq!(
         (e.column, e.message.as_str()),
         (MAX_DEPTH + 1, message.as_str())

@@ -682,6 +682,122 @@ when = "fine AND \"AI *\" AND \"*\""
         let _ = std::fs::remove_dir_all(&dir);
     }
 
+    /// The single problem of a one-rule watchlist over sets `a` and `b`
+    /// with `when`, for items of `schema`.
+    fn expression_problem(when: &str, schema: &Schema) -> ProblemKind {
+        let src = format!(
+            "[sets.a]\nterms=[\"x\"]\n[sets.b]\nterms=[\"y\"]\n[[rules]]\nid=\"r\"\nwhen='{when}'\n"
+        );
+        let mut problems = Watchlist::parse_with(&src, None, schema)
+            .map(|_| ())
+            .expect_err(when);
+        assert_eq!(problems.len(), 1, "{when}: {problems:?}");
+        problems.remove(0).kind
+    }
+
+    #[test]
+    fn scopes_resolve_to_fields_or_metadata_and_are_refused_with_their_column() {
+        let default = Schema::default();
+        let expression = |column: usize, message: &str| ProblemKind::Expression {
+            column,
+            message: message.to_owned(),
+        };
+        assert_eq!(
+            expression_problem("a AND headline:b", &default),
+            expression(
+                7,
+                "`headline:` names no scanned field (input.fields: title, summary, body) and no \
+                 metadata field (input.metadata_fields: lang, source, url, and site)"
+            )
+        );
+        assert_eq!(
+            expression_problem("title:(a AND body:b)", &default),
+            expression(
+                14,
+                "`body:` inside `title:` can never hold (a match is in one field); join the two \
+                 with AND or OR instead"
+            )
+        );
+        assert_eq!(
+            expression_problem("a AND lang:(ru AND en)", &default),
+            expression(
+                7,
+                "`lang:` is a metadata filter: it takes a value or a parenthesised OR of \
+                 values, as in lang:x or lang:(x OR \"y z\")"
+            )
+        );
+        assert_eq!(
+            expression_problem(r#"a AND site:"https://reuters.com""#, &default),
+            expression(
+                12,
+                "site: takes a host name, as in site:reuters.com, not \"https://reuters.com\""
+            )
+        );
+        assert_eq!(
+            expression_problem(r#"a AND source:"  ""#, &default),
+            expression(14, "`source:` with an empty value")
+        );
+        // A filter alone, or ORed with a term, matches no text: refused
+        // like `NOT a`.
+        for when in [
+            "lang:ru",
+            "a OR lang:ru",
+            "NOT (a AND lang:ru)",
+            "NOT site:x.org",
+        ] {
+            assert_eq!(
+                expression_problem(when, &default),
+                ProblemKind::HoldsWithoutMatch,
+                "{when}"
+            );
+        }
+        // Without `url` among the metadata fields there is no `site:`; the
+        // text format has the field `text` and no metadata.
+        let text = Schema {
+            fields: vec!["text".into()],
+            metadata_fields: Vec::new(),
+        };
+        assert_eq!(
+            expression_problem("a AND site:x.org", &text),
+            expression(
+                7,
+                "`site:` names no scanned field (input.fields: text) and no metadata field \
+                 (input.metadata_fields: none)"
+            )
+        );
+        let src = "[sets.a]\nterms=[\"x\"]\n[[rules]]\nid=\"r\"\nwhen=\"text:a\"\n";
+        assert!(Watchlist::parse_with(src, None, &text).is_ok());
+        assert!(Watchlist::parse(src, None).is_err());
+        // What loads, and how it resolves.
+        let src = "[sets.a]\nterms=[\"x\"]\n[[rules]]\nid=\"r\"\n\
+                   when='title:a AND lang:(RU OR \"zh \") AND site:Reuters.com'\n";
+        let w = Watchlist::parse(src, None).expect("loads");
+        let Expr::And(items) = &w.rules[0].expr else {
+            panic!("{:?}", w.rules[0].expr)
+        };
+        assert_eq!(
+            items[0],
+            Expr::InField {
+                field: "title".into(),
+                inner: Box::new(Expr::Operand(Operand::Set(0)))
+            }
+        );
+        assert_eq!(
+            items[1],
+            Expr::Meta(MetaFilter {
+                key: MetaKey::Field("lang".into()),
+                values: vec!["RU".into(), "zh".into()]
+            })
+        );
+        assert_eq!(
+            items[2],
+            Expr::Meta(MetaFilter {
+                key: MetaKey::Site,
+                values: vec!["Reuters.com".into()]
+            })
+        );
+    }
+
     #[test]
     fn rejects_rules_that_hold_without_matches() {
         let base = "[sets.a]\nterms=[\"x\"]\n[sets.b]\nterms=[\"y\"]\n";
