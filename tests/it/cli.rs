@@ -336,7 +336,7 @@ fn a_bad_watchlist_exits_78_naming_file_line_and_rule() {
         );
         assert!(
             err.contains(&format!(
-                "{name}:8: rule `r2`: the rule holds for an item that matches nothing"
+                "{name}:8: rule `r2`: the rule may hold for an item that matches nothing"
             )),
             "{cmd}: {err}"
         );

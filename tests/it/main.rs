@@ -19,4 +19,5 @@ mod kafka;
 mod metamorphic;
 mod mock_faults;
 mod normalize_corpus;
+mod operators;
 mod properties;
