@@ -148,6 +148,44 @@ fn engine(n_terms: usize, n_rules: usize) -> Engine {
     Engine::build(Arc::new(watchlist(n_terms, n_rules))).expect("engine builds")
 }
 
+/// An engine of `n_rules` rules of the operators of SPEC 2b
+/// (`corpus::when_2b`) over 10,000 terms, "when few match" (issue 17): the
+/// first 10 rules are those of `corpus::Operators::Spec2b` (over sets that
+/// match the corpus `items`), the others pair sets of which no term
+/// occurs in `items`. With presearch, the others are never evaluated.
+fn engine_2b(items: &[String], n_rules: usize) -> Engine {
+    let toml = corpus::watchlist_toml_with(10_000, 10, corpus::Operators::Spec2b);
+    let w = Watchlist::parse(&toml, None).expect("generated watchlist loads");
+    let probe = Engine::build(Arc::new(w.clone())).expect("engine builds");
+    let mut matched = vec![false; w.sets.len()];
+    let mut scratch = Scratch::new();
+    for text in items {
+        for m in probe.find_matches(&[Field { name: "body", text }], &mut scratch) {
+            if let newswatch::watchlist::Operand::Set(s) = m.operand {
+                matched[s] = true;
+            }
+        }
+    }
+    let silent: Vec<&str> = w
+        .sets
+        .iter()
+        .zip(&matched)
+        .filter(|(_, m)| !**m)
+        .map(|(s, _)| s.name.as_str())
+        .collect();
+    assert!(silent.len() >= 2, "too few sets never match the corpus");
+    let mut toml = toml;
+    for i in 10..n_rules {
+        let a = silent[i % silent.len()];
+        let b = silent[(i / silent.len() + 1 + i) % silent.len()];
+        let when = corpus::when_2b(i, a, b);
+        toml.push_str(&format!("[[rules]]\nid = \"q{i:05}\"\nwhen = '{when}'\n"));
+    }
+    let w = Watchlist::parse(&toml, None)
+        .unwrap_or_else(|p| panic!("generated watchlist is invalid: {:?}", &p[..p.len().min(5)]));
+    Engine::build(Arc::new(w)).expect("engine builds")
+}
+
 /// The patterns the engine's folded automaton holds for `w`: normalized
 /// terms without `*`, each distinct pattern once, in the same order.
 fn patterns(w: &Watchlist) -> Vec<String> {
@@ -326,6 +364,16 @@ fn bench_engine(c: &mut Criterion, d: &Data) -> Kinds {
         if let Some(e) = e.get() {
             kinds.push(((n_terms, n_rules), engine_kind(e)));
         }
+    }
+    // Presearch with the operators of SPEC 2b (issue 17): 10,000 rules
+    // against 10 over the same terms, when few match.
+    for n_rules in [10, 10_000] {
+        let e = OnceCell::new();
+        let id = format!("scan_2b/10k_terms/{}_rules", short(n_rules));
+        g.bench_function(id, |b| {
+            let e = e.get_or_init(|| engine_2b(&d.items, n_rules));
+            b.iter(|| scan_all(e, &d.items, &mut scratch))
+        });
     }
     g.finish();
     kinds
@@ -795,6 +843,15 @@ fn summary(d: &Data, since: SystemTime, kinds: &Kinds, built: &[Built]) {
         }
         println!("{line}");
     }
+    let ten = rate("engine", "scan_2b/10k_terms/10_rules", mixed);
+    let many = rate("engine", "scan_2b/10k_terms/10k_rules", mixed);
+    println!(
+        "summary: engine 10k terms, rules of SPEC 2b, few match: 10 rules {}, 10k rules {}; \
+         10k / 10: {} (presearch)",
+        show(ten),
+        show(many),
+        ratio(many, ten)
+    );
     for b in built {
         b.print("summary: build");
     }

@@ -918,6 +918,23 @@ pub fn terms_per_set(n_terms: usize) -> usize {
 /// pair neighbouring sets, so with an even number of sets each pairs a chip
 /// set with an export set.
 pub fn watchlist_toml(n_terms: usize, n_rules: usize) -> String {
+    watchlist_toml_with(n_terms, n_rules, Operators::Spec2)
+}
+
+/// The operators the rules of [`watchlist_toml_with`] use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operators {
+    /// SPEC section 2: `AND`, every fourth rule `NEAR/5`.
+    Spec2,
+    /// SPEC 2b, in turn: `body:(sA AND sB)`, `FIRST/40 sA AND sB`,
+    /// `sA PRE/3 sB`, `sA NOT NEAR/5 sB`, `sA NEAR/S sB`, `sA NEAR/P sB`,
+    /// `ATLEAST/2 sA AND sB`, `sA AND sB AND lang:ru`,
+    /// `sA AND NOT site:example.com`.
+    Spec2b,
+}
+
+/// [`watchlist_toml`] with rules of `operators`.
+pub fn watchlist_toml_with(n_terms: usize, n_rules: usize, operators: Operators) -> String {
     let terms = terms(n_terms);
     let n_sets = terms.len().div_ceil(terms_per_set(n_terms)).max(1);
     let mut sets: Vec<Vec<&str>> = vec![Vec::new(); n_sets];
@@ -945,22 +962,40 @@ pub fn watchlist_toml(n_terms: usize, n_rules: usize) -> String {
     for i in 0..n_rules {
         let a = i % n_sets;
         let b = (a + 1 + 2 * (i / n_sets)) % n_sets;
+        let (sa, sb) = (set_name(a), set_name(b));
         let when = if a == b {
             set_name(a)
+        } else if operators == Operators::Spec2b {
+            when_2b(i, &sa, &sb)
         } else if i % 4 == 3 {
             format!("{} NEAR/5 {}", set_name(a), set_name(b))
         } else {
             format!("{} AND {}", set_name(a), set_name(b))
         };
-        toml.push_str(&format!(
-            "[[rules]]\nid = \"r{i:05}\"\nwhen = \"{when}\"\n\n"
-        ));
+        toml.push_str(&format!("[[rules]]\nid = \"r{i:05}\"\nwhen = '{when}'\n\n"));
     }
     toml
 }
 
-fn set_name(k: usize) -> String {
+/// Set `k`'s name in [`watchlist_toml`]: `s00000`, `s00001`, ….
+pub fn set_name(k: usize) -> String {
     format!("s{k:05}")
+}
+
+/// Rule `i` of [`Operators::Spec2b`] over sets `sa` and `sb`: the operators
+/// of SPEC 2b in turn.
+pub fn when_2b(i: usize, sa: &str, sb: &str) -> String {
+    match i % 9 {
+        0 => format!("body:({sa} AND {sb})"),
+        1 => format!("FIRST/40 {sa} AND {sb}"),
+        2 => format!("{sa} PRE/3 {sb}"),
+        3 => format!("{sa} NOT NEAR/5 {sb}"),
+        4 => format!("{sa} NEAR/S {sb}"),
+        5 => format!("{sa} NEAR/P {sb}"),
+        6 => format!("ATLEAST/2 {sa} AND {sb}"),
+        7 => format!("{sa} AND {sb} AND lang:ru"),
+        _ => format!("{sa} AND NOT site:example.com"),
+    }
 }
 
 #[cfg(test)]
