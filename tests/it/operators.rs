@@ -223,7 +223,7 @@ impl Reference<'_> {
                 let pairs = |a: &Match| {
                     rs.iter()
                         .filter(|b| b.field == a.field)
-                        .map(|b| (*b).clone())
+                        .map(|b| **b)
                         .collect::<Vec<Match>>()
                 };
                 match *p {
