@@ -182,8 +182,8 @@ fn replay_reads_exactly_the_range_and_leaves_the_group_alone() {
     let old = std::fs::read_to_string(&watchlist)
         .expect("watchlist")
         .replace(
-            "AND chip_vendors AND china\"\"\"",
-            "AND chip_vendors AND china AND us_government\"\"\"",
+            "AND FIRST/50 chip_vendors AND china\"\"\"",
+            "AND FIRST/50 chip_vendors AND china AND us_government\"\"\"",
         );
     let old_path = s.dir.join("old-watchlist.toml");
     std::fs::write(&old_path, old).expect("old watchlist");
