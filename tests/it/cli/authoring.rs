@@ -4,19 +4,31 @@
 
 use std::collections::BTreeSet;
 
-use newswatch_test_support::corpus::{corpus, dirty, watchlist_toml};
+use newswatch_test_support::corpus::{
+    Operators, corpus, dirty, watchlist_toml, watchlist_toml_with,
+};
 use serde_json::{Value, json};
 
 use super::{fixture, path_str, run, stderr, temp_file};
 
 /// The corpus as JSON Lines: the generated items (clean and with
-/// publishers' debris) as title and body, then the fixtures.
+/// publishers' debris) as title and body, with metadata that metadata
+/// filters look at (SPEC 2b) on all but every fourth, then the fixtures.
 fn corpus_lines() -> Vec<u8> {
     let mut out = Vec::new();
     let texts = corpus(600_000).into_iter().chain(dirty(300_000));
+    let urls = [
+        "https://www.example.com/a",
+        "http://news.example.org:8080/b",
+        "example.com/c",
+    ];
     for (i, text) in texts.enumerate() {
         let (title, body) = text.split_once('\n').unwrap_or((&text, ""));
-        let item = json!({ "id": format!("c{i}"), "title": title, "body": body });
+        let mut item = json!({ "id": format!("c{i}"), "title": title, "body": body });
+        if i % 4 != 3 {
+            item["lang"] = json!(["ru", "EN", "zh"][i % 3]);
+            item["url"] = json!(urls[i % urls.len()]);
+        }
         out.extend_from_slice(item.to_string().as_bytes());
         out.push(b'\n');
     }
@@ -24,6 +36,7 @@ fn corpus_lines() -> Vec<u8> {
         "chip_news.jsonl",
         "tass-h200-ru.jsonl",
         "non_chip_news.jsonl",
+        "incidental_mentions.jsonl",
     ] {
         out.extend(std::fs::read(fixture(name)).expect("fixture"));
     }
@@ -81,7 +94,16 @@ fn explain_roots_agree_with_scan_over_the_corpus() {
         "explain-generated.toml",
         watchlist_toml(1_000, 40).as_bytes(),
     );
-    for watchlist in ["config/watchlist.toml", path_str(&generated)] {
+    // Every operator of SPEC 2b, metadata filters included.
+    let spec_2b = temp_file(
+        "explain-generated-2b.toml",
+        watchlist_toml_with(1_000, 90, Operators::Spec2b).as_bytes(),
+    );
+    for watchlist in [
+        "config/watchlist.toml",
+        path_str(&generated),
+        path_str(&spec_2b),
+    ] {
         let want = scanned(watchlist, input);
         assert!(
             want.len() > 10,
@@ -96,6 +118,81 @@ fn explain_roots_agree_with_scan_over_the_corpus() {
             "{watchlist}: explain and scan disagree"
         );
     }
+}
+
+/// SPEC 2b through the binary: `check` refuses a scope that names no
+/// field and a filter alone, with file, line, rule and column (exit 78);
+/// the config's `input.metadata_fields` and `input.fields` decide what a
+/// scope may name; `explain --json` shows a filter with the item's value
+/// and `FIRST` with the earliest match's word.
+#[test]
+fn scopes_and_filters_are_checked_against_the_configured_fields_and_explained() {
+    let watchlist = temp_file(
+        "spec2b.toml",
+        b"[sets.chips]\nterms = [\"H200\"]\n\
+          [[rules]]\nid = \"a\"\nwhen = 'region:apac AND FIRST/3 chips'\n\
+          [[rules]]\nid = \"b\"\nwhen = 'lang:ru'\n",
+    );
+    let out = run(&["check", "--watchlist", path_str(&watchlist)]);
+    assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "spec2b.toml:5: rule `a`: `when`, column 1: `region:` names no scanned field \
+             (input.fields: title, summary, body) and no metadata field \
+             (input.metadata_fields: lang, source, url, and site)"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("spec2b.toml:6: rule `b`: the rule may hold for an item that matches nothing"),
+        "{err}"
+    );
+
+    // With `region` configured as metadata, rule `a` loads.
+    let watchlist = temp_file(
+        "spec2b-ok.toml",
+        b"[sets.chips]\nterms = [\"H200\"]\n\
+          [[rules]]\nid = \"a\"\nwhen = 'region:apac AND FIRST/3 chips'\n",
+    );
+    let config = temp_file(
+        "spec2b-config.toml",
+        b"[input]\nmetadata_fields = [\"region\", \"lang\"]\n",
+    );
+    let item = temp_file(
+        "spec2b-items.jsonl",
+        b"{\"id\": \"1\", \"region\": \"APAC\", \"title\": \"one two H200\"}\n\
+          {\"id\": \"2\", \"region\": \"emea\", \"title\": \"one two three H200\"}\n",
+    );
+    let args = |cmd: &'static str| {
+        vec![
+            cmd,
+            "--config",
+            path_str(&config),
+            "--watchlist",
+            path_str(&watchlist),
+        ]
+    };
+    let out = run(&args("check"));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let mut explain = args("explain");
+    explain.extend(["--json", path_str(&item)]);
+    let out = run(&explain);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let items: Vec<Value> = String::from_utf8(out.stdout)
+        .expect("UTF-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    let tree = |i: usize| items[i]["rules"][0]["tree"].clone();
+    assert_eq!(items[0]["rules"][0]["holds"], json!(true));
+    assert_eq!(tree(0)["children"][0]["label"], json!("region:apac"));
+    assert_eq!(tree(0)["children"][0]["meta"]["item"], json!("APAC"));
+    assert_eq!(tree(0)["children"][1]["first"]["word"], json!(3));
+    // Item 2: another region, and H200 is word 4.
+    assert_eq!(items[1]["rules"][0]["holds"], json!(false));
+    assert_eq!(tree(1)["children"][0]["value"], json!(false));
+    assert_eq!(tree(1)["children"][1]["first"]["word"], json!(4));
 }
 
 #[test]
