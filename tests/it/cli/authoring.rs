@@ -195,6 +195,42 @@ fn scopes_and_filters_are_checked_against_the_configured_fields_and_explained() 
     assert_eq!(tree(1)["children"][1]["first"]["word"], json!(4));
 }
 
+/// `newswatch test` evaluates the operators of SPEC 2b on a case's item,
+/// its metadata included, and explains a failing one.
+#[test]
+fn rule_tests_see_metadata_and_explain_the_operators_of_spec_2b() {
+    temp_file(
+        "t2b-watchlist.toml",
+        "[sets.chips]\nterms = [\"H200\", \"чип*\"]\n[sets.ban]\nterms = [\"запрет*\"]\n\
+         [[rules]]\nid = \"lead\"\n\
+         when = 'lang:ru AND title:chips AND body:(FIRST/40 ban) AND ban NEAR/S chips'\n"
+            .as_bytes(),
+    );
+    let cases = temp_file(
+        "t2b.toml",
+        "watchlist = \"t2b-watchlist.toml\"\n\
+         [[cases]]\nname = \"ru\"\nitem = { lang = \"RU\", title = \"Запрет на чипы H200\", \
+         body = \"Власти обсуждают запрет на H200.\" }\nalerts = [\"lead\"]\n\
+         [[cases]]\nname = \"en\"\nitem = { lang = \"en\", title = \"Запрет на чипы H200\", \
+         body = \"Власти обсуждают запрет на H200.\" }\nalerts = [\"lead\"]\n"
+            .as_bytes(),
+    );
+    let out = run(&["test", path_str(&cases)]);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", stderr(&out));
+    assert!(stdout.contains("  ok   ru\n"), "{stdout}");
+    assert!(stdout.contains("  FAIL en\n"), "{stdout}");
+    assert!(
+        stdout.contains("✗ lang:ru: the item's lang is \"en\""),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("✓ FIRST/40: earliest \"запрет\" in body at word 3, needs ≤ 40"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("2 cases: 1 passed, 1 failed"), "{stdout}");
+}
+
 #[test]
 fn explain_selects_rules_and_refuses_unknown_ones() {
     let tass = fixture("tass-h200-ru.jsonl");
