@@ -27,6 +27,9 @@ const _: () = assert!(
 /// [`super::MAX_CAPACITY`]).
 type Seq = u32;
 
+/// Band key -> story number.
+type BandTable = HashMap<u32, Seq, BuildHasherDefault<KeyHasher>>;
+
 /// One story kept.
 #[derive(Clone)]
 struct Entry {
@@ -52,7 +55,7 @@ pub struct StoryIndex {
     /// story whose band an unrelated newer story shares loses that band as
     /// a way to be found (it keeps the other 31); a table never holds more
     /// than one entry per story and band.
-    bands: Vec<HashMap<u32, Seq, BuildHasherDefault<KeyHasher>>>,
+    bands: Vec<BandTable>,
     /// Bytes of the ids held.
     id_bytes: usize,
     /// The latest `seen` so far: stories whose window ended before it are
@@ -163,7 +166,7 @@ impl StoryIndex {
         }
         let sketch = Sketch::from_values(&signature.values)
             .ok_or(ImportError::Values(signature.values.len()))?;
-        if signature.first_seen + self.config.window() < self.clock {
+        if !alive(signature.first_seen, self.config.window(), self.clock) {
             return Ok(Imported::Expired);
         }
         let known = self
@@ -198,7 +201,7 @@ impl StoryIndex {
                 buckets * (std::mem::size_of::<(u32, Seq)>() + 1) + 16
             })
             .sum();
-        stories + bands + self.bands.capacity() * std::mem::size_of::<HashMap<u32, Seq>>()
+        stories + bands + self.bands.capacity() * std::mem::size_of::<BandTable>()
     }
 
     /// The index in `stories` of the story numbered `seq`, if kept.
@@ -209,19 +212,19 @@ impl StoryIndex {
 
     /// Positions of the stories that share a band with `values`, each once.
     fn candidates(&self, values: &[u16; HASHES]) -> impl Iterator<Item = usize> + '_ {
-        let mut seen: [usize; BANDS] = [usize::MAX; BANDS];
+        let mut found: [usize; BANDS] = [usize::MAX; BANDS];
         let mut n = 0;
         for (b, table) in self.bands.iter().enumerate() {
             if let Some(i) = table
                 .get(&band_key(values, b))
                 .and_then(|&s| self.position(s))
-                && !seen[..n].contains(&i)
+                && !found[..n].contains(&i)
             {
-                seen[n] = i;
+                found[n] = i;
                 n += 1;
             }
         }
-        seen.into_iter().take(n)
+        found.into_iter().take(n)
     }
 
     /// The position of the most similar candidate at or above the
@@ -274,7 +277,7 @@ impl StoryIndex {
     fn evict_expired(&mut self) {
         let window = self.config.window();
         while let Some(e) = self.stories.front() {
-            if e.first_seen + window >= self.clock {
+            if alive(e.first_seen, window, self.clock) {
                 break;
             }
             self.evict_front();
@@ -295,6 +298,14 @@ impl StoryIndex {
         self.id_bytes -= e.first_item.len();
         self.front = self.front.wrapping_add(1);
     }
+}
+
+/// True when the window of a story first seen at `first_seen` has not
+/// ended by `clock` (a window past the end of time never ends).
+fn alive(first_seen: SystemTime, window: Duration, clock: SystemTime) -> bool {
+    first_seen
+        .checked_add(window)
+        .is_none_or(|end| end >= clock)
 }
 
 /// True when `seen` is at most `window` before or after `first_seen`.

@@ -339,3 +339,13 @@ proptest! {
         prop_assert_eq!(story.id == "a", gap <= window);
     }
 }
+
+#[test]
+fn a_window_past_the_end_of_time_never_ends() {
+    let mut ix = index(Duration::MAX, 10);
+    ix.assign("a", TITLE, BODY, at(HOUR));
+    let s = ix.assign("b", TITLE, BODY, at(1_000_000 * HOUR));
+    assert_eq!(s.id, "a");
+    let far = Signature::new(&s, &Sketch::of(TITLE, BODY));
+    assert_eq!(ix.import(&far), Ok(Imported::Known));
+}
