@@ -4,14 +4,24 @@
 //! words as NEAR counts them (each CJK character a word), and shingled
 //! into runs of [`SHINGLE_WORDS`] consecutive words.
 //!
-//! Every shingle is hashed once (64 bits, folded to 32); the sketch keeps,
-//! for each of [`HASHES`] permutations of the 32-bit values (the murmur3
-//! finalizer of the value XOR a per-permutation seed, a bijection), the
-//! least permuted value, and stores its low 16 bits (b-bit MinHash: two
-//! different minima agree by chance with probability 2^-16, which adds at
-//! most 0.00002 to an estimate). The share of equal values of two sketches
-//! estimates the Jaccard index of their shingle sets, with a standard
-//! deviation of `sqrt(J (1 - J) / 128)`: 0.043 at 0.6.
+//! Every shingle is hashed once (64 bits). One-permutation MinHash: the
+//! top 7 bits of the hash pick one of [`HASHES`] bins, and each bin keeps
+//! the least of the low 32 bits of its shingles' hashes; a bin no shingle
+//! fell in takes the value of another by optimal densification
+//! (Shrivastava, ICML 2017; [`densified`]). Each value is stored as its low
+//! 16 bits (b-bit MinHash: two different minima agree by chance with
+//! probability 2^-16, which adds at most 0.00002 to an estimate). The share
+//! of equal values of two sketches estimates the Jaccard index of their
+//! shingle sets; for texts of a few hundred shingles its standard deviation
+//! is about `sqrt(J (1 - J) / 128)`, 0.043 at 0.6, as with 128
+//! permutations (a test checks the estimate's mean).
+//!
+//! Why one permutation: 128 independent permutations (a multiply-xorshift
+//! of each shingle's hash with 128 seeds) cost 128 hash evaluations per
+//! shingle: 29 µs per item of the syndication set for the hashing alone,
+//! twice `Engine::scan` of the same item. One permutation costs one
+//! evaluation per shingle plus the densification of the empty bins
+//! (BENCHMARKS.md, "Stories").
 //!
 //! The hashes are fixed here, not taken from `std` (whose `DefaultHasher`
 //! may change between releases): sketches are shared between instances
@@ -102,14 +112,21 @@ impl Sketch {
                 .map(|&(s, e)| word_hash(&body.as_bytes()[s as usize..e as usize])),
         );
         let k = shingling.words.clamp(1, words.len().max(1));
+        // One permutation, 128 bins: the top 7 bits of a shingle's hash
+        // pick its bin, the low 32 bits are its value there; each bin keeps
+        // the least.
         let mut mins = [u32::MAX; HASHES];
+        let mut filled = 0u128;
         let mut shingles = 0u32;
         for run in words.windows(k) {
-            add(&mut mins, shingle_hash(run));
+            let h = shingle_hash(run);
+            let bin = (h >> 57) as usize;
+            mins[bin] = mins[bin].min(h as u32);
+            filled |= 1 << bin;
             shingles += 1;
         }
         Sketch {
-            values: mins.map(|m| m as u16),
+            values: densified(&mins, filled),
             shingles,
         }
     }
@@ -147,25 +164,27 @@ pub(crate) fn equal_values(a: &[u16; HASHES], b: &[u16; HASHES]) -> usize {
     a.iter().zip(b).filter(|(x, y)| x == y).count()
 }
 
-/// Folds one shingle into the minima: one loop over the permutations that
-/// the compiler turns into vector code.
-#[inline]
-fn add(mins: &mut [u32; HASHES], shingle: u32) {
-    for (m, seed) in mins.iter_mut().zip(SEEDS.iter()) {
-        *m = (*m).min(fmix32(shingle ^ seed));
+/// The bins' minima as values (their low 16 bits), each empty bin taking
+/// the value of a filled one: the first filled bin in a sequence of bins
+/// fixed for it (optimal densification, Shrivastava 2017). Two texts
+/// whose bin is empty in both probe the same sequence, so the values agree
+/// exactly when the first bin filled in either holds a shingle of both:
+/// with probability J, as for a filled bin. No bin filled: all zero.
+fn densified(mins: &[u32; HASHES], filled: u128) -> [u16; HASHES] {
+    let mut values = [0u16; HASHES];
+    if filled == 0 {
+        return values;
     }
-}
-
-/// The murmur3 32-bit finalizer: a bijection of `u32` that mixes every bit
-/// into every other.
-#[inline]
-const fn fmix32(mut h: u32) -> u32 {
-    h ^= h >> 16;
-    h = h.wrapping_mul(0x85eb_ca6b);
-    h ^= h >> 13;
-    h = h.wrapping_mul(0xc2b2_ae35);
-    h ^= h >> 16;
-    h
+    for (i, v) in values.iter_mut().enumerate() {
+        let mut bin = i;
+        let mut attempt = 0u64;
+        while filled & (1 << bin) == 0 {
+            attempt += 1;
+            bin = (mix64((i as u64) << 32 | attempt) >> 57) as usize;
+        }
+        *v = mins[bin] as u16;
+    }
+    values
 }
 
 /// SplitMix64's output function: a bijection of `u64`.
@@ -175,17 +194,6 @@ const fn mix64(mut z: u64) -> u64 {
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
 }
-
-/// One seed per permutation, from SplitMix64's sequence.
-const SEEDS: [u32; HASHES] = {
-    let mut seeds = [0u32; HASHES];
-    let mut i = 0;
-    while i < HASHES {
-        seeds[i] = (mix64(0x9e37_79b9_7f4a_7c15u64.wrapping_mul(i as u64 + 1)) >> 32) as u32;
-        i += 1;
-    }
-    seeds
-};
 
 const K: u64 = 0x9e37_79b9_7f4a_7c15;
 
@@ -201,14 +209,14 @@ fn word_hash(bytes: &[u8]) -> u64 {
     mix64(h)
 }
 
-/// The 32-bit hash of a run of words, in order.
+/// The 64-bit hash of a run of words, in order.
 #[inline]
-fn shingle_hash(words: &[u64]) -> u32 {
-    let h = words
-        .iter()
-        .fold(0u64, |h, &w| (h.rotate_left(21) ^ w).wrapping_mul(K));
-    let h = mix64(h);
-    (h ^ (h >> 32)) as u32
+fn shingle_hash(words: &[u64]) -> u64 {
+    mix64(
+        words
+            .iter()
+            .fold(0u64, |h, &w| (h.rotate_left(21) ^ w).wrapping_mul(K)),
+    )
 }
 
 /// The first `max` bytes of `text`, cut back to a character boundary.
