@@ -36,7 +36,7 @@ impl StoryConfig {
     pub const DEFAULT_SIMILARITY: f64 = 0.6;
     /// The default `alerts.story_window`: 24 hours.
     pub const DEFAULT_WINDOW: Duration = Duration::from_secs(24 * 3600);
-    /// The default `alerts.story_capacity`: 1,000,000 stories (about 0.9 GB,
+    /// The default `alerts.story_capacity`: 1,000,000 stories (about 470 MiB,
     /// see the module documentation of [`crate::story`]).
     pub const DEFAULT_CAPACITY: usize = 1_000_000;
 
