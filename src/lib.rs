@@ -189,6 +189,7 @@ pub mod shutdown;
 pub mod sink;
 pub mod source;
 pub mod stdio;
+pub mod story;
 pub mod telemetry;
 pub mod text;
 pub mod toml_depth;
