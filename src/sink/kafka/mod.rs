@@ -12,7 +12,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 pub use config::{ContentMode, DeadLetterConfig, KafkaSinkConfig};
-pub use producer::KafkaProducer;
+pub use producer::{KafkaProducer, TransactionError};
 use producer::Pending;
 
 use super::{Ack, DeadLetter, DeadLetterRecord, Outgoing, Sink};
