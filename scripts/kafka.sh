@@ -325,6 +325,10 @@ transaction.state.log.num.partitions=1
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 share.coordinator.state.topic.num.partitions=1
+# Keep every message: replay tests produce items stamped in 2023, and the
+# default retention (7 days by the largest timestamp of a segment) deleted
+# them within the 5-minute retention check, mid-test.
+log.retention.ms=-1
 # Consumer groups start at once instead of waiting 3 s for more members.
 group.initial.rebalance.delay.ms=0
 # Tests create their topics explicitly: a mistyped topic name fails instead of

@@ -272,6 +272,11 @@ pub fn run(plan: &Plan<'_>) -> Result<Report, ReplayError> {
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
         .set("enable.partition.eof", "true")
+        // A range that starts before what retention left starts at the
+        // oldest message kept; librdkafka's default (latest) left a range
+        // whose start was deleted waiting forever for a position that never
+        // came.
+        .set("auto.offset.reset", "earliest")
         // The daemon's prefetch (source/kafka.rs): 8 MB, refilled quickly.
         .set("queued.max.messages.kbytes", "8192")
         .set("fetch.queue.backoff.ms", "20");

@@ -69,6 +69,7 @@ fn defaults_match_the_spec() {
     assert_eq!(s.kafka.topics, ["news"]);
     assert_eq!(s.input.format, Format::Json);
     assert_eq!(s.input.fields, ["title", "summary", "body"]);
+    assert_eq!(s.input.metadata_fields, ["lang", "source", "url"]);
     assert_eq!(s.input.max_bytes, 1_048_576);
     assert_eq!(s.watchlist.path, PathBuf::from("config/watchlist.toml"));
     assert!(s.watchlist.reload);
@@ -182,6 +183,16 @@ fn each_bad_key_is_named() {
         ),
         ("[input]\nformat = \"xml\"", &[], "input.format"),
         ("[input]\nfields = []", &[], "input.fields"),
+        (
+            "[input]\nmetadata_fields = [\"lang\", \"title\"]",
+            &[],
+            "input.metadata_fields[1]",
+        ),
+        (
+            "",
+            &[("NEWSWATCH__INPUT__METADATA_FIELDS", "lang,")],
+            "input.metadata_fields[1]",
+        ),
         ("[input]\nmax_bytes = 0", &[], "input.max_bytes"),
         ("[kafka]\nbrokers = \"\"", &[], "kafka.brokers"),
         ("[kafka]\ntopics = []", &[], "kafka.topics"),
