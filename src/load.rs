@@ -65,7 +65,10 @@ pub fn load_engine(path: &Path, checks: &Checks) -> Result<Engine, LoadError> {
         let mut routes = Vec::new();
         for rule in &watchlist.rules {
             let routed = rule.sinks.as_deref().unwrap_or(sinks);
-            for s in routed.iter().filter(|s| checks.not_transactional.contains(s)) {
+            for s in routed
+                .iter()
+                .filter(|s| checks.not_transactional.contains(s))
+            {
                 routes.push(format!("rule `{}` routes to sink `{s}`", rule.id));
             }
         }

@@ -190,6 +190,11 @@ impl Offsets {
         })
     }
 
+    /// Some commit offset moved since it was last taken.
+    pub fn moved(&self) -> bool {
+        self.parts.values().any(|p| p.dirty)
+    }
+
     /// Under exactly-once, a transaction with the offsets taken before was
     /// committed: the items begun so far are done for good.
     pub fn transaction_committed(&mut self) {

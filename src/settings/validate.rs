@@ -7,9 +7,8 @@ use std::net::SocketAddr;
 
 use super::raw::Raw;
 use super::{
-    Guarantee,
-    AlertsConfig, HttpConfig, KafkaConfig, LogConfig, LogFormat, PipelineConfig, Settings,
-    WatchlistConfig,
+    AlertsConfig, Guarantee, HttpConfig, KafkaConfig, LogConfig, LogFormat, PipelineConfig,
+    Settings, WatchlistConfig,
 };
 use crate::alert::AlertOptions;
 use crate::item::{DecodeOptions, Format};

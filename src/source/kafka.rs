@@ -158,7 +158,11 @@ impl ConsumerContext for SourceContext {
                 events::group_membership(false);
                 locked(&self.lost_since).get_or_insert_with(Instant::now);
                 let why = "the group assignment was lost".to_owned();
-                tx.fail(consumer, &self.offsets, crate::sink::kafka::TransactionError::Abortable(why));
+                tx.fail(
+                    consumer,
+                    &self.offsets,
+                    crate::sink::kafka::TransactionError::Abortable(why),
+                );
             } else {
                 tx.commit(consumer, &self.offsets);
             }
@@ -328,8 +332,11 @@ impl KafkaSource {
     /// `COMMIT_INTERVAL`.
     fn commit_due(&self, last_commit: &mut Instant, max_in_flight: usize) {
         if let Some(tx) = self.consumer.context().transactions.get() {
-            let uncommitted = locked(&self.offsets).uncommitted();
-            if tx.due(uncommitted, max_in_flight) {
+            let (uncommitted, moved) = {
+                let o = locked(&self.offsets);
+                (o.uncommitted(), o.moved())
+            };
+            if tx.due(uncommitted, moved, max_in_flight) {
                 tx.commit(&self.consumer, &self.offsets);
             }
         } else if last_commit.elapsed() >= COMMIT_INTERVAL {
@@ -541,8 +548,14 @@ impl KafkaSource {
         if let Some(tx) = self.consumer.context().transactions.get() {
             if left > 0 {
                 let why = format!("shutdown with {left} items in flight");
-                tx.fail(&self.consumer, &self.offsets, crate::sink::kafka::TransactionError::Abortable(why));
-            } else if tx.commit(&self.consumer, &self.offsets) == crate::source::transactions::Outcome::Committed {
+                tx.fail(
+                    &self.consumer,
+                    &self.offsets,
+                    crate::sink::kafka::TransactionError::Abortable(why),
+                );
+            } else if tx.commit(&self.consumer, &self.offsets)
+                == crate::source::transactions::Outcome::Committed
+            {
                 tracing::info!("committed the final transaction");
             }
             return;

@@ -88,10 +88,12 @@ impl Transactions {
         }
     }
 
-    /// A commit is due: `interval` passed since the last, or
-    /// `max_in_flight` items wait.
-    pub fn due(&self, uncommitted: usize, max_in_flight: usize) -> bool {
-        uncommitted > 0 && (uncommitted >= max_in_flight || locked(&self.last).elapsed() >= self.interval)
+    /// A commit is due: items were consumed since the last (`uncommitted`
+    /// of them still in flight, or their offsets `moved`), and `interval`
+    /// passed since the last commit or `max_in_flight` items wait.
+    pub fn due(&self, uncommitted: usize, moved: bool, max_in_flight: usize) -> bool {
+        (uncommitted > 0 || moved)
+            && (uncommitted >= max_in_flight || locked(&self.last).elapsed() >= self.interval)
     }
 
     /// Commits the open transaction with the offsets of every item consumed
@@ -123,7 +125,11 @@ impl Transactions {
         let mut tpl = TopicPartitionList::new();
         for (t, p, o) in &to_commit {
             if let Err(e) = tpl.add_partition_offset(t, *p, Offset::Offset(*o)) {
-                return self.fail(consumer, offsets, TransactionError::Abortable(e.to_string()));
+                return self.fail(
+                    consumer,
+                    offsets,
+                    TransactionError::Abortable(e.to_string()),
+                );
             }
         }
         let Some(group) = consumer.group_metadata() else {

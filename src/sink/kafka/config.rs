@@ -114,11 +114,11 @@ impl SinkContext {
             &self.producer_properties,
             self.transactional_id.as_deref(),
         )
-            .map(Arc::new)
-            .map_err(|source| BuildError::Kafka {
-                sink: sink.to_owned(),
-                source,
-            })?;
+        .map(Arc::new)
+        .map_err(|source| BuildError::Kafka {
+            sink: sink.to_owned(),
+            source,
+        })?;
         self.producer = Some(Arc::clone(&p));
         Ok(p)
     }

@@ -46,7 +46,13 @@ fn items(n: usize, tag: &str) -> (Vec<Msg>, HashSet<String>, HashSet<Vec<u8>>) {
 
 /// Produces `messages` in chunks of `chunk` every `every`, on a thread: a
 /// steady stream while daemons come and go.
-fn steady(brokers: &str, topic: &str, messages: Vec<Msg>, chunk: usize, every: Duration) -> JoinHandle<()> {
+fn steady(
+    brokers: &str,
+    topic: &str,
+    messages: Vec<Msg>,
+    chunk: usize,
+    every: Duration,
+) -> JoinHandle<()> {
     let (brokers, topic) = (brokers.to_owned(), topic.to_owned());
     std::thread::spawn(move || {
         for c in messages.chunks(chunk) {
@@ -100,11 +106,18 @@ fn assert_exactly_once(
         *counts.entry(r.key.as_str()).or_default() += 1;
     }
     let doubled: Vec<(&&str, &usize)> = counts.iter().filter(|(_, n)| **n > 1).take(10).collect();
-    assert!(doubled.is_empty(), "alerts seen more than once: {doubled:?}");
+    assert!(
+        doubled.is_empty(),
+        "alerts seen more than once: {doubled:?}"
+    );
     assert_eq!(alerts.ids(), *expected, "exactly the expected alert ids");
     let dead_values: Vec<&Vec<u8>> = dead.received.iter().map(|r| &r.payload).collect();
     let distinct: HashSet<&Vec<u8>> = dead_values.iter().copied().collect();
-    assert_eq!(dead_values.len(), distinct.len(), "a dead letter seen twice");
+    assert_eq!(
+        dead_values.len(),
+        distinct.len(),
+        "a dead letter seen twice"
+    );
     assert_eq!(
         distinct,
         rejected.iter().collect::<HashSet<_>>(),
@@ -119,7 +132,13 @@ fn kill_9_five_times_under_a_steady_stream_repeats_no_alert() {
     let config = s.config("");
     let mut alerts = Subscriber::new(&s.brokers, &s.alerts);
     let mut dead = Subscriber::new(&s.brokers, &s.dead_letter);
-    let producer = steady(&s.brokers, &s.news, messages, 100, Duration::from_millis(150));
+    let producer = steady(
+        &s.brokers,
+        &s.news,
+        messages,
+        100,
+        Duration::from_millis(150),
+    );
     // Kill points from a fixed pseudo-random sequence, between 1 and 4 s
     // after each start (the group join takes about 1 s).
     let mut seed = 0x9E37_79B9u32;
@@ -136,9 +155,12 @@ fn kill_9_five_times_under_a_steady_stream_repeats_no_alert() {
     }
     producer.join().expect("producer thread");
     let last = spawn(&s, &config, "a", "last");
-    assert_exactly_once(&mut alerts, &mut dead, &expected, &rejected, &|| last.log_text());
+    assert_exactly_once(&mut alerts, &mut dead, &expected, &rejected, &|| {
+        last.log_text()
+    });
     assert!(
-        last.log_text().contains("exactly-once: alerts, dead letters and offsets in Kafka transactions"),
+        last.log_text()
+            .contains("exactly-once: alerts, dead letters and offsets in Kafka transactions"),
         "{}",
         last.log_text()
     );
@@ -160,7 +182,13 @@ fn two_instances_one_killed_mid_stream_repeat_no_alert() {
     }
     let mut alerts = Subscriber::new(&s.brokers, &s.alerts);
     let mut dead = Subscriber::new(&s.brokers, &s.dead_letter);
-    let producer = steady(&s.brokers, &s.news, messages, 100, Duration::from_millis(100));
+    let producer = steady(
+        &s.brokers,
+        &s.news,
+        messages,
+        100,
+        Duration::from_millis(100),
+    );
     assert!(
         alerts.until(ALERT_TIMEOUT, |r| r.len() >= expected.len() / 4),
         "alerts before the kill; log b:\n{}",
@@ -168,7 +196,9 @@ fn two_instances_one_killed_mid_stream_repeat_no_alert() {
     );
     b.signal("KILL");
     producer.join().expect("producer thread");
-    assert_exactly_once(&mut alerts, &mut dead, &expected, &rejected, &|| a.log_text());
+    assert_exactly_once(&mut alerts, &mut dead, &expected, &rejected, &|| {
+        a.log_text()
+    });
 }
 
 #[test]
@@ -184,7 +214,13 @@ fn a_zombie_paused_past_its_session_timeout_is_fenced_and_repeats_no_alert() {
     );
     let mut alerts = Subscriber::new(&s.brokers, &s.alerts);
     let mut dead = Subscriber::new(&s.brokers, &s.dead_letter);
-    let producer = steady(&s.brokers, &s.news, messages, 100, Duration::from_millis(100));
+    let producer = steady(
+        &s.brokers,
+        &s.news,
+        messages,
+        100,
+        Duration::from_millis(100),
+    );
     assert!(
         alerts.until(ALERT_TIMEOUT, |r| !r.is_empty()),
         "alerts before the pause; log:\n{}",
@@ -204,6 +240,10 @@ fn a_zombie_paused_past_its_session_timeout_is_fenced_and_repeats_no_alert() {
     zombie.signal("CONT");
     producer.join().expect("producer thread");
     assert_exactly_once(&mut alerts, &mut dead, &expected, &rejected, &|| {
-        format!("zombie:\n{}\nother:\n{}", zombie.log_text(), other.log_text())
+        format!(
+            "zombie:\n{}\nother:\n{}",
+            zombie.log_text(),
+            other.log_text()
+        )
     });
 }
