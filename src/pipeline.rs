@@ -409,6 +409,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn dedup_forgets_the_ids_of_an_aborted_transaction_only() {
+        let mut d = Dedup::new(Duration::from_secs(60));
+        d.uncommitted = Some(Vec::new());
+        let t0 = Instant::now();
+        assert!(d.first_time("committed", t0));
+        d.committed();
+        assert!(d.first_time("aborted", t0));
+        d.aborted();
+        // The aborted copy was never seen: the alert goes out again, once.
+        assert!(d.first_time("aborted", t0));
+        assert!(!d.first_time("aborted", t0));
+        assert!(!d.first_time("committed", t0));
+    }
+
+    #[test]
     fn dedup_forgets_after_the_window() {
         let mut d = Dedup::new(Duration::from_secs(60));
         let t0 = Instant::now();
