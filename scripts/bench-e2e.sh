@@ -9,6 +9,7 @@
 #      /metrics), with the default watchlist and with generated watchlists
 #      of 1k, 10k and 100k terms (scripts/gen-watchlist.py); the 100k/1k time
 #      ratio;
+#   2a. the same under pipeline.guarantee = "exactly-once" (issue 15);
 #   2b. newswatch replay of the whole topic (default watchlist, alerts to a
 #      file): its rate against row 2's and the cores it keeps busy;
 #   3. a plain Python consumer (scripts/python_consumer.py: confluent-kafka,
@@ -46,8 +47,9 @@
 #                                    row measures (default 30): the broker's
 #                                    JIT needs them, else its p99 is seconds
 #        NEWSWATCH_BENCH_ONLY        a comma-separated subset of the rows: kcat,
-#                                    default, replay, 1k, 10k, 100k, python, latency,
-#                                    latency-fetch, check, reload (default: all)
+#                                    default, default-eos, replay, 1k, 10k, 100k,
+#                                    python, latency, latency-fetch, latency-eos,
+#                                    latency-eos-20ms, check, reload (default: all)
 #        CARGO_TARGET_DIR            where cargo builds (the binary is copied
 #                                    to target/bench-e2e/newswatch first)
 # Python packages (pinned) go to a venv in
@@ -113,7 +115,7 @@ fi
 run=$(date +%s)
 news="bench-news-$run"
 "$py" scripts/bench-util.py create-topics "$brokers" "$news:$partitions" \
-    "bench-alerts-default-$run:3" "bench-alerts-1k-$run:3" "bench-alerts-10k-$run:3" \
+    "bench-alerts-default-$run:3" "bench-alerts-default-eos-$run:3" "bench-alerts-1k-$run:3" "bench-alerts-10k-$run:3" \
     "bench-alerts-100k-$run:3" "bench-alerts-python-$run:3" \
     "bench-reload-news-$run:$partitions" "bench-alerts-reload-$run:3"
 "$py" scripts/bench-util.py warm-groups "$brokers" "$news"
@@ -219,11 +221,12 @@ EOF
     echo "$config"
 }
 
-# run_newswatch KEY NAME WATCHLIST: newswatch run until every item is committed.
+# run_newswatch KEY NAME WATCHLIST [EXTRA]: newswatch run until every item is
+# committed, configured with EXTRA.
 run_newswatch() {
-    local key=$1 name=$2 wl=$3 config log t0 res done_at assigned_at seconds
+    local key=$1 name=$2 wl=$3 extra=${4:-} config log t0 res done_at assigned_at seconds
     want "$key" || return 0
-    config=$(write_config "$key" "$news" "$wl")
+    config=$(write_config "$key" "$news" "$wl" "$extra")
     log="$work/newswatch-$key-$run.log"
     echo "2. newswatch run, $name"
     b0=$(cpu "$broker_pid")
@@ -310,6 +313,13 @@ run_latency() {
 run_latency latency "built-in fetch settings"
 run_latency latency-fetch "fetch.min.bytes = 65536, fetch.wait.max.ms = 5" \
     "$(printf '[kafka.consumer]\n"fetch.min.bytes" = 65536\n"fetch.wait.max.ms" = 5')"
+# Exactly-once (issue 15): alerts and offsets in Kafka transactions, every
+# transaction_interval; the Python subscriber reads read_committed
+# (librdkafka's default), so an alert counts once its transaction commits.
+run_latency latency-eos "exactly-once, transaction_interval 100ms" \
+    "$(printf '[pipeline]\nguarantee = "exactly-once"\n')"
+run_latency latency-eos-20ms "exactly-once, transaction_interval 20ms" \
+    "$(printf '[pipeline]\nguarantee = "exactly-once"\ntransaction_interval = "20ms"\n')"
 
 # --- 7. live reload to 1M terms under a steady stream ------------------------------------------------
 if want reload; then
@@ -334,6 +344,8 @@ if want reload; then
 fi
 
 run_newswatch default "default watchlist (741 terms, 4 rules)" config/watchlist.toml
+run_newswatch default-eos "default watchlist, exactly-once (transaction_interval 100ms)" \
+    config/watchlist.toml "$(printf '[pipeline]\nguarantee = "exactly-once"\n')"
 
 # --- 2b. newswatch replay over the same topic ---------------------------------------------------------
 # The whole topic as a replay range (assigned partitions, no group, a

@@ -14,6 +14,21 @@ pub enum LoadError {
     /// The file could not be read or has problems (each with its line).
     #[error(transparent)]
     Watchlist(#[from] watchlist::Error),
+    /// Under exactly-once, rules route to sinks that cannot join a Kafka
+    /// transaction (SPEC section 4).
+    #[error(
+        "{}: {}; such a sink cannot join a Kafka transaction (pipeline.guarantee = \
+         \"exactly-once\"): set accept_duplicates = true on it to accept that its \
+         deliveries may repeat, or route the rule elsewhere with `sinks`",
+        path.display(),
+        routes.join("; ")
+    )]
+    NotTransactional {
+        /// The watchlist file.
+        path: PathBuf,
+        /// `rule `r` routes to sink `s``, one per pair.
+        routes: Vec<String>,
+    },
     /// The automaton could not be built from valid terms.
     #[error("{}: building the automaton: {source}", path.display())]
     Build {
@@ -30,6 +45,10 @@ pub struct Checks {
     /// The configured sink names rules may route to; `None` skips the check
     /// (offline commands without sinks).
     pub sinks: Option<Vec<String>>,
+    /// Sinks no rule may route to: under exactly-once, those that cannot
+    /// join a Kafka transaction and do not accept duplicates. Checked only
+    /// with `sinks`.
+    pub not_transactional: Vec<String>,
     /// The fields items have, for field scopes and metadata filters.
     pub schema: Schema,
 }
@@ -42,6 +61,24 @@ pub struct Checks {
 /// [`LoadError`], naming the file and every problem.
 pub fn load_engine(path: &Path, checks: &Checks) -> Result<Engine, LoadError> {
     let watchlist = Watchlist::load_with(path, checks.sinks.as_deref(), &checks.schema)?;
+    if let Some(sinks) = &checks.sinks {
+        let mut routes = Vec::new();
+        for rule in &watchlist.rules {
+            let routed = rule.sinks.as_deref().unwrap_or(sinks);
+            for s in routed
+                .iter()
+                .filter(|s| checks.not_transactional.contains(s))
+            {
+                routes.push(format!("rule `{}` routes to sink `{s}`", rule.id));
+            }
+        }
+        if !routes.is_empty() {
+            return Err(LoadError::NotTransactional {
+                path: path.to_owned(),
+                routes,
+            });
+        }
+    }
     Engine::build(Arc::new(watchlist)).map_err(|source| LoadError::Build {
         path: path.to_owned(),
         source,

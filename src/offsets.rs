@@ -39,6 +39,9 @@ struct Partition {
     commit_offset: Option<i64>,
     /// `commit_offset` moved since it was last taken for a commit.
     dirty: bool,
+    /// Under exactly-once: the first offset begun since the last committed
+    /// transaction, where an aborted one rewinds to.
+    rewind_to: Option<i64>,
 }
 
 /// Offsets of every assigned partition.
@@ -70,6 +73,7 @@ impl Offsets {
                 window: VecDeque::new(),
                 commit_offset: None,
                 dirty: false,
+                rewind_to: None,
             }
         });
     }
@@ -83,6 +87,7 @@ impl Offsets {
         let p = self.parts.get_mut(&key)?;
         debug_assert!(p.window.back().is_none_or(|&(o, _)| o < offset));
         p.window.push_back((offset, false));
+        p.rewind_to.get_or_insert(offset);
         self.uncommitted += 1;
         Some(Ticket {
             topic: key.0,
@@ -183,6 +188,42 @@ impl Offsets {
             self.topics.push(Arc::clone(&t));
             t
         })
+    }
+
+    /// Some commit offset moved since it was last taken.
+    pub fn moved(&self) -> bool {
+        self.parts.values().any(|p| p.dirty)
+    }
+
+    /// Under exactly-once, a transaction with the offsets taken before was
+    /// committed: the items begun so far are done for good.
+    pub fn transaction_committed(&mut self) {
+        for p in self.parts.values_mut() {
+            p.rewind_to = p.window.front().map(|&(o, _)| o);
+        }
+    }
+
+    /// Under exactly-once, the open transaction was aborted: forgets every
+    /// item begun since the last committed one and returns where to seek
+    /// each partition to consume them again: (topic, partition, offset).
+    /// Tickets of those items no longer complete anything.
+    pub fn rewind(&mut self) -> Vec<(String, i32, i64)> {
+        let mut out = Vec::new();
+        let mut dropped = 0;
+        for ((t, part), p) in &mut self.parts {
+            if let Some(o) = p.rewind_to.take() {
+                out.push((t.to_string(), *part, o));
+            }
+            dropped += p.window.len();
+            p.window.clear();
+            p.dirty = false;
+            p.commit_offset = None;
+            self.next_generation += 1;
+            p.generation = self.next_generation;
+        }
+        self.uncommitted -= dropped;
+        out.sort();
+        out
     }
 
     /// Items consumed and not yet committable, over all partitions: those

@@ -44,6 +44,10 @@ struct Dedup {
     window: Duration,
     seen: HashMap<String, Instant>,
     next_prune: Instant,
+    /// Under exactly-once: the ids first seen since the last committed
+    /// transaction, forgotten if it aborts, so that an alert whose copy was
+    /// aborted is sent again (SPEC section 4, Dedup).
+    uncommitted: Option<Vec<String>>,
 }
 
 impl Dedup {
@@ -52,6 +56,24 @@ impl Dedup {
             window,
             seen: HashMap::new(),
             next_prune: Instant::now() + window,
+            uncommitted: None,
+        }
+    }
+
+    /// The transaction holding the ids seen since the last call committed.
+    fn committed(&mut self) {
+        if let Some(ids) = &mut self.uncommitted {
+            ids.clear();
+        }
+    }
+
+    /// The transaction holding the ids seen since the last commit aborted:
+    /// they were never emitted.
+    fn aborted(&mut self) {
+        if let Some(ids) = &mut self.uncommitted {
+            for id in ids.drain(..) {
+                self.seen.remove(&id);
+            }
         }
     }
 
@@ -66,6 +88,9 @@ impl Dedup {
             Some(t) if now.duration_since(*t) < self.window => false,
             _ => {
                 self.seen.insert(id.to_owned(), now);
+                if let Some(ids) = &mut self.uncommitted {
+                    ids.push(id.to_owned());
+                }
                 true
             }
         }
@@ -141,6 +166,16 @@ impl Pipeline {
             dedup: Mutex::new(Dedup::new(dedup_window)),
             offsets,
         }
+    }
+
+    /// Under exactly-once: from now on, the dedup set remembers which ids
+    /// each transaction added ([`crate::source::transactions::Listener`]).
+    pub fn track_transactions(&self) {
+        self.dedup
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .uncommitted
+            .get_or_insert_with(Vec::new);
     }
 
     /// The engine and routes items start on from now.
@@ -353,9 +388,40 @@ mod debug {
     }
 }
 
+impl crate::source::transactions::Listener for Pipeline {
+    fn committed(&self) {
+        self.dedup
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .committed();
+    }
+
+    fn aborted(&self) {
+        self.dedup
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .aborted();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dedup_forgets_the_ids_of_an_aborted_transaction_only() {
+        let mut d = Dedup::new(Duration::from_secs(60));
+        d.uncommitted = Some(Vec::new());
+        let t0 = Instant::now();
+        assert!(d.first_time("committed", t0));
+        d.committed();
+        assert!(d.first_time("aborted", t0));
+        d.aborted();
+        // The aborted copy was never seen: the alert goes out again, once.
+        assert!(d.first_time("aborted", t0));
+        assert!(!d.first_time("aborted", t0));
+        assert!(!d.first_time("committed", t0));
+    }
 
     #[test]
     fn dedup_forgets_after_the_window() {

@@ -20,11 +20,12 @@ use crate::engine::Engine;
 use crate::exit::Failure;
 use crate::offsets::Offsets;
 use crate::pipeline::{Pipeline, Workers};
-use crate::settings::Settings;
+use crate::settings::{Guarantee, Settings};
 use crate::shutdown::Shutdown;
 use crate::sink::kafka::KafkaProducer;
 use crate::sink::{DeadLetter, Sink, SinkContext};
 use crate::source::kafka::{KafkaSource, RunEnd};
+use crate::source::transactions::Transactions;
 
 /// The producer gets at least this long to flush at shutdown, even when
 /// the drain used up `pipeline.shutdown_timeout`.
@@ -50,8 +51,24 @@ pub struct Sinks {
 /// A [`Failure`] with status 78 naming the sink whose client cannot be
 /// made.
 pub fn build_sinks(settings: &Settings, runtime: tokio::runtime::Handle) -> Result<Sinks, Failure> {
+    build_sinks_for(settings, runtime, false)
+}
+
+/// [`build_sinks`]; when `transactional` (the daemon under exactly-once),
+/// with the shared producer transactional and made even when no Kafka sink
+/// asks for it, since offsets are committed through it.
+fn build_sinks_for(
+    settings: &Settings,
+    runtime: tokio::runtime::Handle,
+    transactional: bool,
+) -> Result<Sinks, Failure> {
     let mut cx = SinkContext::new(&settings.kafka.brokers, &settings.kafka.producer, runtime);
     cx.external_url = settings.http.external_url.clone();
+    if transactional {
+        cx.transactional_id = Some(settings.kafka.transactional_id.clone());
+        cx.kafka_producer("the transactions of pipeline.guarantee = \"exactly-once\"")
+            .map_err(Failure::config)?;
+    }
     if let Some(d) = &settings.dead_letter {
         cx.dead_letter = Some(d.build(&mut cx).map_err(Failure::config)?);
     }
@@ -80,6 +97,8 @@ pub struct App {
     /// Flushed at shutdown; dropping it (with the sinks that hold clones)
     /// purges what it still holds.
     producer: Option<Arc<KafkaProducer>>,
+    /// Under exactly-once, the transactions every consumer commits in.
+    transactions: Option<Arc<Transactions>>,
     source: KafkaSource,
     /// Set by SIGHUP: reload the watchlist even if the file is unchanged.
     /// The reload thread clears it.
@@ -110,7 +129,8 @@ impl App {
             .build()
             .context("starting the async runtime")
             .map_err(Failure::software)?;
-        let built = build_sinks(settings, runtime.handle().clone())?;
+        let exactly_once = settings.pipeline.guarantee == Guarantee::ExactlyOnce;
+        let built = build_sinks_for(settings, runtime.handle().clone(), exactly_once)?;
         crate::metrics::events::sinks_ready(&settings.sink_names());
         crate::metrics::liveness::set_timeout(settings.http.liveness_timeout);
         let listen = settings.http.listen;
@@ -134,7 +154,27 @@ impl App {
         let source = KafkaSource::new(&settings.kafka, Arc::clone(&offsets))
             .context("creating the Kafka consumer")
             .map_err(Failure::config)?;
+        let transactions = match (&built.producer, exactly_once) {
+            (Some(producer), true) => {
+                pipeline.track_transactions();
+                let tx = Arc::new(Transactions::new(
+                    Arc::clone(producer),
+                    Arc::clone(&pipeline) as Arc<dyn crate::source::transactions::Listener>,
+                    settings.pipeline.transaction_interval,
+                    settings.pipeline.shutdown_timeout,
+                ));
+                source.use_transactions(Arc::clone(&tx));
+                tracing::info!(
+                    transactional_id = %settings.kafka.transactional_id,
+                    interval = ?settings.pipeline.transaction_interval,
+                    "exactly-once: alerts, dead letters and offsets in Kafka transactions"
+                );
+                Some(tx)
+            }
+            _ => None,
+        };
         Ok(App {
+            transactions,
             settings: settings.clone(),
             runtime,
             pipeline,
@@ -183,6 +223,7 @@ impl App {
             pipeline,
             offsets,
             producer,
+            transactions,
             mut source,
             reload,
             http: _,
@@ -245,7 +286,13 @@ impl App {
                 "the consumer lost its group membership and did not get partitions back; replacing it"
             );
             match KafkaSource::new(&settings.kafka, Arc::clone(&offsets)) {
-                Ok(fresh) => std::mem::replace(&mut source, fresh).abandon(),
+                Ok(fresh) => {
+                    if let Some(tx) = &transactions {
+                        source.abort_transaction(tx, "the consumer is replaced");
+                        fresh.use_transactions(Arc::clone(tx));
+                    }
+                    std::mem::replace(&mut source, fresh).abandon()
+                }
                 Err(e) => {
                     // Stop everything in order (below) before reporting it.
                     shutdown.trigger();

@@ -245,6 +245,26 @@ pub fn partition_health(change: &Change, last_error: Option<&str>) {
     }
 }
 
+/// A Kafka transaction committed (DEBUG), or was aborted or its producer
+/// fenced (WARN, with the reason and the partitions rewound): counted by
+/// outcome.
+pub fn transaction(
+    outcome: &'static str,
+    error: Option<&dyn Display>,
+    rewound: &[(String, i32, i64)],
+) {
+    global().transactions.add([outcome], 1.0);
+    match error {
+        None => tracing::debug!(outcome, "transaction committed"),
+        Some(error) => tracing::warn!(
+            outcome,
+            %error,
+            rewound = ?rewound,
+            "transaction not committed; the consumer goes back to the last committed offsets"
+        ),
+    }
+}
+
 /// The Kafka producer delivered nothing for twice `message.timeout.ms`
 /// while messages kept failing, and was replaced: WARN, counted.
 pub fn producer_replaced(silent: Duration) {

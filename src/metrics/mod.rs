@@ -152,6 +152,13 @@ declare_metrics! {
         "Kafka producers replaced after delivering nothing for twice message.timeout.ms while messages kept failing.",
         "counter",
     );
+    /// Kafka transactions under exactly-once, by outcome.
+    transactions: Family<1> = Family::new(
+        "newswatch_transactions_total",
+        "Kafka transactions under pipeline.guarantee = exactly-once, by outcome: committed, aborted (the consumer rewound to the last committed offsets), fenced (the producer was replaced).",
+        "counter",
+        ["outcome"],
+    );
     /// Terms of the loaded watchlist.
     watchlist_terms: Scalar = Scalar::new(
         "newswatch_watchlist_terms",
@@ -203,6 +210,9 @@ pub fn global() -> &'static Metrics {
         }
         for outcome in ["ok", "error"] {
             m.reloads.add([outcome], 0.0);
+        }
+        for outcome in ["committed", "aborted", "fenced"] {
+            m.transactions.add([outcome], 0.0);
         }
         m
     });

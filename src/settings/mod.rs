@@ -62,6 +62,11 @@ pub struct KafkaConfig {
     /// moving past them, or a consumer error repeat, before `/readyz`
     /// answers 503 naming it (default 2 minutes; SPEC section 7).
     pub stall_timeout: Duration,
+    /// The producer's `transactional.id` under exactly-once:
+    /// `{kafka.transactional_id_prefix}-{kafka.instance_id}` (the prefix
+    /// defaults to the group id, the instance to the host name). Unique per
+    /// instance and stable across its restarts (SPEC section 4, KIP-447).
+    pub transactional_id: String,
     /// Extra librdkafka properties of the consumer; values may be
     /// credentials, so they are secrets. Never one that newswatch sets
     /// itself for at-least-once delivery.
@@ -105,6 +110,24 @@ pub struct PipelineConfig {
     /// the producer, measured from the stop signal (default 30 seconds;
     /// the flush gets at least 1 second more).
     pub shutdown_timeout: Duration,
+    /// `pipeline.guarantee` (SPEC section 4).
+    pub guarantee: Guarantee,
+    /// Under exactly-once, a transaction is committed this often (default
+    /// 100 milliseconds), or sooner when `max_in_flight` items wait.
+    pub transaction_interval: Duration,
+}
+
+/// `pipeline.guarantee`: what a subscriber of the alert topics gets across
+/// crashes (SPEC section 4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guarantee {
+    /// Every alert at least once; a crash may repeat some, with the same
+    /// ids (the default).
+    AtLeastOnce,
+    /// Alerts to Kafka sinks and dead letters produced in Kafka
+    /// transactions with the consumed offsets: a `read_committed` reader
+    /// sees each (item, rule) alert once.
+    ExactlyOnce,
 }
 
 /// `[http]`.
@@ -292,10 +315,18 @@ impl Settings {
     }
 
     /// What the watchlist is checked against: the configured sinks (when
-    /// `check_sinks`) and the fields of `[input]`.
+    /// `check_sinks`), under exactly-once those rules may not route to, and
+    /// the fields of `[input]`.
     pub fn watchlist_checks(&self, check_sinks: bool) -> crate::load::Checks {
+        let exactly_once = self.pipeline.guarantee == Guarantee::ExactlyOnce;
         crate::load::Checks {
             sinks: check_sinks.then(|| self.sink_names()),
+            not_transactional: self
+                .sinks
+                .iter()
+                .filter(|s| exactly_once && !s.exactly_once_routable())
+                .map(|s| s.name.clone())
+                .collect(),
             schema: self.input.schema(),
         }
     }

@@ -124,6 +124,8 @@ pub(super) struct RawKafka {
     pub group_id: String,
     pub topics: Vec<String>,
     pub stall_timeout: String,
+    pub transactional_id_prefix: String,
+    pub instance_id: String,
     pub consumer: BTreeMap<String, Scalar>,
     pub producer: BTreeMap<String, Scalar>,
 }
@@ -135,6 +137,8 @@ impl Default for RawKafka {
             group_id: "newswatch".into(),
             topics: vec!["news".into()],
             stall_timeout: "2m".into(),
+            transactional_id_prefix: String::new(),
+            instance_id: String::new(),
             consumer: BTreeMap::new(),
             producer: BTreeMap::new(),
         }
@@ -205,6 +209,8 @@ impl Default for RawAlerts {
 pub(super) struct RawPipeline {
     pub max_in_flight: u64,
     pub shutdown_timeout: String,
+    pub guarantee: String,
+    pub transaction_interval: String,
 }
 
 impl Default for RawPipeline {
@@ -212,6 +218,8 @@ impl Default for RawPipeline {
         RawPipeline {
             max_in_flight: 10_000,
             shutdown_timeout: "30s".into(),
+            guarantee: "at-least-once".into(),
+            transaction_interval: "100ms".into(),
         }
     }
 }

@@ -7,8 +7,8 @@ use std::net::SocketAddr;
 
 use super::raw::Raw;
 use super::{
-    AlertsConfig, HttpConfig, KafkaConfig, LogConfig, LogFormat, PipelineConfig, Settings,
-    WatchlistConfig,
+    AlertsConfig, Guarantee, HttpConfig, KafkaConfig, LogConfig, LogFormat, PipelineConfig,
+    Settings, WatchlistConfig,
 };
 use crate::alert::AlertOptions;
 use crate::item::{DecodeOptions, Format};
@@ -52,6 +52,18 @@ const RESERVED: &[(&str, &str, &[&str], &str)] = &[
         "enable.idempotence",
         &["true"],
         "the alert producer is idempotent (SPEC section 3): without it a retried send may duplicate or reorder alerts",
+    ),
+    (
+        "producer",
+        "transactional.id",
+        &[],
+        "set it with `kafka.transactional_id_prefix` and `kafka.instance_id` (exactly-once, SPEC section 4)",
+    ),
+    (
+        "consumer",
+        "isolation.level",
+        &["read_committed"],
+        "newswatch reads only committed messages, so that an aborted transaction upstream is never alerted on",
     ),
     (
         "producer",
@@ -124,6 +136,29 @@ impl Raw {
         );
         let shutdown_timeout =
             p.duration("pipeline.shutdown_timeout", &self.pipeline.shutdown_timeout);
+        let guarantee = match self.pipeline.guarantee.as_str() {
+            "at-least-once" => Guarantee::AtLeastOnce,
+            "exactly-once" => Guarantee::ExactlyOnce,
+            other => {
+                p.add(
+                    "pipeline.guarantee",
+                    format!("unknown guarantee {other:?} (expected at-least-once or exactly-once)"),
+                );
+                Guarantee::AtLeastOnce
+            }
+        };
+        let transaction_interval = p.timeout(
+            "pipeline.transaction_interval",
+            &self.pipeline.transaction_interval,
+        );
+        let transactional_id_prefix = match self.kafka.transactional_id_prefix.trim() {
+            "" => self.kafka.group_id.clone(),
+            prefix => prefix.to_owned(),
+        };
+        let instance_id = match self.kafka.instance_id.trim() {
+            "" => default_instance_id(),
+            id => id.to_owned(),
+        };
 
         let mut names = HashSet::new();
         let mut sinks = Vec::new();
@@ -191,6 +226,7 @@ impl Raw {
                 group_id: self.kafka.group_id,
                 topics: self.kafka.topics,
                 stall_timeout,
+                transactional_id: format!("{transactional_id_prefix}-{instance_id}"),
                 consumer,
                 producer,
             },
@@ -219,6 +255,8 @@ impl Raw {
             pipeline: PipelineConfig {
                 max_in_flight,
                 shutdown_timeout,
+                guarantee,
+                transaction_interval,
             },
             sinks,
             dead_letter,
@@ -233,6 +271,23 @@ impl Raw {
             },
         })
     }
+}
+
+/// `kafka.instance_id` when not set: the host name (a Kubernetes pod's
+/// name), else `newswatch`. Stable across restarts of a StatefulSet's pod,
+/// so a restarted instance fences its predecessor's open transaction at
+/// once instead of leaving it to time out.
+fn default_instance_id() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.trim().is_empty())
+        .or_else(|| {
+            std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .ok()
+                .map(|h| h.trim().to_owned())
+                .filter(|h| !h.is_empty())
+        })
+        .unwrap_or_else(|| "newswatch".to_owned())
 }
 
 /// `alerts.source` is the CloudEvents `source`: a non-empty URI-reference

@@ -91,6 +91,15 @@ pub trait SinkKindConfig: std::fmt::Debug {
 
     /// One line for `check`: where alerts go, secrets hidden.
     fn describe(&self) -> String;
+
+    /// Whether rules may route to this sink under `pipeline.guarantee =
+    /// "exactly-once"` (SPEC section 4): a Kafka sink produces in the
+    /// transaction; a sink that cannot join one may only when its deliveries
+    /// may repeat (a webhook with `accept_duplicates = true`; stdout, a
+    /// debugging sink, always).
+    fn exactly_once_routable(&self) -> bool {
+        true
+    }
 }
 
 /// One `[[sinks]]` entry.
@@ -134,6 +143,11 @@ impl SinkConfig {
         self.kind.config().build(&self.name, cx)
     }
 
+    /// See [`SinkKindConfig::exactly_once_routable`].
+    pub fn exactly_once_routable(&self) -> bool {
+        self.kind.config().exactly_once_routable()
+    }
+
     /// `check`'s line for this sink.
     pub fn describe(&self) -> String {
         format!(
@@ -151,6 +165,9 @@ impl SinkConfig {
 pub struct SinkContext {
     pub(crate) brokers: String,
     pub(crate) producer_properties: BTreeMap<String, Secret>,
+    /// Under exactly-once, the producer's `transactional.id`; set before
+    /// sinks are built.
+    pub transactional_id: Option<String>,
     /// The shared producer, once a Kafka sink or the dead-letter topic
     /// asked for it.
     pub(crate) producer: Option<Arc<kafka::KafkaProducer>>,
@@ -174,6 +191,7 @@ impl SinkContext {
         SinkContext {
             brokers: brokers.to_owned(),
             producer_properties: producer_properties.clone(),
+            transactional_id: None,
             producer: None,
             dead_letter: None,
             external_url: None,

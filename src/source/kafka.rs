@@ -23,6 +23,7 @@ use crate::pipeline::{Envelope, Workers};
 use crate::settings::KafkaConfig;
 use crate::shutdown::Shutdown;
 use crate::source::health::{ErrorKind, ErrorLog, PartitionWatch, Sample};
+use crate::source::transactions::Transactions;
 
 /// Most messages handed to the workers at once.
 const BATCH: usize = 64;
@@ -65,6 +66,8 @@ pub struct SourceContext {
     watch: Mutex<PartitionWatch>,
     /// The last consumer error, `kind: message`, for the stall report.
     last_error: Mutex<Option<String>>,
+    /// Under exactly-once: the transactions offsets are committed in.
+    transactions: std::sync::OnceLock<Arc<Transactions>>,
 }
 
 fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -147,6 +150,29 @@ impl ConsumerContext for SourceContext {
             .map(|e| (e.topic().to_owned(), e.partition()))
             .collect();
         let lost = consumer.assignment_lost();
+        if let Some(tx) = self.transactions.get() {
+            // Exactly-once: the revoked partitions' offsets go in a
+            // transaction with every alert produced so far; a lost
+            // assignment aborts it (another member may own them already).
+            if lost {
+                events::group_membership(false);
+                locked(&self.lost_since).get_or_insert_with(Instant::now);
+                let why = "the group assignment was lost".to_owned();
+                tx.fail(
+                    consumer,
+                    &self.offsets,
+                    crate::sink::kafka::TransactionError::Abortable(why),
+                );
+            } else {
+                tx.commit(consumer, &self.offsets);
+            }
+            let mut o = locked(&self.offsets);
+            for (t, p) in &parts {
+                o.revoke(t, *p);
+            }
+            tracing::info!(partitions = ?parts, lost, "partitions revoked");
+            return;
+        }
         if lost {
             events::group_membership(false);
             let mut since = locked(&self.lost_since);
@@ -275,6 +301,7 @@ impl KafkaSource {
             ever_assigned: AtomicBool::new(false),
             watch: Mutex::new(PartitionWatch::new(k.stall_timeout)),
             last_error: Mutex::new(None),
+            transactions: std::sync::OnceLock::new(),
         };
         let consumer: BaseConsumer<SourceContext> = config.create_with_context(context)?;
         let topics: Vec<&str> = k.topics.iter().map(String::as_str).collect();
@@ -285,6 +312,37 @@ impl KafkaSource {
             errors: Mutex::new(ErrorLog::default()),
             refused: AtomicBool::new(false),
         })
+    }
+
+    /// Commits offsets in Kafka transactions on `tx` from now on
+    /// (exactly-once), instead of committing them with the consumer.
+    pub fn use_transactions(&self, tx: Arc<Transactions>) {
+        let _ = self.consumer.context().transactions.set(tx);
+    }
+
+    /// Aborts the open transaction of `tx` (exactly-once), rewinding this
+    /// consumer: it is about to be replaced, or stops.
+    pub fn abort_transaction(&self, tx: &Transactions, why: &str) {
+        let error = crate::sink::kafka::TransactionError::Abortable(why.to_owned());
+        tx.fail(&self.consumer, &self.offsets, error);
+    }
+
+    /// Commits what is due: under exactly-once a transaction, when due
+    /// ([`Transactions::due`]); else moved offsets, once a
+    /// `COMMIT_INTERVAL`.
+    fn commit_due(&self, last_commit: &mut Instant, max_in_flight: usize) {
+        if let Some(tx) = self.consumer.context().transactions.get() {
+            let (uncommitted, moved) = {
+                let o = locked(&self.offsets);
+                (o.uncommitted(), o.moved())
+            };
+            if tx.due(uncommitted, moved, max_in_flight) {
+                tx.commit(&self.consumer, &self.offsets);
+            }
+        } else if last_commit.elapsed() >= COMMIT_INTERVAL {
+            self.commit_moved();
+            *last_commit = Instant::now();
+        }
     }
 
     /// Polls until `shutdown` is triggered, then drains: stops fetching,
@@ -358,10 +416,7 @@ impl KafkaSource {
                     break;
                 }
             }
-            if last_commit.elapsed() >= COMMIT_INTERVAL {
-                self.commit_moved();
-                last_commit = Instant::now();
-            }
+            self.commit_due(&mut last_commit, max_in_flight);
         }
         self.drain(shutdown.deadline(drain_timeout));
         liveness::poll_stopped();
@@ -476,7 +531,9 @@ impl KafkaSource {
             // not begun, so no commit passes them.
             liveness::poll_turned();
             let _ = self.consumer.poll(Duration::from_millis(50));
-            if last_commit.elapsed() >= COMMIT_INTERVAL {
+            if self.consumer.context().transactions.get().is_none()
+                && last_commit.elapsed() >= COMMIT_INTERVAL
+            {
                 self.commit_moved();
                 last_commit = Instant::now();
             }
@@ -487,6 +544,21 @@ impl KafkaSource {
                 items = left,
                 "shutdown timeout: uncommitted items will be consumed again"
             );
+        }
+        if let Some(tx) = self.consumer.context().transactions.get() {
+            if left > 0 {
+                let why = format!("shutdown with {left} items in flight");
+                tx.fail(
+                    &self.consumer,
+                    &self.offsets,
+                    crate::sink::kafka::TransactionError::Abortable(why),
+                );
+            } else if tx.commit(&self.consumer, &self.offsets)
+                == crate::source::transactions::Outcome::Committed
+            {
+                tracing::info!("committed the final transaction");
+            }
+            return;
         }
         let offsets_to_commit = locked(&self.offsets).commit_offsets();
         if !offsets_to_commit.is_empty() {

@@ -360,6 +360,45 @@ fn check_summarises_a_valid_setup() {
     );
 }
 
+/// SPEC section 4: under exactly-once a rule may not route to a webhook
+/// (which cannot join a Kafka transaction) unless the sink accepts
+/// duplicates; `check` exits 78 naming the rule and the sink.
+#[test]
+fn exactly_once_refuses_rules_routed_to_a_webhook_that_does_not_accept_duplicates() {
+    let config = |accept: &str| {
+        format!(
+            "[pipeline]\nguarantee = \"exactly-once\"\n\
+             [[sinks]]\nname = \"alerts-topic\"\ntype = \"kafka\"\ntopic = \"a\"\n\
+             [[sinks]]\nname = \"ops\"\ntype = \"webhook\"\nurl = \"https://hooks.example.org/x\"\n{accept}"
+        )
+    };
+    let cfg = temp_file("eos-webhook.toml", config("").as_bytes());
+    let out = run(&["check", "--config", path_str(&cfg)]);
+    assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("rule `chip-export-approval` routes to sink `ops`")
+            && err.contains("set accept_duplicates = true on it"),
+        "{err}"
+    );
+    assert!(!err.contains("sink `alerts-topic`"), "{err}");
+    let cfg = temp_file(
+        "eos-webhook-ok.toml",
+        config("accept_duplicates = true\n").as_bytes(),
+    );
+    let out = run(&["check", "--config", path_str(&cfg)]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // At-least-once needs nothing of the kind.
+    let cfg = temp_file(
+        "alo-webhook.toml",
+        config("")
+            .replace("exactly-once", "at-least-once")
+            .as_bytes(),
+    );
+    let out = run(&["check", "--config", path_str(&cfg)]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
 #[test]
 fn check_names_the_bad_key_and_hides_secrets() {
     let cfg = temp_file(

@@ -109,12 +109,16 @@ impl SinkContext {
         if let Some(p) = &self.producer {
             return Ok(Arc::clone(p));
         }
-        let p = KafkaProducer::new(&self.brokers, &self.producer_properties)
-            .map(Arc::new)
-            .map_err(|source| BuildError::Kafka {
-                sink: sink.to_owned(),
-                source,
-            })?;
+        let p = KafkaProducer::new(
+            &self.brokers,
+            &self.producer_properties,
+            self.transactional_id.as_deref(),
+        )
+        .map(Arc::new)
+        .map_err(|source| BuildError::Kafka {
+            sink: sink.to_owned(),
+            source,
+        })?;
         self.producer = Some(Arc::clone(&p));
         Ok(p)
     }

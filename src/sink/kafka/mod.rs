@@ -12,8 +12,8 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 pub use config::{ContentMode, DeadLetterConfig, KafkaSinkConfig};
-pub use producer::KafkaProducer;
 use producer::Pending;
+pub use producer::{KafkaProducer, TransactionError};
 
 use super::{Ack, DeadLetter, DeadLetterRecord, Outgoing, Sink};
 

@@ -9,6 +9,13 @@
 //! messages kept failing is replaced by a new one (the outage test once saw
 //! librdkafka's idempotent producer time out every message for minutes
 //! after the broker came back).
+//!
+//! Under exactly-once (`pipeline.guarantee`, SPEC section 4) the producer is
+//! transactional: the source commits each transaction with the consumed
+//! offsets ([`KafkaProducer::commit_transaction`]). A message that fails
+//! then is not retried: it makes librdkafka fail the transaction, which the
+//! source aborts, rewinding the consumer so that the items are processed
+//! (and their alerts produced) again in the next one.
 
 use std::borrow::Cow;
 use std::cmp::Reverse;
@@ -44,6 +51,9 @@ pub(super) struct Pending {
 
 struct DeliveryContext {
     retry: Sender<Box<Pending>>,
+    /// Transactional: a failed message is not retried (see the module
+    /// documentation); the flag tells the source the transaction failed.
+    failed: Option<Arc<std::sync::atomic::AtomicBool>>,
     /// When a delivery last succeeded (ms since the epoch), shared by every
     /// producer the process makes.
     last_ok: Arc<AtomicU64>,
@@ -76,6 +86,12 @@ impl ProducerContext for DeliveryContext {
                     None,
                     e,
                 );
+                if let Some(failed) = &self.failed {
+                    // The transaction aborts and the item is done again.
+                    failed.store(true, Ordering::Release);
+                    pending.ack.done();
+                    return;
+                }
                 // The retry thread is gone only at shutdown; the ack is then
                 // dropped and the item stays uncommitted.
                 let _ = self.retry.send(pending);
@@ -110,6 +126,9 @@ struct Shared {
     last_ok: Arc<AtomicU64>,
     /// Twice `message.timeout.ms` (default 30 seconds, so 60 seconds).
     stuck_after: Duration,
+    /// Transactional (exactly-once): set when a message of the open
+    /// transaction failed.
+    failed: Option<Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl Shared {
@@ -120,6 +139,7 @@ impl Shared {
     fn create(&self) -> Result<ThreadedProducer<DeliveryContext>, KafkaError> {
         self.config.create_with_context(DeliveryContext {
             retry: self.retry.clone(),
+            failed: self.failed.clone(),
             last_ok: Arc::clone(&self.last_ok),
         })
     }
@@ -128,6 +148,10 @@ impl Shared {
     /// Dropping the old one purges what it still holds; those messages come
     /// back through the retry channel and go to the new one.
     fn replace_if_stuck(&self, last_replaced: &mut Instant) {
+        if self.failed.is_some() {
+            // Transactional: a failing transaction aborts instead.
+            return;
+        }
         let silent =
             Duration::from_millis(now_ms().saturating_sub(self.last_ok.load(Ordering::Relaxed)));
         if silent < self.stuck_after || last_replaced.elapsed() < self.stuck_after {
@@ -159,7 +183,11 @@ impl KafkaProducer {
     /// When librdkafka refuses a property or cannot create the client, or
     /// the retry thread cannot be spawned
     /// ([`KafkaError::ClientCreation`]).
-    pub fn new(brokers: &str, extra: &BTreeMap<String, Secret>) -> Result<Self, KafkaError> {
+    pub fn new(
+        brokers: &str,
+        extra: &BTreeMap<String, Secret>,
+        transactional_id: Option<&str>,
+    ) -> Result<Self, KafkaError> {
         let mut config = ClientConfig::new();
         config
             .set("bootstrap.servers", brokers)
@@ -170,6 +198,16 @@ impl KafkaProducer {
             // librdkafka's default is 5 minutes; past this a stuck message
             // comes back to the retry loop here and is produced again.
             .set("message.timeout.ms", "30000");
+        if let Some(id) = transactional_id {
+            // A transaction is committed every `transaction_interval`
+            // (100 ms): 10 s bounds how long an instance that died with
+            // one open holds `read_committed` readers back, when no
+            // restart with its id aborts it sooner.
+            config
+                .set("transactional.id", id)
+                .set("transaction.timeout.ms", "10000")
+                .set("message.timeout.ms", "10000");
+        }
         for (k, v) in extra {
             config.set(k, v.expose());
         }
@@ -179,17 +217,24 @@ impl KafkaProducer {
             .unwrap_or(30_000);
         let (tx, rx) = mpsc::channel();
         let last_ok = Arc::new(AtomicU64::new(now_ms()));
+        let failed = transactional_id.map(|_| Arc::new(std::sync::atomic::AtomicBool::new(false)));
         let first: ThreadedProducer<DeliveryContext> =
             config.create_with_context(DeliveryContext {
                 retry: tx.clone(),
+                failed: failed.clone(),
                 last_ok: Arc::clone(&last_ok),
             })?;
+        if transactional_id.is_some() {
+            first.init_transactions(TRANSACTION_TIMEOUT)?;
+            first.begin_transaction()?;
+        }
         let shared = Arc::new(Shared {
             config,
             current: RwLock::new(Arc::new(first)),
             retry: tx,
             last_ok,
             stuck_after: Duration::from_millis(2 * timeout_ms),
+            failed,
         });
         let weak = Arc::downgrade(&shared);
         std::thread::Builder::new()
@@ -197,6 +242,99 @@ impl KafkaProducer {
             .spawn(move || retry_loop(rx, weak))
             .map_err(|e| KafkaError::ClientCreation(format!("spawning the retry thread: {e}")))?;
         Ok(KafkaProducer { shared })
+    }
+
+    /// Transactional: commits the open transaction with `offsets`, the
+    /// consumed offsets of the items whose alerts it holds, for the
+    /// consumer group `group`, then begins the next one.
+    ///
+    /// # Errors
+    ///
+    /// [`TransactionError::Abortable`] when a message failed, or the
+    /// commit failed in a way that an abort recovers from (a broker
+    /// restart, a coordinator move, the group's generation moved on: this
+    /// instance's partitions went to another): the caller aborts
+    /// ([`KafkaProducer::abort_transaction`]) and rewinds.
+    /// [`TransactionError::Fenced`] when the producer can no longer be used
+    /// (another producer with the same `transactional.id` fenced it, or a
+    /// fatal error): the caller replaces it
+    /// ([`KafkaProducer::replace_transactional`]) and rewinds.
+    pub fn commit_transaction(
+        &self,
+        offsets: &rdkafka::TopicPartitionList,
+        group: &rdkafka::consumer::ConsumerGroupMetadata,
+    ) -> Result<(), TransactionError> {
+        let producer = self.shared.current();
+        if self
+            .shared
+            .failed
+            .as_ref()
+            .is_some_and(|f| f.load(Ordering::Acquire))
+        {
+            return Err(TransactionError::Abortable(
+                "a message of the transaction was not delivered".into(),
+            ));
+        }
+        let outcome = (|| {
+            if offsets.count() > 0 {
+                producer.send_offsets_to_transaction(offsets, group, TRANSACTION_TIMEOUT)?;
+            }
+            producer.commit_transaction(TRANSACTION_TIMEOUT)
+        })();
+        match outcome {
+            Ok(()) => {
+                producer
+                    .begin_transaction()
+                    .map_err(|e| TransactionError::of(&e))?;
+                Ok(())
+            }
+            Err(e) => Err(TransactionError::of(&e)),
+        }
+    }
+
+    /// Transactional: aborts the open transaction (its messages are never
+    /// seen by `read_committed` readers) and begins the next one.
+    ///
+    /// # Errors
+    ///
+    /// [`TransactionError::Fenced`] when the abort fails: the caller
+    /// replaces the producer.
+    pub fn abort_transaction(&self) -> Result<(), TransactionError> {
+        let producer = self.shared.current();
+        let result = producer
+            .abort_transaction(TRANSACTION_TIMEOUT)
+            .and_then(|()| producer.begin_transaction());
+        if let Some(f) = &self.shared.failed {
+            f.store(false, Ordering::Release);
+        }
+        result.map_err(|e| TransactionError::Fenced(e.to_string()))
+    }
+
+    /// Transactional: a new producer with the same `transactional.id` in
+    /// place of one that was fenced or failed fatally; initializing it
+    /// aborts whatever the old one left open.
+    ///
+    /// # Errors
+    ///
+    /// When librdkafka cannot make or initialize it (the brokers are down:
+    /// the caller tries again).
+    pub fn replace_transactional(&self) -> Result<(), KafkaError> {
+        let fresh = self.shared.create()?;
+        fresh.init_transactions(TRANSACTION_TIMEOUT)?;
+        fresh.begin_transaction()?;
+        if let Some(f) = &self.shared.failed {
+            f.store(false, Ordering::Release);
+        }
+        let old = std::mem::replace(
+            &mut *self
+                .shared
+                .current
+                .write()
+                .unwrap_or_else(|e| e.into_inner()),
+            Arc::new(fresh),
+        );
+        drop(old);
+        Ok(())
     }
 
     pub(super) fn produce(&self, p: Box<Pending>) {
@@ -214,6 +352,33 @@ impl KafkaProducer {
     /// `timeout`.
     pub fn flush(&self, timeout: Duration) -> Result<(), KafkaError> {
         self.shared.current().flush(timeout)
+    }
+}
+
+/// How long a transaction call (init, send offsets, commit, abort) may take.
+const TRANSACTION_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Why a transaction did not commit.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransactionError {
+    /// Abort it and go on with the same producer.
+    #[error("the transaction must be aborted: {0}")]
+    Abortable(String),
+    /// The producer cannot go on: fenced by another with its
+    /// `transactional.id`, or a fatal error.
+    #[error("the producer was fenced or failed fatally: {0}")]
+    Fenced(String),
+}
+
+impl TransactionError {
+    fn of(e: &KafkaError) -> Self {
+        match e {
+            KafkaError::Transaction(t) if !t.is_fatal() => {
+                TransactionError::Abortable(t.to_string())
+            }
+            KafkaError::Transaction(t) => TransactionError::Fenced(t.to_string()),
+            other => TransactionError::Abortable(other.to_string()),
+        }
     }
 }
 
@@ -252,6 +417,13 @@ fn produce(
             Err((e, r)) => {
                 let p = &r.delivery_opaque;
                 events::delivery_retried(&p.sink, "kafka", &topic, p.attempt + 1, None, &e);
+                if let Some(failed) = &producer.context().failed {
+                    // Transactional: the transaction aborts (see the module
+                    // documentation).
+                    failed.store(true, Ordering::Release);
+                    r.delivery_opaque.ack.done();
+                    return;
+                }
                 let _ = retry.send(r.delivery_opaque);
                 return;
             }

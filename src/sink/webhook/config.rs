@@ -56,6 +56,11 @@ pub struct WebhookConfig {
     /// Requests (retries included) this sink has under way at once
     /// (default 16).
     pub max_in_flight: usize,
+    /// `accept_duplicates` (default false): rules may route to this sink
+    /// under `pipeline.guarantee = "exactly-once"`, its deliveries staying
+    /// at-least-once (a crash or an aborted transaction repeats them, with
+    /// the same `webhook-id`).
+    pub accept_duplicates: bool,
 }
 
 /// `format`: what the request body is.
@@ -87,6 +92,7 @@ impl SinkKindConfig for WebhookConfig {
                 None
             }
         };
+        let accept_duplicates = t.boolean("accept_duplicates", false, p);
         let timeout = t.duration("timeout", default_timeout(), p);
         let max_elapsed = t.duration("max_elapsed", default_max_elapsed(), p);
         let mut max_in_flight = t.positive("max_in_flight", default_max_in_flight(), p);
@@ -104,7 +110,12 @@ impl SinkKindConfig for WebhookConfig {
             max_elapsed,
             format: format?,
             max_in_flight,
+            accept_duplicates,
         })
+    }
+
+    fn exactly_once_routable(&self) -> bool {
+        self.accept_duplicates
     }
 
     fn build(&self, name: &str, cx: &mut SinkContext) -> Result<Arc<dyn Sink>, BuildError> {

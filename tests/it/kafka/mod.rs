@@ -8,6 +8,9 @@
 //!   tombstones and empty values
 //! - `e2e`: exactly the expected alerts, headers, dead letters, commits,
 //!   and nothing lost across kill -9, a second instance, and SIGTERM
+//! - `exactly_once`: `pipeline.guarantee = "exactly-once"`: each alert and
+//!   dead letter once for a `read_committed` reader across kill -9, a second
+//!   instance killed, and a fenced zombie
 //! - `hostile`: the worst item of each engine complexity class among
 //!   ordinary news
 //! - `input`: text items and the dedup window
@@ -25,6 +28,7 @@ use std::time::Duration;
 mod binding;
 mod codecs;
 mod e2e;
+mod exactly_once;
 mod hostile;
 mod input;
 mod ops;

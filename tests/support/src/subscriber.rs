@@ -35,6 +35,9 @@ impl Subscriber {
             .set("bootstrap.servers", brokers)
             .set("group.id", unique("subscriber"))
             .set("auto.offset.reset", "earliest")
+            // librdkafka's default, said here: an exactly-once daemon's
+            // aborted transactions are never seen.
+            .set("isolation.level", "read_committed")
             .set("enable.auto.commit", "false")
             .create()
             .expect("create subscriber");
