@@ -53,7 +53,11 @@
 //!   at grapheme cluster boundaries; the one path from a decoded item to
 //!   its alerts.
 //! - [`offsets`]: per-partition tracker of the highest contiguous completed
-//!   offset, for at-least-once commits.
+//!   offset, for at-least-once commits, and where an aborted transaction
+//!   rewinds to under exactly-once.
+//! - [`story`]: near-duplicate (syndicated) stories: one-permutation MinHash
+//!   over word pairs with LSH, bounded by window and capacity (issue 18;
+//!   not yet wired into the daemon).
 //! - [`toml_depth`]: the toml parser's nesting limit (80) and the line of
 //!   the one error it reports without a place, for the watchlist and the
 //!   configuration file.
@@ -76,7 +80,9 @@
 //! - [`load`]: the watchlist file compiled into an engine, for start-up and
 //!   live reload.
 //! - [`source`]: the Kafka consumer: group membership, pause/resume,
-//!   commits on revocation and shutdown.
+//!   commits on revocation and shutdown; under exactly-once
+//!   (`source::transactions`), offsets committed in Kafka transactions with
+//!   the alerts, aborted transactions rewound.
 //! - [`sink`]: the `Sink` trait, acks tied to offsets, routing, the kafka,
 //!   webhook and stdout sinks (each owning its configuration) and the
 //!   dead-letter topic.
@@ -98,7 +104,7 @@
 //!   command; [`app::load`] loads settings and watchlist as exit-78
 //!   failures.
 //!
-//! `item`, `text`, `watchlist`, `engine`, `alert`, `offsets`, `escape` and
+//! `item`, `text`, `watchlist`, `engine`, `alert`, `offsets`, `story`, `escape` and
 //! `toml_depth` are the pure core: no I/O beyond reading the watchlist
 //! file, no network, no async runtime. Within it, `text` imports neither
 //! `watchlist` nor `engine`, and `watchlist` does not import `engine`: the
