@@ -126,9 +126,10 @@ struct Shared {
     last_ok: Arc<AtomicU64>,
     /// Twice `message.timeout.ms` (default 30 seconds, so 60 seconds).
     stuck_after: Duration,
-    /// Transactional (exactly-once): set when a message of the open
-    /// transaction failed.
-    failed: Option<Arc<std::sync::atomic::AtomicBool>>,
+    /// Transactional (exactly-once): each producer made has its own
+    /// failure flag ([`DeliveryContext::failed`]), so that what a replaced
+    /// one purges does not fail its successor's transaction.
+    transactional: bool,
 }
 
 impl Shared {
@@ -139,7 +140,9 @@ impl Shared {
     fn create(&self) -> Result<ThreadedProducer<DeliveryContext>, KafkaError> {
         self.config.create_with_context(DeliveryContext {
             retry: self.retry.clone(),
-            failed: self.failed.clone(),
+            failed: self
+                .transactional
+                .then(|| Arc::new(std::sync::atomic::AtomicBool::new(false))),
             last_ok: Arc::clone(&self.last_ok),
         })
     }
@@ -148,7 +151,7 @@ impl Shared {
     /// Dropping the old one purges what it still holds; those messages come
     /// back through the retry channel and go to the new one.
     fn replace_if_stuck(&self, last_replaced: &mut Instant) {
-        if self.failed.is_some() {
+        if self.transactional {
             // Transactional: a failing transaction aborts instead.
             return;
         }
@@ -234,7 +237,7 @@ impl KafkaProducer {
             retry: tx,
             last_ok,
             stuck_after: Duration::from_millis(2 * timeout_ms),
-            failed,
+            transactional: transactional_id.is_some(),
         });
         let weak = Arc::downgrade(&shared);
         std::thread::Builder::new()
@@ -265,8 +268,8 @@ impl KafkaProducer {
         group: &rdkafka::consumer::ConsumerGroupMetadata,
     ) -> Result<(), TransactionError> {
         let producer = self.shared.current();
-        if self
-            .shared
+        if producer
+            .context()
             .failed
             .as_ref()
             .is_some_and(|f| f.load(Ordering::Acquire))
@@ -304,7 +307,7 @@ impl KafkaProducer {
         let result = producer
             .abort_transaction(TRANSACTION_TIMEOUT)
             .and_then(|()| producer.begin_transaction());
-        if let Some(f) = &self.shared.failed {
+        if let Some(f) = &producer.context().failed {
             f.store(false, Ordering::Release);
         }
         result.map_err(|e| TransactionError::Fenced(e.to_string()))
@@ -322,9 +325,6 @@ impl KafkaProducer {
         let fresh = self.shared.create()?;
         fresh.init_transactions(TRANSACTION_TIMEOUT)?;
         fresh.begin_transaction()?;
-        if let Some(f) = &self.shared.failed {
-            f.store(false, Ordering::Release);
-        }
         let old = std::mem::replace(
             &mut *self
                 .shared
@@ -333,7 +333,22 @@ impl KafkaProducer {
                 .unwrap_or_else(|e| e.into_inner()),
             Arc::new(fresh),
         );
-        drop(old);
+        // Destroying a producer in a fatal state may wait long for its
+        // broker threads (CI once saw the daemon stall for minutes after a
+        // broker restart): never on the polling thread or a worker, which
+        // may hold the last clone for a moment while producing. A thread of
+        // its own waits for those clones to go, then destroys it.
+        let spawned = std::thread::Builder::new()
+            .name("newswatch-old-producer".into())
+            .spawn(move || {
+                while Arc::strong_count(&old) > 1 {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                drop(old);
+            });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "dropping the fenced producer on its own thread failed");
+        }
         Ok(())
     }
 
