@@ -189,10 +189,12 @@ public final class Main {
                 List<String>[] matches = new List[docs.length];
                 Pass warm = pass(monitor, docs, docs.length, batch, matches, budget / 3);
                 int n = warm.docs();
+                // Each configuration's items against the --alerts pass, or
+                // against the first configuration's where both reached.
+                if (alertMatches == null) alertMatches = matches;
                 for (int i = 0; i < n; i++) {
-                    if (alertMatches != null && !alertMatches[i].equals(matches[i])) agree = false;
+                    if (alertMatches[i] != null && !alertMatches[i].equals(matches[i])) agree = false;
                 }
-                if (alertMatches == null) alertMatches = matches; // compare the rest with this one
                 List<Pass> runs = new ArrayList<>();
                 double spent = 0;
                 while (runs.size() < passes && (runs.isEmpty() || spent < budget * 2 / 3)) {
