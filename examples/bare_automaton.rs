@@ -47,7 +47,8 @@ fn main() -> anyhow::Result<()> {
         anyhow::bail!("usage: bare_automaton WATCHLIST ITEMS.jsonl [PASSES]");
     }
     let passes: usize = args.get(3).map_or(Ok(5), |p| p.parse())?;
-    let watchlist = Watchlist::load(Path::new(&args[1]), None).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let watchlist =
+        Watchlist::load(Path::new(&args[1]), None).map_err(|e| anyhow::anyhow!("{e}"))?;
 
     // The folded patterns, as the engine's automaton holds them.
     let mut patterns: Vec<String> = Vec::new();
@@ -99,7 +100,8 @@ fn main() -> anyhow::Result<()> {
         let mut hits = 0usize;
         for f in &fields {
             for m in ac.find_overlapping_iter(black_box(f.as_str())) {
-                hits += black_box(m.pattern().as_usize() & 1) | 1;
+                black_box(m);
+                hits += 1;
             }
         }
         hits
