@@ -16,7 +16,7 @@
 
 use serde::Serialize;
 
-use crate::engine::{Engine, Field, Match, Scratch, near_words};
+use crate::engine::{Engine, Field, Match, Scratch, is_under_site, near_words, site_host};
 use crate::text::units::{paragraph_starts, sentence_starts, unit_of};
 use crate::text::words::words_between;
 use crate::watchlist::{Expr, MetaFilter, MetaKey, Operand, Watchlist, Within};
@@ -302,12 +302,12 @@ impl Facts<'_> {
                 (k.clone(), item.map(str::to_owned), value)
             }
             MetaKey::Site => {
-                let host = lookup("url").and_then(host_of);
+                let host = lookup("url").and_then(site_host);
                 let value = host.as_deref().is_some_and(|h| {
-                    filter.values.iter().any(|want| {
-                        let want = want.to_lowercase();
-                        h == want || h.ends_with(&format!(".{want}"))
-                    })
+                    filter
+                        .values
+                        .iter()
+                        .any(|want| is_under_site(h, &want.to_lowercase()))
                 });
                 ("url".to_owned(), host, value)
             }
@@ -461,17 +461,6 @@ impl Facts<'_> {
         }
         self.with_words(a.field, |w| words_between(w, first.end, second.start))
     }
-}
-
-/// The lowercased host of a URL without a trailing dot (a URL without a
-/// scheme read as `http://`), as `site:` compares it.
-fn host_of(url: &str) -> Option<String> {
-    let parsed = url::Url::parse(url)
-        .ok()
-        .filter(|u| u.host_str().is_some())
-        .or_else(|| url::Url::parse(&format!("http://{url}")).ok())?;
-    let host = parsed.host_str()?.trim_end_matches('.').to_lowercase();
-    (!host.is_empty()).then_some(host)
 }
 
 fn branch(op: &'static str, label: String, value: bool, children: Vec<Node>) -> Node {

@@ -22,6 +22,8 @@ pub mod automaton;
 mod found;
 mod rules;
 
+pub use rules::{is_under_site, site_host};
+
 use std::sync::Arc;
 
 use automaton::{Automaton, AutomatonBuilder};

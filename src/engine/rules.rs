@@ -397,22 +397,22 @@ fn eval(node: &Node, facts: &mut Facts<'_>) -> bool {
         Node::Site { hosts } => {
             let metadata = facts.metadata;
             let host = facts.host.get_or_insert_with(|| url_host(metadata));
-            host.as_deref().is_some_and(|h| {
-                hosts.iter().any(|v| {
-                    h == v
-                        || (h.len() > v.len()
-                            && h.ends_with(v.as_str())
-                            && h.as_bytes()[h.len() - v.len() - 1] == b'.')
-                })
-            })
+            host.as_deref()
+                .is_some_and(|h| hosts.iter().any(|v| is_under_site(h, v)))
         }
     }
 }
 
-/// The lowercased host of the `url` metadata field, without a trailing
-/// dot; a URL without a scheme (`reuters.com/x`) is read as `http://`.
+/// The host of the `url` metadata field, as [`site_host`] reads it.
 fn url_host(metadata: &[(&str, &str)]) -> Option<String> {
     let (_, url) = metadata.iter().rev().find(|(k, _)| *k == "url")?;
+    site_host(url)
+}
+
+/// The host `site:` compares (SPEC 2b): that of `url`, lowercased, without
+/// a trailing dot; a URL without a scheme (`reuters.com/x`) is read as
+/// `http://`. `None` when it has none.
+pub fn site_host(url: &str) -> Option<String> {
     let url = url.trim();
     let parsed = url::Url::parse(url)
         .ok()
@@ -420,6 +420,16 @@ fn url_host(metadata: &[(&str, &str)]) -> Option<String> {
         .or_else(|| url::Url::parse(&format!("http://{url}")).ok())?;
     let host = parsed.host_str()?.trim_end_matches('.').to_lowercase();
     (!host.is_empty()).then_some(host)
+}
+
+/// `site:site` holds for `host` (both lowercased): the same host, or a
+/// subdomain of it (`www.reuters.com` for `reuters.com`, not
+/// `notreuters.com`).
+pub fn is_under_site(host: &str, site: &str) -> bool {
+    host == site
+        || (host.len() > site.len()
+            && host.ends_with(site)
+            && host.as_bytes()[host.len() - site.len() - 1] == b'.')
 }
 
 impl Facts<'_> {
