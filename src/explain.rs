@@ -97,6 +97,9 @@ pub struct Found {
 /// What decided a proximity operator.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Near {
+    /// The operator (its label says the same in text).
+    #[serde(skip)]
+    pub within: Within,
     /// Words allowed between the two matches; `None` for `NEAR/S` and
     /// `NEAR/P`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -154,6 +157,9 @@ pub struct Meta {
     /// `None` when it has none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub item: Option<String>,
+    /// A `site:` filter: `item` is the URL's host.
+    #[serde(skip)]
+    pub site: bool,
 }
 
 /// Explains each rule of `rules` (indexes into the watchlist's rules; all
@@ -313,7 +319,8 @@ impl Facts<'_> {
             }
         };
         let mut node = branch("meta", filter.to_string(), value, Vec::new());
-        node.meta = Some(Meta { field, item });
+        let site = filter.key == MetaKey::Site;
+        node.meta = Some(Meta { field, item, site });
         node
     }
 
@@ -384,7 +391,12 @@ impl Facts<'_> {
             value,
             vec![self.operand(left, scope), self.operand(right, scope)],
         );
-        node.near = Some(Near { n, closest, alone });
+        node.near = Some(Near {
+            within,
+            n,
+            closest,
+            alone,
+        });
         node
     }
 
@@ -512,7 +524,7 @@ fn render_node(n: &Node, first: &str, rest: &str, out: &mut String) {
         }
     }
     if let Some(near) = &n.near {
-        out.push_str(&render_near(&n.label, near));
+        out.push_str(&render_near(near));
     }
     if let Some(first) = &n.first {
         match (&first.earliest, first.word) {
@@ -535,7 +547,7 @@ fn render_node(n: &Node, first: &str, rest: &str, out: &mut String) {
     }
     if let Some(m) = &n.meta {
         match &m.item {
-            Some(v) if n.label.starts_with("site:") => out.push_str(&format!(
+            Some(v) if m.site => out.push_str(&format!(
                 ": the item's url host is {}",
                 crate::escape::human(v)
             )),
@@ -562,43 +574,46 @@ fn render_node(n: &Node, first: &str, rest: &str, out: &mut String) {
     }
 }
 
-/// What decided a proximity operator labelled `label`, after its mark.
-fn render_near(label: &str, near: &Near) -> String {
-    let unit = if label.ends_with("/S") {
+/// What decided a proximity operator, after its mark.
+fn render_near(near: &Near) -> String {
+    let unit = if near.within == Within::Sentence {
         "sentence"
     } else {
         "paragraph"
     };
-    match (near.n, &near.closest, &near.alone) {
-        (Some(_), _, Some(a)) => format!(
-            ": {} in {} has no match of the other side within {} words",
+    match (near.within, &near.closest, &near.alone) {
+        (Within::Apart(n), _, Some(a)) => format!(
+            ": {} in {} has no match of the other side within {n} words",
             show_text(a),
-            crate::escape::human(&a.field),
-            near.n.unwrap_or(0)
+            crate::escape::human(&a.field)
         ),
-        (Some(n), Some(p), None) => format!(
+        (Within::Words(n) | Within::Ordered(n) | Within::Apart(n), Some(p), _) => format!(
             ": closest {} and {} in {}, {} apart, {}",
             show_text(&p.left),
             show_text(&p.right),
             crate::escape::human(&p.left.field),
             words(p.words_between),
-            if label.starts_with("NOT") {
+            if matches!(near.within, Within::Apart(_)) {
                 format!("and every match is within {n} words of one")
             } else {
                 format!("needs ≤ {n}")
             }
         ),
-        (Some(_), None, None) if label.starts_with("PRE") => {
+        (Within::Ordered(_), None, _) => {
             ": no field has a match of the left side before one of the right".to_owned()
         }
-        (Some(_), None, None) => ": no field has a match of both sides".to_owned(),
-        (None, Some(p), _) => format!(
+        (Within::Words(_) | Within::Apart(_), None, _) => {
+            ": no field has a match of both sides".to_owned()
+        }
+        (Within::Sentence | Within::Paragraph, Some(p), _) => format!(
             ": {} and {} in one {unit} of {}",
             show_text(&p.left),
             show_text(&p.right),
             crate::escape::human(&p.left.field)
         ),
-        (None, None, _) => format!(": no {unit} of any field has a match of both sides"),
+        (Within::Sentence | Within::Paragraph, None, _) => {
+            format!(": no {unit} of any field has a match of both sides")
+        }
     }
 }
 
