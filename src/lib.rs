@@ -153,8 +153,9 @@
 //!   start with the client and end when it is dropped: the consumer after
 //!   [`source::kafka::KafkaSource::close`] (leave the group), the producer
 //!   with its last clone.
-//! - **`newswatch-old-consumer`**: when a consumer stalled out of its group,
-//!   [`source::kafka::KafkaSource::abandon`] closes it on a detached thread
+//! - **`newswatch-old-consumer`**: when a consumer stalled out of its group
+//!   (or, under exactly-once, its transactional producer was replaced),
+//!   [`source::kafka::KafkaSource::retire`] closes it on a detached thread
 //!   of its own while a fresh consumer takes over; it ends when the close
 //!   returns.
 //!

@@ -226,6 +226,31 @@ impl Offsets {
         out
     }
 
+    /// The item of `t` still counts: its partition is assigned and was not
+    /// rewound since it was begun. Under exactly-once a worker checks this
+    /// before producing an item's alerts, so that an item of an aborted
+    /// transaction never reaches the next one.
+    pub fn is_live(&self, t: &Ticket) -> bool {
+        self.parts
+            .get(&(Arc::clone(&t.topic), t.partition))
+            .is_some_and(|p| p.generation == t.generation)
+    }
+
+    /// Under exactly-once, items were begun since the last committed
+    /// transaction: the open one may hold their alerts.
+    pub fn begun_since_commit(&self) -> bool {
+        self.parts.values().any(|p| p.rewind_to.is_some())
+    }
+
+    /// Forgets every partition: the consumer is replaced by a new one,
+    /// which starts from the committed offsets. Tickets begun before no
+    /// longer complete anything, and a partition the new consumer is
+    /// assigned starts a new generation.
+    pub fn clear(&mut self) {
+        self.parts.clear();
+        self.uncommitted = 0;
+    }
+
     /// Items consumed and not yet committable, over all partitions: those
     /// not completed, and the completed ones behind them. This, not the
     /// incomplete count alone, is what `pipeline.max_in_flight` bounds: one
@@ -298,6 +323,40 @@ mod tests {
         assert!(o.take_committable().is_empty());
         assert!(o.complete(&c));
         assert_eq!(o.take_committable(), [("news".to_owned(), 0, 3)]);
+    }
+
+    #[test]
+    fn a_cleared_tracker_lets_a_new_consumer_start_lower_and_ignores_old_tickets() {
+        let mut o = Offsets::new();
+        o.assign("news", 0);
+        let a = o.begin("news", 0, 7).unwrap();
+        let b = o.begin("news", 0, 8).unwrap();
+        assert!(o.is_live(&a));
+        o.clear();
+        assert_eq!(o.uncommitted(), 0);
+        assert!(!o.is_live(&a));
+        // The new consumer starts again from the committed offset, 5.
+        o.assign("news", 0);
+        let c = o.begin("news", 0, 5).unwrap();
+        assert!(!o.complete(&b));
+        assert!(!o.is_live(&b));
+        assert!(o.is_live(&c));
+        assert!(o.complete(&c));
+        assert_eq!(o.take_committable(), [("news".to_owned(), 0, 6)]);
+    }
+
+    #[test]
+    fn a_rewind_kills_the_tickets_begun_before_it() {
+        let mut o = Offsets::new();
+        o.assign("news", 0);
+        assert!(!o.begun_since_commit());
+        let a = o.begin("news", 0, 1).unwrap();
+        assert!(o.begun_since_commit());
+        assert_eq!(o.rewind(), [("news".to_owned(), 0, 1)]);
+        assert!(!o.begun_since_commit());
+        assert!(!o.is_live(&a));
+        let again = o.begin("news", 0, 1).unwrap();
+        assert!(o.is_live(&again));
     }
 
     #[test]

@@ -142,6 +142,13 @@ pub struct Pipeline {
     dead_letter: Option<Arc<dyn DeadLetter>>,
     dedup: Mutex<Dedup>,
     offsets: Arc<Mutex<Offsets>>,
+    /// Under exactly-once: held for reading while an item is processed,
+    /// for writing by a transaction's abort
+    /// ([`crate::source::transactions::Transactions::fail`]).
+    gate: Arc<RwLock<()>>,
+    /// Exactly-once ([`Pipeline::track_transactions`]): items of an
+    /// aborted transaction are skipped, under the gate.
+    transactional: std::sync::atomic::AtomicBool,
 }
 
 impl Pipeline {
@@ -165,17 +172,28 @@ impl Pipeline {
             dead_letter,
             dedup: Mutex::new(Dedup::new(dedup_window)),
             offsets,
+            gate: Arc::new(RwLock::new(())),
+            transactional: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
     /// Under exactly-once: from now on, the dedup set remembers which ids
     /// each transaction added ([`crate::source::transactions::Listener`]).
     pub fn track_transactions(&self) {
+        self.transactional
+            .store(true, std::sync::atomic::Ordering::Release);
         self.dedup
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .uncommitted
             .get_or_insert_with(Vec::new);
+    }
+
+    /// The gate a transaction's abort takes to wait for the items being
+    /// produced (SPEC section 4: no alert of an aborted transaction's item
+    /// reaches the next one).
+    pub fn transaction_gate(&self) -> Arc<RwLock<()>> {
+        Arc::clone(&self.gate)
     }
 
     /// The engine and routes items start on from now.
@@ -193,6 +211,26 @@ impl Pipeline {
     /// Processes one item; its offset completes when every delivery it
     /// started is acknowledged.
     pub fn process(&self, m: &Routing, env: Envelope, scratch: &mut Scratch) {
+        let _gate = if self
+            .transactional
+            .load(std::sync::atomic::Ordering::Acquire)
+        {
+            let gate = self.gate.read().unwrap_or_else(|e| e.into_inner());
+            let live = self
+                .offsets
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .is_live(&env.ticket);
+            if !live {
+                // Its transaction aborted, or its partition went: it is
+                // consumed again from the committed offset.
+                tracing::debug!(topic = %env.topic, partition = env.partition, offset = env.offset, "item of an aborted transaction; skipped");
+                return;
+            }
+            Some(gate)
+        } else {
+            None
+        };
         let began = Instant::now();
         let at = events::At {
             topic: &env.topic,

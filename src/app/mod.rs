@@ -162,6 +162,7 @@ impl App {
                     Arc::clone(&pipeline) as Arc<dyn crate::source::transactions::Listener>,
                     settings.pipeline.transaction_interval,
                     settings.pipeline.shutdown_timeout,
+                    pipeline.transaction_gate(),
                 ));
                 source.use_transactions(Arc::clone(&tx));
                 tracing::info!(
@@ -279,19 +280,21 @@ impl App {
                     ));
                     break;
                 }
-                RunEnd::Stalled => {}
+                RunEnd::Stalled => tracing::warn!(
+                    group = %settings.kafka.group_id,
+                    "the consumer lost its group membership and did not get partitions back; replacing it"
+                ),
+                RunEnd::Restart => tracing::warn!(
+                    group = %settings.kafka.group_id,
+                    "the transactional producer was replaced; replacing the consumer too, to start again from the committed offsets"
+                ),
             }
-            tracing::warn!(
-                group = %settings.kafka.group_id,
-                "the consumer lost its group membership and did not get partitions back; replacing it"
-            );
             match KafkaSource::new(&settings.kafka, Arc::clone(&offsets)) {
                 Ok(fresh) => {
                     if let Some(tx) = &transactions {
-                        source.abort_transaction(tx, "the consumer is replaced");
                         fresh.use_transactions(Arc::clone(tx));
                     }
-                    std::mem::replace(&mut source, fresh).abandon()
+                    std::mem::replace(&mut source, fresh).retire("the consumer is replaced")
                 }
                 Err(e) => {
                     // Stop everything in order (below) before reporting it.

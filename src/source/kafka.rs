@@ -23,7 +23,7 @@ use crate::pipeline::{Envelope, Workers};
 use crate::settings::KafkaConfig;
 use crate::shutdown::Shutdown;
 use crate::source::health::{ErrorKind, ErrorLog, PartitionWatch, Sample};
-use crate::source::transactions::Transactions;
+use crate::source::transactions::{Rewind, Transactions};
 
 /// Most messages handed to the workers at once.
 const BATCH: usize = 64;
@@ -49,6 +49,10 @@ pub enum RunEnd {
     /// consumer ever joined its group: the configuration is wrong, and no
     /// retry will fix it. Holds the error.
     Refused(String),
+    /// Under exactly-once, the producer was fenced or failed fatally (and
+    /// was replaced), or a rewind could not seek: replace the consumer too,
+    /// so that the new one starts from the committed offsets.
+    Restart,
 }
 
 /// Rebalance and commit callbacks, run on the polling thread.
@@ -68,6 +72,10 @@ pub struct SourceContext {
     last_error: Mutex<Option<String>>,
     /// Under exactly-once: the transactions offsets are committed in.
     transactions: std::sync::OnceLock<Arc<Transactions>>,
+    /// The consumer was replaced ([`KafkaSource::retire`]): its callbacks,
+    /// run while it closes, no longer touch the offsets, the transactions
+    /// or the metrics, which belong to its successor.
+    retired: AtomicBool,
 }
 
 fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -109,6 +117,9 @@ impl ClientContext for SourceContext {
     /// librdkafka's statistics (every `statistics.interval.ms`) carry each
     /// assigned partition's lag behind its committed offset.
     fn stats(&self, statistics: Statistics) {
+        if self.retired.load(Ordering::Acquire) {
+            return;
+        }
         let mut owned = Vec::new();
         let mut samples = Vec::new();
         for (topic, t) in &statistics.topics {
@@ -144,6 +155,9 @@ impl ConsumerContext for SourceContext {
         let Rebalance::Revoke(tpl) = rebalance else {
             return;
         };
+        if self.retired.load(Ordering::Acquire) {
+            return;
+        }
         let parts: Vec<(String, i32)> = tpl
             .elements()
             .iter()
@@ -162,9 +176,10 @@ impl ConsumerContext for SourceContext {
                     consumer,
                     &self.offsets,
                     crate::sink::kafka::TransactionError::Abortable(why),
+                    Rewind::Forget,
                 );
             } else {
-                tx.commit(consumer, &self.offsets);
+                tx.commit(consumer, &self.offsets, Rewind::Forget);
             }
             let mut o = locked(&self.offsets);
             for (t, p) in &parts {
@@ -213,6 +228,9 @@ impl ConsumerContext for SourceContext {
     }
 
     fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if self.retired.load(Ordering::Acquire) {
+            return;
+        }
         if let Rebalance::Assign(tpl) = rebalance {
             let parts: Vec<(String, i32)> = tpl
                 .elements()
@@ -238,6 +256,9 @@ impl ConsumerContext for SourceContext {
     }
 
     fn commit_callback(&self, result: KafkaResult<()>, offsets: &TopicPartitionList) {
+        if self.retired.load(Ordering::Acquire) {
+            return;
+        }
         if let Err(e) = result {
             tracing::warn!(error = %e, "offset commit failed; will commit again");
             let mut o = locked(&self.offsets);
@@ -302,6 +323,7 @@ impl KafkaSource {
             watch: Mutex::new(PartitionWatch::new(k.stall_timeout)),
             last_error: Mutex::new(None),
             transactions: std::sync::OnceLock::new(),
+            retired: AtomicBool::new(false),
         };
         let consumer: BaseConsumer<SourceContext> = config.create_with_context(context)?;
         let topics: Vec<&str> = k.topics.iter().map(String::as_str).collect();
@@ -320,13 +342,6 @@ impl KafkaSource {
         let _ = self.consumer.context().transactions.set(tx);
     }
 
-    /// Aborts the open transaction of `tx` (exactly-once), rewinding this
-    /// consumer: it is about to be replaced, or stops.
-    pub fn abort_transaction(&self, tx: &Transactions, why: &str) {
-        let error = crate::sink::kafka::TransactionError::Abortable(why.to_owned());
-        tx.fail(&self.consumer, &self.offsets, error);
-    }
-
     /// Commits what is due: under exactly-once a transaction, when due
     /// ([`Transactions::due`]); else moved offsets, once a
     /// `COMMIT_INTERVAL`.
@@ -337,7 +352,7 @@ impl KafkaSource {
                 (o.uncommitted(), o.moved())
             };
             if tx.due(uncommitted, moved, max_in_flight) {
-                tx.commit(&self.consumer, &self.offsets);
+                tx.commit(&self.consumer, &self.offsets, Rewind::Seek);
             }
         } else if last_commit.elapsed() >= COMMIT_INTERVAL {
             self.commit_moved();
@@ -362,6 +377,12 @@ impl KafkaSource {
             if self.stalled() {
                 liveness::poll_stopped();
                 return RunEnd::Stalled;
+            }
+            if let Some(tx) = self.consumer.context().transactions.get()
+                && tx.restart_due()
+            {
+                liveness::poll_stopped();
+                return RunEnd::Restart;
             }
             self.backpressure(max_in_flight);
             // Wait for one message, then take what is already fetched, up to
@@ -552,8 +573,9 @@ impl KafkaSource {
                     &self.consumer,
                     &self.offsets,
                     crate::sink::kafka::TransactionError::Abortable(why),
+                    Rewind::Forget,
                 );
-            } else if tx.commit(&self.consumer, &self.offsets)
+            } else if tx.commit(&self.consumer, &self.offsets, Rewind::Forget)
                 == crate::source::transactions::Outcome::Committed
             {
                 tracing::info!("committed the final transaction");
@@ -579,10 +601,30 @@ impl KafkaSource {
         drop(self.consumer);
     }
 
-    /// Lets go of a stalled consumer on a thread of its own: closing one
-    /// that cannot reach its coordinator may take a while, and must not
-    /// hold up its replacement.
-    pub fn abandon(self) {
+    /// Lets go of this consumer for a new one: from now on its callbacks
+    /// do nothing, so that closing it cannot revoke partitions from its
+    /// successor's offsets; under exactly-once the open transaction, if
+    /// it holds any item's alerts, is aborted (`why` says why); the offsets of every partition are
+    /// forgotten, as the successor starts from the committed ones. Then it
+    /// is closed on a thread of its own: closing one that cannot reach its
+    /// coordinator may take a while, and must not hold up its replacement.
+    pub fn retire(self, why: &str) {
+        let context = self.consumer.context();
+        context.retired.store(true, Ordering::Release);
+        let begun = locked(&self.offsets).begun_since_commit();
+        if let Some(tx) = context.transactions.get()
+            && begun
+        {
+            let error = crate::sink::kafka::TransactionError::Abortable(why.to_owned());
+            tx.fail(&self.consumer, &self.offsets, error, Rewind::Forget);
+            // This is the restart it may ask for.
+            let _ = tx.restart_due();
+        }
+        locked(&self.offsets).clear();
+        self.abandon();
+    }
+
+    fn abandon(self) {
         let spawned = std::thread::Builder::new()
             .name("newswatch-old-consumer".into())
             .spawn(move || self.close());

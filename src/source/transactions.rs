@@ -16,12 +16,23 @@
 //! nothing.
 //!
 //! A transaction that fails (a message not delivered, a broker restart, a
-//! coordinator move, a group generation that moved on) is aborted; a
-//! fenced producer is replaced. Either way the consumer seeks back to the
-//! first offset of the failed transaction and the items are processed
-//! again; the dedup set forgets the alert ids of the aborted transaction.
+//! coordinator move, a group generation that moved on) is aborted, and the
+//! consumer seeks back to the first offset of the failed transaction: the
+//! items are processed again, and the dedup set forgets the alert ids of
+//! the aborted transaction. A producer that is fenced or fails fatally is
+//! replaced, and so is the consumer ([`Transactions::restart_due`]): the
+//! new one starts from the committed offsets, as a restarted process
+//! would, instead of seeking a consumer whose state went through the
+//! failure.
+//!
+//! An abort first takes the write side of the transaction gate
+//! ([`Transactions::gate`]), which each worker holds for reading while it
+//! produces an item's alerts: no item of the aborted transaction is half
+//! produced, and the workers skip the items it began
+//! ([`Offsets::is_live`]), so none of them reaches the next transaction.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
@@ -50,6 +61,23 @@ pub struct Transactions {
     wait: Duration,
     /// When the last transaction ended.
     last: Mutex<Instant>,
+    /// Held for reading by a worker while it produces an item's alerts,
+    /// for writing by an abort.
+    gate: Arc<RwLock<()>>,
+    /// The producer was replaced, or a rewind could not seek: the consumer
+    /// must be replaced before it polls again.
+    restart: AtomicBool,
+}
+
+/// What an abort does with the consumer's position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rewind {
+    /// Seek the consumer back to the first offset of the transaction.
+    Seek,
+    /// Do not seek: the partitions are being revoked, or the consumer is
+    /// replaced or stops; whoever consumes them next starts from the
+    /// committed offsets.
+    Forget,
 }
 
 fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -72,12 +100,14 @@ pub enum Outcome {
 impl Transactions {
     /// Transactions on `producer` (transactional), committed every
     /// `interval`; `wait` bounds how long a commit waits for items in
-    /// flight; `listener` hears each outcome.
+    /// flight; `listener` hears each outcome; `gate` is the one the
+    /// workers hold while producing ([`crate::pipeline::Pipeline::transaction_gate`]).
     pub fn new(
         producer: Arc<KafkaProducer>,
         listener: Arc<dyn Listener>,
         interval: Duration,
         wait: Duration,
+        gate: Arc<RwLock<()>>,
     ) -> Self {
         Transactions {
             producer,
@@ -85,7 +115,16 @@ impl Transactions {
             interval,
             wait,
             last: Mutex::new(Instant::now()),
+            gate,
+            restart: AtomicBool::new(false),
         }
+    }
+
+    /// The consumer must be replaced before it polls again (the producer
+    /// was fenced and replaced, or a rewind could not seek); clears the
+    /// request.
+    pub fn restart_due(&self) -> bool {
+        self.restart.swap(false, Ordering::AcqRel)
     }
 
     /// A commit is due: items were consumed since the last (`uncommitted`
@@ -98,12 +137,14 @@ impl Transactions {
 
     /// Commits the open transaction with the offsets of every item consumed
     /// so far, once they are all complete; aborts and rewinds when that
-    /// fails or takes longer than the wait. Runs on the polling thread
-    /// (also from a rebalance callback), which does not poll meanwhile.
+    /// fails or takes longer than the wait, rewinding as `on_failure` says.
+    /// Runs on the polling thread (also from a rebalance callback), which
+    /// does not poll meanwhile.
     pub fn commit<C: ConsumerContext>(
         &self,
         consumer: &BaseConsumer<C>,
         offsets: &Mutex<Offsets>,
+        on_failure: Rewind,
     ) -> Outcome {
         let deadline = Instant::now() + self.wait;
         while locked(offsets).uncommitted() > 0 {
@@ -113,7 +154,12 @@ impl Transactions {
                     locked(offsets).uncommitted(),
                     self.wait
                 );
-                return self.fail(consumer, offsets, TransactionError::Abortable(why));
+                return self.fail(
+                    consumer,
+                    offsets,
+                    TransactionError::Abortable(why),
+                    on_failure,
+                );
             }
             std::thread::sleep(Duration::from_millis(1));
         }
@@ -129,12 +175,18 @@ impl Transactions {
                     consumer,
                     offsets,
                     TransactionError::Abortable(e.to_string()),
+                    on_failure,
                 );
             }
         }
         let Some(group) = consumer.group_metadata() else {
             let why = "the consumer has no group metadata".to_owned();
-            return self.fail(consumer, offsets, TransactionError::Abortable(why));
+            return self.fail(
+                consumer,
+                offsets,
+                TransactionError::Abortable(why),
+                on_failure,
+            );
         };
         match self.producer.commit_transaction(&tpl, &group) {
             Ok(()) => {
@@ -143,18 +195,23 @@ impl Transactions {
                 events::transaction("committed", None, &[]);
                 Outcome::Committed
             }
-            Err(e) => self.fail(consumer, offsets, e),
+            Err(e) => self.fail(consumer, offsets, e, on_failure),
         }
     }
 
-    /// Aborts the open transaction (replacing a fenced producer), rewinds
-    /// the consumer to where it began and tells the listener.
+    /// Aborts the open transaction (replacing a fenced producer, and then
+    /// asking for a new consumer), rewinds the offsets to where it began
+    /// (seeking the consumer there when `rewind` says so) and tells the
+    /// listener. Waits first for the workers producing alerts to finish
+    /// the item they are on.
     pub fn fail<C: ConsumerContext>(
         &self,
         consumer: &BaseConsumer<C>,
         offsets: &Mutex<Offsets>,
         error: TransactionError,
+        rewind: Rewind,
     ) -> Outcome {
+        let _gate = self.gate.write().unwrap_or_else(|e| e.into_inner());
         let mut outcome = match &error {
             TransactionError::Abortable(_) => Outcome::Aborted,
             TransactionError::Fenced(_) => Outcome::Fenced,
@@ -170,11 +227,21 @@ impl Transactions {
                 std::thread::sleep(backoff);
                 backoff = (backoff * 2).min(Duration::from_secs(5));
             }
+            // The consumer went through the same failure (CI saw one get
+            // its partitions back and then consume nothing): a new one
+            // starts from the committed offsets.
+            self.restart.store(true, Ordering::Release);
         }
         let rewound = locked(offsets).rewind();
-        for (t, p, o) in &rewound {
-            if let Err(e) = consumer.seek(t, *p, Offset::Offset(*o), Duration::from_secs(10)) {
-                tracing::debug!(topic = %t, partition = p, offset = o, error = %e, "seek after an aborted transaction failed (the partition moved on)");
+        if rewind == Rewind::Seek && outcome == Outcome::Aborted {
+            for (t, p, o) in &rewound {
+                if let Err(e) = consumer.seek(t, *p, Offset::Offset(*o), Duration::from_secs(10)) {
+                    // Going on from where it stands would skip the
+                    // aborted items: a new consumer starts from the
+                    // committed offsets instead.
+                    tracing::warn!(topic = %t, partition = p, offset = o, error = %e, "seeking back after an aborted transaction failed; replacing the consumer");
+                    self.restart.store(true, Ordering::Release);
+                }
             }
         }
         self.listener.aborted();

@@ -3,8 +3,8 @@
 //! alert topic sees every expected (item, rule) alert exactly once, and the
 //! dead-letter topic every rejected item exactly once, whatever kills the
 //! daemon: kill -9 at random points, a second instance killed mid-stream,
-//! or a zombie paused past its session timeout whose late transaction is
-//! fenced.
+//! a zombie paused past its session timeout whose late transaction is
+//! fenced, or its producer fenced by another with its `transactional.id`.
 
 use std::collections::{HashMap, HashSet};
 use std::thread::JoinHandle;
@@ -246,4 +246,67 @@ fn a_zombie_paused_past_its_session_timeout_is_fenced_and_repeats_no_alert() {
             other.log_text()
         )
     });
+}
+
+/// Fences the daemon's producer as a second process with its
+/// `transactional.id` would: a producer that initializes transactions with
+/// that id bumps its epoch, and the daemon's next commit fails fatally.
+fn fence(brokers: &str, transactional_id: &str) {
+    use rdkafka::config::ClientConfig;
+    use rdkafka::producer::{BaseProducer, Producer};
+    let p: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("transactional.id", transactional_id)
+        .create()
+        .expect("a transactional producer");
+    p.init_transactions(Duration::from_secs(30))
+        .expect("init_transactions fences the daemon's producer");
+}
+
+#[test]
+fn a_fenced_producer_is_replaced_with_the_consumer_and_repeats_no_alert() {
+    let s = Setup::new("eos-fenced", 3);
+    let (messages, expected, rejected) = items(3000, "eos-fenced");
+    let config = s.config("");
+    let mut daemon = spawn(&s, &config, "f", "fenced");
+    assert!(
+        daemon.wait_for_log("partitions assigned", Duration::from_secs(60)),
+        "joined; log:\n{}",
+        daemon.log_text()
+    );
+    let mut alerts = Subscriber::new(&s.brokers, &s.alerts);
+    let mut dead = Subscriber::new(&s.brokers, &s.dead_letter);
+    let producer = steady(
+        &s.brokers,
+        &s.news,
+        messages,
+        100,
+        Duration::from_millis(100),
+    );
+    // kafka.transactional_id_prefix defaults to the group id.
+    let transactional_id = format!("{}-f", s.group);
+    for round in 0..3 {
+        assert!(
+            alerts.until(ALERT_TIMEOUT, |r| r.len()
+                >= (round + 1) * expected.len() / 5),
+            "alerts before fencing {round}; log:\n{}",
+            daemon.log_text()
+        );
+        fence(&s.brokers, &transactional_id);
+    }
+    producer.join().expect("producer thread");
+    assert_exactly_once(&mut alerts, &mut dead, &expected, &rejected, &|| {
+        daemon.log_text()
+    });
+    let log = daemon.log_text();
+    assert!(
+        log.contains("replacing the consumer too"),
+        "the fenced producer was replaced, and the consumer with it; log:\n{log}"
+    );
+    assert_eq!(
+        daemon.child.try_wait().ok().flatten(),
+        None,
+        "still the same process"
+    );
+    daemon.terminate();
 }
