@@ -175,6 +175,43 @@ fn story_keys_are_read_from_the_file_and_the_environment() {
 }
 
 #[test]
+fn sinks_take_repeat_and_group_and_refuse_other_values() {
+    use crate::sink::{Group, Repeat, SinkPolicy};
+    let s = Settings::parse(
+        "[[sinks]]\nname = \"a\"\ntype = \"stdout\"\n\
+         [[sinks]]\nname = \"b\"\ntype = \"stdout\"\nrepeat = \"first-per-story\"\ngroup = \"item\"\n",
+        env(&[]),
+    )
+    .unwrap();
+    assert_eq!(s.sinks[0].policy, SinkPolicy::default());
+    assert_eq!(
+        s.sinks[1].policy,
+        SinkPolicy {
+            repeat: Repeat::FirstPerStory,
+            group: Group::Item
+        }
+    );
+    assert!(
+        s.sinks[1]
+            .describe()
+            .ends_with("(repeat = first-per-story, group = item)")
+    );
+    let Err(Error::Invalid(bad)) = Settings::parse(
+        "[[sinks]]\nname = \"a\"\ntype = \"stdout\"\nrepeat = \"once\"\ngroup = 3\n",
+        env(&[]),
+    ) else {
+        panic!("bad repeat and group must be refused");
+    };
+    let keys: Vec<&str> = bad.iter().map(|i| i.key.as_str()).collect();
+    assert_eq!(keys, ["sinks[0].repeat", "sinks[0].group"], "{bad:?}");
+    assert!(
+        bad[0].message.contains("first-per-story"),
+        "{}",
+        bad[0].message
+    );
+}
+
+#[test]
 fn every_bad_story_key_is_reported_at_once() {
     let Err(Error::Invalid(bad)) = Settings::parse(
         "[alerts]\nstory_similarity = 2.0\nstory_window = \"0s\"\nstory_capacity = 0\n",
