@@ -127,7 +127,8 @@ impl Drop for Publisher {
 /// (`newswatch-stories`), until [`Reader::stop`].
 pub struct Reader {
     stop: Arc<AtomicBool>,
-    handle: JoinHandle<()>,
+    /// Taken by [`Reader::stop`] to join it.
+    handle: Option<JoinHandle<()>>,
     /// Signalled once the stories of the last window are imported.
     caught_up: Receiver<()>,
 }
@@ -242,7 +243,7 @@ impl Reader {
         tracing::info!(topic = %topic, partitions = partitions.len(), window = ?window, "reading the stories topic");
         Ok(Reader {
             stop,
-            handle,
+            handle: Some(handle),
             caught_up,
         })
     }
@@ -254,9 +255,19 @@ impl Reader {
     }
 
     /// Stops reading and joins the thread.
-    pub fn stop(self) {
+    pub fn stop(mut self) {
         self.stop.store(true, Ordering::Relaxed);
-        let _ = self.handle.join();
+        if let Some(handle) = self.handle.take() {
+            let _ = handle.join();
+        }
+    }
+}
+
+impl Drop for Reader {
+    /// Dropped without [`Reader::stop`] (a daemon that failed to build):
+    /// the thread ends at its next poll, unjoined.
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
     }
 }
 

@@ -289,7 +289,8 @@ impl Pipeline {
                 a.alert.data.severity.as_str(),
                 &a.alert.id,
             );
-            let mut out: Option<Outgoing> = None;
+            // The `group = "rule"` sinks that get it, by their `repeat`.
+            let mut to: Vec<usize> = Vec::with_capacity(m.routes[a.rule].len());
             for &s in &m.routes[a.rule] {
                 let policy = self.policies[s];
                 if policy.group == Group::Item {
@@ -304,16 +305,18 @@ impl Pipeline {
                     );
                     continue;
                 }
-                if out.is_none() {
-                    let Some(o) = outgoing(a.alert.clone()) else {
-                        // Cannot happen for these types; never lose the
-                        // item: it stays uncommitted.
-                        return;
-                    };
-                    out = Some(o);
-                }
-                if let Some(out) = &out {
-                    self.sinks[s].send(out, completion.ack());
+                to.push(s);
+            }
+            // A copy for the `group = "item"` sinks, only if there are any.
+            let kept = (!self.item_sinks.is_empty()).then(|| a.alert.clone());
+            if !to.is_empty() {
+                let Some(out) = outgoing(a.alert) else {
+                    // Cannot happen for these types; never lose the item:
+                    // it stays uncommitted.
+                    return;
+                };
+                for s in to {
+                    self.sinks[s].send(&out, completion.ack());
                 }
             }
             if let Some(ts) = env.timestamp_ms {
@@ -324,8 +327,8 @@ impl Pipeline {
                     Duration::from_millis(made.saturating_sub(ts).max(0) as u64),
                 );
             }
-            if !self.item_sinks.is_empty() {
-                raised.push((a.rule, a.alert, first));
+            if let Some(alert) = kept {
+                raised.push((a.rule, alert, first));
             }
         }
         let fields: Vec<&str> = item.fields.iter().map(|(name, _)| *name).collect();
@@ -480,6 +483,9 @@ mod debug {
     }
 }
 
+#[cfg(test)]
+mod tests;
+
 impl crate::source::transactions::Listener for Pipeline {
     fn committed(&self) {
         self.dedup
@@ -497,7 +503,7 @@ impl crate::source::transactions::Listener for Pipeline {
 }
 
 #[cfg(test)]
-mod tests {
+mod dedup_tests {
     use super::*;
 
     #[test]
