@@ -2,8 +2,11 @@
 //! mock cluster, with nothing installed. It creates the topics, produces the
 //! sample news (`config/samples/news.jsonl`, built in, plus one malformed
 //! item), runs the same code as `newswatch run` with the default watchlist,
-//! reads the alerts topic like a subscriber, prints the alerts and a
-//! summary, and checks that every offset was committed.
+//! reads the alerts topic like a subscriber, prints the alerts, the stories
+//! that have copies (the samples hold the TASS article and two wire copies
+//! of it), what a desk sink with `repeat = "first-per-story"` and `group =
+//! "item"` got instead, and a summary, and checks that every offset was
+//! committed.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -30,6 +33,8 @@ const SAMPLES: &str = include_str!("../config/samples/news.jsonl");
 const NEWS: &str = "news";
 const ALERTS: &str = "news.alerts";
 const DEAD_LETTER: &str = "news.dead-letter";
+/// The desk sink's topic: one alert per item, the first of each story.
+const DESK: &str = "news.desk";
 const PARTITIONS: i32 = 3;
 /// How long the demo waits for the pipeline before it gives up.
 const DEADLINE: Duration = Duration::from_secs(60);
@@ -75,7 +80,7 @@ pub fn run(out: &mut impl Write) -> Result<u8, Failure> {
             rdkafka::bindings::rd_kafka_mock_group_initial_rebalance_delay_ms(cluster, 0);
         }
     }
-    for (topic, parts) in [(NEWS, PARTITIONS), (ALERTS, 1), (DEAD_LETTER, 1)] {
+    for (topic, parts) in [(NEWS, PARTITIONS), (ALERTS, 1), (DEAD_LETTER, 1), (DESK, 1)] {
         mock.create_topic(topic, parts, 1)
             .with_context(|| format!("creating topic {topic}"))
             .map_err(failure)?;
@@ -153,10 +158,13 @@ pub fn run(out: &mut impl Write) -> Result<u8, Failure> {
 
     let alerts = read_topic(&brokers, ALERTS, expected, DEADLINE);
     let dead = read_topic(&brokers, DEAD_LETTER, rejected, Duration::from_secs(10));
+    // The desk's alerts were made with the others: whatever is there by now.
+    let desk = read_topic(&brokers, DESK, usize::MAX, Duration::from_secs(3));
     shutdown.trigger();
     let joined = pipeline.join();
     let alerts = alerts.map_err(failure)?;
     let dead = dead.map_err(failure)?;
+    let desk = desk.map_err(failure)?;
     match joined {
         Ok(Ok(())) => {}
         Ok(Err(f)) => return Err(f),
@@ -174,6 +182,30 @@ pub fn run(out: &mut impl Write) -> Result<u8, Failure> {
             .entry(value["data"]["severity"].as_str().unwrap_or("?").to_owned())
             .or_default() += 1;
     }
+    let stories = print_stories(out, &alerts).map_err(output_failure)?;
+    say(
+        out,
+        format!(
+            "sink `desk` (repeat = \"first-per-story\", group = \"item\") got {} alerts where `alerts-topic` got {}:",
+            desk.len(),
+            alerts.len()
+        ),
+    )?;
+    for (_, value, _) in &desk {
+        let d = &value["data"];
+        let s = |v: &serde_json::Value| crate::escape::human(v.as_str().unwrap_or("")).into_owned();
+        let rules: Vec<String> = d["rules"].as_array().into_iter().flatten().map(s).collect();
+        say(
+            out,
+            format!(
+                "  {:<8} item {}: {}",
+                s(&d["severity"]).to_uppercase(),
+                s(&d["item"]["id"]),
+                rules.join(", ")
+            ),
+        )?;
+    }
+    say(out, String::new())?;
     for (key, _, headers) in &dead {
         say(
             out,
@@ -193,7 +225,7 @@ pub fn run(out: &mut impl Write) -> Result<u8, Failure> {
     say(
         out,
         format!(
-            "\nsummary: {} items, {} alerts ({}), {} rejected to the dead-letter topic; offsets committed {:?} of {:?}{}",
+            "\nsummary: {} items, {} alerts ({}) in {stories} stories, {} rejected to the dead-letter topic; offsets committed {:?} of {:?}{}",
             items.len(),
             alerts.len(),
             severities.join(", "),
@@ -228,8 +260,11 @@ fn demo_settings(brokers: &str) -> Result<Settings, Failure> {
         ("NEWSWATCH__WATCHLIST__RELOAD", "false"),
         ("NEWSWATCH__HTTP__LISTEN", "127.0.0.1:0"),
     ];
-    let config =
-        format!("[[sinks]]\nname = \"alerts-topic\"\ntype = \"kafka\"\ntopic = \"{ALERTS}\"\n");
+    let config = format!(
+        "[[sinks]]\nname = \"alerts-topic\"\ntype = \"kafka\"\ntopic = \"{ALERTS}\"\n\
+         [[sinks]]\nname = \"desk\"\ntype = \"kafka\"\ntopic = \"{DESK}\"\n\
+         repeat = \"first-per-story\"\ngroup = \"item\"\n"
+    );
     Settings::parse(
         &config,
         env.iter().map(|(k, v)| (k.to_string(), v.to_string())),
@@ -324,7 +359,54 @@ fn print_alert(out: &mut impl Write, a: &serde_json::Value) -> std::io::Result<(
     if !title.starts_with(&snippet) {
         writeln!(out, "           {snippet}")?;
     }
+    let story = &d["story"];
+    if story["copies"].as_i64().is_some_and(|n| n > 1) {
+        writeln!(
+            out,
+            "           story {} (item {} of it)",
+            s(&story["id"]),
+            story["copies"]
+        )?;
+    }
     writeln!(out)
+}
+
+/// Prints each story with more than one item, its items in the order they
+/// joined it; returns how many stories the alerts name.
+fn print_stories(out: &mut impl Write, alerts: &[Received]) -> std::io::Result<usize> {
+    // story id -> (copies, item id, title), one entry per item.
+    let mut stories: BTreeMap<String, Vec<(i64, String, String)>> = BTreeMap::new();
+    for (_, a, _) in alerts {
+        let d = &a["data"];
+        let s = |v: &serde_json::Value| crate::escape::human(v.as_str().unwrap_or("")).into_owned();
+        let items = stories.entry(s(&d["story"]["id"])).or_default();
+        let item = s(&d["item"]["id"]);
+        if !items.iter().any(|(_, i, _)| *i == item) {
+            let title: String = s(&d["item"]["title"]).chars().take(70).collect();
+            items.push((d["story"]["copies"].as_i64().unwrap_or(0), item, title));
+        }
+    }
+    for (id, items) in &mut stories {
+        if items.len() < 2 {
+            continue;
+        }
+        items.sort();
+        writeln!(
+            out,
+            "story {id}: {} items whose text is near-identical (alerts.story_similarity 0.6):",
+            items.len()
+        )?;
+        for (copies, item, title) in items.iter() {
+            let role = if item == id {
+                "first".to_owned()
+            } else {
+                format!("copy {copies}")
+            };
+            writeln!(out, "  {role:<7} {item:<22} {title}")?;
+        }
+        writeln!(out)?;
+    }
+    Ok(stories.len())
 }
 
 fn offsets_reader(brokers: &str, group: &str) -> anyhow::Result<BaseConsumer> {

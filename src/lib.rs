@@ -56,8 +56,8 @@
 //!   offset, for at-least-once commits, and where an aborted transaction
 //!   rewinds to under exactly-once.
 //! - [`story`]: near-duplicate (syndicated) stories: one-permutation MinHash
-//!   over word pairs with LSH, bounded by window and capacity (issue 18;
-//!   not yet wired into the daemon).
+//!   over word pairs with LSH, bounded by window and capacity (issue 18);
+//!   `pipeline::stories` keeps the daemon's index and `data.story`.
 //! - [`toml_depth`]: the toml parser's nesting limit (80) and the line of
 //!   the one error it reports without a place, for the watchlist and the
 //!   configuration file.
@@ -86,8 +86,11 @@
 //! - [`sink`]: the `Sink` trait, acks tied to offsets, routing, the kafka,
 //!   webhook and stdout sinks (each owning its configuration) and the
 //!   dead-letter topic.
-//! - [`pipeline`]: item -> engine -> alerts -> sinks -> ack, on a worker pool;
-//!   knows traits, not Kafka.
+//! - [`pipeline`]: item -> engine -> alerts -> story -> sinks (by each
+//!   sink's `repeat` and `group`) -> ack, on a worker pool; knows traits,
+//!   not Kafka.
+//! - [`story_topic`]: `alerts.stories_topic`, the compacted topic the
+//!   instances share their stories through (a producer and a reader thread).
 //! - [`metrics`]: metric names, one function per event, the Prometheus text
 //!   format.
 //! - [`server`]: the HTTP endpoints `/metrics`, `/healthz`, `/readyz`.
@@ -153,6 +156,11 @@
 //!   start with the client and end when it is dropped: the consumer after
 //!   [`source::kafka::KafkaSource::close`] (leave the group), the producer
 //!   with its last clone.
+//! - **`newswatch-stories`**: with `alerts.stories_topic`, reads the other
+//!   instances' stories into the index ([`story_topic::Reader::start`],
+//!   in `App::build`); `run_until_stopped` waits up to 30 s for it to read
+//!   the last window back before starting the workers, and stops and joins
+//!   it after them.
 //! - **`newswatch-old-consumer`**: when a consumer stalled out of its group
 //!   (or, under exactly-once, its transactional producer was replaced),
 //!   [`source::kafka::KafkaSource::retire`] closes it on a detached thread
@@ -197,6 +205,7 @@ pub mod sink;
 pub mod source;
 pub mod stdio;
 pub mod story;
+pub mod story_topic;
 pub mod telemetry;
 pub mod text;
 pub mod toml_depth;

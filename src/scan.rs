@@ -16,10 +16,11 @@
 use std::io::{self, BufRead, Write};
 use std::time::SystemTime;
 
-use crate::alert::{self, AlertOptions};
+use crate::alert::{self, AlertOptions, StoryRef};
 use crate::engine::{Engine, Scratch};
 use crate::escape::{self, Human};
 use crate::item::{self, DecodeOptions, NewsItem, Provenance, Rejection};
+use crate::story::{StoryConfig, StoryIndex, story_text};
 
 /// Counts over one scan, across all inputs.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -56,6 +57,9 @@ pub struct Scanner<'a> {
     line: Vec<u8>,
     /// One alert's JSON line, newline included, before its one write.
     out_line: Vec<u8>,
+    /// The stories of the items scanned so far (SPEC 3a): every alert
+    /// carries its item's story.
+    stories: StoryIndex,
     /// Counts so far.
     pub report: Report,
 }
@@ -71,8 +75,16 @@ impl<'a> Scanner<'a> {
             scratch: Scratch::new(),
             line: Vec::new(),
             out_line: Vec::new(),
+            stories: StoryIndex::new(StoryConfig::default()),
             report: Report::default(),
         }
+    }
+
+    /// Tells stories apart as `config` says (`alerts.story_*`) instead of
+    /// the defaults.
+    pub fn with_stories(mut self, config: StoryConfig) -> Self {
+        self.stories = StoryIndex::new(config);
+        self
     }
 
     /// Scans every line of `input` (named `name` in messages, escaped).
@@ -100,6 +112,7 @@ impl<'a> Scanner<'a> {
             scratch,
             line,
             out_line,
+            stories,
             report,
         } = self;
         each_item(&mut input, decode, line, |n, decoded| {
@@ -107,14 +120,23 @@ impl<'a> Scanner<'a> {
             match decoded {
                 Ok(item) => {
                     report.items += 1;
-                    let alerts = alert::alerts_for(
+                    let now = SystemTime::now();
+                    let mut alerts = alert::alerts_for(
                         engine,
                         &item,
                         &Provenance::Line(n),
                         options,
-                        SystemTime::now(),
+                        now,
                         scratch,
                     );
+                    if let Some(first) = alerts.first() {
+                        let (title, body) = story_text(&item);
+                        let story = stories.assign(&first.alert.data.item.id, title, body, now);
+                        let story = StoryRef::new(&story);
+                        for a in &mut alerts {
+                            a.alert.data.story = Some(story.clone());
+                        }
+                    }
                     for a in alerts {
                         out_line.clear();
                         escape::to_json_writer(&mut *out_line, &a.alert)

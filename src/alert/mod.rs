@@ -6,6 +6,8 @@
 //!
 //! - `snippet`: the text around the first match, cut at grapheme cluster
 //!   boundaries.
+//! - `group`: one alert per item out of its rules' alerts, for sinks with
+//!   `group = "item"` (SPEC 3a).
 
 use std::time::SystemTime;
 
@@ -16,8 +18,10 @@ use crate::engine::{Engine, RuleHit, Scratch};
 use crate::item::{NewsItem, Provenance};
 use crate::watchlist::{Operand, Severity};
 
+mod group;
 mod snippet;
 
+pub use group::per_item;
 pub use snippet::snippet;
 
 /// What alerts need from the settings (`alerts.*`).
@@ -108,6 +112,43 @@ pub struct AlertData {
     /// Where a Kafka message was read from; `None` (omitted) in `scan`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub origin: Option<Origin>,
+    /// The story the item belongs to (SPEC 3a). Set by whoever keeps the
+    /// stories (the daemon's pipeline, `scan`), after [`alerts_for`];
+    /// `None` (omitted) only where no story index is kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub story: Option<StoryRef>,
+    /// For a sink with `group = "item"` ([`per_item`]): the ids of every
+    /// rule that held on the item, in watchlist order (SPEC 3a); `None`
+    /// (omitted) in the alert of one rule.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rules: Option<Vec<String>>,
+}
+
+/// `data.story` (SPEC 3a): the story an item belongs to, as it stood when
+/// the item was assigned to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoryRef {
+    /// The story's id: the id of its first item.
+    pub id: String,
+    /// The id of the story's first item (equal to `id`).
+    pub first_item: String,
+    /// When the first item was seen (arrived at the instance that saw it):
+    /// RFC 3339, UTC, milliseconds.
+    pub first_seen: String,
+    /// Items of the story seen so far, this one included, at least 1.
+    pub copies: u32,
+}
+
+impl StoryRef {
+    /// The reference to `story`.
+    pub fn new(story: &crate::story::Story) -> Self {
+        StoryRef {
+            id: story.id.clone(),
+            first_item: story.first_item.clone(),
+            first_seen: humantime::format_rfc3339_millis(story.first_seen).to_string(),
+            copies: story.copies,
+        }
+    }
 }
 
 /// The item an alert is about: its id and metadata, not its text.
@@ -300,6 +341,8 @@ pub fn build(
             matches,
             snippet,
             origin,
+            story: None,
+            rules: None,
         },
     }
 }
@@ -333,6 +376,8 @@ mod tests {
                 matches: vec![],
                 snippet: String::new(),
                 origin: None,
+                story: None,
+                rules: None,
             },
         };
         let json = serde_json::to_value(&a).unwrap();

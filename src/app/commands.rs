@@ -62,7 +62,8 @@ pub fn scan(
     // Offline, routing does not apply; sink names are checked only when the
     // configuration defines sinks to check them against.
     let engine = load::offline_engine(&settings, &source, !settings.sinks.is_empty())?;
-    let mut scanner = Scanner::new(&engine, &settings.input, &settings.alerts.options);
+    let mut scanner = Scanner::new(&engine, &settings.input, &settings.alerts.options)
+        .with_stories(settings.alerts.stories);
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut err = io::stderr();

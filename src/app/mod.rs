@@ -19,13 +19,15 @@ use anyhow::Context;
 use crate::engine::Engine;
 use crate::exit::Failure;
 use crate::offsets::Offsets;
+use crate::pipeline::stories::Stories;
 use crate::pipeline::{Pipeline, Workers};
 use crate::settings::{Guarantee, Settings};
 use crate::shutdown::Shutdown;
 use crate::sink::kafka::KafkaProducer;
-use crate::sink::{DeadLetter, Sink, SinkContext};
+use crate::sink::{DeadLetter, Repeat, Sink, SinkContext};
 use crate::source::kafka::{KafkaSource, RunEnd};
 use crate::source::transactions::Transactions;
+use crate::story_topic::{Publisher as StoriesPublisher, Reader as StoriesReader};
 
 /// The producer gets at least this long to flush at shutdown, even when
 /// the drain used up `pipeline.shutdown_timeout`.
@@ -85,6 +87,44 @@ fn build_sinks_for(
     })
 }
 
+/// How long `run` waits for the stories of the last window to be read
+/// back from `alerts.stories_topic` before it starts the workers anyway.
+const STORIES_CATCH_UP: Duration = Duration::from_secs(30);
+
+/// The story index of `settings` (SPEC 3a), remembering first alerts when
+/// a sink has `repeat = "first-per-story"`; with `alerts.stories_topic`,
+/// new stories published to it and everyone's read from it.
+///
+/// # Errors
+/// A [`Failure`] (78) when the topic's producer or reader cannot be made
+/// or the topic does not exist.
+fn build_stories(settings: &Settings) -> Result<(Arc<Stories>, Option<StoriesReader>), Failure> {
+    let track_firsts = settings
+        .sinks
+        .iter()
+        .any(|s| s.policy.repeat == Repeat::FirstPerStory);
+    let Some(topic) = &settings.alerts.stories_topic else {
+        return Ok((
+            Arc::new(Stories::new(settings.alerts.stories, track_firsts, None)),
+            None,
+        ));
+    };
+    let publisher = StoriesPublisher::new(&settings.kafka, topic).map_err(Failure::config)?;
+    let stories = Arc::new(Stories::new(
+        settings.alerts.stories,
+        track_firsts,
+        Some(Box::new(publisher)),
+    ));
+    let reader = StoriesReader::start(
+        &settings.kafka,
+        topic,
+        settings.alerts.stories.window(),
+        Arc::clone(&stories),
+    )
+    .map_err(Failure::config)?;
+    Ok((stories, Some(reader)))
+}
+
 /// The daemon, built and not yet running.
 pub struct App {
     settings: Settings,
@@ -99,6 +139,9 @@ pub struct App {
     producer: Option<Arc<KafkaProducer>>,
     /// Under exactly-once, the transactions every consumer commits in.
     transactions: Option<Arc<Transactions>>,
+    /// With `alerts.stories_topic`: imports the other instances' stories
+    /// until stopped after the workers.
+    stories_reader: Option<StoriesReader>,
     source: KafkaSource,
     /// Set by SIGHUP: reload the watchlist even if the file is unchanged.
     /// The reload thread clears it.
@@ -142,12 +185,15 @@ impl App {
         tracing::info!(addr = %http, "serving /metrics, /healthz and /readyz");
         runtime.spawn(crate::server::serve(listener));
         let offsets = Arc::new(Mutex::new(Offsets::new()));
+        let (stories, stories_reader) = build_stories(settings)?;
+        let policies = settings.sinks.iter().map(|s| s.policy);
         let pipeline = Arc::new(Pipeline::new(
             engine,
             settings.input.clone(),
             settings.alerts.options.clone(),
             settings.alerts.dedup_window,
-            built.sinks,
+            built.sinks.into_iter().zip(policies).collect(),
+            stories,
             built.dead_letter,
             Arc::clone(&offsets),
         ));
@@ -176,6 +222,7 @@ impl App {
         };
         Ok(App {
             transactions,
+            stories_reader,
             settings: settings.clone(),
             runtime,
             pipeline,
@@ -225,6 +272,7 @@ impl App {
             offsets,
             producer,
             transactions,
+            stories_reader,
             mut source,
             reload,
             http: _,
@@ -250,6 +298,14 @@ impl App {
             .context("starting the watchlist reload thread")
             .map_err(Failure::software)?
         };
+        if let Some(reader) = &stories_reader
+            && !reader.wait_caught_up(STORIES_CATCH_UP)
+        {
+            tracing::warn!(
+                waited_s = STORIES_CATCH_UP.as_secs(),
+                "the stories of the last window are not all read back yet; starting anyway (copies of them may start stories of their own)"
+            );
+        }
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
         let workers = Workers::start(pipeline, threads)
             .context("starting the worker threads")
@@ -308,6 +364,9 @@ impl App {
         }
         workers.stop();
         reloader.stop();
+        if let Some(reader) = stories_reader {
+            reader.stop();
+        }
         if let Some(p) = &producer {
             let left = flush_budget(&shutdown, timeout, Instant::now());
             if let Err(e) = p.flush(left) {

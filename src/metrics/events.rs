@@ -77,6 +77,18 @@ pub fn alert_raised(at: At<'_>, item_id: &str, rule: &str, severity: &str, alert
     global().alerts.add([rule, severity], 1.0);
 }
 
+/// A sink's policy kept an alert from it (`repeat = "first-per-story"`:
+/// the story already had this rule's alert): DEBUG, counted by sink and
+/// reason. `rule` is the rule id, or `*` for an item's alert (`group =
+/// "item"`).
+pub fn alert_suppressed(sink: &str, item_id: &str, rule: &str, story: &str) {
+    tracing::debug!(
+        sink = %sink, item_id = %item_id, rule = %rule, story = %story, reason = "story",
+        "alert not sent: the sink gets the first alert of each story and rule"
+    );
+    global().alerts_suppressed.add([sink, "story"], 1.0);
+}
+
 /// A sink has an alert for good (a delivery report, a 2xx): counted; DEBUG.
 pub fn delivered(sink: &str, alert_id: Option<&str>, attempt: u32) {
     tracing::debug!(sink = %sink, alert_id = ?alert_id, attempt, "alert delivered");

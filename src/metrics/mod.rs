@@ -11,7 +11,7 @@
 //! outcomes and retries of each configured sink), so `increase()` sees the
 //! first error. Holds no I/O.
 //!
-//! Hand-rolled rather than `prometheus-client`: twelve metrics, the text
+//! Hand-rolled rather than `prometheus-client`: twenty metrics, the text
 //! format 0.0.4 the tests and deploy files parse, and no new crates.
 
 pub mod events;
@@ -99,6 +99,25 @@ declare_metrics! {
         "Alerts raised (after deduplication), by rule and severity.",
         "counter",
         ["rule", "severity"],
+    );
+    /// Alerts a sink's policy kept from it, by sink and reason.
+    alerts_suppressed: Family<2> = Family::new(
+        "newswatch_alerts_suppressed_total",
+        "Alerts not delivered to a sink by its policy, by sink and reason (story: a later copy of a story under repeat = first-per-story).",
+        "counter",
+        ["sink", "reason"],
+    );
+    /// Stories kept.
+    stories: Scalar = Scalar::new(
+        "newswatch_stories",
+        "Stories kept in the story index: those of the last alerts.story_window, at most alerts.story_capacity.",
+        "gauge",
+    );
+    /// Heap bytes of the story index.
+    story_index_bytes: Scalar = Scalar::new(
+        "newswatch_story_index_bytes",
+        "Heap bytes held by the story index (its sketches, ids and LSH tables), estimated from their capacities.",
+        "gauge",
     );
     /// Finished deliveries by sink and outcome.
     sink_deliveries: Family<2> = Family::new(
@@ -255,6 +274,7 @@ impl Metrics {
             self.sink_deliveries.add([sink, outcome.as_str()], 0.0);
         }
         self.sink_retries.add([sink], 0.0);
+        self.alerts_suppressed.add([sink, "story"], 0.0);
     }
 
     fn watchlist(&self, terms: usize, rules: usize) {
@@ -299,6 +319,15 @@ pub fn retain_lag(owned: impl Fn(&str, i32) -> bool) {
         .retain(|[topic, p]| p.parse().is_ok_and(|p| owned(topic, p)));
 }
 
+/// Sets the story index's size: `stories` kept, `bytes` of heap.
+pub fn stories(stories: usize, bytes: usize) {
+    let m = global();
+    m.stories.value.store(gauge(stories), Ordering::Relaxed);
+    m.story_index_bytes
+        .value
+        .store(gauge(bytes), Ordering::Relaxed);
+}
+
 /// Sets the uncommitted window, in items.
 pub fn uncommitted(n: usize) {
     global()
@@ -325,6 +354,7 @@ mod tests {
             "newswatch_sink_deliveries_total{sink=\"ops\",outcome=\"dropped\"} 0\n",
             "newswatch_sink_deliveries_total{sink=\"ops\",outcome=\"dead_lettered\"} 0\n",
             "newswatch_sink_retries_total{sink=\"ops\"} 0\n",
+            "newswatch_alerts_suppressed_total{sink=\"ops\",reason=\"story\"} 0\n",
         ] {
             assert!(text.contains(series), "{series} missing from\n{text}");
         }

@@ -24,6 +24,7 @@ use crate::alert::AlertOptions;
 use crate::item::DecodeOptions;
 use crate::sink::SinkConfig;
 use crate::sink::kafka::DeadLetterConfig;
+use crate::story::StoryConfig;
 pub use crate::values::{Invalid, Secret};
 
 /// The whole, valid configuration.
@@ -98,6 +99,14 @@ pub struct AlertsConfig {
     /// How long an alert id is not emitted again by this process (default
     /// 10 minutes; SPEC section 4, Dedup).
     pub dedup_window: Duration,
+    /// How items are grouped into stories (SPEC 3a: `alerts.story_similarity`,
+    /// default 0.6; `alerts.story_window`, default 24 hours;
+    /// `alerts.story_capacity`, default 1,000,000 stories).
+    pub stories: StoryConfig,
+    /// `alerts.stories_topic`: the compacted topic through which the
+    /// instances of a group share their stories (SPEC 3a); `None` (the
+    /// default, an empty string) keeps stories per instance.
+    pub stories_topic: Option<String>,
 }
 
 /// `[pipeline]`.

@@ -12,6 +12,7 @@ use toml::de::{DeTable, DeValue};
 use super::Error;
 use crate::alert::AlertOptions;
 use crate::item::DecodeOptions;
+use crate::story::StoryConfig;
 use crate::toml_depth;
 use crate::values::{Problems, Scalar};
 
@@ -190,6 +191,10 @@ pub(super) struct RawAlerts {
     pub dedup_window: String,
     pub snippet_chars: u64,
     pub max_matches: u64,
+    pub story_similarity: f64,
+    pub story_window: String,
+    pub story_capacity: u64,
+    pub stories_topic: String,
 }
 
 impl Default for RawAlerts {
@@ -200,6 +205,10 @@ impl Default for RawAlerts {
             dedup_window: "10m".into(),
             snippet_chars: d.snippet_chars as u64,
             max_matches: d.max_matches as u64,
+            story_similarity: StoryConfig::DEFAULT_SIMILARITY,
+            story_window: "24h".into(),
+            story_capacity: StoryConfig::DEFAULT_CAPACITY as u64,
+            stories_topic: String::new(),
         }
     }
 }

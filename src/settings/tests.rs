@@ -77,6 +77,10 @@ fn defaults_match_the_spec() {
     assert_eq!(s.alerts.dedup_window, Duration::from_secs(600));
     assert_eq!(s.alerts.options.snippet_chars, 160);
     assert_eq!(s.alerts.options.max_matches, 50);
+    assert_eq!(s.alerts.stories.similarity(), 0.6);
+    assert_eq!(s.alerts.stories.window(), Duration::from_secs(24 * 3600));
+    assert_eq!(s.alerts.stories.capacity(), 1_000_000);
+    assert_eq!(s.alerts.stories_topic, None);
     assert_eq!(s.pipeline.max_in_flight, 10_000);
     assert_eq!(s.pipeline.shutdown_timeout, Duration::from_secs(30));
     assert!(s.sinks.is_empty());
@@ -156,6 +160,78 @@ format = "slack"
 }
 
 #[test]
+fn story_keys_are_read_from_the_file_and_the_environment() {
+    let s = Settings::parse(
+        "[alerts]\nstory_similarity = 0.75\nstory_window = \"6h\"\nstories_topic = \" news.stories \"\n",
+        env(&[("NEWSWATCH__ALERTS__STORY_CAPACITY", "5000")]),
+    )
+    .unwrap();
+    assert_eq!(s.alerts.stories.similarity(), 0.75);
+    assert_eq!(s.alerts.stories.window(), Duration::from_secs(6 * 3600));
+    assert_eq!(s.alerts.stories.capacity(), 5000);
+    assert_eq!(s.alerts.stories_topic.as_deref(), Some("news.stories"));
+    let blank = Settings::parse("[alerts]\nstories_topic = \"  \"\n", env(&[])).unwrap();
+    assert_eq!(blank.alerts.stories_topic, None);
+}
+
+#[test]
+fn sinks_take_repeat_and_group_and_refuse_other_values() {
+    use crate::sink::{Group, Repeat, SinkPolicy};
+    let s = Settings::parse(
+        "[[sinks]]\nname = \"a\"\ntype = \"stdout\"\n\
+         [[sinks]]\nname = \"b\"\ntype = \"stdout\"\nrepeat = \"first-per-story\"\ngroup = \"item\"\n",
+        env(&[]),
+    )
+    .unwrap();
+    assert_eq!(s.sinks[0].policy, SinkPolicy::default());
+    assert_eq!(
+        s.sinks[1].policy,
+        SinkPolicy {
+            repeat: Repeat::FirstPerStory,
+            group: Group::Item
+        }
+    );
+    assert!(
+        s.sinks[1]
+            .describe()
+            .ends_with("(repeat = first-per-story, group = item)")
+    );
+    let Err(Error::Invalid(bad)) = Settings::parse(
+        "[[sinks]]\nname = \"a\"\ntype = \"stdout\"\nrepeat = \"once\"\ngroup = 3\n",
+        env(&[]),
+    ) else {
+        panic!("bad repeat and group must be refused");
+    };
+    let keys: Vec<&str> = bad.iter().map(|i| i.key.as_str()).collect();
+    assert_eq!(keys, ["sinks[0].repeat", "sinks[0].group"], "{bad:?}");
+    assert!(
+        bad[0].message.contains("first-per-story"),
+        "{}",
+        bad[0].message
+    );
+}
+
+#[test]
+fn every_bad_story_key_is_reported_at_once() {
+    let Err(Error::Invalid(bad)) = Settings::parse(
+        "[alerts]\nstory_similarity = 2.0\nstory_window = \"0s\"\nstory_capacity = 0\n",
+        env(&[]),
+    ) else {
+        panic!("three bad story keys must be refused");
+    };
+    let keys: Vec<&str> = bad.iter().map(|i| i.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "alerts.story_similarity",
+            "alerts.story_window",
+            "alerts.story_capacity"
+        ]
+    );
+    assert!(bad[0].message.contains('2'), "{}", bad[0].message);
+}
+
+#[test]
 fn each_bad_key_is_named() {
     /// (config file, environment, the key the error must name)
     type Case = (
@@ -170,6 +246,47 @@ fn each_bad_key_is_named() {
             "alerts.dedup_window",
         ),
         ("[alerts]\nsnippet_chars = 0", &[], "alerts.snippet_chars"),
+        (
+            "[alerts]\nstory_similarity = 0.0",
+            &[],
+            "alerts.story_similarity",
+        ),
+        (
+            "[alerts]\nstory_similarity = 1.5",
+            &[],
+            "alerts.story_similarity",
+        ),
+        (
+            "[alerts]\nstory_similarity = nan",
+            &[],
+            "alerts.story_similarity",
+        ),
+        (
+            "",
+            &[("NEWSWATCH__ALERTS__STORY_SIMILARITY", "-0.1")],
+            "alerts.story_similarity",
+        ),
+        (
+            "[alerts]\nstory_window = \"0s\"",
+            &[],
+            "alerts.story_window",
+        ),
+        (
+            "[alerts]\nstory_window = \"a day\"",
+            &[],
+            "alerts.story_window",
+        ),
+        ("[alerts]\nstory_capacity = 0", &[], "alerts.story_capacity"),
+        (
+            "[alerts]\nstory_capacity = 4294967296",
+            &[],
+            "alerts.story_capacity",
+        ),
+        (
+            "[kafka]\ntopics = [\"news\"]\n[alerts]\nstories_topic = \"news\"",
+            &[],
+            "alerts.stories_topic",
+        ),
         ("[alerts]\nmax_matches = 0", &[], "alerts.max_matches"),
         (
             "[pipeline]\nshutdown_timeout = \"-1s\"",

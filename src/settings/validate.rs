@@ -14,6 +14,7 @@ use crate::alert::AlertOptions;
 use crate::item::{DecodeOptions, Format};
 use crate::sink::SinkConfig;
 use crate::sink::kafka::DeadLetterConfig;
+use crate::story::{MAX_CAPACITY, StoryConfig};
 use crate::text::normalize::MAX_TEXT_BYTES;
 use crate::values::{Invalid, MAX_COUNT, Problems, Scalar, Secret, Table, http_url};
 
@@ -128,6 +129,19 @@ impl Raw {
         let snippet_chars = p.count("alerts.snippet_chars", self.alerts.snippet_chars, MAX_COUNT);
         let max_matches = p.count("alerts.max_matches", self.alerts.max_matches, MAX_COUNT);
         check_source(&self.alerts.source, &mut p);
+        let stories = story_config(&self.alerts, &mut p);
+        let stories_topic = match self.alerts.stories_topic.trim() {
+            "" => None,
+            topic => Some(topic.to_owned()),
+        };
+        if let Some(topic) = &stories_topic
+            && self.kafka.topics.contains(topic)
+        {
+            p.add(
+                "alerts.stories_topic",
+                format!("{topic:?} is also in kafka.topics: stories are not news items"),
+            );
+        }
 
         let max_in_flight = p.count(
             "pipeline.max_in_flight",
@@ -251,6 +265,8 @@ impl Raw {
                     max_matches,
                 },
                 dedup_window,
+                stories,
+                stories_topic,
             },
             pipeline: PipelineConfig {
                 max_in_flight,
@@ -288,6 +304,59 @@ fn default_instance_id() -> String {
                 .filter(|h| !h.is_empty())
         })
         .unwrap_or_else(|| "newswatch".to_owned())
+}
+
+/// `alerts.story_similarity`, `alerts.story_window` and
+/// `alerts.story_capacity` (SPEC 5) as a [`StoryConfig`]; each key out of
+/// range is a problem naming it (the default configuration when any is).
+fn story_config(alerts: &super::raw::RawAlerts, p: &mut Problems) -> StoryConfig {
+    let similarity = alerts.story_similarity;
+    let mut ok = true;
+    if !(similarity > 0.0 && similarity <= 1.0) {
+        p.add(
+            "alerts.story_similarity",
+            format!(
+                "{similarity} is out of range: a Jaccard index more than 0 and at most 1, e.g. 0.6"
+            ),
+        );
+        ok = false;
+    }
+    let window_ok = humantime::parse_duration(alerts.story_window.trim()).is_ok();
+    let window = p.duration("alerts.story_window", &alerts.story_window);
+    if window.is_zero() {
+        if window_ok {
+            p.add(
+                "alerts.story_window",
+                format!(
+                    "{:?} is zero; a story window must be positive, e.g. \"24h\"",
+                    alerts.story_window
+                ),
+            );
+        }
+        ok = false;
+    }
+    let capacity = match usize::try_from(alerts.story_capacity) {
+        Ok(n) if (1..=MAX_CAPACITY).contains(&n) => n,
+        _ => {
+            p.add(
+                "alerts.story_capacity",
+                format!(
+                    "{} is out of range: must be from 1 to {MAX_CAPACITY}",
+                    alerts.story_capacity
+                ),
+            );
+            ok = false;
+            1
+        }
+    };
+    if !ok {
+        return StoryConfig::default();
+    }
+    StoryConfig::new(similarity, window, capacity).unwrap_or_else(|e| {
+        // Unreachable: every value was checked above; still named.
+        p.add("alerts", e.to_string());
+        StoryConfig::default()
+    })
 }
 
 /// `alerts.source` is the CloudEvents `source`: a non-empty URI-reference

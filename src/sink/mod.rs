@@ -107,8 +107,84 @@ pub trait SinkKindConfig: std::fmt::Debug {
 pub struct SinkConfig {
     /// Unique among sinks; rules route to it by this name.
     pub name: String,
+    /// Which alerts it gets and how they are grouped (`repeat`, `group`;
+    /// every kind has them).
+    pub policy: SinkPolicy,
     /// The kind and its configuration.
     pub kind: SinkKind,
+}
+
+/// What a sink gets of the alerts routed to it (SPEC 3a): the keys
+/// `repeat` and `group` of its `[[sinks]]` entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SinkPolicy {
+    /// `repeat`: every alert, or the first of each (story, rule).
+    pub repeat: Repeat,
+    /// `group`: one alert per (item, rule), or one per item.
+    pub group: Group,
+}
+
+/// A sink's `repeat` (SPEC 3a).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Repeat {
+    /// `"every"` (the default): every alert routed to the sink.
+    #[default]
+    Every,
+    /// `"first-per-story"`: only the first alert of each (story, rule);
+    /// the alerts of later copies are counted as suppressed
+    /// (`newswatch_alerts_suppressed_total{sink,reason="story"}`).
+    FirstPerStory,
+}
+
+/// A sink's `group` (SPEC 3a).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Group {
+    /// `"rule"` (the default): one alert per (item, rule).
+    #[default]
+    Rule,
+    /// `"item"`: one alert per item listing every rule that held on it
+    /// (`data.rules`), with the highest severity ([`crate::alert::per_item`]).
+    Item,
+}
+
+impl SinkPolicy {
+    /// Takes `repeat` and `group` from a `[[sinks]]` entry, the defaults
+    /// when absent; an unknown value is a problem naming the key.
+    fn parse(t: &mut Table, p: &mut Problems) -> Self {
+        let repeat = match t.string("repeat", p).as_deref() {
+            None | Some("every") => Repeat::Every,
+            Some("first-per-story") => Repeat::FirstPerStory,
+            Some(other) => {
+                p.add(
+                    t.key("repeat"),
+                    format!("unknown repeat {other:?} (expected every or first-per-story)"),
+                );
+                Repeat::Every
+            }
+        };
+        let group = match t.string("group", p).as_deref() {
+            None | Some("rule") => Group::Rule,
+            Some("item") => Group::Item,
+            Some(other) => {
+                p.add(
+                    t.key("group"),
+                    format!("unknown group {other:?} (expected rule or item)"),
+                );
+                Group::Rule
+            }
+        };
+        SinkPolicy { repeat, group }
+    }
+
+    /// `repeat` and `group` as written, for `check`.
+    fn describe(&self) -> &'static str {
+        match (self.repeat, self.group) {
+            (Repeat::Every, Group::Rule) => "",
+            (Repeat::Every, Group::Item) => " (group = item)",
+            (Repeat::FirstPerStory, Group::Rule) => " (repeat = first-per-story)",
+            (Repeat::FirstPerStory, Group::Item) => " (repeat = first-per-story, group = item)",
+        }
+    }
 }
 
 impl SinkConfig {
@@ -120,6 +196,7 @@ impl SinkConfig {
             p.add(t.key("name"), "every sink needs a name");
         }
         let kind_name = t.string("type", p).unwrap_or_default();
+        let policy = SinkPolicy::parse(&mut t, p);
         let Some(kind) = SinkKind::parse(&kind_name, &mut t, env, p) else {
             p.add(
                 t.key("type"),
@@ -131,7 +208,11 @@ impl SinkConfig {
             return None;
         };
         t.finish(&kind_name, p);
-        Some(SinkConfig { name, kind: kind? })
+        Some(SinkConfig {
+            name,
+            policy,
+            kind: kind?,
+        })
     }
 
     /// Builds the sink (see [`SinkKindConfig::build`]).
@@ -151,10 +232,11 @@ impl SinkConfig {
     /// `check`'s line for this sink.
     pub fn describe(&self) -> String {
         format!(
-            "sink {}: {} -> {}",
+            "sink {}: {} -> {}{}",
             self.name,
             self.kind.as_str(),
-            self.kind.config().describe()
+            self.kind.config().describe(),
+            self.policy.describe()
         )
     }
 }

@@ -88,6 +88,18 @@ pub use config::{ConfigError, MAX_CAPACITY, StoryConfig};
 pub use index::{BANDS, ImportError, Imported, ROWS, StoryIndex};
 pub use sketch::{BODY_WORDS, HASHES, SCHEME, SHINGLE_WORDS, Sketch};
 
+/// The title and body an item's story is told by: its `title`, and the
+/// first of its scanned fields `body`, `text` (the text format) or
+/// `summary` (either may be empty).
+pub fn story_text<'i>(item: &'i crate::item::NewsItem<'_>) -> (&'i str, &'i str) {
+    let title = item.title.as_deref().unwrap_or("");
+    let body = ["body", "text", "summary"]
+        .iter()
+        .find_map(|name| item.fields.iter().find(|(f, _)| f == name))
+        .map_or("", |(_, v)| v.as_ref());
+    (title, body)
+}
+
 /// The story an item belongs to, as `data.story` of its alerts reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Story {

@@ -488,8 +488,40 @@ fn demo_runs_the_pipeline_on_an_embedded_broker() {
         "{text}"
     );
     assert!(
-        text.contains("dead letter on `news.dead-letter`: key item-12: not_json"),
+        text.contains("dead letter on `news.dead-letter`: key item-14: not_json"),
         "{text}"
+    );
+    // The TASS article and its two wire copies are one story (whichever
+    // was read first started it).
+    let story = text
+        .lines()
+        .position(|l| {
+            l.starts_with("story ") && l.contains(": 3 items whose text is near-identical")
+        })
+        .unwrap_or_else(|| panic!("no story of 3 items in:\n{text}"));
+    let members: Vec<&str> = text.lines().skip(story + 1).take(3).collect();
+    for id in [
+        "tass-2025-12-10-h200",
+        "ria-2025-12-10-h200",
+        "rbc-2025-12-10-h200",
+    ] {
+        assert!(
+            members.iter().any(|l| l.contains(id)),
+            "{id} in {members:?}"
+        );
+    }
+    // The desk sink (first-per-story, group = item) got fewer alerts.
+    let desk = text
+        .lines()
+        .find(|l| l.starts_with("sink `desk`"))
+        .unwrap_or_else(|| panic!("no desk line in:\n{text}"));
+    let numbers: Vec<usize> = desk
+        .split(' ')
+        .filter_map(|w| w.trim_end_matches(':').parse().ok())
+        .collect();
+    assert!(
+        numbers.len() == 2 && numbers[0] < numbers[1],
+        "the desk gets fewer alerts than the alerts topic: {desk}"
     );
 }
 

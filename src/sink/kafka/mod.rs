@@ -189,6 +189,8 @@ mod tests {
                 matches: vec![],
                 snippet: String::new(),
                 origin: None,
+                story: None,
+                rules: None,
             },
         };
         let json = crate::escape::to_json(&alert).unwrap();

@@ -100,6 +100,8 @@ mod tests {
                 matches: vec![],
                 snippet: "…weigh H200 orders if Beijing approves…".into(),
                 origin: None,
+                story: None,
+                rules: None,
             },
         }
     }

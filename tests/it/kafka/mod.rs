@@ -21,6 +21,9 @@
 //! - `secured`: SASL_SSL (SCRAM-SHA-512 over TLS) on the broker's secured
 //!   listener, `NEWSWATCH_TEST_SECURED_*`; a wrong password or CA ends the
 //!   daemon
+//! - `stories`: `data.story` on every alert, sinks with `repeat =
+//!   "first-per-story"` and `group = "item"`, and instances sharing
+//!   `alerts.stories_topic`
 //! - `webhook`: the webhook sink against `receiver`, a real HTTP endpoint
 
 use std::time::Duration;
@@ -35,6 +38,7 @@ mod ops;
 mod receiver;
 mod replay;
 mod secured;
+mod stories;
 mod webhook;
 
 /// How long a test waits for the alerts it expects.

@@ -1,9 +1,13 @@
-//! One item's way through the daemon: decode, match, build alerts, drop
-//! duplicates within the dedup window, hand each alert to the sinks its rule
-//! routes to, and complete the item's offset when all of them acknowledged.
+//! One item's way through the daemon: decode, match, build alerts, find
+//! the item's story (`stories`), drop duplicates within the dedup window,
+//! hand each alert to the sinks its rule routes to as each sink's policy
+//! says (`repeat`, `group`: SPEC 3a), and complete the item's offset when
+//! all of them acknowledged.
 //!
 //! Knows the [`Sink`] and [`DeadLetter`] traits, not Kafka. A pool of worker
 //! threads shares one [`Pipeline`]; each has its own engine scratch space.
+
+pub mod stories;
 
 use std::collections::HashMap;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -11,13 +15,16 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::alert::{self, AlertOptions};
+use crate::alert::{self, Alert, AlertOptions, StoryRef};
 use crate::engine::{Engine, Scratch};
 use crate::item::{self, DecodeOptions, Provenance};
 use crate::metrics::liveness::WorkerBeat;
 use crate::metrics::{self, events};
 use crate::offsets::{Offsets, Ticket};
-use crate::sink::{Completion, DeadLetter, DeadLetterRecord, Outgoing, Sink};
+use crate::sink::{
+    Completion, DeadLetter, DeadLetterRecord, Group, Outgoing, Repeat, Sink, SinkPolicy,
+};
+use stories::Stories;
 
 /// A consumed message, owned, with its offset ticket.
 #[derive(Debug)]
@@ -139,6 +146,12 @@ pub struct Pipeline {
     decode: DecodeOptions,
     alerts: AlertOptions,
     sinks: Vec<Arc<dyn Sink>>,
+    /// Per sink (same order as `sinks`), its `repeat` and `group`.
+    policies: Vec<SinkPolicy>,
+    /// The sinks with `group = "item"`, by index.
+    item_sinks: Vec<usize>,
+    /// The story index, shared with the stories topic's reader.
+    stories: Arc<Stories>,
     dead_letter: Option<Arc<dyn DeadLetter>>,
     dedup: Mutex<Dedup>,
     offsets: Arc<Mutex<Offsets>>,
@@ -152,23 +165,33 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    /// A pipeline matching with `engine` and delivering to `sinks`;
-    /// rejected items go to `dead_letter`; completed offsets to `offsets`.
+    /// A pipeline matching with `engine` and delivering to `sinks`, each
+    /// with its policy (`sinks[i].1`); items that raise alerts are given
+    /// their story by `stories`; rejected items go to `dead_letter`;
+    /// completed offsets to `offsets`.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         engine: Arc<Engine>,
         decode: DecodeOptions,
         alerts: AlertOptions,
         dedup_window: Duration,
-        sinks: Vec<Arc<dyn Sink>>,
+        sinks: Vec<(Arc<dyn Sink>, SinkPolicy)>,
+        stories: Arc<Stories>,
         dead_letter: Option<Arc<dyn DeadLetter>>,
         offsets: Arc<Mutex<Offsets>>,
     ) -> Self {
+        let (sinks, policies): (Vec<_>, Vec<_>) = sinks.into_iter().unzip();
+        let item_sinks = (0..policies.len())
+            .filter(|&i| policies[i].group == Group::Item)
+            .collect();
         Pipeline {
             routing: RwLock::new(Arc::new(Routing::new(engine, &sinks))),
             decode,
             alerts,
             sinks,
+            policies,
+            item_sinks,
+            stories,
             dead_letter,
             dedup: Mutex::new(Dedup::new(dedup_window)),
             offsets,
@@ -269,40 +292,70 @@ impl Pipeline {
             offset: env.offset,
             key: env.key.as_deref(),
         };
+        // When the item arrived: the alerts' `time` and its story's clock.
         let now = SystemTime::now();
         let alerts = alert::alerts_for(&m.engine, &item, &from, &self.alerts, now, scratch);
         metrics::matched(began.elapsed());
-        for a in alerts {
-            let first = self
+        if alerts.is_empty() {
+            // Only items that raise an alert need a story.
+            completion.finish();
+            return;
+        }
+        let rules: Vec<&str> = alerts.iter().map(|a| a.alert.data.rule.as_str()).collect();
+        let item_id = alerts[0].alert.data.item.id.clone();
+        let assigned = self.stories.assign(&item, &item_id, now, &rules);
+        drop(rules);
+        let story = StoryRef::new(&assigned.story);
+        // The alerts handed on, for the `group = "item"` sinks: (rule,
+        // alert, first of its story).
+        let mut raised: Vec<(usize, Alert, bool)> = Vec::new();
+        for (mut a, first) in alerts.into_iter().zip(assigned.first) {
+            let fresh = self
                 .dedup
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .first_time(&a.alert.id, Instant::now());
-            if !first {
+            if !fresh {
                 tracing::debug!(alert_id = %a.alert.id, item_id = %a.alert.data.item.id, "duplicate alert within the dedup window; not sent again");
                 continue;
             }
-            let json = match crate::escape::to_json(&a.alert) {
-                Ok(j) => Arc::<[u8]>::from(j),
-                Err(e) => {
-                    // Cannot happen for these types; never lose the item.
-                    tracing::error!(alert_id = %a.alert.id, error = %e, "encoding an alert failed");
-                    return;
-                }
-            };
-            let out = Outgoing {
-                alert: a.alert,
-                json,
-            };
+            a.alert.data.story = Some(story.clone());
             events::alert_raised(
                 at,
-                &out.alert.data.item.id,
-                out.rule(),
-                out.severity(),
-                out.id(),
+                &a.alert.data.item.id,
+                &a.alert.data.rule,
+                a.alert.data.severity.as_str(),
+                &a.alert.id,
             );
+            // The `group = "rule"` sinks that get it, by their `repeat`.
+            let mut to: Vec<usize> = Vec::with_capacity(m.routes[a.rule].len());
             for &s in &m.routes[a.rule] {
-                self.sinks[s].send(&out, completion.ack());
+                let policy = self.policies[s];
+                if policy.group == Group::Item {
+                    continue;
+                }
+                if policy.repeat == Repeat::FirstPerStory && !first {
+                    events::alert_suppressed(
+                        self.sinks[s].name(),
+                        &item_id,
+                        &a.alert.data.rule,
+                        &story.id,
+                    );
+                    continue;
+                }
+                to.push(s);
+            }
+            // A copy for the `group = "item"` sinks, only if there are any.
+            let kept = (!self.item_sinks.is_empty()).then(|| a.alert.clone());
+            if !to.is_empty() {
+                let Some(out) = outgoing(a.alert) else {
+                    // Cannot happen for these types; never lose the item:
+                    // it stays uncommitted.
+                    return;
+                };
+                for s in to {
+                    self.sinks[s].send(&out, completion.ack());
+                }
             }
             if let Some(ts) = env.timestamp_ms {
                 let made = now
@@ -312,8 +365,50 @@ impl Pipeline {
                     Duration::from_millis(made.saturating_sub(ts).max(0) as u64),
                 );
             }
+            if let Some(alert) = kept {
+                raised.push((a.rule, alert, first));
+            }
+        }
+        let fields: Vec<&str> = item.fields.iter().map(|(name, _)| *name).collect();
+        for &s in &self.item_sinks {
+            let policy = self.policies[s];
+            let routed: Vec<&(usize, Alert, bool)> = raised
+                .iter()
+                .filter(|(rule, _, _)| m.routes[*rule].contains(&s))
+                .collect();
+            if routed.is_empty() {
+                continue;
+            }
+            let chosen: Vec<&Alert> = routed
+                .iter()
+                .filter(|(_, _, first)| policy.repeat == Repeat::Every || *first)
+                .map(|(_, a, _)| a)
+                .collect();
+            let Some(grouped) = alert::per_item(&chosen, &fields, self.alerts.max_matches) else {
+                events::alert_suppressed(self.sinks[s].name(), &item_id, "*", &story.id);
+                continue;
+            };
+            let Some(out) = outgoing(grouped) else {
+                return;
+            };
+            self.sinks[s].send(&out, completion.ack());
         }
         completion.finish();
+    }
+}
+
+/// An alert with its JSON; `None` (logged) if it cannot be encoded, which
+/// cannot happen for these types.
+fn outgoing(alert: Alert) -> Option<Outgoing> {
+    match crate::escape::to_json(&alert) {
+        Ok(j) => Some(Outgoing {
+            alert,
+            json: Arc::<[u8]>::from(j),
+        }),
+        Err(e) => {
+            tracing::error!(alert_id = %alert.id, error = %e, "encoding an alert failed");
+            None
+        }
     }
 }
 
@@ -426,6 +521,9 @@ mod debug {
     }
 }
 
+#[cfg(test)]
+mod tests;
+
 impl crate::source::transactions::Listener for Pipeline {
     fn committed(&self) {
         self.dedup
@@ -443,7 +541,7 @@ impl crate::source::transactions::Listener for Pipeline {
 }
 
 #[cfg(test)]
-mod tests {
+mod dedup_tests {
     use super::*;
 
     #[test]
