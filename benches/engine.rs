@@ -171,7 +171,7 @@ fn engine_2b(items: &[String], n_rules: usize) -> Engine {
         .iter()
         .zip(&matched)
         .filter(|(_, m)| !**m)
-        .map(|(s, _)| s.name.as_str())
+        .map(|(s, _)| &*s.name)
         .collect();
     assert!(silent.len() >= 2, "too few sets never match the corpus");
     let mut toml = toml;

@@ -449,7 +449,7 @@ impl Facts<'_> {
             start: m.start,
             end: m.end,
             text: field.text[m.start..m.end].to_owned(),
-            term: term.text.clone(),
+            term: term.text.to_string(),
         }
     }
 

@@ -65,7 +65,7 @@ mod tests {
         AlertMatch {
             set: Some("s".into()),
             term: term.into(),
-            field: field.into(),
+            field: field.to_owned().into(),
             start,
             end: start + term.len(),
             text: term.into(),
@@ -85,14 +85,14 @@ mod tests {
                 rule: rule.into(),
                 severity,
                 description: Some(format!("about {rule}")),
-                item: ItemRef {
+                item: std::sync::Arc::new(ItemRef {
                     id: "item-1".into(),
                     title: Some("t".into()),
                     url: None,
                     source: None,
                     lang: None,
                     published_at: None,
-                },
+                }),
                 matches,
                 snippet: format!("snippet of {rule}"),
                 origin: None,
@@ -127,7 +127,7 @@ mod tests {
             .data
             .matches
             .iter()
-            .map(|m| (m.field.as_str(), m.start))
+            .map(|m| (&*m.field, m.start))
             .collect();
         assert_eq!(at, [("title", 0), ("body", 2), ("body", 40)]);
         assert_eq!(item.id, alert_id("", "item-1"));

@@ -9,6 +9,8 @@
 //! - `group`: one alert per item out of its rules' alerts, for sinks with
 //!   `group = "item"` (SPEC 3a).
 
+use std::borrow::Cow;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use serde::Serialize;
@@ -58,12 +60,13 @@ pub struct Alert {
     /// The CloudEvents `type`: always `"newswatch.alert"`.
     #[serde(rename = "type")]
     pub kind: &'static str,
-    /// `alerts.source` ([`AlertOptions::source`]).
-    pub source: String,
+    /// `alerts.source` ([`AlertOptions::source`]); shared by the alerts
+    /// of one item, as `time` and `data.item` are.
+    pub source: Arc<str>,
     /// The deterministic id from [`alert_id`]: 64 hex characters.
     pub id: String,
     /// When the alert was made: RFC 3339, UTC, milliseconds.
-    pub time: String,
+    pub time: Arc<str>,
     /// The rule id.
     pub subject: String,
     /// Always `"application/json"`: `data` is a JSON object.
@@ -101,8 +104,8 @@ pub struct AlertData {
     /// The rule's description; omitted from the JSON when the rule has none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// The item the rule held on.
-    pub item: ItemRef,
+    /// The item the rule held on, shared by the alerts of the item.
+    pub item: Arc<ItemRef>,
     /// The matches of the sets and terms the rule references, by field then
     /// start; at most [`AlertOptions::max_matches`].
     pub matches: Vec<AlertMatch>,
@@ -177,26 +180,101 @@ pub struct ItemRef {
 /// One match of a watch term in an item field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AlertMatch {
-    /// The set; `None` (JSON null) for a quoted term of the rule.
-    pub set: Option<String>,
+    /// The set; `None` (JSON null) for a quoted term of the rule. Shared
+    /// with the watchlist, as `term` is: an alert copies no name.
+    pub set: Option<Arc<str>>,
     /// The term as written in the watchlist.
-    pub term: String,
-    /// The name of the field matched (`title`, `body`, `text`, ...).
-    pub field: String,
+    pub term: Arc<str>,
+    /// The name of the field matched (`title`, `body`, `text`, ...):
+    /// borrowed for the fields of SPEC section 1, copied for others.
+    pub field: Cow<'static, str>,
     /// Start of the match: a UTF-8 byte offset into the original,
     /// unnormalized field value.
     pub start: usize,
     /// End of the match (exclusive), a UTF-8 byte offset like `start`.
     pub end: usize,
-    /// Exactly `value[start..end]`.
-    pub text: String,
+    /// Exactly `value[start..end]`, a slice of the field's value that the
+    /// alerts of one item share.
+    pub text: MatchText,
+}
+
+/// The text of a match: a byte range of a field's value, which is shared
+/// (one copy of each matched field per item, however many matches and
+/// alerts it has). Serialized as the string it is; reads as a `str`.
+#[derive(Clone)]
+pub struct MatchText {
+    value: Arc<str>,
+    start: usize,
+    end: usize,
+}
+
+impl MatchText {
+    /// `value[start..end]`.
+    ///
+    /// # Panics
+    ///
+    /// When `start..end` is not a range of `value` on character boundaries.
+    pub fn new(value: Arc<str>, start: usize, end: usize) -> Self {
+        assert!(value.is_char_boundary(start) && value.is_char_boundary(end) && start <= end);
+        MatchText { value, start, end }
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.value[self.start..self.end]
+    }
+}
+
+impl From<&str> for MatchText {
+    fn from(text: &str) -> Self {
+        MatchText::new(text.into(), 0, text.len())
+    }
+}
+
+impl std::ops::Deref for MatchText {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::fmt::Debug for MatchText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl PartialEq for MatchText {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for MatchText {}
+
+impl PartialEq<str> for MatchText {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for MatchText {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl Serialize for MatchText {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
 }
 
 /// Where the item was read from (absent in `scan` output).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Origin {
     /// The Kafka topic.
-    pub topic: String,
+    pub topic: Arc<str>,
     /// The partition within `topic`.
     pub partition: i32,
     /// The message's offset within the partition.
@@ -249,6 +327,19 @@ pub fn alerts_for(
         return Vec::new();
     }
     let id = item.id_or_fallback(from);
+    let shared = Shared {
+        source: opts.source.as_str().into(),
+        time: humantime::format_rfc3339_millis(now).to_string().into(),
+        item: Arc::new(ItemRef {
+            id: id.to_string(),
+            title: item.title.as_deref().map(str::to_owned),
+            url: item.url.as_deref().map(str::to_owned),
+            source: item.source.as_deref().map(str::to_owned),
+            lang: item.lang.as_deref().map(str::to_owned),
+            published_at: item.published_at.as_deref().map(str::to_owned),
+        }),
+        values: std::cell::RefCell::new(vec![None; item.fields.len()]),
+    };
     let origin = match *from {
         Provenance::Message {
             topic,
@@ -256,7 +347,7 @@ pub fn alerts_for(
             offset,
             ..
         } => Some(Origin {
-            topic: topic.to_owned(),
+            topic: topic.into(),
             partition,
             offset,
         }),
@@ -265,27 +356,57 @@ pub fn alerts_for(
     hits.iter()
         .map(|hit| RuleAlert {
             rule: hit.rule,
-            alert: build(engine, item, &id, hit, origin.clone(), opts, now),
+            alert: build(engine, item, &id, hit, origin.clone(), opts, &shared),
         })
         .collect()
 }
 
+/// A field's name for an alert: the fields of SPEC section 1 (and the text
+/// format's one) without a copy.
+fn field_name(name: &str) -> Cow<'static, str> {
+    match name {
+        "title" => Cow::Borrowed("title"),
+        "summary" => Cow::Borrowed("summary"),
+        "body" => Cow::Borrowed("body"),
+        "text" => Cow::Borrowed("text"),
+        other => Cow::Owned(other.to_owned()),
+    }
+}
+
+/// What the alerts of one item share instead of each copying it.
+struct Shared {
+    source: Arc<str>,
+    time: Arc<str>,
+    item: Arc<ItemRef>,
+    /// Per field of the item, its value, copied once when a match is first
+    /// reported in it.
+    values: std::cell::RefCell<Vec<Option<Arc<str>>>>,
+}
+
+impl Shared {
+    /// The shared copy of field `f`'s `value`.
+    fn value(&self, f: usize, value: &str) -> Arc<str> {
+        let mut values = self.values.borrow_mut();
+        Arc::clone(values[f].get_or_insert_with(|| value.into()))
+    }
+}
+
 /// Builds the alert for one rule hit on one item: `item_id` is the id after
-/// fallbacks, `now` the alert's `time`.
+/// fallbacks; `shared` holds the alert's `source`, `time` and item.
 ///
 /// # Panics
 ///
 /// When `hit` was not produced by `engine` for `item` (a rule, set, term or
 /// field index out of range, or match offsets off the field's character
 /// boundaries).
-pub fn build(
+fn build(
     engine: &Engine,
     item: &NewsItem<'_>,
     item_id: &str,
     hit: &RuleHit,
     origin: Option<Origin>,
     opts: &AlertOptions,
-    now: SystemTime,
+    shared: &Shared,
 ) -> Alert {
     let watchlist = engine.watchlist();
     let rule = engine.rule(hit.rule);
@@ -299,19 +420,19 @@ pub fn build(
                 Operand::Set(s) => {
                     let set = &watchlist.sets[s];
                     (
-                        Some(set.name.clone()),
-                        set.terms[m.term as usize].text.clone(),
+                        Some(Arc::clone(&set.name)),
+                        Arc::clone(&set.terms[m.term as usize].text),
                     )
                 }
-                Operand::Inline(i) => (None, watchlist.inline_terms[i].text.clone()),
+                Operand::Inline(i) => (None, Arc::clone(&watchlist.inline_terms[i].text)),
             };
             AlertMatch {
                 set,
                 term,
-                field: (*field).to_owned(),
+                field: field_name(field),
                 start: m.start,
                 end: m.end,
-                text: value[m.start..m.end].to_owned(),
+                text: MatchText::new(shared.value(m.field, value), m.start, m.end),
             }
         })
         .collect();
@@ -321,23 +442,16 @@ pub fn build(
     Alert {
         specversion: "1.0",
         kind: "newswatch.alert",
-        source: opts.source.clone(),
+        source: Arc::clone(&shared.source),
         id: alert_id(&rule.id, item_id),
-        time: humantime::format_rfc3339_millis(now).to_string(),
+        time: Arc::clone(&shared.time),
         subject: rule.id.clone(),
         datacontenttype: "application/json",
         data: AlertData {
             rule: rule.id.clone(),
             severity: rule.severity,
             description: rule.description.clone(),
-            item: ItemRef {
-                id: item_id.to_owned(),
-                title: item.title.as_deref().map(str::to_owned),
-                url: item.url.as_deref().map(str::to_owned),
-                source: item.source.as_deref().map(str::to_owned),
-                lang: item.lang.as_deref().map(str::to_owned),
-                published_at: item.published_at.as_deref().map(str::to_owned),
-            },
+            item: Arc::clone(&shared.item),
             matches,
             snippet,
             origin,
@@ -365,14 +479,14 @@ mod tests {
                 rule: "r".into(),
                 severity: Severity::Low,
                 description: None,
-                item: ItemRef {
+                item: std::sync::Arc::new(ItemRef {
                     id: "i".into(),
                     title: None,
                     url: None,
                     source: None,
                     lang: None,
                     published_at: None,
-                },
+                }),
                 matches: vec![],
                 snippet: String::new(),
                 origin: None,

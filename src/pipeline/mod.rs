@@ -400,11 +400,8 @@ impl Pipeline {
 /// An alert with its JSON; `None` (logged) if it cannot be encoded, which
 /// cannot happen for these types.
 fn outgoing(alert: Alert) -> Option<Outgoing> {
-    match crate::escape::to_json(&alert) {
-        Ok(j) => Some(Outgoing {
-            alert,
-            json: Arc::<[u8]>::from(j),
-        }),
+    match crate::escape::to_json_shared(&alert) {
+        Ok(json) => Some(Outgoing { alert, json }),
         Err(e) => {
             tracing::error!(alert_id = %alert.id, error = %e, "encoding an alert failed");
             None

@@ -260,8 +260,8 @@ impl Doc {
                 .sets
                 .iter()
                 .map(|s| {
-                    let terms = s.terms.iter().map(|t| t.text.clone()).collect();
-                    (s.name.clone(), terms, s.case_sensitive, s.confusables)
+                    let terms = s.terms.iter().map(|t| t.text.to_string()).collect();
+                    (s.name.to_string(), terms, s.case_sensitive, s.confusables)
                 })
                 .collect(),
             rules: w

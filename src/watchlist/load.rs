@@ -116,7 +116,7 @@ impl<'a> Loader<'a> {
             }
             self.set_index.insert(raw_set.name.clone(), sets.len());
             sets.push(Set {
-                name: raw_set.name,
+                name: raw_set.name.into(),
                 terms,
                 case_sensitive: raw_set.case_sensitive,
                 confusables,
@@ -410,7 +410,7 @@ impl<'a> Loader<'a> {
                         return None;
                     }
                 };
-                let key = term.text.clone();
+                let key = term.text.to_string();
                 let next = self.inline.len();
                 let i = *self.inline_index.entry(key).or_insert(next);
                 if i == next {
@@ -463,13 +463,13 @@ when = "chips NEAR/3 (export OR \"gaming\")"
     fn loads_sets_terms_and_rules() {
         let w = Watchlist::parse(GOOD, Some(&["alerts-topic".to_owned()])).unwrap();
         assert_eq!(w.sets.len(), 3);
-        let chips = w.sets.iter().find(|s| s.name == "chips").unwrap();
+        let chips = w.sets.iter().find(|s| &*s.name == "chips").unwrap();
         let t = &chips.terms[2];
         assert_eq!(
-            (t.text.as_str(), t.pattern.as_str(), t.prefix),
+            (&*t.text, t.pattern.as_str(), t.prefix),
             ("AI chip*", "ai chip", true)
         );
-        let acr = w.sets.iter().find(|s| s.name == "acronyms").unwrap();
+        let acr = w.sets.iter().find(|s| &*s.name == "acronyms").unwrap();
         assert_eq!(acr.terms[0].pattern, "US");
         assert_eq!(w.rules[0].severity, Severity::High);
         assert_eq!(w.rules[1].severity, Severity::Medium);

@@ -92,8 +92,9 @@ pub const BUILT_IN: &str = include_str!("../../config/watchlist.toml");
 /// A watch term as written and as matched.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Term {
-    /// As written in the file, `*` included: what alerts report.
-    pub text: String,
+    /// As written in the file, `*` included: what alerts report (shared
+    /// by every alert that reports it, not copied).
+    pub text: std::sync::Arc<str>,
     /// Normalized (NFKC, lowercased unless case-sensitive, white space runs as
     /// one space, trimmed), without the `*`. Never empty.
     pub pattern: String,
@@ -172,7 +173,7 @@ impl Term {
             });
         }
         Ok(Term {
-            text: trimmed.to_owned(),
+            text: trimmed.into(),
             pattern,
             prefix,
             case_sensitive,
@@ -216,8 +217,9 @@ fn star_fix(body: &str) -> Option<String> {
 /// A named set of terms.
 #[derive(Debug, Clone)]
 pub struct Set {
-    /// The name after `[sets.`, as rules refer to it.
-    pub name: String,
+    /// The name after `[sets.`, as rules refer to it (shared by every alert
+    /// that reports it, not copied).
+    pub name: std::sync::Arc<str>,
     /// The terms in file order; never empty. [`Match::term`] indexes it.
     ///
     /// [`Match::term`]: crate::engine::Match::term
@@ -574,7 +576,7 @@ impl Watchlist {
     /// If `o` is not an operand of this watchlist.
     pub fn operand_name(&self, o: Operand) -> String {
         match o {
-            Operand::Set(i) => self.sets[i].name.clone(),
+            Operand::Set(i) => self.sets[i].name.to_string(),
             Operand::Inline(i) => format!("{:?}", self.inline_terms[i].text),
         }
     }

@@ -686,7 +686,7 @@ when = "chips OR acronyms OR plain"
         let flags: Vec<_> = w
             .sets
             .iter()
-            .map(|s| (s.name.as_str(), s.confusables, s.case_sensitive))
+            .map(|s| (&*s.name, s.confusables, s.case_sensitive))
             .collect();
         assert_eq!(
             flags,

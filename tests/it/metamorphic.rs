@@ -234,7 +234,7 @@ fn fingerprint(
         .sets
         .iter()
         .filter(|s| s.case_sensitive)
-        .map(|s| s.name.as_str())
+        .map(|s| &*s.name)
         .collect();
     let mut out = Fingerprint::new();
     let alerts = alerts_for(
@@ -262,11 +262,11 @@ fn fingerprint(
                     "{what}: {m:?} has an invisible character at an end"
                 ));
             }
-            let set = m.set.clone().unwrap_or_default();
+            let set = m.set.as_deref().unwrap_or_default().to_owned();
             if skip_cased && cased.contains(set.as_str()) {
                 continue;
             }
-            out.insert((engine.rule(a.rule).id.clone(), set, m.term.clone()));
+            out.insert((engine.rule(a.rule).id.clone(), set, m.term.to_string()));
         }
     }
     Ok(out)

@@ -178,14 +178,14 @@ mod tests {
                 rule: "chip-export".into(),
                 severity: Severity::High,
                 description: None,
-                item: ItemRef {
+                item: std::sync::Arc::new(ItemRef {
                     id: "item-1".into(),
                     title: Some("H200 \u{202e}".into()),
                     url: None,
                     source: None,
                     lang: None,
                     published_at: None,
-                },
+                }),
                 matches: vec![],
                 snippet: String::new(),
                 origin: None,

@@ -89,14 +89,14 @@ mod tests {
                 rule: "chip-export-approval".into(),
                 severity: Severity::High,
                 description: Some("AI chips <and> approvals".into()),
-                item: ItemRef {
+                item: std::sync::Arc::new(ItemRef {
                     id: "item-1".into(),
                     title: Some("Beijing approves H200 | orders".into()),
                     url: Some("https://news.example/a?x=1&y=2".into()),
                     source: None,
                     lang: None,
                     published_at: None,
-                },
+                }),
                 matches: vec![],
                 snippet: "…weigh H200 orders if Beijing approves…".into(),
                 origin: None,

@@ -69,7 +69,7 @@ pub fn expected_alerts_with(
             out.push(Expected {
                 id: a.alert.id,
                 rule: a.alert.data.rule,
-                item: a.alert.data.item.id,
+                item: a.alert.data.item.id.clone(),
             });
         }
     }
