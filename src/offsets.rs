@@ -42,6 +42,10 @@ struct Partition {
     /// Under exactly-once: the first offset begun since the last committed
     /// transaction, where an aborted one rewinds to.
     rewind_to: Option<i64>,
+    /// Under exactly-once: the offset the last committed transaction
+    /// committed for the partition. The consumer's own statistics do not
+    /// see offsets a producer commits, so the lag is taken from this.
+    committed: Option<i64>,
 }
 
 /// Offsets of every assigned partition.
@@ -74,6 +78,7 @@ impl Offsets {
                 commit_offset: None,
                 dirty: false,
                 rewind_to: None,
+                committed: None,
             }
         });
     }
@@ -195,12 +200,26 @@ impl Offsets {
         self.parts.values().any(|p| p.dirty)
     }
 
-    /// Under exactly-once, a transaction with the offsets taken before was
+    /// Under exactly-once, a transaction with `offsets` (topic, partition,
+    /// next offset to consume: those `take_committable` gave) was
     /// committed: the items begun so far are done for good.
-    pub fn transaction_committed(&mut self) {
+    pub fn transaction_committed(&mut self, offsets: &[(String, i32, i64)]) {
         for p in self.parts.values_mut() {
             p.rewind_to = p.window.front().map(|&(o, _)| o);
         }
+        for (t, part, o) in offsets {
+            if let Some(p) = self.parts.get_mut(&(Arc::from(t.as_str()), *part)) {
+                p.committed = Some(*o);
+            }
+        }
+    }
+
+    /// Under exactly-once, the offset the last committed transaction
+    /// committed for an assigned partition, if any since its assignment.
+    pub fn transaction_offset(&self, topic: &str, partition: i32) -> Option<i64> {
+        self.parts
+            .get(&(Arc::from(topic), partition))
+            .and_then(|p| p.committed)
     }
 
     /// Under exactly-once, the open transaction was aborted: forgets every
@@ -343,6 +362,26 @@ mod tests {
         assert!(o.is_live(&c));
         assert!(o.complete(&c));
         assert_eq!(o.take_committable(), [("news".to_owned(), 0, 6)]);
+    }
+
+    #[test]
+    fn the_transaction_offset_is_what_the_last_committed_transaction_committed() {
+        let mut o = Offsets::new();
+        o.assign("news", 0);
+        assert_eq!(o.transaction_offset("news", 0), None);
+        let a = o.begin("news", 0, 4).unwrap();
+        o.complete(&a);
+        let taken = o.take_committable();
+        o.transaction_committed(&taken);
+        assert_eq!(o.transaction_offset("news", 0), Some(5));
+        // An aborted one changes nothing.
+        let b = o.begin("news", 0, 5).unwrap();
+        o.complete(&b);
+        let _ = o.take_committable();
+        o.rewind();
+        assert_eq!(o.transaction_offset("news", 0), Some(5));
+        o.revoke("news", 0);
+        assert_eq!(o.transaction_offset("news", 0), None);
     }
 
     #[test]

@@ -128,8 +128,14 @@ impl ClientContext for SourceContext {
                     continue;
                 }
                 samples.push(sample_of(topic, p));
-                let lag = if p.committed_offset >= 0 {
-                    p.hi_offset - p.committed_offset
+                // Under exactly-once the offsets are committed by the
+                // producer's transactions, which the consumer's statistics
+                // do not see.
+                let committed = locked(&self.offsets)
+                    .transaction_offset(topic, p.partition)
+                    .map_or(p.committed_offset, |o| o.max(p.committed_offset));
+                let lag = if committed >= 0 {
+                    p.hi_offset - committed
                 } else {
                     // Nothing committed yet: all of it is still to do.
                     p.hi_offset - p.lo_offset.max(0)

@@ -190,7 +190,7 @@ impl Transactions {
         };
         match self.producer.commit_transaction(&tpl, &group) {
             Ok(()) => {
-                locked(offsets).transaction_committed();
+                locked(offsets).transaction_committed(&to_commit);
                 self.listener.committed();
                 events::transaction("committed", None, &[]);
                 Outcome::Committed

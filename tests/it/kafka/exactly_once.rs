@@ -298,6 +298,23 @@ fn a_fenced_producer_is_replaced_with_the_consumer_and_repeats_no_alert() {
     assert_exactly_once(&mut alerts, &mut dead, &expected, &rejected, &|| {
         daemon.log_text()
     });
+    // The lag counts from the offsets the transactions committed, which
+    // the consumer's own statistics (every 5 s) never see.
+    let addr = daemon.http_addr();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut lag = f64::NAN;
+    while Instant::now() < deadline {
+        let m = newswatch_test_support::metrics::scrape(&addr);
+        lag = m.sum("newswatch_consumer_lag", &[]);
+        if m.has("newswatch_consumer_lag") && lag == 0.0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    assert_eq!(
+        lag, 0.0,
+        "newswatch_consumer_lag once every item is committed"
+    );
     let log = daemon.log_text();
     assert!(
         log.contains("replacing the consumer too"),
