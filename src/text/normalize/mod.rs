@@ -53,7 +53,7 @@ pub use form::{Form, is_hyphen, is_trade_mark_sign, yo_as_ye};
 pub use map::NormText;
 pub use reference::reference;
 pub use tables::warm_up;
-use tables::{BOUNDARY, EXPAND, Table, starts_segment, starts_segment_slow, table};
+use tables::{BOUNDARY, EXPAND, Table, starts_segment_in, starts_segment_slow, table};
 
 /// The most bytes of normalized text one byte of input becomes, in every
 /// form: U+FDFA (3 bytes) is 18 Arabic letters and spaces, 33 bytes. A
@@ -153,7 +153,7 @@ pub fn normalize_into(text: &str, form: Form, out: &mut NormText) {
                 }
                 // White space to collapse, a control or a hyphen to turn into
                 // a space.
-                if mark_follows(text, i + 1) {
+                if mark_follows(text, i + 1, form) {
                     flush(text, run, i, fold, &mut hyphens, out);
                     i = slow_from(text, i, form, out);
                     run = i;
@@ -256,7 +256,7 @@ fn emit_or_slow(
     out: &mut NormText,
 ) -> usize {
     let m = e & 0xFFFF;
-    if (m == 0 && e & EXPAND == 0) || mark_follows(text, i + len) {
+    if (m == 0 && e & EXPAND == 0) || mark_follows(text, i + len, form) {
         return slow_from(text, i, form, out);
     }
     if e & EXPAND != 0 {
@@ -338,11 +338,12 @@ fn decode(b: &[u8], i: usize) -> (u32, usize) {
     }
 }
 
-/// A character that does not start a segment (a combining mark, an
-/// invisible character) is at `at`.
+/// A character that does not start a segment of `form` (a combining
+/// mark, an invisible character) is at `at`.
 #[inline]
-fn mark_follows(text: &str, at: usize) -> bool {
-    text.as_bytes().get(at).is_some_and(|&b| b >= 0x80) && !starts_segment(next_char(text, at))
+fn mark_follows(text: &str, at: usize, form: Form) -> bool {
+    text.as_bytes().get(at).is_some_and(|&b| b >= 0x80)
+        && !starts_segment_in(form, next_char(text, at))
 }
 
 /// Normalizes the segment that starts at `i` (the character there and the
@@ -350,16 +351,17 @@ fn mark_follows(text: &str, at: usize) -> bool {
 /// ends.
 fn slow_from(text: &str, i: usize, form: Form, out: &mut NormText) -> usize {
     let first = next_char(text, i).len_utf8();
-    let end = i + first + following_marks_len(text, i + first);
+    let end = i + first + following_marks_len(text, i + first, form);
     slow_segment(&text[i..end], i, form, out);
     end
 }
 
-/// The length of the non-segment-starting characters right after `at`.
-fn following_marks_len(text: &str, at: usize) -> usize {
+/// The length of the characters right after `at` that start no segment of
+/// `form`.
+fn following_marks_len(text: &str, at: usize, form: Form) -> usize {
     text[at..]
         .chars()
-        .take_while(|&c| !c.is_ascii() && !starts_segment(c))
+        .take_while(|&c| !c.is_ascii() && !starts_segment_in(form, c))
         .map(char::len_utf8)
         .sum()
 }

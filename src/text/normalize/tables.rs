@@ -50,10 +50,13 @@ impl Table {
             if !starts_segment_slow(c) {
                 continue;
             }
-            let e = &mut entries[cp as usize];
-            *e = BOUNDARY;
             out.clear();
             normalize_segment(c.encode_utf8(&mut [0; 4]), form, &mut |o| out.push(o));
+            if !output_starts_with_starter(form, &out) {
+                continue; // see `starts_segment_slow_in`
+            }
+            let e = &mut entries[cp as usize];
+            *e = BOUNDARY;
             let mut chars = out.chars();
             match (chars.next(), chars.next()) {
                 (Some(d), None) if (d as u32) < 0x10000 && d != '\0' => *e |= d as u32,
@@ -123,6 +126,47 @@ pub(super) fn starts_segment_slow(c: char) -> bool {
     has_boundary_before(c) && !is_ignorable(c)
 }
 
+/// A segment of `form` may start before `c`: [`starts_segment_slow`], and
+/// for the skeleton form also a skeleton that starts with a starter. UTS
+/// #39's skeleton ends with NFD, which reorders combining marks; a
+/// character whose skeleton starts with one (Thaana U+07A8 becomes the
+/// Arabic kasra U+0650, class 32) can move before the marks of the
+/// character ahead of it (`¸` is a space and U+0326, class 220), so it
+/// belongs to that character's segment.
+pub(super) fn starts_segment_slow_in(form: Form, c: char) -> bool {
+    if !starts_segment_slow(c) {
+        return false;
+    }
+    if form != Form::Skeleton {
+        return true;
+    }
+    let mut out = String::new();
+    normalize_segment(c.encode_utf8(&mut [0; 4]), form, &mut |o| out.push(o));
+    output_starts_with_starter(form, &out)
+}
+
+/// `out`, a character's normalization in `form`, cannot be reordered with
+/// what comes before it: always, but for the skeleton form, whose first
+/// character must be a starter (canonical combining class 0).
+fn output_starts_with_starter(form: Form, out: &str) -> bool {
+    form != Form::Skeleton
+        || out
+            .chars()
+            .next()
+            .is_none_or(|f| canonical_combining_class(f) == 0)
+}
+
+/// [`starts_segment_slow_in`], one bit test for the BMP.
+#[inline]
+pub(super) fn starts_segment_in(form: Form, c: char) -> bool {
+    let cp = c as u32;
+    match form {
+        Form::Skeleton if cp < 0x10000 => table(form).entries[cp as usize] & BOUNDARY != 0,
+        Form::Skeleton => starts_segment_slow_in(form, c),
+        _ => starts_segment(c),
+    }
+}
+
 /// A segment may start before `c` (see [`starts_segment_slow`]): one bit
 /// test for the BMP.
 #[inline]
@@ -147,6 +191,15 @@ mod tests {
                 assert_eq!(t.entries[cp as usize], cp | BOUNDARY, "U+{cp:04X}");
             }
         }
+    }
+
+    #[test]
+    fn a_character_whose_skeleton_starts_with_a_mark_starts_no_skeleton_segment() {
+        // Thaana U+07A8 is a starter whose skeleton is the kasra U+0650.
+        assert!(starts_segment('\u{7a8}'));
+        assert!(!starts_segment_in(Form::Skeleton, '\u{7a8}'));
+        assert!(starts_segment_in(Form::Folded, '\u{7a8}'));
+        assert!(starts_segment_in(Form::Skeleton, 'a'));
     }
 
     #[test]
