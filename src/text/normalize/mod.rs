@@ -153,7 +153,7 @@ pub fn normalize_into(text: &str, form: Form, out: &mut NormText) {
                 }
                 // White space to collapse, a control or a hyphen to turn into
                 // a space.
-                if mark_follows(text, i + 1, form) {
+                if mark_follows(text, i + 1, t, form) {
                     flush(text, run, i, fold, &mut hyphens, out);
                     i = slow_from(text, i, form, out);
                     run = i;
@@ -213,19 +213,49 @@ pub fn normalize_into(text: &str, form: Form, out: &mut NormText) {
     flush(text, run, n, fold, &mut hyphens, out);
 }
 
-/// The loop without runs, for forms that change ASCII letters (the
-/// skeleton): every character is looked up or normalized with its segment.
+/// The loop for the skeleton, which changes ASCII letters too (`0` and `O`
+/// share a skeleton), so ASCII gets no fast path: every character is looked
+/// up. Characters whose skeleton is themselves (most lowercase letters,
+/// digits but `0` and `1`, CJK ideographs) accumulate as a run copied in one
+/// go, as in `normalize_into`; the space is left out of runs, so that runs
+/// of spaces still collapse; a mark after a run takes the run's last
+/// character back into its segment.
 fn per_character(text: &str, form: Form, t: &Table, out: &mut NormText) {
+    let bytes = text.as_bytes();
+    let n = bytes.len();
+    let mut no_hyphens = false;
+    let mut run = 0;
     let mut i = 0;
-    while i < text.len() {
-        let c = next_char(text, i);
-        let e = entry(&t.entries, c as u32);
-        i = if e & BOUNDARY == 0 {
-            slow_from(text, i, form, out)
+    while i < n {
+        let (cp, len) = if bytes[i] < 0x80 {
+            (u32::from(bytes[i]), 1)
         } else {
-            emit_or_slow(text, i, c.len_utf8(), e, t, form, out)
+            decode(bytes, i)
         };
+        let e = entry(&t.entries, cp);
+        if e == cp | BOUNDARY && cp != u32::from(b' ') {
+            i += len;
+            continue;
+        }
+        if e & BOUNDARY == 0 {
+            // A mark, an invisible character, or a character whose skeleton
+            // starts with a mark: its segment starts at the character
+            // before, when that is still in the run.
+            let start = if run < i {
+                text.floor_char_boundary(i - 1)
+            } else {
+                i
+            };
+            flush(text, run, start, false, &mut no_hyphens, out);
+            i = slow_from(text, start, form, out);
+            run = i;
+            continue;
+        }
+        flush(text, run, i, false, &mut no_hyphens, out);
+        i = emit_or_slow(text, i, len, e, t, form, out);
+        run = i;
     }
+    flush(text, run, n, false, &mut no_hyphens, out);
 }
 
 /// The table entry of code point `cp` (see `Table::entries`): a load for
@@ -256,7 +286,7 @@ fn emit_or_slow(
     out: &mut NormText,
 ) -> usize {
     let m = e & 0xFFFF;
-    if (m == 0 && e & EXPAND == 0) || mark_follows(text, i + len, form) {
+    if (m == 0 && e & EXPAND == 0) || mark_follows(text, i + len, t, form) {
         return slow_from(text, i, form, out);
     }
     if e & EXPAND != 0 {
@@ -339,11 +369,20 @@ fn decode(b: &[u8], i: usize) -> (u32, usize) {
 }
 
 /// A character that does not start a segment of `form` (a combining
-/// mark, an invisible character) is at `at`.
+/// mark, an invisible character) is at `at`; `t` is `form`'s table, whose
+/// `BOUNDARY` bits are [`starts_segment_in`]'s for the BMP.
 #[inline]
-fn mark_follows(text: &str, at: usize, form: Form) -> bool {
-    text.as_bytes().get(at).is_some_and(|&b| b >= 0x80)
-        && !starts_segment_in(form, next_char(text, at))
+fn mark_follows(text: &str, at: usize, t: &Table, form: Form) -> bool {
+    let bytes = text.as_bytes();
+    if bytes.get(at).is_none_or(|&b| b < 0x80) {
+        return false;
+    }
+    let (cp, _) = decode(bytes, at);
+    if cp < 0x10000 {
+        t.entries[cp as usize] & BOUNDARY == 0
+    } else {
+        !starts_segment_in(form, next_char(text, at))
+    }
 }
 
 /// Normalizes the segment that starts at `i` (the character there and the
