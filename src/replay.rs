@@ -17,7 +17,6 @@ use std::sync::mpsc::{Receiver, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
@@ -266,32 +265,20 @@ struct Msg {
 /// partition does not exist, offsets cannot be read, consuming fails for
 /// good, or an alert line cannot be written.
 pub fn run(plan: &Plan<'_>) -> Result<Report, ReplayError> {
-    let mut config = ClientConfig::new();
-    config
-        .set("bootstrap.servers", &plan.kafka.brokers)
-        .set("enable.auto.commit", "false")
-        .set("enable.auto.offset.store", "false")
-        .set("enable.partition.eof", "true")
-        // A range that starts before what retention left starts at the
-        // oldest message kept; librdkafka's default (latest) left a range
-        // whose start was deleted waiting forever for a position that never
-        // came.
-        .set("auto.offset.reset", "earliest")
-        // The daemon's prefetch (source/kafka.rs): 8 MB, refilled quickly.
-        .set("queued.max.messages.kbytes", "8192")
-        .set("fetch.queue.backoff.ms", "20");
-    for (key, v) in &plan.kafka.consumer {
-        config.set(key, v.expose());
-    }
     // Assigned, never subscribed: no group is joined and nothing is
-    // committed. librdkafka wants a group id for an assignment all the
-    // same; a fresh one keeps even a stray commit off the daemon's group.
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    config.set(
-        "group.id",
-        format!("newswatch-replay-{}-{nanos}", std::process::id()),
+    // committed. A range that starts before what retention left starts at
+    // the oldest message kept (`auto.offset.reset=earliest`; librdkafka's
+    // default, latest, left a range whose start was deleted waiting forever
+    // for a position that never came).
+    let config = crate::source::kafka::assigned_config(
+        plan.kafka,
+        "replay",
+        &[
+            ("enable.partition.eof", "true"),
+            // The daemon's prefetch (source/kafka.rs): 8 MB, refilled quickly.
+            ("queued.max.messages.kbytes", "8192"),
+            ("fetch.queue.backoff.ms", "20"),
+        ],
     );
     let consumer: BaseConsumer = config.create().map_err(ReplayError::Client)?;
     let mut ranges = Vec::new();

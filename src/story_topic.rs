@@ -154,25 +154,10 @@ impl Reader {
                 source,
             }
         };
-        let mut config = ClientConfig::new();
-        config
-            .set("bootstrap.servers", &kafka.brokers)
-            .set("enable.auto.commit", "false")
-            .set("enable.auto.offset.store", "false")
-            .set("auto.offset.reset", "earliest");
-        for (key, v) in &kafka.consumer {
-            config.set(key, v.expose());
-        }
-        // Assigned, not subscribed: librdkafka wants a group id all the
-        // same; a fresh one keeps any commit off the daemon's group.
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        config.set(
-            "group.id",
-            format!("newswatch-stories-{}-{nanos}", std::process::id()),
-        );
-        let consumer: BaseConsumer = config.create().map_err(err("creating the consumer"))?;
+        // Assigned, not subscribed.
+        let consumer: BaseConsumer = crate::source::kafka::assigned_config(kafka, "stories", &[])
+            .create()
+            .map_err(err("creating the consumer"))?;
         let metadata = consumer
             .fetch_metadata(Some(topic), LOOKUP_TIMEOUT)
             .map_err(err("reading the topic's metadata"))?;

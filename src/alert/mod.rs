@@ -327,7 +327,7 @@ pub fn alerts_for(
         return Vec::new();
     }
     let id = item.id_or_fallback(from);
-    let shared = Shared {
+    let mut shared = Shared {
         source: opts.source.as_str().into(),
         time: humantime::format_rfc3339_millis(now).to_string().into(),
         item: Arc::new(ItemRef {
@@ -338,7 +338,7 @@ pub fn alerts_for(
             lang: item.lang.as_deref().map(str::to_owned),
             published_at: item.published_at.as_deref().map(str::to_owned),
         }),
-        values: std::cell::RefCell::new(vec![None; item.fields.len()]),
+        values: vec![None; item.fields.len()],
     };
     let origin = match *from {
         Provenance::Message {
@@ -353,12 +353,15 @@ pub fn alerts_for(
         }),
         Provenance::Line(_) => None,
     };
-    hits.iter()
-        .map(|hit| RuleAlert {
+    let mut alerts = Vec::with_capacity(hits.len());
+    for hit in &hits {
+        let alert = build(engine, item, &id, hit, origin.clone(), opts, &mut shared);
+        alerts.push(RuleAlert {
             rule: hit.rule,
-            alert: build(engine, item, &id, hit, origin.clone(), opts, &shared),
-        })
-        .collect()
+            alert,
+        });
+    }
+    alerts
 }
 
 /// A field's name for an alert: the fields of SPEC section 1 (and the text
@@ -380,14 +383,13 @@ struct Shared {
     item: Arc<ItemRef>,
     /// Per field of the item, its value, copied once when a match is first
     /// reported in it.
-    values: std::cell::RefCell<Vec<Option<Arc<str>>>>,
+    values: Vec<Option<Arc<str>>>,
 }
 
 impl Shared {
     /// The shared copy of field `f`'s `value`.
-    fn value(&self, f: usize, value: &str) -> Arc<str> {
-        let mut values = self.values.borrow_mut();
-        Arc::clone(values[f].get_or_insert_with(|| value.into()))
+    fn value(&mut self, f: usize, value: &str) -> Arc<str> {
+        Arc::clone(self.values[f].get_or_insert_with(|| value.into()))
     }
 }
 
@@ -406,7 +408,7 @@ fn build(
     hit: &RuleHit,
     origin: Option<Origin>,
     opts: &AlertOptions,
-    shared: &Shared,
+    shared: &mut Shared,
 ) -> Alert {
     let watchlist = engine.watchlist();
     let rule = engine.rule(hit.rule);

@@ -36,6 +36,36 @@ const REVOKE_DRAIN: Duration = Duration::from_secs(5);
 /// assigned partitions again before it is given up and replaced.
 const REJOIN_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// The configuration of a consumer that is assigned partitions and never
+/// joins a group (`replay`, the stories reader): `kafka.brokers`, no
+/// automatic commit or offset store, `auto.offset.reset=earliest`, then
+/// `extra` (the caller's own settings), then `[kafka.consumer]`, which
+/// overrides both. librdkafka wants a group id for an assignment all the
+/// same; a fresh one, `newswatch-{purpose}-{pid}-{nanos}`, keeps even a
+/// stray commit off the daemon's group.
+pub fn assigned_config(k: &KafkaConfig, purpose: &str, extra: &[(&str, &str)]) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config
+        .set("bootstrap.servers", &k.brokers)
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("auto.offset.reset", "earliest");
+    for (key, v) in extra {
+        config.set(*key, *v);
+    }
+    for (key, v) in &k.consumer {
+        config.set(key, v.expose());
+    }
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    config.set(
+        "group.id",
+        format!("newswatch-{purpose}-{}-{nanos}", std::process::id()),
+    );
+    config
+}
+
 /// Why [`KafkaSource::run`] returned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RunEnd {

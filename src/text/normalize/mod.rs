@@ -191,26 +191,43 @@ pub fn normalize_into(text: &str, form: Form, out: &mut NormText) {
             i += len;
             continue;
         }
-        if e & BOUNDARY == 0 {
-            // A combining mark or an invisible character: its segment starts
-            // at the character before.
-            let start = if run < i {
-                text.floor_char_boundary(i - 1)
-            } else {
-                i
-            };
-            flush(text, run, start, fold, &mut hyphens, out);
-            i = slow_from(text, start, form, out);
-            run = i;
-            space = out.ends_with_space();
-            continue;
-        }
-        flush(text, run, i, fold, &mut hyphens, out);
-        i = emit_or_slow(text, i, len, e, t, form, out);
+        i = end_run(text, run, i, len, e, t, form, fold, &mut hyphens, out);
         run = i;
         space = out.ends_with_space();
     }
     flush(text, run, n, fold, &mut hyphens, out);
+}
+
+/// Ends the run `run..i` at the character at `i` (`len` bytes, table entry
+/// `e`), which does not join it: writes the run, then the character's
+/// segment. A combining mark or an invisible character (no `BOUNDARY`)
+/// belongs to the segment of the character before, taken back from the
+/// run when it is still there. Returns where the next run starts.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn end_run(
+    text: &str,
+    run: usize,
+    i: usize,
+    len: usize,
+    e: u32,
+    t: &Table,
+    form: Form,
+    fold: bool,
+    hyphens: &mut bool,
+    out: &mut NormText,
+) -> usize {
+    if e & BOUNDARY == 0 {
+        let start = if run < i {
+            text.floor_char_boundary(i - 1)
+        } else {
+            i
+        };
+        flush(text, run, start, fold, hyphens, out);
+        return slow_from(text, start, form, out);
+    }
+    flush(text, run, i, fold, hyphens, out);
+    emit_or_slow(text, i, len, e, t, form, out)
 }
 
 /// The loop for the skeleton, which changes ASCII letters too (`0` and `O`
@@ -237,22 +254,9 @@ fn per_character(text: &str, form: Form, t: &Table, out: &mut NormText) {
             i += len;
             continue;
         }
-        if e & BOUNDARY == 0 {
-            // A mark, an invisible character, or a character whose skeleton
-            // starts with a mark: its segment starts at the character
-            // before, when that is still in the run.
-            let start = if run < i {
-                text.floor_char_boundary(i - 1)
-            } else {
-                i
-            };
-            flush(text, run, start, false, &mut no_hyphens, out);
-            i = slow_from(text, start, form, out);
-            run = i;
-            continue;
-        }
-        flush(text, run, i, false, &mut no_hyphens, out);
-        i = emit_or_slow(text, i, len, e, t, form, out);
+        // A character whose skeleton starts with a mark has no `BOUNDARY`
+        // either: it joins the segment before, as a mark does.
+        i = end_run(text, run, i, len, e, t, form, false, &mut no_hyphens, out);
         run = i;
     }
     flush(text, run, n, false, &mut no_hyphens, out);

@@ -12,8 +12,10 @@ use std::time::{Duration, Instant};
 
 use newswatch_test_support::broker::{Msg, produce};
 use newswatch_test_support::daemon::Daemon;
+use newswatch_test_support::eventually;
 use newswatch_test_support::expected::expected_ids;
 use newswatch_test_support::fixtures::stream;
+use newswatch_test_support::metrics::scrape;
 use newswatch_test_support::setup::Setup;
 use newswatch_test_support::subscriber::Subscriber;
 
@@ -74,6 +76,31 @@ fn spawn(s: &Setup, config: &std::path::Path, instance: &str, name: &str) -> Dae
     )
 }
 
+/// Waits until `d` was assigned partitions.
+fn joined(d: &Daemon) {
+    assert!(
+        d.wait_for_log("partitions assigned", Duration::from_secs(60)),
+        "joined; log:\n{}",
+        d.log_text()
+    );
+}
+
+/// `read_committed` readers of the alert and dead-letter topics, then a
+/// steady stream of `messages`, 100 every `every`.
+fn readers_and_stream(
+    s: &Setup,
+    messages: Vec<Msg>,
+    every: Duration,
+) -> (Subscriber, Subscriber, JoinHandle<()>) {
+    let alerts = Subscriber::new(&s.brokers, &s.alerts);
+    let dead = Subscriber::new(&s.brokers, &s.dead_letter);
+    (
+        alerts,
+        dead,
+        steady(&s.brokers, &s.news, messages, 100, every),
+    )
+}
+
 /// Reads on for `quiet` after every expected id arrived, then asserts
 /// that each arrived once and nothing else did; the same for the dead
 /// letters.
@@ -130,15 +157,8 @@ fn kill_9_five_times_under_a_steady_stream_repeats_no_alert() {
     let s = Setup::new("eos-kill", 3);
     let (messages, expected, rejected) = items(4000, "eos-kill");
     let config = s.config("");
-    let mut alerts = Subscriber::new(&s.brokers, &s.alerts);
-    let mut dead = Subscriber::new(&s.brokers, &s.dead_letter);
-    let producer = steady(
-        &s.brokers,
-        &s.news,
-        messages,
-        100,
-        Duration::from_millis(150),
-    );
+    let (mut alerts, mut dead, producer) =
+        readers_and_stream(&s, messages, Duration::from_millis(150));
     // Kill points from a fixed pseudo-random sequence, between 1 and 4 s
     // after each start (the group join takes about 1 s).
     let mut seed = 0x9E37_79B9u32;
@@ -173,22 +193,10 @@ fn two_instances_one_killed_mid_stream_repeat_no_alert() {
     let config = s.config("");
     let a = spawn(&s, &config, "a", "a");
     let b = spawn(&s, &config, "b", "b");
-    for d in [&a, &b] {
-        assert!(
-            d.wait_for_log("partitions assigned", Duration::from_secs(60)),
-            "joined; log:\n{}",
-            d.log_text()
-        );
-    }
-    let mut alerts = Subscriber::new(&s.brokers, &s.alerts);
-    let mut dead = Subscriber::new(&s.brokers, &s.dead_letter);
-    let producer = steady(
-        &s.brokers,
-        &s.news,
-        messages,
-        100,
-        Duration::from_millis(100),
-    );
+    joined(&a);
+    joined(&b);
+    let (mut alerts, mut dead, producer) =
+        readers_and_stream(&s, messages, Duration::from_millis(100));
     assert!(
         alerts.until(ALERT_TIMEOUT, |r| r.len() >= expected.len() / 4),
         "alerts before the kill; log b:\n{}",
@@ -207,20 +215,9 @@ fn a_zombie_paused_past_its_session_timeout_is_fenced_and_repeats_no_alert() {
     let (messages, expected, rejected) = items(3000, "eos-zombie");
     let config = s.config("");
     let zombie = spawn(&s, &config, "z", "zombie");
-    assert!(
-        zombie.wait_for_log("partitions assigned", Duration::from_secs(60)),
-        "joined; log:\n{}",
-        zombie.log_text()
-    );
-    let mut alerts = Subscriber::new(&s.brokers, &s.alerts);
-    let mut dead = Subscriber::new(&s.brokers, &s.dead_letter);
-    let producer = steady(
-        &s.brokers,
-        &s.news,
-        messages,
-        100,
-        Duration::from_millis(100),
-    );
+    joined(&zombie);
+    let (mut alerts, mut dead, producer) =
+        readers_and_stream(&s, messages, Duration::from_millis(100));
     assert!(
         alerts.until(ALERT_TIMEOUT, |r| !r.is_empty()),
         "alerts before the pause; log:\n{}",
@@ -231,11 +228,7 @@ fn a_zombie_paused_past_its_session_timeout_is_fenced_and_repeats_no_alert() {
     zombie.signal("STOP");
     let other = spawn(&s, &config, "o", "other");
     let started = Instant::now();
-    assert!(
-        other.wait_for_log("partitions assigned", Duration::from_secs(60)),
-        "the other joined; log:\n{}",
-        other.log_text()
-    );
+    joined(&other);
     std::thread::sleep(Duration::from_secs(10).saturating_sub(started.elapsed()));
     zombie.signal("CONT");
     producer.join().expect("producer thread");
@@ -269,20 +262,9 @@ fn a_fenced_producer_is_replaced_with_the_consumer_and_repeats_no_alert() {
     let (messages, expected, rejected) = items(3000, "eos-fenced");
     let config = s.config("");
     let mut daemon = spawn(&s, &config, "f", "fenced");
-    assert!(
-        daemon.wait_for_log("partitions assigned", Duration::from_secs(60)),
-        "joined; log:\n{}",
-        daemon.log_text()
-    );
-    let mut alerts = Subscriber::new(&s.brokers, &s.alerts);
-    let mut dead = Subscriber::new(&s.brokers, &s.dead_letter);
-    let producer = steady(
-        &s.brokers,
-        &s.news,
-        messages,
-        100,
-        Duration::from_millis(100),
-    );
+    joined(&daemon);
+    let (mut alerts, mut dead, producer) =
+        readers_and_stream(&s, messages, Duration::from_millis(100));
     // kafka.transactional_id_prefix defaults to the group id.
     let transactional_id = format!("{}-f", s.group);
     for round in 0..3 {
@@ -301,19 +283,14 @@ fn a_fenced_producer_is_replaced_with_the_consumer_and_repeats_no_alert() {
     // The lag counts from the offsets the transactions committed, which
     // the consumer's own statistics (every 5 s) never see.
     let addr = daemon.http_addr();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut lag = f64::NAN;
-    while Instant::now() < deadline {
-        let m = newswatch_test_support::metrics::scrape(&addr);
-        lag = m.sum("newswatch_consumer_lag", &[]);
-        if m.has("newswatch_consumer_lag") && lag == 0.0 {
-            break;
-        }
-        std::thread::sleep(Duration::from_secs(1));
-    }
-    assert_eq!(
-        lag, 0.0,
-        "newswatch_consumer_lag once every item is committed"
+    let settled = eventually(Duration::from_secs(30), || {
+        let m = scrape(&addr);
+        m.has("newswatch_consumer_lag") && m.sum("newswatch_consumer_lag", &[]) == 0.0
+    });
+    assert!(
+        settled,
+        "newswatch_consumer_lag once every item is committed: {}",
+        scrape(&addr).sum("newswatch_consumer_lag", &[])
     );
     let log = daemon.log_text();
     assert!(
