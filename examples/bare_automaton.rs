@@ -21,12 +21,19 @@
 //! timed by this thread's CPU clock. Prints one JSON object: CPU seconds of
 //! the fastest and the median pass, per item, and MB/s of normalized and of
 //! original text.
+//!
+//! When the automaton is a DFA it also times, in turn with the above, the
+//! walk the engine runs over the same text (`newswatch::engine::walk`: four
+//! lanes at a time over long fields), as `lanes_*`; its matches must equal
+//! the library's.
 
 use std::hint::black_box;
 use std::path::Path;
 
+use aho_corasick::dfa::DFA;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use newswatch::engine::automaton::{DFA_MAX_PATTERNS, DFA_MAX_SQUARED_BYTES};
+use newswatch::engine::walk::{self, Lanes};
 use newswatch::text::normalize::{Form, NormText, normalize, normalize_into};
 use newswatch::watchlist::Watchlist;
 
@@ -106,15 +113,49 @@ fn main() -> anyhow::Result<()> {
         }
         hits
     };
+    // The engine's walk over the same fields, for a DFA.
+    let dfa = match kind {
+        AhoCorasickKind::DFA => Some(
+            DFA::builder()
+                .match_kind(MatchKind::Standard)
+                .build(&patterns)?,
+        ),
+        _ => None,
+    };
+    let mut lanes = Lanes::default();
+    let mut run_lanes = |dfa: &DFA| {
+        let mut hits = 0usize;
+        for f in &fields {
+            walk::overlapping(dfa, black_box(f.as_bytes()), &mut lanes, &mut |p, end| {
+                black_box((p, end));
+                hits += 1;
+            });
+        }
+        hits
+    };
+
     let hits = run(); // warm-up
-    let mut times: Vec<f64> = (0..passes.max(1))
-        .map(|_| {
+    let lanes_hits = dfa.as_ref().map(&mut run_lanes);
+    anyhow::ensure!(
+        lanes_hits.is_none_or(|h| h == hits),
+        "the engine's walk found {lanes_hits:?} matches, the library {hits}"
+    );
+    // The two walks in turn, so that both see the same machine.
+    let mut times: Vec<f64> = Vec::new();
+    let mut lanes_times: Vec<f64> = Vec::new();
+    for _ in 0..passes.max(1) {
+        let t = thread_cpu();
+        black_box(run());
+        times.push(thread_cpu() - t);
+        if let Some(dfa) = &dfa {
             let t = thread_cpu();
-            black_box(run());
-            thread_cpu() - t
-        })
-        .collect();
+            black_box(run_lanes(dfa));
+            lanes_times.push(thread_cpu() - t);
+        }
+    }
     times.sort_by(f64::total_cmp);
+    lanes_times.sort_by(f64::total_cmp);
+    let lanes_median = lanes_times.get(lanes_times.len() / 2).copied();
     let best = times[0];
     let median = times[times.len() / 2];
     println!(
@@ -134,6 +175,9 @@ fn main() -> anyhow::Result<()> {
             "cpu_s_per_item": median / items as f64,
             "mb_per_s_normalized": normalized as f64 / 1e6 / median,
             "mb_per_s_original": original as f64 / 1e6 / median,
+            "lanes_cpu_s_median": lanes_median,
+            "lanes_mb_per_s_normalized": lanes_median.map(|m| normalized as f64 / 1e6 / m),
+            "lanes_over_library": lanes_median.map(|m| median / m),
         })
     );
     Ok(())

@@ -166,19 +166,23 @@ def table(path):
     out.append("The floor, CPU µs per item (median over the repeats):")
     out.append("")
     out.append("| watchlist | (a) kcat consume | (b) bare automaton (pre-normalized text) | (b) MB/s normalized "
+               "| (b') the engine's walk, MB/s (÷ (b)) "
                "| (a)+(b) | newswatch scan | scan ÷ ((a)+(b)) | Lucene Monitor (best config) |")
-    out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     kc = med([r["cpu_s_per_item"] for r in floor]) if floor else None
     for s in sizes:
         bare = by[("bare", s)]
         b = med([r["cpu_s_per_item"] for r in bare]) if bare else None
         mbs = med([r["mb_per_s_normalized"] for r in bare]) if bare else None
+        lanes = [r for r in bare if r.get("lanes_mb_per_s_normalized")]
+        walk = (f"{fmt(med([r['lanes_mb_per_s_normalized'] for r in lanes]))} "
+                f"({med([r['lanes_over_library'] for r in lanes]):.2f}x)") if lanes else "n/a (NFA: one lane)"
         nw = med([1 / r["items_per_s"] for r in by[("newswatch", s)]]) if by[("newswatch", s)] else None
         lu = med([1 / r["docs_per_s"] for r in by[("lucene", s)]]) if by[("lucene", s)] else None
         f = (kc or 0) + (b or 0) if b is not None else None
         us = lambda v: fmt(v * 1e6, 1) if v is not None else "n/a"  # noqa: E731
         out.append("| " + " | ".join([
-            s, us(kc) if kc is not None else "not measured (--no-kafka)", us(b), fmt(mbs),
+            s, us(kc) if kc is not None else "not measured (--no-kafka)", us(b), fmt(mbs), walk,
             us(f) + ("" if kc is not None else " (b only)"), us(nw),
             f"**{nw / f:.1f}x**" if nw and f else "n/a", us(lu),
         ]) + " |")

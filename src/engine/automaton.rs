@@ -13,7 +13,12 @@
 //! Owns the automaton and what its patterns stand for; it checks no
 //! boundaries and evaluates no rules (`engine/mod.rs`, `engine/rules.rs`).
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use aho_corasick::automaton::Automaton as _;
+use aho_corasick::dfa::DFA;
+use aho_corasick::nfa::contiguous::NFA;
+use aho_corasick::{AhoCorasickKind, MatchKind, PatternID};
+
+use super::walk::{self, Lanes};
 
 use crate::text::normalize::{Form, normalize};
 use crate::text::words::is_cjk;
@@ -63,9 +68,9 @@ pub const NO_EXACT: u32 = u32::MAX;
 /// An automaton and what each of its patterns stands for.
 pub struct Automaton {
     /// The automaton over the normalized, case-folded patterns, each once,
-    /// in sorted order; run it with overlapping search (every occurrence
-    /// counts, SPEC section 2).
-    pub ac: AhoCorasick,
+    /// in sorted order; run with overlapping search (every occurrence
+    /// counts, SPEC section 2) by [`Automaton::for_each_match`].
+    search: Search,
     /// The terms of pattern `p` are `refs[starts[p]..starts[p + 1]]`: one
     /// flat list, as most patterns stand for one term.
     refs: Vec<TermRef>,
@@ -74,7 +79,55 @@ pub struct Automaton {
     exact: Vec<String>,
 }
 
+/// The automaton proper, of the kind [`DFA_MAX_PATTERNS`] chooses; held as
+/// its own type, not behind `AhoCorasick`, so that `walk` can step it.
+enum Search {
+    Dfa(DFA),
+    Nfa(NFA),
+}
+
 impl Automaton {
+    /// Calls `out(pattern, start, end)` for every occurrence of every
+    /// pattern in `haystack` (byte offsets), overlapping ones included, by
+    /// end (`walk`: the order of aho-corasick's overlapping iterator).
+    #[inline]
+    pub fn for_each_match(
+        &self,
+        haystack: &str,
+        lanes: &mut Lanes,
+        out: &mut impl FnMut(PatternID, usize, usize),
+    ) {
+        let bytes = haystack.as_bytes();
+        match &self.search {
+            Search::Dfa(a) => walk::overlapping(a, bytes, lanes, &mut |p, end| {
+                out(p, end - a.pattern_len(p), end);
+            }),
+            // A contiguous NFA's step follows failure links, a loop of
+            // branches: four lanes of it were 1.3x slower over generated
+            // news at 100,000 terms (BENCHMARKS.md, "Four walks at a time").
+            Search::Nfa(a) => walk::one_lane(a, bytes, &mut |p, end| {
+                out(p, end - a.pattern_len(p), end);
+            }),
+        }
+    }
+
+    /// How many patterns the automaton holds (each distinct normalized
+    /// term once).
+    pub fn patterns_len(&self) -> usize {
+        match &self.search {
+            Search::Dfa(a) => a.patterns_len(),
+            Search::Nfa(a) => a.patterns_len(),
+        }
+    }
+
+    /// `DFA` or `ContiguousNFA`.
+    pub fn kind(&self) -> AhoCorasickKind {
+        match &self.search {
+            Search::Dfa(_) => AhoCorasickKind::DFA,
+            Search::Nfa(_) => AhoCorasickKind::ContiguousNFA,
+        }
+    }
+
     /// The exact pattern a case-sensitive term must equal.
     #[inline]
     pub fn exact(&self, i: u32) -> &str {
@@ -89,7 +142,11 @@ impl Automaton {
 
     /// Heap bytes: the automaton and the term lists.
     pub fn memory_usage(&self) -> usize {
-        self.ac.memory_usage()
+        let search = match &self.search {
+            Search::Dfa(a) => a.memory_usage(),
+            Search::Nfa(a) => a.memory_usage(),
+        };
+        search
             + self.exact.iter().map(String::capacity).sum::<usize>()
             + self.refs.capacity() * std::mem::size_of::<TermRef>()
             + self.starts.capacity() * std::mem::size_of::<u32>()
@@ -99,8 +156,8 @@ impl Automaton {
 impl std::fmt::Debug for Automaton {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Automaton")
-            .field("kind", &self.ac.kind())
-            .field("patterns", &self.ac.patterns_len())
+            .field("kind", &self.kind())
+            .field("patterns", &self.patterns_len())
             .field("memory", &self.memory_usage())
             .finish()
     }
@@ -223,17 +280,21 @@ impl AutomatonBuilder {
         }
         starts.push(refs.len() as u32);
         let squared: usize = patterns.iter().map(|p| p.len() * p.len()).sum();
-        let kind = if patterns.len() <= DFA_MAX_PATTERNS && squared <= DFA_MAX_SQUARED_BYTES {
-            AhoCorasickKind::DFA
+        let search = if patterns.len() <= DFA_MAX_PATTERNS && squared <= DFA_MAX_SQUARED_BYTES {
+            Search::Dfa(
+                DFA::builder()
+                    .match_kind(MatchKind::Standard)
+                    .build(&patterns)?,
+            )
         } else {
-            AhoCorasickKind::ContiguousNFA
+            Search::Nfa(
+                NFA::builder()
+                    .match_kind(MatchKind::Standard)
+                    .build(&patterns)?,
+            )
         };
-        let ac = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .kind(Some(kind))
-            .build(&patterns)?;
         Ok(Automaton {
-            ac,
+            search,
             refs,
             starts,
             exact,

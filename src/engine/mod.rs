@@ -11,7 +11,8 @@
 //! rules cost little more than 10 when few match.
 //!
 //! Files: this one finds matches; `automaton.rs` builds the automaton and
-//! says what each pattern stands for; `rules.rs` evaluates rules.
+//! says what each pattern stands for; `walk.rs` runs it over a field, four
+//! walks at a time; `rules.rs` evaluates rules.
 //!
 //! Pure: no I/O, no clocks. It must not parse watchlist text (it takes a
 //! loaded [`Watchlist`]) nor define text rules of its own (those are in
@@ -21,6 +22,7 @@
 pub mod automaton;
 mod found;
 mod rules;
+pub mod walk;
 
 pub use rules::{is_under_site, site_host};
 
@@ -120,6 +122,7 @@ pub struct Scratch {
     skeleton: NormText,
     found: found::Found,
     candidates: Vec<u32>,
+    lanes: walk::Lanes,
     words: rules::WordCache,
     near: rules::NearBuffers,
 }
@@ -200,7 +203,7 @@ impl Engine {
     /// Number of distinct patterns in the automata (terms equal after
     /// normalization count once; a confusable term adds its skeletons).
     pub fn pattern_count(&self) -> usize {
-        self.automata().map(|a| a.ac.patterns_len()).sum()
+        self.automata().map(Automaton::patterns_len).sum()
     }
 
     /// Heap bytes held by the automata and their term lists.
@@ -308,12 +311,26 @@ impl Engine {
         };
         for (f, field) in fields.iter().enumerate() {
             normalize::normalize_into(field.text, Form::Folded, &mut scratch.norm);
-            find_in(automaton, f, field.text, &scratch.norm, sink);
+            find_in(
+                automaton,
+                f,
+                field.text,
+                &scratch.norm,
+                &mut scratch.lanes,
+                sink,
+            );
             if let Some(skeleton) = &self.skeleton
                 && (self.skeleton_on_ascii || !field.text.is_ascii())
             {
                 normalize::normalize_into(field.text, Form::Skeleton, &mut scratch.skeleton);
-                find_in(skeleton, f, field.text, &scratch.skeleton, sink);
+                find_in(
+                    skeleton,
+                    f,
+                    field.text,
+                    &scratch.skeleton,
+                    &mut scratch.lanes,
+                    sink,
+                );
             }
         }
     }
@@ -347,16 +364,17 @@ fn find_in(
     field: usize,
     original: &str,
     norm: &NormText,
+    lanes: &mut walk::Lanes,
     out: &mut impl FnMut(Match),
 ) {
-    for m in automaton.ac.find_overlapping_iter(norm.as_str()) {
-        let Some((start, end)) = norm.aligned_original_range(m.start(), m.end()) else {
-            continue;
+    automaton.for_each_match(norm.as_str(), lanes, &mut |pattern, start, end| {
+        let Some((start, end)) = norm.aligned_original_range(start, end) else {
+            return;
         };
         let (start, end) = trim_ignorables(original, start, end);
         let mut before = None;
         let mut after = None;
-        for r in automaton.terms(m.pattern().as_usize()) {
+        for r in automaton.terms(pattern.as_usize()) {
             if r.check_start && !*before.get_or_insert_with(|| boundary_before(original, start)) {
                 continue;
             }
@@ -388,7 +406,7 @@ fn find_in(
                 term: r.term,
             });
         }
-    }
+    });
 }
 
 #[cfg(test)]

@@ -62,7 +62,20 @@ fn term_of(k: usize) -> (&'static str, Kind) {
 const N_TERMS: usize = TERMS.len() + EXACT.len() + CONFUSABLE.len();
 
 fn engine() -> Engine {
+    engine_with_filler(&[])
+}
+
+/// The test engine, with `filler` terms more, in a set of their own, that
+/// no generated text holds (made of `ʬ`). They decide how the engine walks
+/// a long field (`engine/walk.rs`): short ones, enough to leave
+/// aho-corasick no prefilter, let it walk four lanes at a time; one as long
+/// as a quarter of the field makes it walk in one.
+fn engine_with_filler(filler: &[String]) -> Engine {
     let mut src = String::new();
+    if !filler.is_empty() {
+        let terms: Vec<String> = filler.iter().map(|t| format!("{t:?}")).collect();
+        src.push_str(&format!("[sets.filler]\nterms = [{}]\n", terms.join(", ")));
+    }
     for (i, t) in TERMS.iter().enumerate() {
         src.push_str(&format!("[sets.t{i}]\nterms = [{t:?}]\n"));
     }
@@ -149,6 +162,17 @@ fn text_strategy() -> impl Strategy<Value = String> {
         prop::sample::select(POOL).prop_map(String::from),
     ];
     prop::collection::vec(piece, 0..24).prop_map(|v| v.concat())
+}
+
+/// News-like text of about 1 to 4 KB, as long as bodies are: planted
+/// terms and pool characters between spaces, so that most terms stand as
+/// words and many straddle the lanes' borders.
+fn long_text_strategy() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        (0..N_TERMS, any::<u8>()).prop_map(|(t, how)| variant(term_of(t).0, how)),
+        prop::sample::select(POOL).prop_map(String::from),
+    ];
+    prop::collection::vec(piece, 150..600).prop_map(|v| v.join(" "))
 }
 
 fn is_ignorable(c: char) -> bool {
@@ -386,6 +410,23 @@ proptest! {
     fn engine_agrees_with_the_naive_matcher(text in text_strategy()) {
         let e = engine();
         prop_assert_eq!(engine_matches(&e, &text), naive(&text), "text {:?}", text);
+    }
+
+    /// Long fields walked in four lanes give the matches of one walk over
+    /// the whole field. (The naive matcher is quadratic, too slow for
+    /// kilobytes; `engine/walk.rs` checks the lanes against aho-corasick's
+    /// own search, this the engine around them.)
+    #[test]
+    fn long_fields_walked_in_lanes_give_the_same_matches(text in long_text_strategy()) {
+        static ENGINES: std::sync::LazyLock<(Engine, Engine)> = std::sync::LazyLock::new(|| {
+            let short: Vec<String> = (0..150).map(|i| format!("ʬʬ{i:03}")).collect();
+            // 256 characters of 4 bytes, the longest term there may be:
+            // fields under 16 KiB are walked in one lane.
+            (engine_with_filler(&short), engine_with_filler(&["\u{20000}".repeat(256)]))
+        });
+        let (lanes, one) = &*ENGINES;
+        prop_assert!(text.len() < 16 * 1024, "longer than the one-lane engine's limit");
+        prop_assert_eq!(engine_matches(lanes, &text), engine_matches(one, &text), "text {:?}", text);
     }
 
     #[test]
