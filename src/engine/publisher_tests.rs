@@ -250,6 +250,11 @@ fn ascii_text_is_one_script_and_skips_the_skeleton_pass() {
     let latin = set(&["H200"], "confusables = true");
     assert!(texts(&latin, "H2OO and NVlDlA").is_empty());
     assert_eq!(texts(&latin, "Н2OO"), ["Н2OO"], "not ASCII: a Cyrillic Н");
+    // Non-ASCII punctuation does not make a field of Latin letters mixed:
+    // still one script. A non-ASCII letter anywhere in the field does.
+    assert!(texts(&latin, "“H2OO” — NVlDlA’s").is_empty());
+    assert_eq!(texts(&latin, "“H2OO” in Zürich"), ["H2OO"]);
+    assert_eq!(texts(&latin, "— Н2OO —"), ["Н2OO"]);
     // A Cyrillic term whose every letter has a Latin twin: ASCII text can
     // be its look-alike, so ASCII fields are compared by skeletons too.
     let cyrillic = set(&["НАТО"], "confusables = true");

@@ -78,6 +78,25 @@ pub fn is_ignorable(c: char) -> bool {
     !c.is_ascii() && CodePointSetData::new::<DefaultIgnorableCodePoint>().contains(c)
 }
 
+/// True when some letter, digit or mark of `text` ([`is_word_char`]) is
+/// not ASCII. A text without one has all its letters in one script, Latin,
+/// whatever punctuation it holds (typographic quotes and dashes, `…`, `№`):
+/// the engine's skeleton pass skips it (SPEC 2a, confusables: look-alikes
+/// from another script). Looks only at the non-ASCII characters.
+pub fn has_non_ascii_word_char(text: &str) -> bool {
+    let mut rest = text;
+    while let Some(i) = rest.bytes().position(|b| b >= 0x80) {
+        let Some(c) = rest[i..].chars().next() else {
+            return false;
+        };
+        if is_word_char(c) {
+            return true;
+        }
+        rest = &rest[i + c.len_utf8()..];
+    }
+    false
+}
+
 /// True when `c` ends or starts a word next to a term: not a letter, digit
 /// or mark ([`is_word_char`]), or a CJK character.
 #[inline]
