@@ -471,12 +471,7 @@ fn resolve(
     let md = consumer
         .fetch_metadata(Some(topic), timeout)
         .map_err(meta_err)?;
-    let partitions: Vec<i32> = md
-        .topics()
-        .iter()
-        .filter(|t| t.name() == topic && t.error().is_none())
-        .flat_map(|t| t.partitions().iter().map(|p| p.id()))
-        .collect();
+    let partitions = crate::source::kafka::topic_partitions(&md, topic);
     if partitions.is_empty() {
         return Err(ReplayError::NoTopic(topic.to_owned()));
     }

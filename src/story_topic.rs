@@ -161,12 +161,7 @@ impl Reader {
         let metadata = consumer
             .fetch_metadata(Some(topic), LOOKUP_TIMEOUT)
             .map_err(err("reading the topic's metadata"))?;
-        let partitions: Vec<i32> = metadata
-            .topics()
-            .iter()
-            .filter(|t| t.name() == topic && t.error().is_none())
-            .flat_map(|t| t.partitions().iter().map(|p| p.id()))
-            .collect();
+        let partitions = crate::source::kafka::topic_partitions(&metadata, topic);
         if partitions.is_empty() {
             return Err(Error::Missing(topic.to_owned()));
         }

@@ -60,24 +60,20 @@ pub fn overlapping<A: Automaton>(
     let long = haystack.len() >= MIN_INTERLEAVED_BYTES
         && haystack.len() >= LANE_SPANS * automaton.max_pattern_len();
     if automaton.prefilter().is_some() || !long {
-        library(automaton, haystack, out);
+        one_lane(automaton, haystack, out);
     } else {
         interleaved(automaton, haystack, lanes, out);
     }
 }
 
-/// aho-corasick's own overlapping iterator, for automata whose steps do
-/// not gain from interleaving; `out` as for [`overlapping`].
+/// aho-corasick's own overlapping iterator: for automata whose steps do
+/// not gain from interleaving, and where [`overlapping`] does not
+/// interleave; `out` as for [`overlapping`].
 pub fn one_lane<A: Automaton>(
     automaton: &A,
     haystack: &[u8],
     out: &mut impl FnMut(PatternID, usize),
 ) {
-    library(automaton, haystack, out);
-}
-
-/// aho-corasick's own overlapping iterator.
-fn library<A: Automaton>(automaton: &A, haystack: &[u8], out: &mut impl FnMut(PatternID, usize)) {
     let Ok(matches) = automaton.try_find_overlapping_iter(Input::new(haystack)) else {
         return;
     };
@@ -128,7 +124,7 @@ fn interleaved<A: Automaton>(
             | automaton.is_special(s2)
             | automaton.is_special(s3)
         {
-            report(automaton, s0, j + 1, &mut |p, e| out(p, e));
+            report(automaton, s0, j + 1, out);
             for (k, s) in [s1, s2, s3].into_iter().enumerate() {
                 let held = &mut lanes.held[k];
                 report(automaton, s, (k + 1) * quarter + j + 1, &mut |p, e| {

@@ -36,6 +36,17 @@ const REVOKE_DRAIN: Duration = Duration::from_secs(5);
 /// assigned partitions again before it is given up and replaced.
 const REJOIN_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// The partition ids of `topic` in `metadata`, fetched for that topic;
+/// empty when the brokers do not know it (or report an error for it).
+pub fn topic_partitions(metadata: &rdkafka::metadata::Metadata, topic: &str) -> Vec<i32> {
+    metadata
+        .topics()
+        .iter()
+        .filter(|t| t.name() == topic && t.error().is_none())
+        .flat_map(|t| t.partitions().iter().map(|p| p.id()))
+        .collect()
+}
+
 /// The configuration of a consumer that is assigned partitions and never
 /// joins a group (`replay`, the stories reader): `kafka.brokers`, no
 /// automatic commit or offset store, `auto.offset.reset=earliest`, then
