@@ -12,7 +12,7 @@ use std::fmt;
 
 use crate::engine::Engine;
 use crate::escape;
-use crate::settings::Settings;
+use crate::settings::{Guarantee, Settings};
 
 /// Rule ids are padded to a column at most this wide, in characters; longer
 /// ids are shown whole and push their line's rest to the right.
@@ -110,6 +110,31 @@ pub fn summary(settings: &Settings, engine: &Engine, watchlist_path: &str) -> St
             .map_or("none (rejected items are logged and skipped)", |d| d
                 .topic
                 .as_str())
+    ));
+    let p = &settings.pipeline;
+    let guarantee = match p.guarantee {
+        Guarantee::AtLeastOnce => "at-least-once".to_owned(),
+        Guarantee::ExactlyOnce => format!(
+            "exactly-once (transactional.id {}, a transaction every {})",
+            k.transactional_id,
+            humantime::format_duration(p.transaction_interval)
+        ),
+    };
+    s.line(format_args!(
+        "pipeline: {guarantee}, max in flight {} items, shutdown timeout {}",
+        p.max_in_flight,
+        humantime::format_duration(p.shutdown_timeout)
+    ));
+    let a = &settings.alerts;
+    s.line(format_args!(
+        "stories: similarity {}, window {}, at most {} stories, {}",
+        a.stories.similarity(),
+        humantime::format_duration(a.stories.window()),
+        a.stories.capacity(),
+        a.stories_topic.as_deref().map_or_else(
+            || "kept per instance".to_owned(),
+            |t| format!("shared through topic {t}")
+        )
     ));
     s.line(format_args!("http: {}", settings.http.listen));
     s.0

@@ -7,9 +7,11 @@ use std::collections::HashMap;
 use std::process::Command;
 use std::time::Duration;
 
-use newswatch_test_support::broker::{produce, unkeyed};
+use newswatch_test_support::broker::{committed, end_offsets, produce, unkeyed};
+use newswatch_test_support::daemon::Daemon;
 use newswatch_test_support::expected::expected_ids;
 use newswatch_test_support::fixtures::stream;
+use newswatch_test_support::http::http_get;
 use newswatch_test_support::root;
 use newswatch_test_support::setup::Setup;
 use newswatch_test_support::subscriber::Subscriber;
@@ -94,8 +96,9 @@ fn outage(name: &str, session_timeout_ms: u32, down: Duration, exactly_once: boo
     let all = alerts.until_all(&expected, Duration::from_secs(180));
     assert!(
         all,
-        "{name}: {} after the outage; log:\n{}",
+        "{name}: {} after the outage\n{}log:\n{}",
         alerts.progress(&expected),
+        diagnosis(&s, &daemon, &expected),
         daemon.log_text()
     );
     assert_eq!(
@@ -118,4 +121,43 @@ fn outage(name: &str, session_timeout_ms: u32, down: Duration, exactly_once: boo
         );
     }
     daemon.terminate();
+}
+
+/// What a failed wait needs to tell a stuck daemon from a stuck reader:
+/// the daemon's counters (items consumed, transactions, alerts), where its
+/// group stands on the news topic, and whether the alerts it produced are
+/// on the topic but not yet readable by a `read_committed` subscriber (a
+/// transaction left open holds the last stable offset back).
+fn diagnosis(s: &Setup, daemon: &Daemon, expected: &std::collections::HashSet<String>) -> String {
+    let (_, metrics) = http_get(&daemon.http_addr(), "/metrics");
+    let counters: Vec<&str> = metrics
+        .lines()
+        .filter(|l| {
+            !l.starts_with('#')
+                && [
+                    "newswatch_items_consumed_total",
+                    "newswatch_items_in_flight",
+                    "newswatch_transactions_total",
+                    "newswatch_alerts_total",
+                    "newswatch_sink_deliveries_total",
+                    "newswatch_consumer_lag",
+                    "newswatch_partitions_stalled",
+                    "newswatch_producer_replacements_total",
+                ]
+                .iter()
+                .any(|m| l.starts_with(m))
+        })
+        .collect();
+    let mut uncommitted = Subscriber::with_isolation(&s.brokers, &s.alerts, "read_uncommitted");
+    uncommitted.until_all(expected, Duration::from_secs(20));
+    format!(
+        "news end offsets {:?}, committed by the group {:?}\n\
+         alerts end offsets {:?}; read_uncommitted: {}\n\
+         metrics:\n{}\n",
+        end_offsets(&s.brokers, &s.news, s.partitions),
+        committed(&s.brokers, &s.group, &s.news, s.partitions),
+        end_offsets(&s.brokers, &s.alerts, 3),
+        uncommitted.progress(expected),
+        counters.join("\n"),
+    )
 }

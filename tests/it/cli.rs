@@ -358,6 +358,16 @@ fn check_summarises_a_valid_setup() {
         text.contains("input: json, fields title, summary, body"),
         "{text}"
     );
+    assert!(
+        text.contains("pipeline: at-least-once, max in flight 10000 items"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "stories: similarity 0.6, window 1day, at most 1000000 stories, kept per instance"
+        ),
+        "{text}"
+    );
 }
 
 /// SPEC section 4: under exactly-once a rule may not route to a webhook
@@ -386,8 +396,19 @@ fn exactly_once_refuses_rules_routed_to_a_webhook_that_does_not_accept_duplicate
         "eos-webhook-ok.toml",
         config("accept_duplicates = true\n").as_bytes(),
     );
-    let out = run(&["check", "--config", path_str(&cfg)]);
+    let out = newswatch(&["check", "--config", path_str(&cfg)])
+        .env("NEWSWATCH__KAFKA__INSTANCE_ID", "host-7")
+        .output()
+        .expect("run newswatch");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // The operator sees which transactional.id the instance will fence with.
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(
+            "pipeline: exactly-once (transactional.id newswatch-host-7, a transaction every 100ms)"
+        ),
+        "{text}"
+    );
     // At-least-once needs nothing of the kind.
     let cfg = temp_file(
         "alo-webhook.toml",

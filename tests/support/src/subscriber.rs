@@ -31,13 +31,19 @@ pub struct Subscriber {
 
 impl Subscriber {
     pub fn new(brokers: &str, topic: &str) -> Self {
+        // librdkafka's default, said here: an exactly-once daemon's
+        // aborted transactions are never seen.
+        Self::with_isolation(brokers, topic, "read_committed")
+    }
+
+    /// A subscriber with the given `isolation.level` (`read_committed` or
+    /// `read_uncommitted`).
+    pub fn with_isolation(brokers: &str, topic: &str, isolation: &str) -> Self {
         let consumer: BaseConsumer = ClientConfig::new()
             .set("bootstrap.servers", brokers)
             .set("group.id", unique("subscriber"))
             .set("auto.offset.reset", "earliest")
-            // librdkafka's default, said here: an exactly-once daemon's
-            // aborted transactions are never seen.
-            .set("isolation.level", "read_committed")
+            .set("isolation.level", isolation)
             .set("enable.auto.commit", "false")
             .create()
             .expect("create subscriber");
