@@ -117,6 +117,17 @@ pub fn delivery_retried(
     global().sink_retries.add([sink], 1.0);
 }
 
+/// Under exactly-once, a message of the open transaction to `destination`
+/// (a topic) was not delivered: the transaction will abort and its items
+/// be consumed and produced again. WARN, counted as a retry of the sink.
+pub fn transactional_delivery_failed(sink: &str, destination: &str, error: &dyn Display) {
+    tracing::warn!(
+        sink = %sink, destination = %destination, error = %error,
+        "kafka delivery failed; the transaction will abort and its items be processed again"
+    );
+    global().sink_retries.add([sink], 1.0);
+}
+
 /// A sink gave up on an alert (refused for good, or retries exhausted):
 /// parked in the dead-letter topic (WARN) or, with none, dropped (ERROR).
 pub fn delivery_given_up(sink: &str, alert_id: &str, reason: &str, detail: &str, parked: bool) {

@@ -78,6 +78,13 @@ impl ProducerContext for DeliveryContext {
                 pending.ack.done()
             }
             Err((e, _)) => {
+                if let Some(failed) = &self.failed {
+                    // The transaction aborts and the item is done again.
+                    events::transactional_delivery_failed(&pending.sink, &pending.topic, e);
+                    failed.store(true, Ordering::Release);
+                    pending.ack.done();
+                    return;
+                }
                 events::delivery_retried(
                     &pending.sink,
                     "kafka",
@@ -86,12 +93,6 @@ impl ProducerContext for DeliveryContext {
                     None,
                     e,
                 );
-                if let Some(failed) = &self.failed {
-                    // The transaction aborts and the item is done again.
-                    failed.store(true, Ordering::Release);
-                    pending.ack.done();
-                    return;
-                }
                 // The retry thread is gone only at shutdown; the ack is then
                 // dropped and the item stays uncommitted.
                 let _ = self.retry.send(pending);
@@ -431,14 +432,15 @@ fn produce(
             }
             Err((e, r)) => {
                 let p = &r.delivery_opaque;
-                events::delivery_retried(&p.sink, "kafka", &topic, p.attempt + 1, None, &e);
                 if let Some(failed) = &producer.context().failed {
                     // Transactional: the transaction aborts (see the module
                     // documentation).
+                    events::transactional_delivery_failed(&p.sink, &topic, &e);
                     failed.store(true, Ordering::Release);
                     r.delivery_opaque.ack.done();
                     return;
                 }
+                events::delivery_retried(&p.sink, "kafka", &topic, p.attempt + 1, None, &e);
                 let _ = retry.send(r.delivery_opaque);
                 return;
             }
