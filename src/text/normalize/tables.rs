@@ -194,6 +194,27 @@ mod tests {
     }
 
     #[test]
+    fn cyrillic_letters_a_to_ya_are_segment_starts_folded_two_bytes_for_two() {
+        // The Cyrillic fast path in `normalize_into` and
+        // `push_folding_cyrillic_capitals` rely on this: а-я are their own
+        // entry in both forms, А-Я their own when case is kept and а-я
+        // (U+0020 further on) when folded.
+        for cp in 0x0410u32..=0x044F {
+            let small = if cp < 0x0430 { cp + 0x20 } else { cp };
+            assert_eq!(
+                table(Form::Folded).entries[cp as usize],
+                small | BOUNDARY,
+                "U+{cp:04X}"
+            );
+            assert_eq!(
+                table(Form::CaseKept).entries[cp as usize],
+                cp | BOUNDARY,
+                "U+{cp:04X}"
+            );
+        }
+    }
+
+    #[test]
     fn a_character_whose_skeleton_starts_with_a_mark_starts_no_skeleton_segment() {
         // Thaana U+07A8 is a starter whose skeleton is the kasra U+0650.
         assert!(starts_segment('\u{7a8}'));
