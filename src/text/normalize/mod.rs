@@ -177,7 +177,7 @@ pub fn normalize_into(text: &str, form: Form, out: &mut NormText) {
         // Cyrillic а-я (U+0430..=U+044F: D0 B0..BF, D1 80..8F): normalized,
         // caseless and segment starts (a unit test checks the tables
         // agree), so they join the run without a decode or a table load:
-        // Russian text, 0.88 of the CPU of a scan (BENCHMARKS.md). Capitals
+        // Russian items, 0.84 of the CPU of a 1k-term scan (BENCHMARKS.md). Capitals
         // take the general path: folding them at the copy instead cost
         // more than it saved (`D0` is every other byte of Russian). A
         // combining mark after one is handled when it comes.
