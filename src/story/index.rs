@@ -2,8 +2,8 @@
 //! tables that find a new item's story candidates in time independent of
 //! how many stories there are.
 
-use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::time::{Duration, SystemTime};
 
 use super::sketch::{HASHES, SCHEME, Sketch, equal_values};
@@ -22,6 +22,12 @@ const _: () = assert!(
     ROWS == 4 && BANDS * ROWS == HASHES,
     "band_key packs four u16 values"
 );
+
+/// Copies remembered so that one assigned again is not counted again: the
+/// last 65,536 (a redelivery comes within `pipeline.max_in_flight` items
+/// of the first delivery, 10,000 by default, and only items that alert
+/// are assigned). 64-bit hashes of their ids, about 1.5 MiB when full.
+pub const RECENT_COPIES: usize = 65_536;
 
 /// Stories are numbered in order of creation; `u32`, wrapping (see
 /// [`super::MAX_CAPACITY`]).
@@ -61,6 +67,41 @@ pub struct StoryIndex {
     /// The latest `seen` so far: stories whose window ended before it are
     /// evicted.
     clock: SystemTime,
+    /// The copies counted lately ([`RECENT_COPIES`]).
+    recent: RecentIds,
+}
+
+/// The hashes of the last [`RECENT_COPIES`] item ids counted as copies,
+/// oldest forgotten first.
+#[derive(Clone, Default)]
+struct RecentIds {
+    set: HashSet<u64>,
+    order: VecDeque<u64>,
+    /// Fixed keys: the same id hashes alike for the life of the index.
+    hasher: std::hash::RandomState,
+}
+
+impl RecentIds {
+    /// Remembers `id`; false when it was remembered already.
+    fn first_time(&mut self, id: &str) -> bool {
+        let h = self.hasher.hash_one(id);
+        if !self.set.insert(h) {
+            return false;
+        }
+        self.order.push_back(h);
+        if self.order.len() > RECENT_COPIES
+            && let Some(old) = self.order.pop_front()
+        {
+            self.set.remove(&old);
+        }
+        true
+    }
+
+    /// Heap bytes held, estimated as for the band tables.
+    fn memory_bytes(&self) -> usize {
+        let buckets = (self.set.capacity() * 8 / 7).next_power_of_two();
+        buckets * (std::mem::size_of::<u64>() + 1) + self.order.capacity() * 8
+    }
 }
 
 /// What [`StoryIndex::import`] did with a signature.
@@ -95,6 +136,7 @@ impl StoryIndex {
             bands: (0..BANDS).map(|_| HashMap::default()).collect(),
             id_bytes: 0,
             clock: SystemTime::UNIX_EPOCH,
+            recent: RecentIds::default(),
         }
     }
 
@@ -124,9 +166,12 @@ impl StoryIndex {
     /// before it). The item joins the kept story whose sketch is most
     /// similar to its own, at least `similarity`, among those whose first
     /// item was seen at most `window` before or after it; otherwise it
-    /// starts a story with its own id. The item that started a story
-    /// assigned again (a redelivery) does not count as a copy. A sketch
-    /// without words starts a story that is not kept.
+    /// starts a story with its own id. An item assigned again (a
+    /// redelivery after a crash or a rebalance, or an item of an aborted
+    /// exactly-once transaction processed again) does not count as a copy
+    /// again: neither the item that started the story nor one of the last
+    /// [`RECENT_COPIES`] copies. A sketch without words starts a story
+    /// that is not kept.
     ///
     /// Time: the LSH lookups (32 hash-table probes) and one comparison of
     /// 128 values per candidate; independent of how many stories are kept.
@@ -139,8 +184,10 @@ impl StoryIndex {
             return Story::started(item_id, seen);
         }
         if let Some(i) = self.best_match(sketch.values(), seen) {
+            let counted =
+                *self.stories[i].first_item != *item_id && self.recent.first_time(item_id);
             let e = &mut self.stories[i];
-            if *e.first_item != *item_id {
+            if counted {
                 e.copies = e.copies.saturating_add(1);
             }
             return Story {
@@ -185,8 +232,9 @@ impl StoryIndex {
     }
 
     /// Heap bytes held, estimated from the capacities of the story queue,
-    /// the ids and the band tables (hashbrown's layout: a power of two of
-    /// buckets, 8/7 of the capacity, each 8 bytes and one control byte).
+    /// the ids, the band tables and the recent copies (hashbrown's layout:
+    /// a power of two of buckets, 8/7 of the capacity, each its entry's
+    /// bytes and one control byte).
     pub fn memory_bytes(&self) -> usize {
         let stories = self.stories.capacity() * std::mem::size_of::<Entry>() + self.id_bytes;
         let bands: usize = self
@@ -201,7 +249,10 @@ impl StoryIndex {
                 buckets * (std::mem::size_of::<(u32, Seq)>() + 1) + 16
             })
             .sum();
-        stories + bands + self.bands.capacity() * std::mem::size_of::<BandTable>()
+        stories
+            + bands
+            + self.bands.capacity() * std::mem::size_of::<BandTable>()
+            + self.recent.memory_bytes()
     }
 
     /// The index in `stories` of the story numbered `seq`, if kept.

@@ -130,6 +130,37 @@ fn a_redelivered_first_item_is_not_a_copy() {
 }
 
 #[test]
+fn a_redelivered_copy_is_counted_once() {
+    let mut ix = index(24 * HOUR, 100);
+    ix.assign("a", TITLE, BODY, at(HOUR));
+    assert_eq!(ix.assign("b", TITLE, BODY, at(HOUR)).copies, 2);
+    // `b` again (at-least-once after a crash, or its transaction aborted):
+    // the same story, the same count; a new copy counts.
+    let again = ix.assign("b", TITLE, BODY, at(2 * HOUR));
+    assert_eq!((again.id.as_str(), again.copies), ("a", 2));
+    assert_eq!(ix.assign("c", TITLE, BODY, at(2 * HOUR)).copies, 3);
+    assert_eq!(ix.assign("b", TITLE, BODY, at(3 * HOUR)).copies, 3);
+}
+
+#[test]
+fn copies_are_remembered_for_the_last_recent_copies_only() {
+    use crate::story::index::RECENT_COPIES;
+    let mut ix = index(24 * HOUR, 100);
+    ix.assign("a", TITLE, BODY, at(HOUR));
+    for k in 0..=RECENT_COPIES {
+        ix.assign(&format!("copy-{k}"), TITLE, BODY, at(HOUR));
+    }
+    let counted = RECENT_COPIES as u32 + 2;
+    // `copy-0` is the one forgotten: counted again; the last still known.
+    assert_eq!(
+        ix.assign("copy-0", TITLE, BODY, at(HOUR)).copies,
+        counted + 1
+    );
+    let last = format!("copy-{RECENT_COPIES}");
+    assert_eq!(ix.assign(&last, TITLE, BODY, at(HOUR)).copies, counted + 1);
+}
+
+#[test]
 fn a_text_without_words_is_a_story_of_its_own_and_not_kept() {
     let mut ix = index(24 * HOUR, 100);
     for id in ["a", "b"] {
