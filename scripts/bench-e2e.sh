@@ -24,13 +24,18 @@
 #   5. peak RSS (VmHWM) of newswatch in every run;
 #   6. `newswatch check` wall time and peak RSS (/usr/bin/time) for generated
 #      watchlists of 100k and 1M terms: the watchlist build;
+#   8. the floor per item (issue 20): for each watchlist row 2 measured, the
+#      bare automaton over the items' already-normalized text
+#      (examples/bare_automaton.rs, CPU per item, median of 3 passes); with
+#      row 1's kcat CPU per item, newswatch run's CPU per item as a multiple
+#      of (a) kcat + (b) the bare automaton (goal: at most 1.5x);
 #   7. a live reload to a 1M-term watchlist (the default one plus 1M generated
 #      terms) 5 s into a latency run like 4 (40 s): latency of the items
 #      produced from the swap on, the longest gap between two alerts, the
 #      build time newswatch logs, and peak RSS.
 #
-# Rows run in the order 1, 4, 7, 2, 2b, 3, 6: latency first, on a broker not yet
-# worn by the throughput rows.
+# Rows run in the order 1, 4, 7, 2, 2b, 3, 6, 8: latency first, on a broker not
+# yet worn by the throughput rows.
 #
 # Prints a Markdown table (every row with the command that produced it, for
 # BENCHMARKS.md), also saved as target/bench-e2e/results-RUN.md.
@@ -49,7 +54,9 @@
 #        NEWSWATCH_BENCH_ONLY        a comma-separated subset of the rows: kcat,
 #                                    default, default-eos, replay, 1k, 10k, 100k,
 #                                    python, latency, latency-fetch, latency-eos,
-#                                    latency-eos-20ms, check, reload (default: all)
+#                                    latency-eos-20ms, check, reload, floor
+#                                    (default: all; floor needs kcat and the
+#                                    watchlist rows it is for)
 #        CARGO_TARGET_DIR            where cargo builds (the binary is copied
 #                                    to target/bench-e2e/newswatch first)
 # Python packages (pinned) go to a venv in
@@ -88,9 +95,10 @@ scripts/install-deps.sh
 # shellcheck source=scripts/bench-venv.sh
 . scripts/bench-venv.sh  # sets venv, py, pins
 
-cargo build --release --locked --bin newswatch
-# A copy: a build in the same target dir during the run must not swap it.
+cargo build --release --locked --bin newswatch --example bare_automaton
+# Copies: a build in the same target dir during the run must not swap them.
 cp "${CARGO_TARGET_DIR:-target}/release/newswatch" "$work/newswatch"
+cp "${CARGO_TARGET_DIR:-target}/release/examples/bare_automaton" "$work/bare_automaton"
 nw=$work/newswatch
 
 # --- broker and topics ------------------------------------------------------------
@@ -402,6 +410,23 @@ want check && for spec in "100000:$wl100k" "1000000:$wl1m"; do
         seconds="$secs" rss_kb="$rss_kb" notes="${summary#ok: }; wall time incl. TOML parsing" \
         cmd="/usr/bin/time -f '%e %M' newswatch check --watchlist $wl"
 done
+
+# --- 8. the floor per item --------------------------------------------------------------------------
+# (b) for each watchlist whose run row was measured; (a) is row 1's kcat.
+if want floor; then
+    for spec in "default:config/watchlist.toml" "1k:$wl1k" "10k:$wl10k" "100k:$wl100k"; do
+        key=${spec%%:*}
+        wl=${spec#*:}
+        grep -q "\"key\": \"$key\"" "$results" || continue
+        echo "8. the floor: bare automaton, $key"
+        out=$("$work/bare_automaton" "$wl" "$data" 3)
+        per_item=$(jget "$out" cpu_s_per_item)
+        row key="floor-$key" name="floor (b): bare automaton over the normalized items, $key" \
+            throughput=false items="$items" cpu_s="$(calc "round($per_item * $items, 2)")" \
+            notes="$(calc "round($per_item * 1e6, 1)") µs per item, $(calc "round($(jget "$out" mb_per_s_normalized))") MB/s of normalized text ($(jget "$out" kind), $(jget "$out" patterns) patterns), median of 3 passes" \
+            cmd="bare_automaton $wl ITEMS.jsonl 3  (examples/bare_automaton.rs)"
+    done
+fi
 
 # --- the table --------------------------------------------------------------------------------------
 echo

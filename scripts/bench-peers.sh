@@ -45,6 +45,7 @@
 #                                 (default 10): CPU times well above the
 #                                 10 ms ticks of /usr/bin/time
 #        NEWSWATCH_BENCH_BROKERS  use this broker for (a) instead of starting one
+#                                 (it must create topics on first use)
 #                                 (scripts/kafka.sh on NEWSWATCH_KAFKA_PORT, default
 #                                 19093, storage in target/bench-peers/kafka)
 #        CARGO_TARGET_DIR         where cargo builds
@@ -261,7 +262,14 @@ if [ "$kafka" = 1 ]; then
     # 10 ms ticks to be a small error.
     echo "producing $kcopies x $items items to $topic"
     for _ in $(seq 1 "$kcopies"); do
-        kcat -P -b "$brokers" -t "$topic" -X linger.ms=20 -X batch.size=1000000 -l "$data"
+        if ! kcat -P -b "$brokers" -t "$topic" -X linger.ms=20 -X batch.size=1000000 -l "$data" 2>"$work/kcat-produce.err"; then
+            head -3 "$work/kcat-produce.err" >&2
+            echo "bench-peers: kcat could not produce to $topic on $brokers. A broker named by" \
+                "NEWSWATCH_BENCH_BROKERS must create topics on first use (auto.create.topics.enable=true);" \
+                "unset it to let scripts/kafka.sh start one, or pass --no-kafka." \
+                "The results so far are in $results." >&2
+            exit 1
+        fi
     done
     # Once to warm the broker up (page cache, JIT), then timed.
     kcat -C -b "$brokers" -t "$topic" -o beginning -e -q >/dev/null

@@ -264,6 +264,19 @@ def table(path):
     if rl:
         goals.append(f"- live reload to 1M terms: built in {rl['build_ms'] / 1000:.1f} s (goal: under 10 s); "
                      f"longest gap between two alerts {rl['gap']} ms at {rl['rate']:,.0f} items/s")
+    # Issue 20: CPU per item of newswatch run against the floor, (a) kcat
+    # consuming the items plus (b) the bare automaton over their
+    # normalized text.
+    for key in ("default", "1k", "10k", "100k"):
+        r, f = by.get(key), by.get(f"floor-{key}")
+        if not (r and f and kcat and r.get("cpu_s") and kcat.get("cpu_s")):
+            continue
+        run_us = r["cpu_s"] / r["items"] * 1e6
+        a_us = kcat["cpu_s"] / kcat["items"] * 1e6
+        b_us = f["cpu_s"] / f["items"] * 1e6
+        goals.append(f"- CPU per item, newswatch run ({key}): {run_us:.1f} µs, "
+                     f"{run_us / (a_us + b_us):.1f}x the floor (a) kcat {a_us:.1f} + "
+                     f"(b) bare automaton {b_us:.1f} µs (goal: at most 1.5x)")
     c = by.get("check-1000000")
     if c:
         goals.append(f"- 1M-term watchlist build, `newswatch check`: {c['seconds']} s (goal: under 10 s)")
