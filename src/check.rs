@@ -117,19 +117,19 @@ pub fn summary(settings: &Settings, engine: &Engine, watchlist_path: &str) -> St
         Guarantee::ExactlyOnce => format!(
             "exactly-once (transactional.id {}, a transaction every {})",
             k.transactional_id,
-            humantime::format_duration(p.transaction_interval)
+            config_duration(p.transaction_interval)
         ),
     };
     s.line(format_args!(
         "pipeline: {guarantee}, max in flight {} items, shutdown timeout {}",
         p.max_in_flight,
-        humantime::format_duration(p.shutdown_timeout)
+        config_duration(p.shutdown_timeout)
     ));
     let a = &settings.alerts;
     s.line(format_args!(
         "stories: similarity {}, window {}, at most {} stories, {}",
         a.stories.similarity(),
-        humantime::format_duration(a.stories.window()),
+        config_duration(a.stories.window()),
         a.stories.capacity(),
         a.stories_topic.as_deref().map_or_else(
             || "kept per instance".to_owned(),
@@ -138,4 +138,41 @@ pub fn summary(settings: &Settings, engine: &Engine, watchlist_path: &str) -> St
     ));
     s.line(format_args!("http: {}", settings.http.listen));
     s.0
+}
+
+/// A duration as the configuration writes one (`100ms`, `30s`, `10m`,
+/// `24h`): the largest of those units that divides it.
+fn config_duration(d: std::time::Duration) -> String {
+    let secs = d.as_secs();
+    if d.subsec_nanos() != 0 || secs == 0 {
+        return format!("{}ms", d.as_millis());
+    }
+    match secs {
+        s if s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::config_duration;
+    use std::time::Duration;
+
+    #[test]
+    fn durations_are_written_as_the_configuration_writes_them() {
+        for (d, want) in [
+            (Duration::from_millis(100), "100ms"),
+            (Duration::from_millis(1500), "1500ms"),
+            (Duration::from_secs(30), "30s"),
+            (Duration::from_secs(600), "10m"),
+            (Duration::from_secs(90), "90s"),
+            (Duration::from_secs(86_400), "24h"),
+            (Duration::ZERO, "0ms"),
+        ] {
+            assert_eq!(config_duration(d), want);
+            // And the configuration reads it back as the same duration.
+            assert_eq!(humantime::parse_duration(want).ok(), Some(d), "{want}");
+        }
+    }
 }

@@ -359,12 +359,12 @@ fn check_summarises_a_valid_setup() {
         "{text}"
     );
     assert!(
-        text.contains("pipeline: at-least-once, max in flight 10000 items"),
+        text.contains("pipeline: at-least-once, max in flight 10000 items, shutdown timeout 30s"),
         "{text}"
     );
     assert!(
         text.contains(
-            "stories: similarity 0.6, window 1day, at most 1000000 stories, kept per instance"
+            "stories: similarity 0.6, window 24h, at most 1000000 stories, kept per instance"
         ),
         "{text}"
     );
