@@ -191,30 +191,19 @@ mod tests {
             .collect()
     }
 
-    fn interleaved_of<A: Automaton>(a: &A, haystack: &str) -> Vec<(usize, usize)> {
+    /// The `(pattern, end)` matches a walk gives to its `out`.
+    fn collected(walk: impl FnOnce(&mut dyn FnMut(PatternID, usize))) -> Vec<(usize, usize)> {
         let mut got = Vec::new();
-        interleaved(
-            a,
-            haystack.as_bytes(),
-            &mut Lanes::default(),
-            &mut |p, e| {
-                got.push((p.as_usize(), e));
-            },
-        );
+        walk(&mut |p, e| got.push((p.as_usize(), e)));
         got
     }
 
+    fn interleaved_of<A: Automaton>(a: &A, haystack: &str) -> Vec<(usize, usize)> {
+        collected(|mut out| interleaved(a, haystack.as_bytes(), &mut Lanes::default(), &mut out))
+    }
+
     fn overlapping_of<A: Automaton>(a: &A, haystack: &str) -> Vec<(usize, usize)> {
-        let mut got = Vec::new();
-        overlapping(
-            a,
-            haystack.as_bytes(),
-            &mut Lanes::default(),
-            &mut |p, e| {
-                got.push((p.as_usize(), e));
-            },
-        );
-        got
+        collected(|mut out| overlapping(a, haystack.as_bytes(), &mut Lanes::default(), &mut out))
     }
 
     /// Words from a small alphabet, so that patterns overlap, repeat and

@@ -195,10 +195,11 @@ mod tests {
 
     #[test]
     fn cyrillic_letters_a_to_ya_are_segment_starts_folded_two_bytes_for_two() {
-        // The Cyrillic fast path in `normalize_into` and
-        // `push_folding_cyrillic_capitals` rely on this: а-я are their own
-        // entry in both forms, А-Я their own when case is kept and а-я
-        // (U+0020 further on) when folded.
+        // The Cyrillic fast path in `normalize_into` relies on а-я being
+        // their own entry in both forms. А-Я are their own when case is
+        // kept and а-я (U+0020 further on) when folded, two bytes for two:
+        // what a fold of capitals at the copy would rely on (BENCHMARKS.md,
+        // "Two more cuts in normalization": tried, not kept).
         for cp in 0x0410u32..=0x044F {
             let small = if cp < 0x0430 { cp + 0x20 } else { cp };
             assert_eq!(
