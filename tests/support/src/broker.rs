@@ -122,39 +122,55 @@ pub fn produce_records(
 
 /// The offsets a group committed on a topic, per partition.
 pub fn committed(brokers: &str, group: &str, topic: &str, partitions: i32) -> Vec<i64> {
+    try_committed(brokers, group, topic, partitions).expect("read committed offsets")
+}
+
+/// [`committed`], with the error instead of a panic: for failure messages.
+/// librdkafka asks for stable offsets only, so a timeout here can mean a
+/// transactional offset commit of the group left pending.
+pub fn try_committed(
+    brokers: &str,
+    group: &str,
+    topic: &str,
+    partitions: i32,
+) -> rdkafka::error::KafkaResult<Vec<i64>> {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .set("group.id", group)
         .set("enable.auto.commit", "false")
-        .create()
-        .expect("create offsets reader");
+        .create()?;
     let mut tpl = TopicPartitionList::new();
     for p in 0..partitions {
         tpl.add_partition(topic, p);
     }
-    let c = consumer
-        .committed_offsets(tpl, Duration::from_secs(15))
-        .expect("read committed offsets");
-    (0..partitions)
+    let c = consumer.committed_offsets(tpl, Duration::from_secs(15))?;
+    Ok((0..partitions)
         .map(|p| match c.find_partition(topic, p).map(|e| e.offset()) {
             Some(Offset::Offset(o)) => o,
             _ => -1,
         })
-        .collect()
+        .collect())
 }
 
 /// The end offset (high watermark) of each partition.
 pub fn end_offsets(brokers: &str, topic: &str, partitions: i32) -> Vec<i64> {
+    try_end_offsets(brokers, topic, partitions).expect("fetch watermarks")
+}
+
+/// [`end_offsets`], with the error instead of a panic: for failure messages.
+pub fn try_end_offsets(
+    brokers: &str,
+    topic: &str,
+    partitions: i32,
+) -> rdkafka::error::KafkaResult<Vec<i64>> {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
-        .create()
-        .expect("create watermark reader");
+        .create()?;
     (0..partitions)
         .map(|p| {
             consumer
                 .fetch_watermarks(topic, p, Duration::from_secs(15))
-                .expect("fetch watermarks")
-                .1
+                .map(|(_, high)| high)
         })
         .collect()
 }
