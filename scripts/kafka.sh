@@ -404,14 +404,17 @@ cmd_start() {
     ensure_classpath
 
     if [[ ${NEWSWATCH_KAFKA_KEEP_DATA:-0} == 1 && -f $DATA_DIR/meta.properties ]]; then
-        # restart: the same storage, topics and committed offsets.
+        # restart: the same storage, topics and committed offsets, and the
+        # log goes on (what happened before a restart explains what follows).
         write_properties
         printf '%s\n' "$PORT" >"$PORT_FILE"
+        printf '\n---- restarted on the same storage: %s\n' "$(date -u +%FT%TZ)" >>"$LOG_FILE"
     else
         # Fresh storage at every start: tests never see the previous run's topics.
         rm -rf "$DATA_DIR" "$TLS_DIR"
         rm -f "$SECURED_FILE"
         mkdir -p "$DATA_DIR"
+        : >"$LOG_FILE"
         # Secured mode: new certificates, and the SCRAM user in the new storage.
         local scram=()
         if ((SECURED)); then
@@ -441,7 +444,7 @@ cmd_start() {
     # shellcheck disable=SC2016 # expanded by the inner bash
     setsid bash -c 'cd "$0" && echo $$ >"$1" && shift && exec "$@"' "$WORK" "$PID_FILE" \
         java "${BROKER_JAVA_OPTS[@]}" -cp "$CACHE/*" kafka.Kafka "$PROPS" \
-        </dev/null >"$LOG_FILE" 2>&1 9>&- &
+        </dev/null >>"$LOG_FILE" 2>&1 9>&- &
 
     local deadline=$((SECONDS + START_TIMEOUT))
     # 1. the pid file and an open port (cheap, polled)

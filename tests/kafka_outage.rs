@@ -155,14 +155,58 @@ fn diagnosis(s: &Setup, daemon: &Daemon, expected: &std::collections::HashSet<St
         .collect();
     let mut uncommitted = Subscriber::with_isolation(&s.brokers, &s.alerts, "read_uncommitted");
     uncommitted.until_all(expected, Duration::from_secs(20));
+    let log = std::env::var("NEWSWATCH_KAFKA_DIR")
+        .map_or_else(|_| root().join("target/kafka"), std::path::PathBuf::from)
+        .join("broker.log");
+    // The broker's view of the transactions: a transaction left open (or
+    // offsets of one that no marker will end) shows here, with the
+    // producer id and the partition it holds.
+    let transactions = |args: &[&str]| {
+        let mut all = vec!["tool", "org.apache.kafka.tools.TransactionsCommand"];
+        all.extend(["--bootstrap-server", &s.brokers]);
+        all.extend(args);
+        match Command::new(root().join("scripts/kafka.sh"))
+            .args(&all)
+            .output()
+        {
+            Ok(o) => format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            ),
+            Err(e) => format!("running kafka-transactions: {e}"),
+        }
+    };
     format!(
         "news end offsets {:?}, committed by the group {:?}\n\
          alerts end offsets {:?}; read_uncommitted: {}\n\
-         metrics:\n{}\n",
+         metrics:\n{}\n\
+         kafka-transactions list:\n{}\n\
+         kafka-transactions find-hanging --broker-id 1:\n{}\n\
+         the broker's warnings and errors since its restart ({}):\n{}\n",
         try_end_offsets(&s.brokers, &s.news, s.partitions),
         try_committed(&s.brokers, &s.group, &s.news, s.partitions),
         try_end_offsets(&s.brokers, &s.alerts, 3),
         uncommitted.progress(expected),
         counters.join("\n"),
+        transactions(&["list"]),
+        transactions(&["find-hanging", "--broker-id", "1"]),
+        log.display(),
+        broker_warnings(&log),
     )
+}
+
+/// The WARN and ERROR lines of the broker's log since its last restart
+/// (`scripts/kafka.sh` marks each restart on the same storage), at most 80.
+fn broker_warnings(log: &std::path::Path) -> String {
+    let Ok(text) = std::fs::read_to_string(log) else {
+        return format!("(cannot read {})", log.display());
+    };
+    let since = text.rfind("---- restarted").unwrap_or(0);
+    text[since..]
+        .lines()
+        .filter(|l| l.contains(" WARN ") || l.contains(" ERROR "))
+        .take(80)
+        .collect::<Vec<_>>()
+        .join("\n")
 }

@@ -373,7 +373,7 @@ fn find_in(
     out: &mut impl FnMut(Match),
 ) {
     automaton.for_each_match(norm.as_str(), lanes, &mut |pattern, start, end| {
-        let Some((start, end)) = norm.aligned_original_range(start, end) else {
+        let Some((start, end)) = norm.aligned_original_range(original, start, end) else {
             return;
         };
         let (start, end) = trim_ignorables(original, start, end);

@@ -62,7 +62,7 @@ pub(super) fn field_words(text: &str, norm: &mut NormText) -> Vec<(u32, u32)> {
     normalize_into(text, Form::Folded, norm);
     let mut spans = word_spans(norm.as_str());
     for w in &mut spans {
-        let (s, e) = norm.original_range(w.0 as usize, w.1 as usize);
+        let (s, e) = norm.original_range(text, w.0 as usize, w.1 as usize);
         *w = (s as u32, e as u32);
     }
     spans

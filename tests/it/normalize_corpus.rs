@@ -68,7 +68,7 @@ fn offset_map_is_sane_on_the_corpus() {
                 let first = rng.below(n_chars);
                 let len = rng.range(1, 12).min(n_chars - first);
                 let (s, e) = (bounds[first], bounds[first + len]);
-                let (a, b) = out.original_range(s, e);
+                let (a, b) = out.original_range(text, s, e);
                 let what = format!(
                     "item {i}, form {form:?}, normalized {s}..{e} {:?}",
                     &norm[s..e]
@@ -89,7 +89,7 @@ fn offset_map_is_sane_on_the_corpus() {
                 );
                 // Ranges that follow each other map in order.
                 if first + len < n_chars {
-                    let next = out.original_range(e, bounds[first + len + 1]);
+                    let next = out.original_range(text, e, bounds[first + len + 1]);
                     assert!(
                         next.0 >= a && next.1 >= b,
                         "{what}: next char maps back to {next:?}"

@@ -381,7 +381,7 @@ fn near_brute_force(e: &Engine, text: &str) -> Vec<String> {
     let words: Vec<(u32, u32)> = word_spans(norm.as_str())
         .into_iter()
         .map(|(s, e)| {
-            let (a, b) = norm.original_range(s as usize, e as usize);
+            let (a, b) = norm.original_range(text, s as usize, e as usize);
             (a as u32, b as u32)
         })
         .collect();

@@ -1,10 +1,30 @@
 //! The offset map of a normalized text: which bytes of the original each
 //! stretch of the normalized text stands for (see the module documentation of
-//! `text::normalize` for linear and atomic pieces).
+//! `text::normalize` for linear, char-linear and atomic pieces).
 //!
 //! Owns [`NormText`] and its lookups; does no normalizing itself (that is the
 //! fast path in `normalize/mod.rs`, which appends through the `pub(super)`
 //! methods here).
+
+/// How the output of a [`Piece`] lines up with its input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// The output stands for the input span as a whole.
+    Atomic,
+    /// Output byte `k` of the piece stands for input byte `k`.
+    Linear,
+    /// Output character `k` of the piece stands for input character `k`,
+    /// of another UTF-8 length maybe (the skeleton's Latin `p` for a
+    /// Cyrillic `р`). Looking up an offset inside walks the characters
+    /// before it, so such a piece holds at most [`MAX_CHARS_PIECE`] bytes
+    /// of output.
+    Chars,
+}
+
+/// The most output bytes of a [`Kind::Chars`] piece: a lookup inside one
+/// walks at most this many bytes of output and the characters of input
+/// they stand for.
+const MAX_CHARS_PIECE: usize = 256;
 
 /// One stretch of the offset map; see the module documentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,9 +33,7 @@ struct Piece {
     norm: u32,
     /// First byte of the original text it stands for.
     orig: u32,
-    /// Output byte `k` of the piece stands for input byte `k` (else the
-    /// piece stands for its input span as a whole).
-    linear: bool,
+    kind: Kind,
 }
 
 /// A normalized text with its map back to the original. Reused between calls
@@ -28,6 +46,10 @@ pub struct NormText {
     pieces: Vec<Piece>,
     /// Byte length of the original text: where the last atomic piece ends.
     orig_len: u32,
+    /// Where the input of the last piece ends when that piece is
+    /// [`Kind::Chars`]: a character-for-character stretch that starts there
+    /// extends it.
+    chars_end: u32,
 }
 
 impl NormText {
@@ -43,25 +65,20 @@ impl NormText {
     }
 
     /// Maps the normalized byte range `start..end` (on character boundaries,
-    /// `start < end`) to the smallest range of the original text that
-    /// produced it, on character boundaries of the original.
-    pub fn original_range(&self, start: usize, end: usize) -> (usize, usize) {
+    /// `start < end`) to the smallest range of `original`, the text this was
+    /// normalized from, that produced it, on character boundaries of
+    /// `original`.
+    pub fn original_range(&self, original: &str, start: usize, end: usize) -> (usize, usize) {
         debug_assert!(start < end && end <= self.text.len());
         let first = self.piece_at(start);
-        let p = self.pieces[first];
-        let orig_start = if p.linear {
-            p.orig as usize + (start - p.norm as usize)
-        } else {
-            p.orig as usize
+        let orig_start = match self.pieces[first].kind {
+            Kind::Atomic => self.pieces[first].orig as usize,
+            _ => self.inside(original, first, start),
         };
         let last = self.piece_at(end - 1);
-        let q = self.pieces[last];
-        let orig_end = if q.linear {
-            q.orig as usize + (end - q.norm as usize)
-        } else {
-            self.pieces
-                .get(last + 1)
-                .map_or(self.orig_len as usize, |n| n.orig as usize)
+        let orig_end = match self.pieces[last].kind {
+            Kind::Atomic => self.orig_end_of(last),
+            _ => self.inside(original, last, end),
         };
         (orig_start, orig_end)
     }
@@ -71,30 +88,56 @@ impl NormText {
     /// begin or end inside what one original character (or combining
     /// sequence) became, such as the `m` of the `tm` that `™` became. SPEC
     /// section 2a: a match starts and ends on original character boundaries.
-    pub fn aligned_original_range(&self, start: usize, end: usize) -> Option<(usize, usize)> {
+    pub fn aligned_original_range(
+        &self,
+        original: &str,
+        start: usize,
+        end: usize,
+    ) -> Option<(usize, usize)> {
         debug_assert!(start < end && end <= self.text.len());
         let first = self.piece_at(start);
         let p = self.pieces[first];
-        if !p.linear && p.norm as usize != start {
+        if p.kind == Kind::Atomic && p.norm as usize != start {
             return None;
         }
         let last = self.piece_at(end - 1);
         let q = self.pieces[last];
         let next = self.pieces.get(last + 1);
-        if !q.linear && next.map_or(self.text.len(), |n| n.norm as usize) != end {
+        if q.kind == Kind::Atomic && next.map_or(self.text.len(), |n| n.norm as usize) != end {
             return None;
         }
-        let orig_start = if p.linear {
-            p.orig as usize + (start - p.norm as usize)
-        } else {
-            p.orig as usize
+        let orig_start = match p.kind {
+            Kind::Atomic => p.orig as usize,
+            _ => self.inside(original, first, start),
         };
-        let orig_end = if q.linear {
-            q.orig as usize + (end - q.norm as usize)
-        } else {
-            next.map_or(self.orig_len as usize, |n| n.orig as usize)
+        let orig_end = match q.kind {
+            Kind::Atomic => self.orig_end_of(last),
+            _ => self.inside(original, last, end),
         };
         Some((orig_start, orig_end))
+    }
+
+    /// Where the input of piece `k` ends: where the next one starts.
+    fn orig_end_of(&self, k: usize) -> usize {
+        self.pieces
+            .get(k + 1)
+            .map_or(self.orig_len as usize, |n| n.orig as usize)
+    }
+
+    /// The offset in `original` of normalized offset `norm`, a character
+    /// boundary at or after the start of piece `k` (linear or char-linear)
+    /// and at most at the end of its output.
+    fn inside(&self, original: &str, k: usize, norm: usize) -> usize {
+        let p = self.pieces[k];
+        let into = norm - p.norm as usize;
+        if p.kind == Kind::Linear {
+            return p.orig as usize + into;
+        }
+        let chars = self.text[p.norm as usize..norm].chars().count();
+        original[p.orig as usize..]
+            .char_indices()
+            .nth(chars)
+            .map_or(original.len(), |(at, _)| p.orig as usize + at)
     }
 
     fn piece_at(&self, norm: usize) -> usize {
@@ -106,6 +149,7 @@ impl NormText {
         self.text.clear();
         self.pieces.clear();
         self.orig_len = orig_len as u32;
+        self.chars_end = u32::MAX;
     }
 
     /// Starts the map entry for output about to be appended, standing for
@@ -122,18 +166,41 @@ impl NormText {
     pub(super) fn open_piece_at(&mut self, norm: usize, orig: usize, linear: bool) {
         if linear
             && let Some(last) = self.pieces.last()
-            && last.linear
+            && last.kind == Kind::Linear
             && last.orig as usize + (norm - last.norm as usize) == orig
         {
             return; // continues the current linear piece
         }
+        self.chars_end = u32::MAX;
         self.pieces.push(Piece {
             norm: norm as u32,
             orig: orig as u32,
-            linear,
+            kind: if linear { Kind::Linear } else { Kind::Atomic },
         });
     }
 
+    /// Starts the map entry for output about to be appended that stands
+    /// for `orig..orig + in_len` character for character: as many
+    /// characters as the input, each for the one at the same place, of any
+    /// UTF-8 length. Continues the last piece when that is such a stretch
+    /// ending at `orig` and under [`MAX_CHARS_PIECE`] bytes of output.
+    #[inline]
+    pub(super) fn open_chars(&mut self, orig: usize, in_len: usize) {
+        let norm = self.text.len();
+        let continues = self.chars_end as usize == orig
+            && self
+                .pieces
+                .last()
+                .is_some_and(|last| norm - last.norm as usize <= MAX_CHARS_PIECE);
+        if !continues {
+            self.pieces.push(Piece {
+                norm: norm as u32,
+                orig: orig as u32,
+                kind: Kind::Chars,
+            });
+        }
+        self.chars_end = (orig + in_len) as u32;
+    }
     pub(super) fn ends_with_space(&self) -> bool {
         self.text.as_bytes().last() == Some(&b' ')
     }
@@ -156,11 +223,11 @@ mod tests {
             ("чипы", "ЧИПЫ"),
         ] {
             let s = norm.find(term).expect("term present");
-            let (a, b) = n.original_range(s, s + term.len());
+            let (a, b) = n.original_range(text, s, s + term.len());
             assert_eq!(&text[a..b], orig);
         }
         let s = norm.find("h200 и чипы").expect("phrase present");
-        let (a, b) = n.original_range(s, s + "h200 и чипы".len());
+        let (a, b) = n.original_range(text, s, s + "h200 и чипы".len());
         assert_eq!(&text[a..b], "H200 и\u{a0}ЧИПЫ");
     }
 
@@ -170,6 +237,6 @@ mod tests {
         let mut n = NormText::new();
         normalize_into(text, Form::Folded, &mut n);
         assert_eq!(n.pieces.len(), 1);
-        assert_eq!(n.original_range(28, 32), (28, 32));
+        assert_eq!(n.original_range(text, 28, 32), (28, 32));
     }
 }

@@ -30,7 +30,10 @@
 //! The offset map is sparse: a list of pieces, each either *linear* (every
 //! output byte stands for the input byte at the same distance, which holds
 //! when a character maps to one character of the same UTF-8 length, as for
-//! most Latin, Cyrillic and CJK text) or *atomic* (the output stands for the
+//! most Latin, Cyrillic and CJK text), *char-linear* (every output character
+//! stands for the input character at the same count, as in the skeleton of
+//! Russian, where half the letters become Latin ones; such a piece is
+//! short, as a lookup inside it counts characters) or *atomic* (the output stands for the
 //! input span as a whole: a full-width `Ｈ` that became `h`, a ligature, a
 //! collapsed white space run, a letter and the invisible characters after
 //! it). Mapping is needed only for matches, so it is a binary search then.
@@ -252,6 +255,13 @@ fn end_run(
 /// go, as in `normalize_into`; the space is left out of runs, so that runs
 /// of spaces still collapse; a mark after a run takes the run's last
 /// character back into its segment.
+///
+/// A character whose skeleton is one other character (half of Russian
+/// letters: Cyrillic `р` is Latin `p`) and that no mark follows is written
+/// at once, and the runs and such characters share char-linear pieces of
+/// the map ([`NormText::open_chars`]) instead of a piece each: Russian
+/// items, 0.95 of the CPU of a default-watchlist scan (BENCHMARKS.md,
+/// "Third session").
 fn per_character(text: &str, form: Form, t: &Table, out: &mut NormText) {
     let bytes = text.as_bytes();
     let n = bytes.len();
@@ -269,12 +279,45 @@ fn per_character(text: &str, form: Form, t: &Table, out: &mut NormText) {
             i += len;
             continue;
         }
+        if e & (BOUNDARY | EXPAND) == BOUNDARY
+            && no_mark_at(bytes, i + len)
+            && let Some(m) = char::from_u32(e & 0xFFFF).filter(|&m| m != '\0' && m != ' ')
+        {
+            flush_chars(text, run, i, out);
+            out.open_chars(i, len);
+            out.text.push(m);
+            i += len;
+            run = i;
+            continue;
+        }
         // A character whose skeleton starts with a mark has no `BOUNDARY`
         // either: it joins the segment before, as a mark does.
         i = end_run(text, run, i, len, e, t, form, false, &mut no_hyphens, out);
         run = i;
     }
-    flush(text, run, n, false, &mut no_hyphens, out);
+    flush_chars(text, run, n, out);
+}
+
+/// Nothing at `at` joins the segment of the character before it: the
+/// text ends there, or an ASCII character or a Cyrillic letter
+/// U+0400..=U+047F (lead bytes `D0`, `D1`) starts there, which start
+/// segments in every form (a unit test checks the tables). A cheap
+/// subset of `!mark_follows`.
+#[inline]
+fn no_mark_at(bytes: &[u8], at: usize) -> bool {
+    bytes
+        .get(at)
+        .is_none_or(|&b| b < 0x80 || b == 0xD0 || b == 0xD1)
+}
+
+/// Copies the skeleton run `text[from..to]`, characters that are their own
+/// skeleton, as a char-linear stretch of the map.
+#[inline]
+fn flush_chars(text: &str, from: usize, to: usize, out: &mut NormText) {
+    if from < to {
+        out.open_chars(from, to - from);
+        out.text.push_str(&text[from..to]);
+    }
 }
 
 /// The table entry of code point `cp` (see `Table::entries`): a load for
@@ -555,9 +598,11 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// The Cyrillic fast path (runs through а-я) gives the reference's
-        /// text, and maps every character of the output back to original
-        /// text whose normalization holds it: Russian with capitals,
+        /// The Cyrillic fast paths (runs through а-я; in the skeleton, a
+        /// letter written as its one-character skeleton, in char-linear
+        /// pieces) give the reference's text in every form, and map every
+        /// character of the output back to original text whose
+        /// normalization holds it: Russian with capitals,
         /// `ё`/`Ё`, the other letters of the block (`Ѐ`, `ђ`, `Ѳ`),
         /// combining marks and invisible characters after letters,
         /// hyphens, runs of spaces and ASCII.
@@ -566,19 +611,20 @@ mod tests {
             parts in proptest::collection::vec(
                 proptest::sample::select(vec![
                     "А", "П", "Р", "Я", "а", "п", "р", "я", "ё", "Ё", "Й", "Ѐ",
-                    "ђ", "Ѳ", "\u{301}", "\u{306}", "\u{ad}", "\u{200b}", " ",
+                    "ђ", "Ѳ", "е", "Е", "о", "с", "\u{301}", "\u{306}", "\u{308}",
+                    "\u{ad}", "\u{200b}", " ",
                     "  ", "-", "A", "b", "中", "США", "экспорт", "ЧИПОВ", "\n",
                 ]),
                 0..40,
             ),
         ) {
             let text = parts.concat();
-            for form in [Form::Folded, Form::CaseKept] {
+            for form in [Form::Folded, Form::CaseKept, Form::Skeleton] {
                 let mut n = NormText::new();
                 normalize_into(&text, form, &mut n);
                 proptest::prop_assert_eq!(n.as_str(), reference(&text, form), "{:?}", form);
                 for (k, c) in n.as_str().char_indices() {
-                    if let Some((a, b)) = n.aligned_original_range(k, k + c.len_utf8()) {
+                    if let Some((a, b)) = n.aligned_original_range(&text, k, k + c.len_utf8()) {
                         let back = reference(&text[a..b], form);
                         proptest::prop_assert!(
                             back.contains(c) || c == ' ',

@@ -216,6 +216,21 @@ mod tests {
     }
 
     #[test]
+    fn cyrillic_lead_bytes_d0_d1_start_a_segment_in_every_form() {
+        // `no_mark_at` in `normalize_into` takes a character with lead byte
+        // D0 or D1 (U+0400..=U+047F) for the start of a new segment.
+        for form in [Form::Folded, Form::CaseKept, Form::Skeleton] {
+            for cp in 0x0400u32..=0x047F {
+                assert_ne!(
+                    table(form).entries[cp as usize] & BOUNDARY,
+                    0,
+                    "U+{cp:04X} in {form:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn a_character_whose_skeleton_starts_with_a_mark_starts_no_skeleton_segment() {
         // Thaana U+07A8 is a starter whose skeleton is the kasra U+0650.
         assert!(starts_segment('\u{7a8}'));
