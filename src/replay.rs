@@ -10,6 +10,14 @@
 //! Every partition is read at once and items are matched on a worker per
 //! core; the alerts are counted per rule ([`Tally`]), written as JSON lines
 //! to a file, or handed to a configured sink.
+//!
+//! Alerts written or delivered carry their item's story (SPEC 3a), from
+//! one [`StoryIndex`] the workers share. An item counts as seen at its
+//! message's Kafka timestamp, not at the replay's clock, so that
+//! `alerts.story_window` spans the history as it did live. Partitions are
+//! read side by side, so an item may meet a copy published before it that
+//! was not replayed yet, and start the story in its place; the daemon
+//! reading lagging partitions has the same freedom.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
@@ -22,13 +30,14 @@ use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 
-use crate::alert::{self, AlertOptions};
+use crate::alert::{self, AlertOptions, StoryRef};
 use crate::compare::{Sample, Tally};
 use crate::engine::{Engine, Scratch};
 use crate::item::{self, DecodeOptions, Provenance};
 use crate::offsets::{Offsets, Ticket};
 use crate::settings::KafkaConfig;
 use crate::sink::{Completion, Outgoing, Sink};
+use crate::story::{StoryIndex, story_text};
 
 /// Where a range starts or ends.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -215,6 +224,9 @@ pub struct Plan<'a> {
     pub output: Option<&'a Mutex<dyn Write + Send>>,
     /// Where the alerts of the current watchlist are delivered (`--sink`).
     pub deliver: Option<&'a Delivery>,
+    /// The stories of the items replayed (`alerts.story_*`), for the
+    /// alerts written or delivered.
+    pub stories: &'a Mutex<StoryIndex>,
     /// Called about every 250 ms with (items done, items in the range).
     pub progress: Option<&'a (dyn Fn(u64, u64) + Sync)>,
 }
@@ -253,6 +265,8 @@ struct Msg {
     offset: i64,
     key: Option<Vec<u8>>,
     payload: Option<Vec<u8>>,
+    /// The message's Kafka timestamp, in milliseconds since the Unix epoch.
+    timestamp: Option<i64>,
     /// With `--sink`: completes when the message's alerts are delivered.
     ticket: Option<Ticket>,
 }
@@ -379,6 +393,7 @@ pub fn run(plan: &Plan<'_>) -> Result<Report, ReplayError> {
                             offset: m.offset(),
                             key: m.key().map(<[u8]>::to_vec),
                             payload: m.payload().map(<[u8]>::to_vec),
+                            timestamp: m.timestamp().to_millis(),
                             ticket,
                         });
                         if batch.len() >= BATCH {
@@ -639,7 +654,7 @@ impl Worker {
                 offset: m.offset,
                 key: m.key.as_deref(),
             };
-            let alerts = if plan.output.is_some() || plan.deliver.is_some() {
+            let mut alerts = if plan.output.is_some() || plan.deliver.is_some() {
                 alert::alerts_for(
                     plan.engine,
                     &item,
@@ -651,6 +666,22 @@ impl Worker {
             } else {
                 Vec::new()
             };
+            if let Some(first) = alerts.first() {
+                let seen = m
+                    .timestamp
+                    .and_then(|ms| u64::try_from(ms).ok())
+                    .map_or_else(SystemTime::now, |ms| UNIX_EPOCH + Duration::from_millis(ms));
+                let (title, body) = story_text(&item);
+                let story = plan
+                    .stories
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .assign(&first.alert.data.item.id, title, body, seen);
+                let story = StoryRef::new(&story);
+                for a in &mut alerts {
+                    a.alert.data.story = Some(story.clone());
+                }
+            }
             let new: Vec<&str> = if plan.output.is_some() || plan.deliver.is_some() {
                 alerts
                     .iter()

@@ -19,6 +19,7 @@ use crate::offsets::Offsets;
 use crate::replay::{Delivery, Plan, When};
 use crate::ruletest::{self, TestFile};
 use crate::scan::{ScanError, each_item, report_rejection};
+use crate::story::StoryIndex;
 
 /// The indexes of the rules named by `ids` (all rules when `ids` is empty).
 ///
@@ -400,6 +401,7 @@ pub fn replay(args: ReplayArgs) -> Result<u8, Failure> {
         args.topics.clone()
     };
     let output_ref = output.as_ref().map(|m| m as &Mutex<dyn Write + Send>);
+    let stories = Mutex::new(StoryIndex::new(settings.alerts.stories));
     let plan = Plan {
         kafka: &settings.kafka,
         topics,
@@ -411,6 +413,7 @@ pub fn replay(args: ReplayArgs) -> Result<u8, Failure> {
         old: old.as_ref(),
         output: output_ref,
         deliver: delivery.as_ref(),
+        stories: &stories,
         progress: if terminal { Some(&progress) } else { None },
     };
     let report = crate::replay::run(&plan).map_err(|e| {

@@ -4,7 +4,7 @@
 //! as they were; `--compare` names exactly the rule that differs; `--sink`
 //! delivers to the configured topic.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -102,6 +102,50 @@ fn alert_ids(path: &Path) -> HashSet<String> {
         .collect()
 }
 
+/// Every replayed alert carries its story (SPEC 3a). The copies of an
+/// item (`a-X`, `b-X`, `c-X`, produced an hour apart) are one story,
+/// first seen at the Kafka timestamp of its first item (`produced_at` of
+/// the item's prefix), not when the replay ran; and a story counts each
+/// of its items once.
+fn stories_span_the_history(path: &Path, produced_at: impl Fn(&str) -> i64) {
+    let mut story_of: HashMap<String, String> = HashMap::new();
+    let mut items_of: HashMap<String, HashSet<String>> = HashMap::new();
+    let mut copies_of: HashMap<String, u64> = HashMap::new();
+    for line in std::fs::read_to_string(path).expect("output").lines() {
+        let v: serde_json::Value = serde_json::from_str(line).expect("alert JSON");
+        let story = &v["data"]["story"];
+        let item = v["data"]["item"]["id"].as_str().expect("item id");
+        let id = story["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no story: {line}"));
+        let first = story["first_item"].as_str().expect("first_item");
+        assert_eq!(id, first, "{line}");
+        let (prefix, _) = first.split_once('-').expect("tagged id");
+        assert_eq!(
+            story["first_seen"].as_str(),
+            Some(rfc3339(produced_at(prefix)).as_str()),
+            "first seen when its first item was produced: {line}"
+        );
+        let (_, x) = item.split_once('-').expect("tagged id");
+        let earlier = story_of
+            .entry(x.to_owned())
+            .or_insert_with(|| id.to_owned());
+        assert_eq!(earlier, id, "the copies of {x} are one story");
+        items_of
+            .entry(id.to_owned())
+            .or_default()
+            .insert(item.to_owned());
+        let copies = story["copies"].as_u64().expect("copies");
+        let most = copies_of.entry(id.to_owned()).or_default();
+        *most = (*most).max(copies);
+    }
+    assert!(!items_of.is_empty());
+    for (id, items) in &items_of {
+        assert!(items.len() >= 3, "{id}: {items:?}");
+        assert_eq!(copies_of[id], items.len() as u64, "{id}: {items:?}");
+    }
+}
+
 #[test]
 fn replay_reads_exactly_the_range_and_leaves_the_group_alone() {
     let s = Setup::new("replay", 2);
@@ -167,6 +211,11 @@ fn replay_reads_exactly_the_range_and_leaves_the_group_alone() {
     let all: HashSet<String> = bc.union(&want_a).cloned().collect();
     let (got, _) = replay_alerts(&config, &s.dir, "all.jsonl", &["--from", "0:0,1:0"]);
     assert_eq!(got, all);
+    stories_span_the_history(&s.dir.join("all.jsonl"), |prefix| match prefix {
+        "a" => now - 3 * hour,
+        "b" => now - 2 * hour,
+        _ => now - hour,
+    });
     // Offsets as the end: partition 0 up to (not including) offset 1.
     let out = replay(&config, &["--from", "0:0", "--to", "0:1"]);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
