@@ -12,12 +12,17 @@
 //! to a file, or handed to a configured sink.
 //!
 //! Alerts written or delivered carry their item's story (SPEC 3a), from
-//! one [`StoryIndex`] the workers share. An item counts as seen at its
+//! one [`Stories`] the workers share. An item counts as seen at its
 //! message's Kafka timestamp, not at the replay's clock, so that
 //! `alerts.story_window` spans the history as it did live. Partitions are
 //! read side by side, so an item may meet a copy published before it that
 //! was not replayed yet, and start the story in its place; the daemon
 //! reading lagging partitions has the same freedom.
+//!
+//! A sink named with `--sink` gets what the daemon would have sent it:
+//! the alerts of the rules routed to it (a rule's `sinks`), by its
+//! `repeat` and `group` ([`Delivery::select`]). `--output` gets every
+//! alert.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
@@ -35,9 +40,9 @@ use crate::compare::{Sample, Tally};
 use crate::engine::{Engine, Scratch};
 use crate::item::{self, DecodeOptions, Provenance};
 use crate::offsets::{Offsets, Ticket};
+use crate::pipeline::stories::Stories;
 use crate::settings::KafkaConfig;
-use crate::sink::{Completion, Outgoing, Sink};
-use crate::story::{StoryIndex, story_text};
+use crate::sink::{Completion, Group, Outgoing, Repeat, Sink, SinkPolicy};
 
 /// Where a range starts or ends.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -225,8 +230,9 @@ pub struct Plan<'a> {
     /// Where the alerts of the current watchlist are delivered (`--sink`).
     pub deliver: Option<&'a Delivery>,
     /// The stories of the items replayed (`alerts.story_*`), for the
-    /// alerts written or delivered.
-    pub stories: &'a Mutex<StoryIndex>,
+    /// alerts written or delivered; remembering which (story, rule) had an
+    /// alert when the sink delivered to has `repeat = "first-per-story"`.
+    pub stories: &'a Stories,
     /// Called about every 250 ms with (items done, items in the range).
     pub progress: Option<&'a (dyn Fn(u64, u64) + Sync)>,
 }
@@ -236,9 +242,49 @@ pub struct Plan<'a> {
 pub struct Delivery {
     /// The sink.
     pub sink: Arc<dyn Sink>,
+    /// Its `repeat` and `group`.
+    pub policy: SinkPolicy,
     /// One ticket per message read; complete when its alerts are
     /// delivered. Empty at the end when every alert is.
     pub offsets: Arc<Mutex<Offsets>>,
+}
+
+impl Delivery {
+    /// What the sink gets of an item's `alerts` (each with its story),
+    /// as the daemon's pipeline sends it (SPEC 3a): the alerts of the
+    /// rules routed to the sink (a rule's `sinks`, all when unset), only
+    /// those first of their (story, rule) (`first`, in the order of
+    /// `alerts`) under `repeat = "first-per-story"`, and under `group =
+    /// "item"` one alert for the item listing their rules (`fields`: the
+    /// item's field names in order; at most `max_matches` matches).
+    pub fn select(
+        &self,
+        engine: &Engine,
+        alerts: &[alert::RuleAlert],
+        first: &[bool],
+        fields: &[&str],
+        max_matches: usize,
+    ) -> Vec<alert::Alert> {
+        let rules = &engine.watchlist().rules;
+        let chosen: Vec<&alert::Alert> = alerts
+            .iter()
+            .zip(first)
+            .filter(|(a, _)| {
+                rules[a.rule]
+                    .sinks
+                    .as_ref()
+                    .is_none_or(|names| names.iter().any(|n| n == self.sink.name()))
+            })
+            .filter(|(_, first)| self.policy.repeat == Repeat::Every || **first)
+            .map(|(a, _)| &a.alert)
+            .collect();
+        match self.policy.group {
+            Group::Rule => chosen.into_iter().cloned().collect(),
+            Group::Item => alert::per_item(&chosen, fields, max_matches)
+                .into_iter()
+                .collect(),
+        }
+    }
 }
 
 /// What a replay found.
@@ -666,18 +712,18 @@ impl Worker {
             } else {
                 Vec::new()
             };
-            if let Some(first) = alerts.first() {
+            // Per alert: the first of its (story, rule).
+            let mut first = Vec::new();
+            if let Some(a) = alerts.first() {
                 let seen = m
                     .timestamp
                     .and_then(|ms| u64::try_from(ms).ok())
                     .map_or_else(SystemTime::now, |ms| UNIX_EPOCH + Duration::from_millis(ms));
-                let (title, body) = story_text(&item);
-                let story = plan
-                    .stories
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .assign(&first.alert.data.item.id, title, body, seen);
-                let story = StoryRef::new(&story);
+                let item_id = a.alert.data.item.id.clone();
+                let rules: Vec<&str> = alerts.iter().map(|a| a.alert.data.rule.as_str()).collect();
+                let assigned = plan.stories.assign(&item, &item_id, seen, &rules);
+                first = assigned.first;
+                let story = StoryRef::new(&assigned.story);
                 for a in &mut alerts {
                     a.alert.data.story = Some(story.clone());
                 }
@@ -699,17 +745,21 @@ impl Worker {
                 item: item.id_or_fallback(&from),
                 title: item.title.as_deref().map(str::to_owned),
             });
-            for a in alerts {
-                if plan.output.is_some() {
+            if plan.output.is_some() {
+                for a in &alerts {
                     crate::escape::to_json_writer(&mut *out, &a.alert)
                         .map_err(|e| ReplayError::Write(std::io::Error::other(e)))?;
                     out.push(b'\n');
                 }
-                if let (Some(d), Some(c)) = (plan.deliver, &completion) {
-                    let json = crate::escape::to_json(&a.alert)
+            }
+            if let (Some(d), Some(c)) = (plan.deliver, &completion) {
+                let fields: Vec<&str> = item.fields.iter().map(|(name, _)| *name).collect();
+                let max = plan.alerts.max_matches;
+                for alert in d.select(plan.engine, &alerts, &first, &fields, max) {
+                    let json = crate::escape::to_json(&alert)
                         .map_err(|e| ReplayError::Write(std::io::Error::other(e)))?;
                     let out = Outgoing {
-                        alert: a.alert,
+                        alert,
                         json: Arc::from(json),
                     };
                     d.sink.send(&out, c.ack());

@@ -16,10 +16,11 @@ use crate::exit::{self, Failure};
 use crate::explain::{self, Explanation};
 use crate::item::Provenance;
 use crate::offsets::Offsets;
+use crate::pipeline::stories::Stories;
 use crate::replay::{Delivery, Plan, When};
 use crate::ruletest::{self, TestFile};
 use crate::scan::{ScanError, each_item, report_rejection};
-use crate::story::StoryIndex;
+use crate::sink::Repeat;
 
 /// The indexes of the rules named by `ids` (all rules when `ids` is empty).
 ///
@@ -375,8 +376,15 @@ pub fn replay(args: ReplayArgs) -> Result<u8, Failure> {
                         }
                     ))
                 })?;
+            let policy = settings
+                .sinks
+                .iter()
+                .find(|s| s.name == *name)
+                .map(|s| s.policy)
+                .unwrap_or_default();
             Some(Delivery {
                 sink,
+                policy,
                 offsets: Arc::new(Mutex::new(Offsets::new())),
             })
         }
@@ -401,7 +409,10 @@ pub fn replay(args: ReplayArgs) -> Result<u8, Failure> {
         args.topics.clone()
     };
     let output_ref = output.as_ref().map(|m| m as &Mutex<dyn Write + Send>);
-    let stories = Mutex::new(StoryIndex::new(settings.alerts.stories));
+    let first_per_story = delivery
+        .as_ref()
+        .is_some_and(|d| d.policy.repeat == Repeat::FirstPerStory);
+    let stories = Stories::new(settings.alerts.stories, first_per_story, None);
     let plan = Plan {
         kafka: &settings.kafka,
         topics,

@@ -22,7 +22,8 @@
 //!   listener, `NEWSWATCH_TEST_SECURED_*`; a wrong password or CA ends the
 //!   daemon
 //! - `stories`: `data.story` on every alert, sinks with `repeat =
-//!   "first-per-story"` and `group = "item"`, and instances sharing
+//!   "first-per-story"` and `group = "item"` (from the daemon and from
+//!   `replay --sink`, with a rule routed away), and instances sharing
 //!   `alerts.stories_topic`
 //! - `webhook`: the webhook sink against `receiver`, a real HTTP endpoint
 

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use newswatch::alert::alert_id;
 use newswatch_test_support::broker::{create_topics, produce, unique};
-use newswatch_test_support::daemon::Daemon;
+use newswatch_test_support::daemon::{Daemon, newswatch_bin};
 use newswatch_test_support::expected::{Expected, expected_alerts};
 use newswatch_test_support::fixtures::lines;
 use newswatch_test_support::metrics::scrape;
@@ -372,4 +372,109 @@ fn instances_sharing_the_stories_topic_put_copies_into_one_story() {
         shared.received[0].value["values"].as_array().map(Vec::len),
         Some(128)
     );
+}
+
+/// `replay --sink` gives a sink what the daemon would have sent it: the
+/// rules routed to it, by its `repeat` and `group`. The seed, its copies
+/// and another story are replayed to a `repeat = "first-per-story"` sink
+/// and to a `group = "item"` one with the same `repeat`, with
+/// chip-vendors-china routed to `alerts-topic` only.
+#[test]
+fn replay_gives_a_sink_what_the_daemon_would_send_it() {
+    let s = Setup::new("story-replay", 1);
+    let first_topic = unique("story-replay-first");
+    let desk_topic = unique("story-replay-desk");
+    create_topics(&s.brokers, &[(&first_topic, 1), (&desk_topic, 1)]);
+    let (items, by_item) = items();
+    // One partition, in file order: the seed first.
+    let all: Vec<_> = items.iter().map(|v| (Some(0), None, v.clone())).collect();
+    produce(&s.brokers, &s.news, &all);
+    let routed = "id = \"chip-vendors-china\"\nsinks = [\"alerts-topic\"]\n";
+    let text = std::fs::read_to_string(root().join("config/watchlist.toml"))
+        .expect("watchlist")
+        .replace("id = \"chip-vendors-china\"\n", routed);
+    assert!(text.contains(routed));
+    let watchlist = s.dir.join("routed-watchlist.toml");
+    std::fs::write(&watchlist, text).expect("write watchlist");
+    let config = s.config_with(
+        &watchlist,
+        &format!(
+            "{}{}",
+            sink("first", &first_topic, "repeat = \"first-per-story\""),
+            sink(
+                "desk",
+                &desk_topic,
+                "group = \"item\"\nrepeat = \"first-per-story\""
+            )
+        ),
+    );
+    for name in ["first", "desk"] {
+        let out = std::process::Command::new(newswatch_bin())
+            .args(["replay", "--config"])
+            .arg(&config)
+            .args(["--from", "0:0", "--sink", name])
+            .output()
+            .expect("run newswatch replay");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let kept = |item: &str| -> Vec<&Expected> {
+        by_item[item]
+            .iter()
+            .filter(|e| e.rule != "chip-vendors-china")
+            .collect()
+    };
+    assert!(
+        kept(SEED).len() < by_item[SEED].len(),
+        "the route takes one of the seed's rules away: {by_item:?}"
+    );
+
+    // Per rule: the first alerts of each story, but the rule routed away.
+    let want: HashSet<String> = kept(SEED)
+        .into_iter()
+        .chain(kept(OTHER))
+        .map(|e| e.id.clone())
+        .collect();
+    let mut first = Subscriber::new(&s.brokers, &first_topic);
+    assert!(
+        first.until_all(&want, ALERT_TIMEOUT),
+        "{}",
+        first.progress(&want)
+    );
+    first.until(Duration::from_secs(3), |_| false);
+    assert_eq!(first.ids(), want, "nothing but the first alerts");
+    assert_eq!(first.received.len(), want.len(), "each once");
+    for r in &first.received {
+        assert_eq!(
+            story_of(r).0,
+            if item_of(r) == OTHER { OTHER } else { SEED }
+        );
+    }
+
+    // Per item: one alert for each story's first item, listing its rules
+    // but the one routed away.
+    let mut desk = Subscriber::new(&s.brokers, &desk_topic);
+    let want: HashSet<String> = [alert_id("", SEED), alert_id("", OTHER)].into();
+    assert!(
+        desk.until_all(&want, ALERT_TIMEOUT),
+        "{}",
+        desk.progress(&want)
+    );
+    desk.until(Duration::from_secs(3), |_| false);
+    assert_eq!(desk.received.len(), 2, "one alert per story's first item");
+    for r in &desk.received {
+        let item = item_of(r);
+        let listed: Vec<&str> = r.value["data"]["rules"]
+            .as_array()
+            .expect("data.rules")
+            .iter()
+            .filter_map(|v| v.as_str())
+            .collect();
+        let rules: Vec<&str> = kept(item).iter().map(|e| e.rule.as_str()).collect();
+        assert_eq!(listed, rules, "{item}");
+    }
 }
