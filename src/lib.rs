@@ -151,8 +151,11 @@
 //!   librdkafka producers are dropped, as `run_until_stopped` returns.
 //! - **librdkafka's threads**: each client (the consumer, the producer, a
 //!   producer made to replace a stuck one) has its own (`rdk:main`, one
-//!   `rdk:broker…` per broker), and the producer adds rust-rdkafka's
-//!   `producer polling thread`, on which delivery reports are handled. All
+//!   `rdk:broker…` per broker), and each producer adds
+//!   `newswatch-producer-events` (`newswatch-stories-events` for the
+//!   stories topic's), on which delivery reports are handled
+//!   (`sink::kafka::polled`, in place of rust-rdkafka's polling thread,
+//!   which spun while idle). All
 //!   start with the client and end when it is dropped: the consumer after
 //!   [`source::kafka::KafkaSource::close`] (leave the group), the producer
 //!   with its last clone.

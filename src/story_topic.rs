@@ -23,11 +23,12 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
-use rdkafka::producer::{BaseRecord, DefaultProducerContext, ThreadedProducer};
+use rdkafka::producer::{BaseRecord, DefaultProducerContext};
 use rdkafka::{Offset, TopicPartitionList};
 
 use crate::pipeline::stories::{SharedStory, Stories, StoryPublisher};
 use crate::settings::KafkaConfig;
+use crate::sink::kafka::polled::Polled;
 use crate::story::Imported;
 
 /// How long the metadata and offset look-ups at start may take.
@@ -61,7 +62,7 @@ pub enum Error {
 /// `acks=all`, never transactional: stories are shared at once, whatever
 /// becomes of the alerts' transaction).
 pub struct Publisher {
-    producer: ThreadedProducer<DefaultProducerContext>,
+    producer: Polled<DefaultProducerContext>,
     topic: String,
 }
 
@@ -81,11 +82,12 @@ impl Publisher {
         for (key, v) in &kafka.producer {
             config.set(key, v.expose());
         }
-        let producer = config.create().map_err(|source| Error::Kafka {
-            topic: topic.to_owned(),
-            what: "creating the producer",
-            source,
-        })?;
+        let producer = Polled::create(&config, DefaultProducerContext, "newswatch-stories-events")
+            .map_err(|source| Error::Kafka {
+                topic: topic.to_owned(),
+                what: "creating the producer",
+                source,
+            })?;
         Ok(Publisher {
             producer,
             topic: topic.to_owned(),

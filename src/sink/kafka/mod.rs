@@ -6,6 +6,7 @@
 //! shared [`KafkaProducer`].
 
 mod config;
+pub(crate) mod polled;
 mod producer;
 
 use std::borrow::Cow;

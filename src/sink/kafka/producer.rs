@@ -29,9 +29,9 @@ use rdkafka::ClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{
-    BaseRecord, DeliveryResult, Producer as _, ProducerContext, ThreadedProducer,
-};
+use rdkafka::producer::{BaseRecord, DeliveryResult, Producer as _, ProducerContext};
+
+use super::polled::Polled;
 
 use crate::metrics::events;
 use crate::sink::Ack;
@@ -119,7 +119,7 @@ struct Shared {
     /// Replaced when it has delivered nothing for `stuck_after` while
     /// messages kept failing: a librdkafka idempotent producer has been
     /// seen to time out every message, for minutes, after a broker restart.
-    current: RwLock<Arc<ThreadedProducer<DeliveryContext>>>,
+    current: RwLock<Arc<Polled<DeliveryContext>>>,
     /// Into the retry thread; each producer's [`DeliveryContext`] holds a
     /// clone. The thread ends when every sender is dropped.
     retry: Sender<Box<Pending>>,
@@ -134,18 +134,19 @@ struct Shared {
 }
 
 impl Shared {
-    fn current(&self) -> Arc<ThreadedProducer<DeliveryContext>> {
+    fn current(&self) -> Arc<Polled<DeliveryContext>> {
         Arc::clone(&self.current.read().unwrap_or_else(|e| e.into_inner()))
     }
 
-    fn create(&self) -> Result<ThreadedProducer<DeliveryContext>, KafkaError> {
-        self.config.create_with_context(DeliveryContext {
+    fn create(&self) -> Result<Polled<DeliveryContext>, KafkaError> {
+        let context = DeliveryContext {
             retry: self.retry.clone(),
             failed: self
                 .transactional
                 .then(|| Arc::new(std::sync::atomic::AtomicBool::new(false))),
             last_ok: Arc::clone(&self.last_ok),
-        })
+        };
+        Polled::create(&self.config, context, EVENTS_THREAD)
     }
 
     /// Makes a new producer when nothing was delivered for `stuck_after`.
@@ -222,12 +223,12 @@ impl KafkaProducer {
         let (tx, rx) = mpsc::channel();
         let last_ok = Arc::new(AtomicU64::new(now_ms()));
         let failed = transactional_id.map(|_| Arc::new(std::sync::atomic::AtomicBool::new(false)));
-        let first: ThreadedProducer<DeliveryContext> =
-            config.create_with_context(DeliveryContext {
-                retry: tx.clone(),
-                failed: failed.clone(),
-                last_ok: Arc::clone(&last_ok),
-            })?;
+        let context = DeliveryContext {
+            retry: tx.clone(),
+            failed: failed.clone(),
+            last_ok: Arc::clone(&last_ok),
+        };
+        let first = Polled::create(&config, context, EVENTS_THREAD)?;
         if transactional_id.is_some() {
             first.init_transactions(TRANSACTION_TIMEOUT)?;
             first.begin_transaction()?;
@@ -371,6 +372,9 @@ impl KafkaProducer {
     }
 }
 
+/// The name of each producer's events thread ([`Polled`]).
+const EVENTS_THREAD: &str = "newswatch-producer-events";
+
 /// How long a transaction call (init, send offsets, commit, abort) may take.
 const TRANSACTION_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -398,11 +402,7 @@ impl TransactionError {
     }
 }
 
-fn produce(
-    producer: &ThreadedProducer<DeliveryContext>,
-    retry: &Sender<Box<Pending>>,
-    p: Box<Pending>,
-) {
+fn produce(producer: &Polled<DeliveryContext>, retry: &Sender<Box<Pending>>, p: Box<Pending>) {
     let mut headers = OwnedHeaders::new_with_capacity(p.headers.len());
     for (k, v) in &p.headers {
         headers = headers.insert(Header {
