@@ -8,6 +8,8 @@
 #   scripts/kafka.sh start                       fetch jars if needed, format fresh storage, start, wait until ready
 #   scripts/kafka.sh restart                     stop, then start on the same storage (topics and offsets kept)
 #   scripts/kafka.sh stop                        SIGTERM, up to 30 s, then SIGKILL; exit 0 even if nothing runs
+#   scripts/kafka.sh kill                        SIGKILL at once: a crash (storage kept; `start` with
+#                                                NEWSWATCH_KAFKA_KEEP_DATA=1 recovers it); exit 0 even if nothing runs
 #   scripts/kafka.sh status                      exit 0 and print "ready" if the broker answers a real request, else 1
 #   scripts/kafka.sh topics-create NAME PARTS    create a topic (replication factor 1; no error if it exists)
 #   scripts/kafka.sh topics-list                 list topics
@@ -74,6 +76,8 @@ CLIENT_PROPS=$TLS_DIR/client.properties
 START_TIMEOUT=${NEWSWATCH_KAFKA_START_TIMEOUT:-60}
 AUTO_CREATE=${NEWSWATCH_KAFKA_AUTO_CREATE_TOPICS:-false}
 STOP_TIMEOUT=30
+# 1 (`kill`): the broker is killed at once, as in a crash.
+CRASH=0
 MARKER=$CACHE/.newswatch-classpath
 
 # The broker: small heap, serial GC (the machine is shared with cargo builds).
@@ -230,6 +234,11 @@ take_lock() {
 
 kill_broker() {
     local pid=$1 deadline
+    if ((CRASH)); then
+        kill -KILL "$pid" 2>/dev/null || true
+        while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+        return
+    fi
     kill -TERM "$pid" 2>/dev/null || true
     deadline=$((SECONDS + STOP_TIMEOUT))
     while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do
@@ -498,7 +507,7 @@ cmd_stop() {
     if pid=$(broker_pid); then
         kill_broker "$pid"
         rm -f "$PID_FILE"
-        say "stopped (pid $pid)"
+        if ((CRASH)); then say "killed (pid $pid)"; else say "stopped (pid $pid)"; fi
     else
         rm -f "$PID_FILE"
         say "not running"
@@ -607,6 +616,10 @@ main() {
     start | stop | status)
         (($# == 0)) || usage
         "cmd_$cmd"
+        ;;
+    kill)
+        (($# == 0)) || usage
+        CRASH=1 cmd_stop
         ;;
     restart)
         cmd_stop

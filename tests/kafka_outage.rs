@@ -40,11 +40,26 @@ fn broker_outages_shorter_and_longer_than_the_session_timeout_lose_nothing() {
     // Exactly-once (SPEC section 4, issue 15): the open transaction is
     // aborted, the consumer rewinds, and a read_committed reader sees
     // every alert once.
+    //
+    // The broker crashes here (SIGKILL) rather than shutting down. A
+    // single broker in controlled shutdown is fenced while its transaction
+    // coordinator still completes a commit: finding no leader for the
+    // transaction's partitions, it takes them for deleted, skips their
+    // markers and records the commit complete (Kafka's
+    // TransactionMarkerChannelManager, "these partitions are likely deleted
+    // already and hence can be skipped"). The transaction's offsets and
+    // alerts then stay pending for good: the group's committed offsets
+    // cannot be read (UNSTABLE_OFFSET_COMMIT) and read_committed readers
+    // stop at it, whatever the client does, until an operator runs
+    // `kafka-transactions.sh abort`. CI hit this in about one run in three.
+    // After a crash the coordinator finds the commit prepared and writes
+    // its markers when it comes back.
     outage("outage-eos", 6_000, Duration::from_secs(10), true);
 }
 
 /// Runs the daemon with `session_timeout_ms` (and `pipeline.guarantee =
-/// "exactly-once"` when `exactly_once`), stops the broker for `down`,
+/// "exactly-once"` when `exactly_once`, the broker then killed rather than
+/// stopped: see the caller), stops the broker for `down`,
 /// starts it again with its data, and checks every alert arrives from the
 /// same process, each exactly once under exactly-once.
 fn outage(name: &str, session_timeout_ms: u32, down: Duration, exactly_once: bool) {
@@ -82,7 +97,7 @@ fn outage(name: &str, session_timeout_ms: u32, down: Duration, exactly_once: boo
         daemon.log_text()
     );
 
-    kafka_sh(&["stop"], &[]);
+    kafka_sh(&[if exactly_once { "kill" } else { "stop" }], &[]);
     std::thread::sleep(down);
     assert_eq!(
         daemon.child.try_wait().ok().flatten(),
