@@ -1,6 +1,6 @@
 //! The daemon against a real Kafka broker (SPEC sections 1, 3 and 4):
 //! exactly the expected alerts, headers, dead letters, commits, and nothing
-//! lost across kill -9, a second instance, and SIGTERM.
+//! lost across kill -9, a second instance, and SIGTERM; static membership.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -188,6 +188,54 @@ fn kill_9_mid_stream_loses_nothing() {
     );
     // Repeats are allowed, and carry the same id: nothing unexpected.
     assert!(alerts.ids().is_subset(&expected));
+}
+
+/// Static membership (librdkafka's `group.instance.id`, README
+/// "Exactly-once alerts to Kafka"): an instance killed and started again
+/// with the same id gets its partitions back at once. Without it the group
+/// cannot give them to the new process before the dead member's session
+/// times out (60 s here), so an assignment within 20 s, and every alert of
+/// the items produced after the restart, show the static rejoin.
+#[test]
+fn static_membership_gets_the_partitions_back_at_once_after_kill_9() {
+    let s = Setup::new("static", 3);
+    let items = stream(2000, "static");
+    let expected = expected_ids(&items);
+    let messages = unkeyed(&items);
+    let (before, after) = messages.split_at(messages.len() / 2);
+    produce(&s.brokers, &s.news, before);
+    let config = s.config("");
+    let text = std::fs::read_to_string(&config).expect("read config");
+    let static_member = text.replace(
+        "\"session.timeout.ms\" = 6000",
+        "\"session.timeout.ms\" = 60000\n\"group.instance.id\" = \"static-1\"",
+    );
+    assert_ne!(static_member, text);
+    std::fs::write(&config, static_member).expect("write config");
+
+    let mut alerts = Subscriber::new(&s.brokers, &s.alerts);
+    {
+        let first = s.spawn(&config, "first");
+        assert!(
+            alerts.until(ALERT_TIMEOUT, |r| !r.is_empty()),
+            "alerts before the kill; log:\n{}",
+            first.log_text()
+        );
+        first.signal("KILL");
+    }
+    let second = s.spawn(&config, "second");
+    assert!(
+        second.wait_for_log("partitions assigned", Duration::from_secs(20)),
+        "the partitions came back within 20 s, well inside the 60 s session; log:\n{}",
+        second.log_text()
+    );
+    produce(&s.brokers, &s.news, after);
+    assert!(
+        alerts.until_all(&expected, ALERT_TIMEOUT),
+        "{}; log:\n{}",
+        alerts.progress(&expected),
+        second.log_text()
+    );
 }
 
 #[test]

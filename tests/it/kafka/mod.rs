@@ -7,7 +7,8 @@
 //! - `codecs`: batches in every compression codec, consumed and produced;
 //!   tombstones and empty values
 //! - `e2e`: exactly the expected alerts, headers, dead letters, commits,
-//!   and nothing lost across kill -9, a second instance, and SIGTERM
+//!   and nothing lost across kill -9, a second instance, and SIGTERM; a
+//!   static member (`group.instance.id`) back at once after kill -9
 //! - `exactly_once`: `pipeline.guarantee = "exactly-once"`: each alert and
 //!   dead letter once for a `read_committed` reader across kill -9, a second
 //!   instance killed, and a fenced zombie
