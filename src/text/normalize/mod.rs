@@ -180,15 +180,32 @@ pub fn normalize_into(text: &str, form: Form, out: &mut NormText) {
         // Cyrillic а-я (U+0430..=U+044F: D0 B0..BF, D1 80..8F): normalized,
         // caseless and segment starts (a unit test checks the tables
         // agree), so they join the run without a decode or a table load:
-        // Russian items, 0.84 of the CPU of a 1k-term scan (BENCHMARKS.md). Capitals
-        // take the general path: folding them at the copy instead cost
-        // more than it saved (`D0` is every other byte of Russian). A
-        // combining mark after one is handled when it comes.
+        // Russian items, 0.84 of the CPU of a 1k-term scan (BENCHMARKS.md).
+        // A combining mark after one is handled when it comes. Capitals
+        // end the run (folding them at the copy cost more than it saved:
+        // `D0` is every other byte of Russian) but skip the table.
         if b == 0xD0 || b == 0xD1 {
             let c = bytes.get(i + 1).copied().unwrap_or(0);
             if (b == 0xD0 && c >= 0xB0) || (b == 0xD1 && c <= 0x8F) {
                 space = false;
                 i += 2;
+                continue;
+            }
+            // А-Я (D0 90..AF) when folding, no mark after: its small letter,
+            // U+0020 further on and two bytes too, written after the run,
+            // which goes on from the next character.
+            if fold
+                && b == 0xD0
+                && (0x90..=0xAF).contains(&c)
+                && no_mark_at(bytes, i + 2)
+                && let Some(small) = char::from_u32(0x0430 + u32::from(c - 0x90))
+            {
+                flush(text, run, i, fold, &mut hyphens, out);
+                out.open_piece(i, true);
+                out.text.push(small);
+                space = false;
+                i += 2;
+                run = i;
                 continue;
             }
         }
