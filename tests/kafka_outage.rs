@@ -70,16 +70,7 @@ fn outage(name: &str, session_timeout_ms: u32, down: Duration, exactly_once: boo
     let (before, after) = messages.split_at(messages.len() / 2);
     produce(&s.brokers, &s.news, before);
 
-    let config = s.config("");
-    let text = std::fs::read_to_string(&config).expect("read config");
-    std::fs::write(
-        &config,
-        text.replace(
-            "\"session.timeout.ms\" = 6000",
-            &format!("\"session.timeout.ms\" = {session_timeout_ms}"),
-        ),
-    )
-    .expect("write config");
+    let config = s.config_with_session(session_timeout_ms, "", "");
     let guarantee = if exactly_once {
         "exactly-once"
     } else {

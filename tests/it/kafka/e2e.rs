@@ -204,14 +204,7 @@ fn static_membership_gets_the_partitions_back_at_once_after_kill_9() {
     let messages = unkeyed(&items);
     let (before, after) = messages.split_at(messages.len() / 2);
     produce(&s.brokers, &s.news, before);
-    let config = s.config("");
-    let text = std::fs::read_to_string(&config).expect("read config");
-    let static_member = text.replace(
-        "\"session.timeout.ms\" = 6000",
-        "\"session.timeout.ms\" = 60000\n\"group.instance.id\" = \"static-1\"",
-    );
-    assert_ne!(static_member, text);
-    std::fs::write(&config, static_member).expect("write config");
+    let config = s.config_with_session(60_000, "\"group.instance.id\" = \"static-1\"", "");
 
     let mut alerts = Subscriber::new(&s.brokers, &s.alerts);
     {

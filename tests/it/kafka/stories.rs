@@ -65,12 +65,44 @@ fn item_of(r: &Received) -> &str {
     r.value["data"]["item"]["id"].as_str().unwrap_or_default()
 }
 
+/// The rule ids a `group = "item"` alert lists (`data.rules`).
+fn rules_listed(r: &Received) -> Vec<&str> {
+    r.value["data"]["rules"]
+        .as_array()
+        .expect("data.rules")
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect()
+}
+
 fn story_of(r: &Received) -> (&str, i64) {
     let story = &r.value["data"]["story"];
     (
         story["id"].as_str().unwrap_or_default(),
         story["copies"].as_i64().unwrap_or_default(),
     )
+}
+
+/// Reads `topic` until every alert id of `want` came, then 3 s more, and
+/// checks it got those alerts, each once, and nothing else; `log` is shown
+/// when they do not come.
+fn exactly_these(
+    s: &Setup,
+    topic: &str,
+    want: &HashSet<String>,
+    log: impl Fn() -> String,
+) -> Subscriber {
+    let mut sub = Subscriber::new(&s.brokers, topic);
+    assert!(
+        sub.until_all(want, ALERT_TIMEOUT),
+        "{}; log:\n{}",
+        sub.progress(want),
+        log()
+    );
+    sub.until(Duration::from_secs(3), |_| false);
+    assert_eq!(&sub.ids(), want, "nothing but the first alerts");
+    assert_eq!(sub.received.len(), want.len(), "each once");
+    sub
 }
 
 fn sink(name: &str, topic: &str, policy: &str) -> String {
@@ -121,16 +153,7 @@ fn a_first_per_story_sink_gets_the_first_alert_of_each_story_and_rule() {
         .chain(&by_item[OTHER])
         .map(|e| e.id.clone())
         .collect();
-    let mut first = Subscriber::new(&s.brokers, &first_topic);
-    assert!(
-        first.until_all(&want, ALERT_TIMEOUT),
-        "{}; log:\n{}",
-        first.progress(&want),
-        daemon.log_text()
-    );
-    first.until(Duration::from_secs(3), |_| false);
-    assert_eq!(first.ids(), want, "nothing but the first alerts");
-    assert_eq!(first.received.len(), want.len(), "each once");
+    exactly_these(&s, &first_topic, &want, || daemon.log_text());
 
     // The copies' alerts counted as suppressed, and their items committed.
     let suppressed: usize = COPIES.iter().map(|c| by_item[*c].len()).sum();
@@ -217,12 +240,7 @@ fn a_group_item_sink_gets_one_alert_per_item_with_every_rule() {
     for r in &grouped.received {
         let item = item_of(r);
         let rules: Vec<&str> = by_item[item].iter().map(|e| e.rule.as_str()).collect();
-        let listed: Vec<&str> = r.value["data"]["rules"]
-            .as_array()
-            .expect("data.rules")
-            .iter()
-            .filter_map(|v| v.as_str())
-            .collect();
+        let listed = rules_listed(r);
         assert_eq!(
             listed, rules,
             "{item}: every rule that held, in watchlist order"
@@ -439,15 +457,7 @@ fn replay_gives_a_sink_what_the_daemon_would_send_it() {
         .chain(kept(OTHER))
         .map(|e| e.id.clone())
         .collect();
-    let mut first = Subscriber::new(&s.brokers, &first_topic);
-    assert!(
-        first.until_all(&want, ALERT_TIMEOUT),
-        "{}",
-        first.progress(&want)
-    );
-    first.until(Duration::from_secs(3), |_| false);
-    assert_eq!(first.ids(), want, "nothing but the first alerts");
-    assert_eq!(first.received.len(), want.len(), "each once");
+    let first = exactly_these(&s, &first_topic, &want, String::new);
     for r in &first.received {
         assert_eq!(
             story_of(r).0,
@@ -457,23 +467,11 @@ fn replay_gives_a_sink_what_the_daemon_would_send_it() {
 
     // Per item: one alert for each story's first item, listing its rules
     // but the one routed away.
-    let mut desk = Subscriber::new(&s.brokers, &desk_topic);
     let want: HashSet<String> = [alert_id("", SEED), alert_id("", OTHER)].into();
-    assert!(
-        desk.until_all(&want, ALERT_TIMEOUT),
-        "{}",
-        desk.progress(&want)
-    );
-    desk.until(Duration::from_secs(3), |_| false);
-    assert_eq!(desk.received.len(), 2, "one alert per story's first item");
+    let desk = exactly_these(&s, &desk_topic, &want, String::new);
     for r in &desk.received {
         let item = item_of(r);
-        let listed: Vec<&str> = r.value["data"]["rules"]
-            .as_array()
-            .expect("data.rules")
-            .iter()
-            .filter_map(|v| v.as_str())
-            .collect();
+        let listed = rules_listed(r);
         let rules: Vec<&str> = kept(item).iter().map(|e| e.rule.as_str()).collect();
         assert_eq!(listed, rules, "{item}");
     }

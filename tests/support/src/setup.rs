@@ -110,6 +110,19 @@ level = "info"
         path
     }
 
+    /// [`Setup::config`] with the consumer's `session.timeout.ms` set to
+    /// `ms` (6000 there) and the librdkafka `properties` (TOML lines) added
+    /// to `[kafka.consumer]`.
+    pub fn config_with_session(&self, ms: u32, properties: &str, extra: &str) -> PathBuf {
+        let config = self.config(extra);
+        let text = std::fs::read_to_string(&config).expect("read config");
+        let line = "\"session.timeout.ms\" = 6000";
+        assert!(text.contains(line), "the consumer's session timeout line");
+        let with = format!("\"session.timeout.ms\" = {ms}\n{properties}");
+        std::fs::write(&config, text.replace(line, with.trim_end())).expect("write config");
+        config
+    }
+
     pub fn spawn(&self, config: &Path, name: &str) -> Daemon {
         Daemon::spawn(config, &self.dir.join(format!("{name}.log")))
     }
