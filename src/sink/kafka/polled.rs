@@ -6,9 +6,9 @@
 //! waits in whole milliseconds: each call ends in up to a millisecond of
 //! non-blocking polls. An idle daemon spent 0.7% of a core there, nearly
 //! all of its idle CPU (`perf` of `newswatch run` with nothing to consume,
-//! BENCHMARKS.md "Third session"). Here each poll lasts [`POLL`]: a
-//! quarter second and 50 µs, so that the wait in whole milliseconds ends
-//! past the deadline's fraction and the loop ends without spinning.
+//! BENCHMARKS.md "Third session"). Here each poll lasts [`POLL`]: 100 ms
+//! and 50 µs, so that the wait in whole milliseconds ends past the
+//! deadline's fraction and the loop ends without spinning.
 
 use std::ops::Deref;
 use std::sync::Arc;
@@ -26,7 +26,7 @@ use rdkafka::producer::{BaseProducer, ProducerContext};
 /// over a whole number of milliseconds are what librdkafka's wait (in
 /// whole milliseconds) leaves of the deadline, rather than a spin of up
 /// to a millisecond.
-pub(crate) const POLL: Duration = Duration::from_micros(250_050);
+pub(crate) const POLL: Duration = Duration::from_micros(100_050);
 
 /// A producer whose events a thread of its own serves; dereferences to
 /// the [`BaseProducer`]. Dropping it stops the thread (within [`POLL`])
