@@ -269,12 +269,7 @@ impl Delivery {
         let chosen: Vec<&alert::Alert> = alerts
             .iter()
             .zip(first)
-            .filter(|(a, _)| {
-                rules[a.rule]
-                    .sinks
-                    .as_ref()
-                    .is_none_or(|names| names.iter().any(|n| n == self.sink.name()))
-            })
+            .filter(|(a, _)| rules[a.rule].routes_to(self.sink.name()))
             .filter(|(_, first)| self.policy.repeat == Repeat::Every || **first)
             .map(|(a, _)| &a.alert)
             .collect();

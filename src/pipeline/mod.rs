@@ -120,11 +120,10 @@ impl Routing {
             .watchlist()
             .rules
             .iter()
-            .map(|r| match &r.sinks {
-                None => (0..sinks.len()).collect(),
-                Some(names) => (0..sinks.len())
-                    .filter(|&i| names.iter().any(|n| n == sinks[i].name()))
-                    .collect(),
+            .map(|r| {
+                (0..sinks.len())
+                    .filter(|&i| r.routes_to(sinks[i].name()))
+                    .collect()
             })
             .collect();
         Routing { engine, routes }

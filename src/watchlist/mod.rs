@@ -473,6 +473,16 @@ pub struct Rule {
     pub operands: Vec<Operand>,
 }
 
+impl Rule {
+    /// The rule's alerts go to the sink named `sink`: its `sinks` name it,
+    /// or it has none (every configured sink).
+    pub fn routes_to(&self, sink: &str) -> bool {
+        self.sinks
+            .as_ref()
+            .is_none_or(|names| names.iter().any(|n| n == sink))
+    }
+}
+
 /// A loaded, valid watchlist.
 #[derive(Debug, Clone)]
 pub struct Watchlist {

@@ -17,7 +17,7 @@ enum Kind {
     /// of another UTF-8 length maybe (the skeleton's Latin `p` for a
     /// Cyrillic `р`). Looking up an offset inside walks the characters
     /// before it, so such a piece holds at most [`MAX_CHARS_PIECE`] bytes
-    /// of output.
+    /// of output ([`NormText::open_chars`]).
     Chars,
 }
 
@@ -70,17 +70,10 @@ impl NormText {
     /// `original`.
     pub fn original_range(&self, original: &str, start: usize, end: usize) -> (usize, usize) {
         debug_assert!(start < end && end <= self.text.len());
-        let first = self.piece_at(start);
-        let orig_start = match self.pieces[first].kind {
-            Kind::Atomic => self.pieces[first].orig as usize,
-            _ => self.inside(original, first, start),
-        };
-        let last = self.piece_at(end - 1);
-        let orig_end = match self.pieces[last].kind {
-            Kind::Atomic => self.orig_end_of(last),
-            _ => self.inside(original, last, end),
-        };
-        (orig_start, orig_end)
+        (
+            self.start_in(original, self.piece_at(start), start),
+            self.end_in(original, self.piece_at(end - 1), end),
+        )
     }
 
     /// As [`original_range`](Self::original_range), but `None` when `start`
@@ -106,22 +99,32 @@ impl NormText {
         if q.kind == Kind::Atomic && next.map_or(self.text.len(), |n| n.norm as usize) != end {
             return None;
         }
-        let orig_start = match p.kind {
-            Kind::Atomic => p.orig as usize,
-            _ => self.inside(original, first, start),
-        };
-        let orig_end = match q.kind {
-            Kind::Atomic => self.orig_end_of(last),
-            _ => self.inside(original, last, end),
-        };
-        Some((orig_start, orig_end))
+        Some((
+            self.start_in(original, first, start),
+            self.end_in(original, last, end),
+        ))
     }
 
-    /// Where the input of piece `k` ends: where the next one starts.
-    fn orig_end_of(&self, k: usize) -> usize {
-        self.pieces
-            .get(k + 1)
-            .map_or(self.orig_len as usize, |n| n.orig as usize)
+    /// Where in `original` output from `norm` on begins, `norm` being in
+    /// piece `k`: the start of an atomic piece's input.
+    fn start_in(&self, original: &str, k: usize, norm: usize) -> usize {
+        match self.pieces[k].kind {
+            Kind::Atomic => self.pieces[k].orig as usize,
+            _ => self.inside(original, k, norm),
+        }
+    }
+
+    /// Where in `original` output up to `norm` ends, `norm - 1` being in
+    /// piece `k`: the end of an atomic piece's input, where the next piece
+    /// starts.
+    fn end_in(&self, original: &str, k: usize, norm: usize) -> usize {
+        match self.pieces[k].kind {
+            Kind::Atomic => self
+                .pieces
+                .get(k + 1)
+                .map_or(self.orig_len as usize, |n| n.orig as usize),
+            _ => self.inside(original, k, norm),
+        }
     }
 
     /// The offset in `original` of normalized offset `norm`, a character
@@ -179,19 +182,26 @@ impl NormText {
         });
     }
 
-    /// Starts the map entry for output about to be appended that stands
-    /// for `orig..orig + in_len` character for character: as many
-    /// characters as the input, each for the one at the same place, of any
-    /// UTF-8 length. Continues the last piece when that is such a stretch
-    /// ending at `orig` and under [`MAX_CHARS_PIECE`] bytes of output.
+    /// Starts the map entry for `out_len` bytes of output about to be
+    /// appended that stand for `orig..orig + in_len` character for
+    /// character: as many characters as the input, each for the one at the
+    /// same place, of any UTF-8 length. Continues the last piece when that
+    /// is such a stretch ending at `orig` and stays within
+    /// [`MAX_CHARS_PIECE`] bytes of output with this one. Output longer
+    /// than a quarter of that is a copy of its input (a run) and gets a
+    /// linear piece, looked up without counting.
     #[inline]
-    pub(super) fn open_chars(&mut self, orig: usize, in_len: usize) {
+    pub(super) fn open_chars(&mut self, orig: usize, in_len: usize, out_len: usize) {
         let norm = self.text.len();
+        if out_len > MAX_CHARS_PIECE / 4 {
+            debug_assert_eq!(in_len, out_len, "a long char-linear stretch is a copy");
+            return self.open_piece_at(norm, orig, true);
+        }
         let continues = self.chars_end as usize == orig
             && self
                 .pieces
                 .last()
-                .is_some_and(|last| norm - last.norm as usize <= MAX_CHARS_PIECE);
+                .is_some_and(|last| norm + out_len - last.norm as usize <= MAX_CHARS_PIECE);
         if !continues {
             self.pieces.push(Piece {
                 norm: norm as u32,
@@ -201,6 +211,7 @@ impl NormText {
         }
         self.chars_end = (orig + in_len) as u32;
     }
+
     pub(super) fn ends_with_space(&self) -> bool {
         self.text.as_bytes().last() == Some(&b' ')
     }
@@ -229,6 +240,35 @@ mod tests {
         let s = norm.find("h200 и чипы").expect("phrase present");
         let (a, b) = n.original_range(text, s, s + "h200 и чипы".len());
         assert_eq!(&text[a..b], "H200 и\u{a0}ЧИПЫ");
+    }
+
+    #[test]
+    fn char_linear_pieces_stay_short_and_long_runs_are_linear() {
+        // Russian, whose skeleton mixes Latin look-alikes and runs, then a
+        // long run of CJK ideographs (their own skeleton).
+        let russian = "Минторг разрешил поставки чипов H200 ".repeat(40);
+        let text = format!("{russian}{}", "英伟达芯片出口许可".repeat(20));
+        let mut n = NormText::new();
+        normalize_into(&text, Form::Skeleton, &mut n);
+        let len = |k: usize| {
+            n.pieces
+                .get(k + 1)
+                .map_or(n.text.len(), |q| q.norm as usize)
+                - n.pieces[k].norm as usize
+        };
+        let chars: Vec<usize> = (0..n.pieces.len())
+            .filter(|&k| n.pieces[k].kind == Kind::Chars)
+            .collect();
+        assert!(chars.len() > 1, "{:?}", n.pieces);
+        for &k in &chars {
+            assert!(len(k) <= MAX_CHARS_PIECE, "piece {k}: {} bytes", len(k));
+        }
+        let last = n.pieces.len() - 1;
+        assert_eq!(n.pieces[last].kind, Kind::Linear, "the CJK run");
+        assert!(len(last) > MAX_CHARS_PIECE);
+        let cjk = text.find('英').expect("CJK");
+        let at = n.text.find('英').expect("CJK out");
+        assert_eq!(n.original_range(&text, at, n.text.len()), (cjk, text.len()));
     }
 
     #[test]

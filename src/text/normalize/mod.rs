@@ -301,7 +301,7 @@ fn per_character(text: &str, form: Form, t: &Table, out: &mut NormText) {
             && let Some(m) = char::from_u32(e & 0xFFFF).filter(|&m| m != '\0' && m != ' ')
         {
             flush_chars(text, run, i, out);
-            out.open_chars(i, len);
+            out.open_chars(i, len, m.len_utf8());
             out.text.push(m);
             i += len;
             run = i;
@@ -332,7 +332,7 @@ fn no_mark_at(bytes: &[u8], at: usize) -> bool {
 #[inline]
 fn flush_chars(text: &str, from: usize, to: usize, out: &mut NormText) {
     if from < to {
-        out.open_chars(from, to - from);
+        out.open_chars(from, to - from, to - from);
         out.text.push_str(&text[from..to]);
     }
 }

@@ -195,11 +195,10 @@ mod tests {
 
     #[test]
     fn cyrillic_letters_a_to_ya_are_segment_starts_folded_two_bytes_for_two() {
-        // The Cyrillic fast path in `normalize_into` relies on а-я being
-        // their own entry in both forms. А-Я are their own when case is
-        // kept and а-я (U+0020 further on) when folded, two bytes for two:
-        // what a fold of capitals at the copy would rely on (BENCHMARKS.md,
-        // "Two more cuts in normalization": tried, not kept).
+        // The Cyrillic fast paths in `normalize_into` rely on this: а-я are
+        // their own entry in both forms (they join runs), А-Я their own
+        // when case is kept and, when folded, а-я, U+0020 further on and
+        // two bytes for two (they are written as that small letter).
         for cp in 0x0410u32..=0x044F {
             let small = if cp < 0x0430 { cp + 0x20 } else { cp };
             assert_eq!(
