@@ -235,7 +235,7 @@ fn read_line_bounded(
         if chunk.is_empty() {
             break;
         }
-        let (take, done) = match memchr(b'\n', chunk) {
+        let (take, done) = match memchr::memchr(b'\n', chunk) {
             Some(i) => (i + 1, true),
             None => (chunk.len(), false),
         };
@@ -260,10 +260,6 @@ fn read_line_bounded(
         }
     }
     Ok(Some(len))
-}
-
-fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
-    hay.iter().position(|&b| b == needle)
 }
 
 fn trim_newline(buf: &mut Vec<u8>) {
