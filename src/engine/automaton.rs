@@ -62,6 +62,11 @@ pub struct TermRef {
     pub exact: u32,
 }
 
+/// The byte between the normalized fields of an item walked as one text
+/// (`engine::each_match`): never in UTF-8, so in no pattern, and no match
+/// spans two fields.
+pub const FIELD_SEPARATOR: u8 = 0xFF;
+
 /// `TermRef::exact` of a case-folded term.
 pub const NO_EXACT: u32 = u32::MAX;
 
@@ -88,16 +93,17 @@ enum Search {
 
 impl Automaton {
     /// Calls `out(pattern, start, end)` for every occurrence of every
-    /// pattern in `haystack` (byte offsets), overlapping ones included, by
+    /// pattern in `bytes` (byte offsets), overlapping ones included, by
     /// end (`walk`: the order of aho-corasick's overlapping iterator).
+    /// `bytes` is normalized text, or several joined by
+    /// [`FIELD_SEPARATOR`], which no pattern holds.
     #[inline]
     pub fn for_each_match(
         &self,
-        haystack: &str,
+        bytes: &[u8],
         lanes: &mut Lanes,
         out: &mut impl FnMut(PatternID, usize, usize),
     ) {
-        let bytes = haystack.as_bytes();
         match &self.search {
             Search::Dfa(a) => walk::overlapping(a, bytes, lanes, &mut |p, end| {
                 out(p, end - a.pattern_len(p), end);

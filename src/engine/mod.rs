@@ -1,11 +1,13 @@
 //! The matching engine: a [`Watchlist`] compiled into automata, run over the
 //! fields of an item, filtered for word boundaries, then the rules evaluated.
 //!
-//! Per field: normalize once (`text::normalize`), run the one case-folded
-//! automaton once (`automaton`; a match of a case-sensitive term is then
-//! checked against the original text), keep every occurrence that passes the
-//! word-boundary checks (`text::words`, SPEC section 2 "Whole words" and
-//! "Prefix"). Then only the rules that refer to a matched operand are
+//! Per field: normalize once (`text::normalize`); then run the one
+//! case-folded automaton once over all the fields of the item, joined by a
+//! byte no pattern holds (`automaton`; a match of a case-sensitive term is
+//! then checked against the original text), keep every occurrence that
+//! passes the word-boundary checks (`text::words`, SPEC section 2 "Whole
+//! words" and "Prefix"). The folded text is kept for the words NEAR counts.
+//! Then only the rules that refer to a matched operand are
 //! evaluated (`rules`): a rule that holds has at least one matched operand,
 //! since the loader rejects rules that hold without any match. So 10,000
 //! rules cost little more than 10 when few match.
@@ -123,8 +125,12 @@ pub struct RuleHit {
 /// Per-worker buffers reused across items so the hot path does not allocate.
 #[derive(Debug, Default)]
 pub struct Scratch {
-    norm: NormText,
-    skeleton: NormText,
+    /// Per field, its folded text: walked, then read again for the words
+    /// of NEAR and its kin (`rules::WordCache`).
+    folded: Vec<NormText>,
+    /// Per field, its skeleton text, for fields the skeleton pass reads.
+    skeletons: Vec<NormText>,
+    joined: Joined,
     found: found::Found,
     candidates: Vec<u32>,
     lanes: walk::Lanes,
@@ -304,7 +310,10 @@ impl Engine {
     }
 
     /// Calls `sink` with every match in the fields (a match found by both
-    /// the folded and the skeleton pass comes twice), field by field.
+    /// the folded and the skeleton pass comes twice), pass by pass, field
+    /// by field. Each pass walks the item's fields as one text
+    /// ([`Joined`]), so that titles and summaries, too short to be cut into
+    /// lanes alone, share the body's four lanes.
     fn each_match(
         &self,
         fields: &[Field<'_>],
@@ -314,30 +323,36 @@ impl Engine {
         let Some(automaton) = &self.folded else {
             return;
         };
+        let Scratch {
+            folded,
+            skeletons,
+            joined,
+            lanes,
+            ..
+        } = scratch;
+        if folded.len() < fields.len() {
+            folded.resize_with(fields.len(), NormText::default);
+        }
+        joined.clear();
         for (f, field) in fields.iter().enumerate() {
-            normalize::normalize_into(field.text, Form::Folded, &mut scratch.norm);
-            find_in(
-                automaton,
-                f,
-                field.text,
-                &scratch.norm,
-                &mut scratch.lanes,
-                sink,
-            );
-            if let Some(skeleton) = &self.skeleton
-                && (self.skeleton_on_ascii || has_non_ascii_word_char(field.text))
-            {
-                normalize::normalize_into(field.text, Form::Skeleton, &mut scratch.skeleton);
-                find_in(
-                    skeleton,
-                    f,
-                    field.text,
-                    &scratch.skeleton,
-                    &mut scratch.lanes,
-                    sink,
-                );
+            normalize::normalize_into(field.text, Form::Folded, &mut folded[f]);
+            joined.push(f, &folded[f]);
+        }
+        joined.walk(automaton, fields, folded, lanes, sink);
+        let Some(skeleton) = &self.skeleton else {
+            return;
+        };
+        if skeletons.len() < fields.len() {
+            skeletons.resize_with(fields.len(), NormText::default);
+        }
+        joined.clear();
+        for (f, field) in fields.iter().enumerate() {
+            if self.skeleton_on_ascii || has_non_ascii_word_char(field.text) {
+                normalize::normalize_into(field.text, Form::Skeleton, &mut skeletons[f]);
+                joined.push(f, &skeletons[f]);
             }
         }
+        joined.walk(skeleton, fields, skeletons, lanes, sink);
     }
 
     fn operand_index(&self, o: Operand) -> usize {
@@ -360,58 +375,113 @@ fn operand_index(w: &Watchlist, o: Operand) -> usize {
     }
 }
 
-/// Runs the automaton over one normalized field and keeps the occurrences
-/// that start and end on original character boundaries and pass their word
-/// boundary checks, judged on the original text (SPEC 2a), and, for
-/// case-sensitive terms, equal the term exactly in `original`.
-fn find_in(
+/// The normalized fields of one pass, joined by
+/// [`automaton::FIELD_SEPARATOR`] for one walk; reused across items.
+#[derive(Debug, Default)]
+struct Joined {
+    bytes: Vec<u8>,
+    /// Per field joined: where its text starts in `bytes`, and its index.
+    starts: Vec<(usize, usize)>,
+}
+
+impl Joined {
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.starts.clear();
+    }
+
+    /// Adds field `field`, normalized as `norm`; an empty one is left out.
+    fn push(&mut self, field: usize, norm: &NormText) {
+        let text = norm.as_str().as_bytes();
+        if text.is_empty() {
+            return;
+        }
+        if !self.starts.is_empty() {
+            self.bytes.push(automaton::FIELD_SEPARATOR);
+        }
+        self.starts.push((self.bytes.len(), field));
+        self.bytes.extend_from_slice(text);
+    }
+
+    /// Walks `automaton` over the fields joined and gives `out` their
+    /// occurrences, each judged in its own field ([`verify`]).
+    fn walk(
+        &self,
+        automaton: &Automaton,
+        fields: &[Field<'_>],
+        norms: &[NormText],
+        lanes: &mut walk::Lanes,
+        out: &mut impl FnMut(Match),
+    ) {
+        automaton.for_each_match(&self.bytes, lanes, &mut |pattern, start, end| {
+            // No pattern holds the separator, so the match lies in the
+            // last field starting at or before it.
+            let k = self.starts.partition_point(|&(s, _)| s <= start) - 1;
+            let (at, f) = self.starts[k];
+            verify(
+                automaton,
+                f,
+                fields[f].text,
+                &norms[f],
+                (pattern, start - at, end - at),
+                out,
+            );
+        });
+    }
+}
+
+/// Gives `out` the occurrence of `pattern` at `start..end` of a normalized
+/// field `norm` (original text `original`) for each term behind it whose
+/// checks it passes: it starts and ends on original character boundaries,
+/// passes its word boundary checks, judged on the original text (SPEC 2a),
+/// and, for a case-sensitive term, equals the term exactly in `original`.
+#[inline]
+fn verify(
     automaton: &Automaton,
     field: usize,
     original: &str,
     norm: &NormText,
-    lanes: &mut walk::Lanes,
+    (pattern, start, end): (aho_corasick::PatternID, usize, usize),
     out: &mut impl FnMut(Match),
 ) {
-    automaton.for_each_match(norm.as_str(), lanes, &mut |pattern, start, end| {
-        let Some((start, end)) = norm.aligned_original_range(original, start, end) else {
-            return;
-        };
-        let (start, end) = trim_ignorables(original, start, end);
-        let mut before = None;
-        let mut after = None;
-        for r in automaton.terms(pattern.as_usize()) {
-            if r.check_start && !*before.get_or_insert_with(|| boundary_before(original, start)) {
-                continue;
-            }
-            if r.check_end && !*after.get_or_insert_with(|| boundary_after(original, end)) {
-                continue;
-            }
-            let end = if r.prefix {
-                word_end(original, end)
-            } else {
-                end
-            };
-            if r.exact != automaton::NO_EXACT {
-                let exact = normalize::normalize(&original[start..end], Form::CaseKept);
-                let want = automaton.exact(r.exact);
-                let holds = if r.prefix {
-                    exact.starts_with(want)
-                } else {
-                    exact == want
-                };
-                if !holds {
-                    continue;
-                }
-            }
-            out(Match {
-                field,
-                start,
-                end,
-                operand: r.operand,
-                term: r.term,
-            });
+    let Some((start, end)) = norm.aligned_original_range(original, start, end) else {
+        return;
+    };
+    let (start, end) = trim_ignorables(original, start, end);
+    let mut before = None;
+    let mut after = None;
+    for r in automaton.terms(pattern.as_usize()) {
+        if r.check_start && !*before.get_or_insert_with(|| boundary_before(original, start)) {
+            continue;
         }
-    });
+        if r.check_end && !*after.get_or_insert_with(|| boundary_after(original, end)) {
+            continue;
+        }
+        let end = if r.prefix {
+            word_end(original, end)
+        } else {
+            end
+        };
+        if r.exact != automaton::NO_EXACT {
+            let exact = normalize::normalize(&original[start..end], Form::CaseKept);
+            let want = automaton.exact(r.exact);
+            let holds = if r.prefix {
+                exact.starts_with(want)
+            } else {
+                exact == want
+            };
+            if !holds {
+                continue;
+            }
+        }
+        out(Match {
+            field,
+            start,
+            end,
+            operand: r.operand,
+            term: r.term,
+        });
+    }
 }
 
 #[cfg(test)]

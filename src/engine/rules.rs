@@ -16,7 +16,7 @@ use super::found::{Found, Span};
 use super::{Engine, Field, Match, RuleHit, Scratch};
 use crate::text::normalize::{Form, NormText, normalize_into};
 use crate::text::units::{paragraph_starts, sentence_starts, unit_of};
-use crate::text::words::{word_spans, words_between};
+use crate::text::words::{word_spans_into, words_between};
 use crate::watchlist::{Expr, MetaKey, Operand, Within};
 
 /// Word spans, sentence and paragraph starts of each field, computed on
@@ -25,10 +25,12 @@ use crate::watchlist::{Expr, MetaKey, Operand, Within};
 /// mapped back to bytes of the original text, where matches are.
 #[derive(Debug, Default)]
 pub(super) struct WordCache {
-    fields: Vec<Option<Vec<(u32, u32)>>>,
+    /// Per field: its words, valid when `have_words` says so (the vectors
+    /// are kept from item to item).
+    fields: Vec<Vec<(u32, u32)>>,
+    have_words: Vec<bool>,
     sentences: Vec<Option<Vec<u32>>>,
     paragraphs: Vec<Option<Vec<u32>>>,
-    norm: NormText,
 }
 
 impl WordCache {
@@ -37,13 +39,22 @@ impl WordCache {
             v.clear();
             v.resize(n, None);
         }
-        self.fields.clear();
-        self.fields.resize(n, None);
+        if self.fields.len() < n {
+            self.fields.resize_with(n, Vec::new);
+        }
+        self.have_words.clear();
+        self.have_words.resize(n, false);
     }
 
-    fn words(&mut self, field: usize, text: &str) -> &[(u32, u32)] {
-        let norm = &mut self.norm;
-        self.fields[field].get_or_insert_with(|| field_words(text, norm))
+    /// The words of field `field` (original text `text`), found on its
+    /// folded text `folded`, which the engine's walk made already.
+    fn words(&mut self, field: usize, text: &str, folded: &NormText) -> &[(u32, u32)] {
+        let words = &mut self.fields[field];
+        if !self.have_words[field] {
+            self.have_words[field] = true;
+            words_of(text, folded, words);
+        }
+        words
     }
 
     /// The starts of the sentences (`sentences`) or paragraphs of a field.
@@ -60,12 +71,19 @@ impl WordCache {
 /// found on its normalized text (`norm` is the buffer), each mapped back.
 pub(super) fn field_words(text: &str, norm: &mut NormText) -> Vec<(u32, u32)> {
     normalize_into(text, Form::Folded, norm);
-    let mut spans = word_spans(norm.as_str());
-    for w in &mut spans {
-        let (s, e) = norm.original_range(text, w.0 as usize, w.1 as usize);
+    let mut spans = Vec::new();
+    words_of(text, norm, &mut spans);
+    spans
+}
+
+/// Into `spans`: the words of `text`, whose folded form is `folded`, as
+/// byte spans of `text`.
+fn words_of(text: &str, folded: &NormText, spans: &mut Vec<(u32, u32)>) {
+    word_spans_into(folded.as_str(), spans);
+    for w in spans.iter_mut() {
+        let (s, e) = folded.original_range(text, w.0 as usize, w.1 as usize);
         *w = (s as u32, e as u32);
     }
-    spans
 }
 
 /// A rule expression compiled for evaluation: operands as indexes (sets
@@ -266,6 +284,8 @@ struct Facts<'a> {
     /// inside: no URL or no host).
     host: Option<Option<String>>,
     words: &'a mut WordCache,
+    /// Per field, its folded text, as the walk left it.
+    folded: &'a [NormText],
     near: &'a mut NearBuffers,
 }
 
@@ -300,6 +320,7 @@ pub(super) fn evaluate(
         metadata,
         host: None,
         words: &mut scratch.words,
+        folded: &scratch.folded,
         near: &mut scratch.near,
     };
     let mut hits = Vec::new();
@@ -375,7 +396,11 @@ fn eval(node: &Node, facts: &mut Facts<'_>) -> bool {
             let spans = in_field(facts.found.spans(*group), f);
             // Spans are sorted by start: the first is the one to judge.
             spans.first().is_some_and(|s| {
-                let words = facts.words.words(f as usize, facts.fields[f as usize].text);
+                let words = facts.words.words(
+                    f as usize,
+                    facts.fields[f as usize].text,
+                    &facts.folded[f as usize],
+                );
                 words.partition_point(|w| w.1 <= s.start) < *n as usize
             })
         }),
@@ -506,13 +531,17 @@ fn proximity(within: Within, left: u32, right: u32, f: u32, facts: &mut Facts<'_
             b.right_ends.clear();
             b.right_ends.extend(r.iter().map(|s| s.end));
             b.right_ends.sort_unstable();
-            let words = facts.words.words(f as usize, text);
+            let words = facts
+                .words
+                .words(f as usize, text, &facts.folded[f as usize]);
             let b = &*facts.near;
             let want = matches!(within, Within::Words(_));
             l.iter().any(|a| close(a, r, b, words, n as usize) == want)
         }
         Within::Ordered(n) => {
-            let words = facts.words.words(f as usize, text);
+            let words = facts
+                .words
+                .words(f as usize, text, &facts.folded[f as usize]);
             l.iter().any(|a| {
                 // The first right span starting at or after `a`'s end: the
                 // fewest words from `a`.
@@ -625,6 +654,8 @@ mod tests {
                 let holds_on_some = items.iter().any(|metadata| {
                     let (mut words, mut near) = (WordCache::default(), NearBuffers::default());
                     words.reset(fields.len());
+                    let mut folded = vec![NormText::default()];
+                    normalize_into(fields[0].text, Form::Folded, &mut folded[0]);
                     near.prepare(&compiled, &fields, metadata);
                     let mut none = Facts {
                         found: &found,
@@ -632,6 +663,7 @@ mod tests {
                         metadata,
                         host: None,
                         words: &mut words,
+                        folded: &folded,
                         near: &mut near,
                     };
                     eval(&compiled.rules[0], &mut none)

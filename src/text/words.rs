@@ -189,39 +189,62 @@ fn is_apostrophe(c: char) -> bool {
 /// joining them, and each CJK letter alone (SPEC 2a, "Words for NEAR").
 pub fn word_spans(text: &str) -> Vec<(u32, u32)> {
     let mut words = Vec::new();
+    word_spans_into(text, &mut words);
+    words
+}
+
+/// [`word_spans`] into `words` (cleared first), reusing its allocation.
+/// ASCII other than the apostrophe is judged a byte at a time: a letter or
+/// digit is a word character, nothing else is, and none is CJK.
+pub fn word_spans_into(text: &str, words: &mut Vec<(u32, u32)>) {
+    words.clear();
+    let bytes = text.as_bytes();
     let mut open: Option<usize> = None;
-    let mut chars = text.char_indices().peekable();
     let mut prev = ' ';
-    while let Some((i, c)) = chars.next() {
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b < 0x80 && b != b'\'' {
+            if b.is_ascii_alphanumeric() {
+                open.get_or_insert(i);
+            } else if let Some(s) = open.take() {
+                words.push((s as u32, i as u32));
+            }
+            prev = char::from(b);
+            i += 1;
+            continue;
+        }
+        let Some(c) = text[i..].chars().next() else {
+            break;
+        };
+        let next = i + c.len_utf8();
         let cjk = is_cjk(c);
         let joins = is_apostrophe(c)
             && open.is_some()
             && is_letter(prev)
-            && chars
-                .peek()
-                .is_some_and(|&(_, n)| is_letter(n) && !is_cjk(n));
+            && text[next..]
+                .chars()
+                .next()
+                .is_some_and(|n| is_letter(n) && !is_cjk(n));
         if joins {
         } else if !is_word_char(c) || cjk {
             if let Some(s) = open.take() {
                 words.push((s as u32, i as u32));
             }
             if cjk && is_word_char(c) {
-                words.push((i as u32, (i + c.len_utf8()) as u32));
+                words.push((i as u32, next as u32));
             }
         } else if open.is_none() {
             open = Some(i);
         }
         prev = c;
+        i = next;
     }
     if let Some(s) = open {
         words.push((s as u32, text.len() as u32));
     }
-    words
 }
 
-/// A letter (General Category `L*`) of a script that writes words of
-/// several letters (not CJK).
-#[inline]
 fn is_letter(c: char) -> bool {
     if c.is_ascii() {
         return c.is_ascii_alphabetic();
@@ -293,6 +316,58 @@ mod tests {
         assert_eq!(word_end(text, 10), 13, "H20x ends at the end");
         assert_eq!(word_end(text, 5), 5, "no word continues at `)`");
         assert_eq!(word_end("芯片", 0), 0, "a CJK character is a boundary");
+    }
+
+    /// [`word_spans`] as first written, a character at a time: the
+    /// reference for its byte-wise ASCII path.
+    fn word_spans_by_chars(text: &str) -> Vec<(u32, u32)> {
+        let mut words = Vec::new();
+        let mut open: Option<usize> = None;
+        let mut chars = text.char_indices().peekable();
+        let mut prev = ' ';
+        while let Some((i, c)) = chars.next() {
+            let cjk = is_cjk(c);
+            let joins = is_apostrophe(c)
+                && open.is_some()
+                && is_letter(prev)
+                && chars
+                    .peek()
+                    .is_some_and(|&(_, n)| is_letter(n) && !is_cjk(n));
+            if joins {
+            } else if !is_word_char(c) || cjk {
+                if let Some(s) = open.take() {
+                    words.push((s as u32, i as u32));
+                }
+                if cjk && is_word_char(c) {
+                    words.push((i as u32, (i + c.len_utf8()) as u32));
+                }
+            } else if open.is_none() {
+                open = Some(i);
+            }
+            prev = c;
+        }
+        if let Some(s) = open {
+            words.push((s as u32, text.len() as u32));
+        }
+        words
+    }
+
+    proptest::proptest! {
+        /// Words found a byte at a time over ASCII are the words found a
+        /// character at a time, apostrophes, marks and CJK included.
+        #[test]
+        fn word_spans_equal_the_character_wise_reference(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "a", "Z", "7", " ", "'", "\u{2019}", "-", ".", "_", "é", "e\u{301}",
+                    "я", "中", "ｱ", "\u{200B}", "1'", "s", "\t",
+                ]),
+                0..40,
+            ),
+        ) {
+            let text = parts.concat();
+            proptest::prop_assert_eq!(word_spans(&text), word_spans_by_chars(&text), "{:?}", text);
+        }
     }
 
     proptest::proptest! {

@@ -458,6 +458,33 @@ proptest! {
         prop_assert_eq!(engine_matches(lanes, &text), engine_matches(one, &text), "text {:?}", text);
     }
 
+    /// An item's fields are walked as one text joined by a separator byte:
+    /// each field's matches are the ones it has alone, offsets included,
+    /// whatever the fields around it (empty ones too).
+    #[test]
+    fn fields_walked_together_match_as_each_alone(
+        texts in proptest::collection::vec(
+            prop_oneof![text_strategy(), long_text_strategy(), Just(String::new())],
+            1..5,
+        ),
+    ) {
+        let e = engine();
+        let fields: Vec<Field<'_>> = texts.iter().map(|t| Field { name: "body", text: t }).collect();
+        let together = e.find_matches(&fields, &mut Scratch::new());
+        for (f, text) in texts.iter().enumerate() {
+            let alone = e.find_matches(&[Field { name: "body", text }], &mut Scratch::new());
+            let mut got: Vec<_> = together
+                .iter()
+                .filter(|m| m.field == f)
+                .map(|m| (m.start, m.end, m.operand, m.term))
+                .collect();
+            let mut want: Vec<_> = alone.iter().map(|m| (m.start, m.end, m.operand, m.term)).collect();
+            got.sort_unstable();
+            want.sort_unstable();
+            prop_assert_eq!(got, want, "field {} of {:?}", f, texts);
+        }
+    }
+
     #[test]
     fn fields_of_latin_letters_skip_the_skeleton_pass(text in latin_text_strategy()) {
         let e = engine();
