@@ -190,7 +190,7 @@ impl NormText {
     /// [`MAX_CHARS_PIECE`] bytes of output with this one. Output longer
     /// than a quarter of that is a copy of its input (a run) and gets a
     /// linear piece, looked up without counting.
-    #[inline]
+    #[inline(always)]
     pub(super) fn open_chars(&mut self, orig: usize, in_len: usize, out_len: usize) {
         let norm = self.text.len();
         if out_len > MAX_CHARS_PIECE / 4 {

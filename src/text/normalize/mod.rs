@@ -320,7 +320,7 @@ fn per_character(text: &str, form: Form, t: &Table, out: &mut NormText) {
 /// U+0400..=U+047F (lead bytes `D0`, `D1`) starts there, which start
 /// segments in every form (a unit test checks the tables). A cheap
 /// subset of `!mark_follows`.
-#[inline]
+#[inline(always)]
 fn no_mark_at(bytes: &[u8], at: usize) -> bool {
     bytes
         .get(at)
@@ -329,7 +329,7 @@ fn no_mark_at(bytes: &[u8], at: usize) -> bool {
 
 /// Copies the skeleton run `text[from..to]`, characters that are their own
 /// skeleton, as a char-linear stretch of the map.
-#[inline]
+#[inline(always)]
 fn flush_chars(text: &str, from: usize, to: usize, out: &mut NormText) {
     if from < to {
         out.open_chars(from, to - from, to - from);
@@ -340,7 +340,7 @@ fn flush_chars(text: &str, from: usize, to: usize, out: &mut NormText) {
 /// The table entry of code point `cp` (see `Table::entries`): a load for
 /// the Basic Multilingual Plane; above it, only whether a segment may start
 /// there (those characters always take the slow path).
-#[inline]
+#[inline(always)]
 fn entry(entries: &[u32], cp: u32) -> u32 {
     if cp < 0x10000 {
         entries[cp as usize]
@@ -426,7 +426,7 @@ fn flush(text: &str, from: usize, to: usize, fold: bool, hyphens: &mut bool, out
 }
 
 /// The code point and length of the non-ASCII character at `i`.
-#[inline]
+#[inline(always)]
 fn decode(b: &[u8], i: usize) -> (u32, usize) {
     let b0 = b[i] as u32;
     if b0 < 0xE0 {
