@@ -269,9 +269,9 @@ fn end_run(
 /// share a skeleton), so ASCII gets no fast path: every character is looked
 /// up. Characters whose skeleton is themselves (most lowercase letters,
 /// digits but `0` and `1`, CJK ideographs) accumulate as a run copied in one
-/// go, as in `normalize_into`; the space is left out of runs, so that runs
-/// of spaces still collapse; a mark after a run takes the run's last
-/// character back into its segment.
+/// go, as in `normalize_into`; a space joins a run only where it does not
+/// follow a space, so that runs of spaces still collapse; a mark after a
+/// run takes the run's last character back into its segment.
 ///
 /// A character whose skeleton is one other character (half of Russian
 /// letters: Cyrillic `р` is Latin `p`) and that no mark follows is written
@@ -294,6 +294,22 @@ fn per_character(text: &str, form: Form, t: &Table, out: &mut NormText) {
         let e = entry(&t.entries, cp);
         if e == cp | BOUNDARY && cp != u32::from(b' ') {
             i += len;
+            continue;
+        }
+        // A space that does not follow a space, and that no mark follows,
+        // is copied as it stands: it joins the run (a space in four
+        // characters of Russian text, each one else a trip through
+        // `end_run`).
+        if cp == u32::from(b' ')
+            && e == cp | BOUNDARY
+            && no_mark_at(bytes, i + 1)
+            && if run < i {
+                bytes[i - 1] != b' '
+            } else {
+                !out.ends_with_space()
+            }
+        {
+            i += 1;
             continue;
         }
         if e & (BOUNDARY | EXPAND) == BOUNDARY
