@@ -97,7 +97,7 @@ pub fn scan(
 /// Bytes read from an input file or stdin at a time: 256 KiB, 32 times
 /// std's default, so that reading a large JSONL file costs one system call
 /// per hundred items of a few KiB rather than one per three
-/// (BENCHMARKS.md, "Reading the input").
+/// (BENCHMARKS.md, "Fourth session").
 const INPUT_BUFFER_BYTES: usize = 256 * 1024;
 
 /// Runs `read` over each input in turn: the files named, `-` for stdin,

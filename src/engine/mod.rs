@@ -330,29 +330,30 @@ impl Engine {
             lanes,
             ..
         } = scratch;
-        if folded.len() < fields.len() {
-            folded.resize_with(fields.len(), NormText::default);
+        let every = |_: &str| true;
+        pass(
+            automaton,
+            Form::Folded,
+            every,
+            fields,
+            folded,
+            joined,
+            lanes,
+            sink,
+        );
+        if let Some(skeleton) = &self.skeleton {
+            let reads = |text: &str| self.skeleton_on_ascii || has_non_ascii_word_char(text);
+            pass(
+                skeleton,
+                Form::Skeleton,
+                reads,
+                fields,
+                skeletons,
+                joined,
+                lanes,
+                sink,
+            );
         }
-        joined.clear();
-        for (f, field) in fields.iter().enumerate() {
-            normalize::normalize_into(field.text, Form::Folded, &mut folded[f]);
-            joined.push(f, &folded[f]);
-        }
-        joined.walk(automaton, fields, folded, lanes, sink);
-        let Some(skeleton) = &self.skeleton else {
-            return;
-        };
-        if skeletons.len() < fields.len() {
-            skeletons.resize_with(fields.len(), NormText::default);
-        }
-        joined.clear();
-        for (f, field) in fields.iter().enumerate() {
-            if self.skeleton_on_ascii || has_non_ascii_word_char(field.text) {
-                normalize::normalize_into(field.text, Form::Skeleton, &mut skeletons[f]);
-                joined.push(f, &skeletons[f]);
-            }
-        }
-        joined.walk(skeleton, fields, skeletons, lanes, sink);
     }
 
     fn operand_index(&self, o: Operand) -> usize {
@@ -373,6 +374,33 @@ fn operand_index(w: &Watchlist, o: Operand) -> usize {
         Operand::Set(i) => i,
         Operand::Inline(i) => w.sets.len() + i,
     }
+}
+
+/// One pass of `automaton` over the fields that `reads` picks: each
+/// normalized in `form` into `norms` (by field index), then all walked as
+/// one text ([`Joined`]).
+#[allow(clippy::too_many_arguments)]
+fn pass(
+    automaton: &Automaton,
+    form: Form,
+    reads: impl Fn(&str) -> bool,
+    fields: &[Field<'_>],
+    norms: &mut Vec<NormText>,
+    joined: &mut Joined,
+    lanes: &mut walk::Lanes,
+    sink: &mut impl FnMut(Match),
+) {
+    if norms.len() < fields.len() {
+        norms.resize_with(fields.len(), NormText::default);
+    }
+    joined.clear();
+    for (f, field) in fields.iter().enumerate() {
+        if reads(field.text) {
+            normalize::normalize_into(field.text, form, &mut norms[f]);
+            joined.push(f, &norms[f]);
+        }
+    }
+    joined.walk(automaton, fields, norms, lanes, sink);
 }
 
 /// The normalized fields of one pass, joined by

@@ -245,6 +245,9 @@ pub fn word_spans_into(text: &str, words: &mut Vec<(u32, u32)>) {
     }
 }
 
+/// A letter (General Category `L*`) of a script that writes words of
+/// several letters (not CJK).
+#[inline]
 fn is_letter(c: char) -> bool {
     if c.is_ascii() {
         return c.is_ascii_alphabetic();
