@@ -24,15 +24,16 @@
 //!
 //! When the automaton is a DFA it also times, in turn with the above, the
 //! walk the engine runs over the same text (`newswatch::engine::walk`: four
-//! lanes at a time over long fields), as `lanes_*`; its matches must equal
-//! the library's.
+//! lanes at a time over long fields of a `PackedDfa`, the DFA laid out
+//! again), as `lanes_*`; its matches must equal the library's.
 
 use std::hint::black_box;
 use std::path::Path;
 
-use aho_corasick::dfa::DFA;
+use aho_corasick::nfa::noncontiguous::NFA;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use newswatch::engine::automaton::{DFA_MAX_PATTERNS, DFA_MAX_SQUARED_BYTES};
+use newswatch::engine::packed::PackedDfa;
 use newswatch::engine::walk::{self, Lanes};
 use newswatch::text::normalize::{Form, NormText, normalize, normalize_into};
 use newswatch::watchlist::Watchlist;
@@ -115,15 +116,16 @@ fn main() -> anyhow::Result<()> {
     };
     // The engine's walk over the same fields, for a DFA.
     let dfa = match kind {
-        AhoCorasickKind::DFA => Some(
-            DFA::builder()
+        AhoCorasickKind::DFA => {
+            let nfa = NFA::builder()
                 .match_kind(MatchKind::Standard)
-                .build(&patterns)?,
-        ),
+                .build(&patterns)?;
+            PackedDfa::new(&nfa, &patterns)
+        }
         _ => None,
     };
     let mut lanes = Lanes::default();
-    let mut run_lanes = |dfa: &DFA| {
+    let mut run_lanes = |dfa: &PackedDfa| {
         let mut hits = 0usize;
         for f in &fields {
             walk::overlapping(dfa, black_box(f.as_bytes()), &mut lanes, &mut |p, end| {

@@ -16,8 +16,10 @@
 use aho_corasick::automaton::Automaton as _;
 use aho_corasick::dfa::DFA;
 use aho_corasick::nfa::contiguous::NFA;
+use aho_corasick::nfa::noncontiguous;
 use aho_corasick::{AhoCorasickKind, MatchKind, PatternID};
 
+use super::packed::PackedDfa;
 use super::walk::{self, Lanes};
 
 use crate::text::normalize::{Form, normalize};
@@ -27,9 +29,9 @@ use crate::watchlist::{Operand, Term};
 /// Up to this many patterns the automaton is a DFA, above it a contiguous
 /// NFA. Measured here (`cargo bench --bench engine`, DFA-vs-NFA report), the
 /// DFA scans 2 to 3 times faster at every size up to 20,000 patterns, but
-/// costs about 3 KiB per pattern and 15 ms per 1,000 patterns to build: at
-/// 10,000 patterns some 32 MiB and 0.15 s, which is where memory, not speed,
-/// sets the limit.
+/// costs about 3 KiB per pattern: at 10,000 patterns some 32 MiB (a
+/// [`PackedDfa`]: `newswatch check`), which is where memory, not speed, sets
+/// the limit.
 pub const DFA_MAX_PATTERNS: usize = 10_000;
 
 /// A DFA also needs the sum of its patterns' squared lengths (bytes²) at
@@ -85,8 +87,12 @@ pub struct Automaton {
 }
 
 /// The automaton proper, of the kind [`DFA_MAX_PATTERNS`] chooses; held as
-/// its own type, not behind `AhoCorasick`, so that `walk` can step it.
+/// its own type, not behind `AhoCorasick`, so that `walk` can step it. A
+/// DFA is a [`PackedDfa`], unless aho-corasick has a prefilter for its
+/// patterns (a handful of them: its search then skips text between their
+/// first bytes).
 enum Search {
+    Packed(PackedDfa),
     Dfa(DFA),
     Nfa(NFA),
 }
@@ -105,7 +111,10 @@ impl Automaton {
         out: &mut impl FnMut(PatternID, usize, usize),
     ) {
         match &self.search {
-            Search::Dfa(a) => walk::overlapping(a, bytes, lanes, &mut |p, end| {
+            Search::Packed(a) => walk::overlapping(a, bytes, lanes, &mut |p, end| {
+                out(p, end - a.pattern_len(p), end);
+            }),
+            Search::Dfa(a) => walk::one_lane(a, bytes, &mut |p, end| {
                 out(p, end - a.pattern_len(p), end);
             }),
             // A contiguous NFA's step follows failure links, a loop of
@@ -121,6 +130,7 @@ impl Automaton {
     /// term once).
     pub fn patterns_len(&self) -> usize {
         match &self.search {
+            Search::Packed(a) => a.patterns_len(),
             Search::Dfa(a) => a.patterns_len(),
             Search::Nfa(a) => a.patterns_len(),
         }
@@ -129,7 +139,7 @@ impl Automaton {
     /// `DFA` or `ContiguousNFA`.
     pub fn kind(&self) -> AhoCorasickKind {
         match &self.search {
-            Search::Dfa(_) => AhoCorasickKind::DFA,
+            Search::Packed(_) | Search::Dfa(_) => AhoCorasickKind::DFA,
             Search::Nfa(_) => AhoCorasickKind::ContiguousNFA,
         }
     }
@@ -149,6 +159,7 @@ impl Automaton {
     /// Heap bytes: the automaton and the term lists.
     pub fn memory_usage(&self) -> usize {
         let search = match &self.search {
+            Search::Packed(a) => a.memory_usage(),
             Search::Dfa(a) => a.memory_usage(),
             Search::Nfa(a) => a.memory_usage(),
         };
@@ -287,11 +298,21 @@ impl AutomatonBuilder {
         starts.push(refs.len() as u32);
         let squared: usize = patterns.iter().map(|p| p.len() * p.len()).sum();
         let search = if patterns.len() <= DFA_MAX_PATTERNS && squared <= DFA_MAX_SQUARED_BYTES {
-            Search::Dfa(
-                DFA::builder()
-                    .match_kind(MatchKind::Standard)
-                    .build(&patterns)?,
-            )
+            let nfa = noncontiguous::NFA::builder()
+                .match_kind(MatchKind::Standard)
+                .build(&patterns)?;
+            match nfa
+                .prefilter()
+                .is_none()
+                .then(|| PackedDfa::new(&nfa, &patterns))
+            {
+                Some(Some(packed)) => Search::Packed(packed),
+                _ => Search::Dfa(
+                    DFA::builder()
+                        .match_kind(MatchKind::Standard)
+                        .build(&patterns)?,
+                ),
+            }
         } else {
             Search::Nfa(
                 NFA::builder()

@@ -23,6 +23,7 @@
 
 pub mod automaton;
 mod found;
+pub mod packed;
 mod rules;
 pub mod walk;
 

@@ -1,16 +1,17 @@
 //! The overlapping search over one normalized field, four walks at a time.
 //!
 //! An Aho-Corasick DFA walk is one chain of dependent loads: each state is
-//! read from a table of megabytes (2.8 MiB for the default watchlist, 42 MiB
-//! at 10,000 terms) before the next byte can be looked at, so it runs at the
-//! memory's latency, 4 ns a byte here, not at the processor's speed. A long
+//! read from a table of megabytes (3.2 MiB of automata for the default
+//! watchlist, 32 MiB at 10,000 terms: `newswatch check`) before the next
+//! byte can be looked at, so it runs at the latency of the cache that holds
+//! it, not at the processor's speed. A long
 //! field is therefore cut into four lanes walked side by side, each step
 //! taking one byte of each, so the four loads are in flight together
 //! (memory-level parallelism). `examples/bare_automaton.rs` measures this
 //! walk against aho-corasick's own overlapping iterator over the same text
 //! (BENCHMARKS.md, "Four walks at a time").
 //!
-//! Each lane but the first starts [`Automaton::max_pattern_len`] bytes
+//! Each lane but the first starts [`PackedDfa::max_pattern_len`] bytes
 //! before its part, unreported: a match ending in the part is at most that
 //! long, so it is a suffix of what the lane has read, and an unanchored
 //! automaton's state holds every pattern that is a suffix of its input.
@@ -18,15 +19,19 @@
 //! them: by end, and at one end in the state's pattern order; the later
 //! lanes' matches wait in [`Lanes`] until the lanes before them are done.
 //!
-//! Automata with a prefilter (a handful of patterns: aho-corasick then skips
-//! text with a vectorized search for their first bytes) and short fields go
-//! through aho-corasick's own iterator.
+//! The walk reads a [`PackedDfa`], aho-corasick's automaton laid out again
+//! (`packed.rs`); short fields are walked by it as one lane. Automata with a
+//! prefilter (a handful of patterns: aho-corasick then skips text with a
+//! vectorized search for their first bytes) and contiguous NFAs go through
+//! aho-corasick's own iterator ([`one_lane`]).
 //!
 //! Knows nothing of terms, boundaries or rules: it gives pattern ids and end
 //! offsets, and the engine judges them (`engine/mod.rs`).
 
-use aho_corasick::automaton::{Automaton, StateID};
-use aho_corasick::{Anchored, Input, PatternID};
+use aho_corasick::automaton::Automaton;
+use aho_corasick::{Input, PatternID};
+
+use super::packed::PackedDfa;
 
 /// Fields shorter than this many bytes, or than [`LANE_SPANS`] times the
 /// longest pattern, are walked as one lane: the three warm-ups (the longest
@@ -46,29 +51,31 @@ pub struct Lanes {
 }
 
 /// Calls `out(pattern, end)` for every occurrence of every pattern of
-/// `automaton` in `haystack`, overlapping ones included, `end` in bytes of
+/// `dfa` in `haystack`, overlapping ones included, `end` in bytes of
 /// `haystack`; in the order of aho-corasick's overlapping iterator.
-/// `automaton` must support unanchored searches with standard match
-/// semantics (the engine builds it so); an automaton that does not gives no
-/// matches.
-pub fn overlapping<A: Automaton>(
-    automaton: &A,
+pub fn overlapping(
+    dfa: &PackedDfa,
     haystack: &[u8],
     lanes: &mut Lanes,
     out: &mut impl FnMut(PatternID, usize),
 ) {
     let long = haystack.len() >= MIN_INTERLEAVED_BYTES
-        && haystack.len() >= LANE_SPANS * automaton.max_pattern_len();
-    if automaton.prefilter().is_some() || !long {
-        one_lane(automaton, haystack, out);
+        && haystack.len() >= LANE_SPANS * dfa.max_pattern_len();
+    if long {
+        interleaved(dfa, haystack, lanes, out);
     } else {
-        interleaved(automaton, haystack, lanes, out);
+        let mut s = dfa.start();
+        for (j, &b) in haystack.iter().enumerate() {
+            s = dfa.next(s, b);
+            report(dfa, s, j + 1, out);
+        }
     }
 }
 
 /// aho-corasick's own overlapping iterator: for automata whose steps do
-/// not gain from interleaving, and where [`overlapping`] does not
-/// interleave; `out` as for [`overlapping`].
+/// not gain from interleaving; `out` as for [`overlapping`]. `automaton`
+/// must support unanchored searches with standard match semantics (the
+/// engine builds it so); an automaton that does not gives no matches.
 pub fn one_lane<A: Automaton>(
     automaton: &A,
     haystack: &[u8],
@@ -84,22 +91,22 @@ pub fn one_lane<A: Automaton>(
 
 /// Four lanes side by side; `haystack` is at least [`LANE_SPANS`] times the
 /// longest pattern.
-fn interleaved<A: Automaton>(
-    automaton: &A,
+fn interleaved(
+    dfa: &PackedDfa,
     haystack: &[u8],
     lanes: &mut Lanes,
     out: &mut impl FnMut(PatternID, usize),
 ) {
-    let Ok(start) = automaton.start_state(Anchored::No) else {
-        return;
-    };
+    let start = dfa.start();
     let quarter = haystack.len() / 4;
-    let max_len = automaton.max_pattern_len();
+    let max_len = dfa.max_pattern_len();
     // Lane k (1..=3) first reads the `max_len` bytes before its part.
     let mut states = [start; 4];
     for (k, state) in states.iter_mut().enumerate().skip(1) {
         let from = (k * quarter).saturating_sub(max_len);
-        *state = walk(automaton, start, &haystack[from..k * quarter]);
+        *state = haystack[from..k * quarter]
+            .iter()
+            .fold(start, |s, &b| dfa.next(s, b));
     }
     for held in &mut lanes.held {
         held.clear();
@@ -113,21 +120,17 @@ fn interleaved<A: Automaton>(
     );
     let steps = parts.0.iter().zip(parts.1).zip(parts.2).zip(parts.3);
     for (j, (((&b0, &b1), &b2), &b3)) in steps.enumerate() {
-        s0 = automaton.next_state(Anchored::No, s0, b0);
-        s1 = automaton.next_state(Anchored::No, s1, b1);
-        s2 = automaton.next_state(Anchored::No, s2, b2);
-        s3 = automaton.next_state(Anchored::No, s3, b3);
+        s0 = dfa.next(s0, b0);
+        s1 = dfa.next(s1, b1);
+        s2 = dfa.next(s2, b2);
+        s3 = dfa.next(s3, b3);
         // One branch per step in the common case: no lane is in a match
-        // (or dead) state.
-        if automaton.is_special(s0)
-            | automaton.is_special(s1)
-            | automaton.is_special(s2)
-            | automaton.is_special(s3)
-        {
-            report(automaton, s0, j + 1, out);
+        // state.
+        if dfa.is_match(s0) | dfa.is_match(s1) | dfa.is_match(s2) | dfa.is_match(s3) {
+            report(dfa, s0, j + 1, out);
             for (k, s) in [s1, s2, s3].into_iter().enumerate() {
                 let held = &mut lanes.held[k];
-                report(automaton, s, (k + 1) * quarter + j + 1, &mut |p, e| {
+                report(dfa, s, (k + 1) * quarter + j + 1, &mut |p, e| {
                     held.push((p, e as u32));
                 });
             }
@@ -141,40 +144,24 @@ fn interleaved<A: Automaton>(
     // The rest after the fourth part, in lane 3.
     let mut s = s3;
     for (j, &b) in haystack.iter().enumerate().skip(4 * quarter) {
-        s = automaton.next_state(Anchored::No, s, b);
-        if automaton.is_special(s) {
-            report(automaton, s, j + 1, out);
-        }
+        s = dfa.next(s, b);
+        report(dfa, s, j + 1, out);
     }
-}
-
-/// The state after reading `bytes` from `state`, nothing reported.
-fn walk<A: Automaton>(automaton: &A, mut state: StateID, bytes: &[u8]) -> StateID {
-    for &b in bytes {
-        state = automaton.next_state(Anchored::No, state, b);
-    }
-    state
 }
 
 /// The matches of `state`, reached with the byte before `end`.
-#[inline]
-fn report<A: Automaton>(
-    automaton: &A,
-    state: StateID,
-    end: usize,
-    out: &mut impl FnMut(PatternID, usize),
-) {
-    if automaton.is_match(state) {
-        for i in 0..automaton.match_len(state) {
-            out(automaton.match_pattern(state, i), end);
+#[inline(always)]
+fn report(dfa: &PackedDfa, state: u32, end: usize, out: &mut impl FnMut(PatternID, usize)) {
+    if dfa.is_match(state) {
+        for &p in dfa.matches(state) {
+            out(p, end);
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use aho_corasick::dfa::DFA;
-    use aho_corasick::nfa::contiguous::NFA;
+    use aho_corasick::nfa::noncontiguous::NFA;
     use aho_corasick::{AhoCorasick, MatchKind};
     use proptest::prelude::*;
 
@@ -191,6 +178,15 @@ mod tests {
             .collect()
     }
 
+    fn packed(patterns: &[String]) -> PackedDfa {
+        let nfa = NFA::builder()
+            .match_kind(MatchKind::Standard)
+            .prefilter(false)
+            .build(patterns)
+            .expect("builds");
+        PackedDfa::new(&nfa, patterns).expect("fits")
+    }
+
     /// The `(pattern, end)` matches a walk gives to its `out`.
     fn collected(walk: impl FnOnce(&mut dyn FnMut(PatternID, usize))) -> Vec<(usize, usize)> {
         let mut got = Vec::new();
@@ -198,11 +194,11 @@ mod tests {
         got
     }
 
-    fn interleaved_of<A: Automaton>(a: &A, haystack: &str) -> Vec<(usize, usize)> {
+    fn interleaved_of(a: &PackedDfa, haystack: &str) -> Vec<(usize, usize)> {
         collected(|mut out| interleaved(a, haystack.as_bytes(), &mut Lanes::default(), &mut out))
     }
 
-    fn overlapping_of<A: Automaton>(a: &A, haystack: &str) -> Vec<(usize, usize)> {
+    fn overlapping_of(a: &PackedDfa, haystack: &str) -> Vec<(usize, usize)> {
         collected(|mut out| overlapping(a, haystack.as_bytes(), &mut Lanes::default(), &mut out))
     }
 
@@ -219,22 +215,56 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(300))]
 
-        /// The four lanes give exactly the library's matches, in its order,
-        /// for a DFA and a contiguous NFA, wherever the lanes' borders fall.
+        /// The packed DFA gives exactly the library's matches, in its
+        /// order, walked as one lane or as four, wherever the lanes'
+        /// borders fall.
         #[test]
         fn lanes_give_the_librarys_matches(
             patterns in proptest::collection::vec(text(6).prop_filter("not empty", |p| !p.is_empty()), 1..40),
             haystack in text(400),
         ) {
             let want = expected(&patterns, &haystack);
-            let dfa = DFA::builder().match_kind(MatchKind::Standard).prefilter(false).build(&patterns).expect("builds");
-            let nfa = NFA::builder().match_kind(MatchKind::Standard).prefilter(false).build(&patterns).expect("builds");
+            let dfa = packed(&patterns);
             if haystack.len() >= 4 {
                 prop_assert_eq!(&interleaved_of(&dfa, &haystack), &want);
-                prop_assert_eq!(&interleaved_of(&nfa, &haystack), &want);
             }
             prop_assert_eq!(&overlapping_of(&dfa, &haystack), &want);
         }
+
+        /// Any bytes, patterns over all of them: the classes (a byte on no
+        /// pattern's edge shares one with the others) change no match.
+        #[test]
+        fn byte_classes_change_no_match(
+            patterns in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 1..5), 1..60),
+            haystack in proptest::collection::vec(any::<u8>(), 0..600),
+        ) {
+            let ac = AhoCorasick::builder().match_kind(MatchKind::Standard).build(&patterns).expect("builds");
+            let want: Vec<(usize, usize)> = ac
+                .find_overlapping_iter(&haystack[..])
+                .map(|m| (m.pattern().as_usize(), m.end()))
+                .collect();
+            let nfa = NFA::builder().match_kind(MatchKind::Standard).prefilter(false).build(&patterns).expect("builds");
+            let dfa = PackedDfa::new(&nfa, &patterns).expect("fits");
+            let got = collected(|mut out| overlapping(&dfa, &haystack, &mut Lanes::default(), &mut out));
+            prop_assert_eq!(got, want);
+        }
+    }
+
+    #[test]
+    fn every_byte_in_a_pattern_keeps_its_own_class() {
+        // All 256 bytes on some edge: no class is shared.
+        let patterns: Vec<Vec<u8>> = (0..=255u8).map(|b| vec![b, b]).collect();
+        let nfa = NFA::builder()
+            .match_kind(MatchKind::Standard)
+            .build(&patterns)
+            .expect("builds");
+        let dfa = PackedDfa::new(&nfa, &patterns).expect("fits");
+        let haystack: Vec<u8> = (0..=255u8).flat_map(|b| [b, b, b]).collect();
+        let got =
+            collected(|mut out| overlapping(&dfa, &haystack, &mut Lanes::default(), &mut out));
+        // Each byte thrice: its pattern twice.
+        assert_eq!(got.len(), 512, "{got:?}");
+        assert!(got.iter().all(|&(p, end)| haystack[end - 1] == p as u8));
     }
 
     #[test]
@@ -245,12 +275,7 @@ mod tests {
             haystack.replace_range(border - 2..border + 2, "abcd");
         }
         let patterns = ["abcd".to_owned(), "bc".to_owned(), "d".to_owned()];
-        let dfa = DFA::builder()
-            .match_kind(MatchKind::Standard)
-            .prefilter(false)
-            .build(&patterns)
-            .expect("builds");
-        let got = overlapping_of(&dfa, &haystack);
+        let got = overlapping_of(&packed(&patterns), &haystack);
         assert_eq!(got, expected(&patterns, &haystack));
         assert_eq!(got.len(), 9, "three patterns at three borders: {got:?}");
     }
