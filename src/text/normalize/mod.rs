@@ -121,18 +121,28 @@ pub fn normalize_into(text: &str, form: Form, out: &mut NormText) {
                 space = matches!(c[CHUNK - 1], b' ' | b'-');
                 i += CHUNK;
             }
-            while long && i + 8 <= n {
+            // Eight bytes at a time; a word with a byte that needs more
+            // than the run gives (non-ASCII, control white space, a hyphen,
+            // a space after a space) still takes the bytes before that one,
+            // so that a curly quote or a dash in English text costs one
+            // character's trip, not eight. Each mask is exact per byte
+            // (`zero_bytes`, and the control test on the low seven bits
+            // cannot carry), so the lowest flagged byte is the first that
+            // needs more.
+            while i + 8 <= n {
                 let w = u64::from_le_bytes(bytes[i..i + 8].try_into().unwrap_or([0x80; 8]));
-                if w & HIGH != 0 {
-                    break;
-                }
+                let low = w & !HIGH;
                 let spaces = zero_bytes(w ^ 0x2020_2020_2020_2020);
                 let hyphens = zero_bytes(w ^ 0x2d2d_2d2d_2d2d_2d2d);
-                let ctrl = (w + 0x7777_7777_7777_7777) & !(w + 0x7272_7272_7272_7272) & HIGH;
-                if ctrl | hyphens != 0
-                    || spaces & (spaces << 8) != 0
-                    || (space && spaces & 0x80 != 0)
-                {
+                let ctrl = (low + 0x7777_7777_7777_7777) & !(low + 0x7272_7272_7272_7272) & HIGH;
+                let after_space = (spaces << 8) | u64::from(space) << 7;
+                let stop = (w & HIGH) | ctrl | hyphens | (spaces & after_space);
+                if stop != 0 {
+                    let clean = (stop.trailing_zeros() / 8) as usize;
+                    if clean > 0 {
+                        space = bytes[i + clean - 1] == b' ';
+                        i += clean;
+                    }
                     break;
                 }
                 space = spaces >> 63 != 0;
