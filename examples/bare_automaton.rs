@@ -22,17 +22,21 @@
 //! the fastest and the median pass, per item, and MB/s of normalized and of
 //! original text.
 //!
-//! When the automaton is a DFA it also times, in turn with the above, the
-//! walk the engine runs over the same text (`newswatch::engine::walk`: four
-//! lanes at a time over long fields of a `PackedDfa`, the DFA laid out
-//! again), as `lanes_*`; its matches must equal the library's.
+//! Up to `PACKED_MAX_PATTERNS` patterns it also times, in turn with the
+//! above, the walk the engine runs over the same text
+//! (`newswatch::engine::walk`: four lanes at a time over long fields of a
+//! `PackedDfa`, the automaton laid out again, with deep states beyond
+//! `PACKED_MAX_BYTES` of rows), as `lanes_*`; its matches must equal the
+//! library's.
 
 use std::hint::black_box;
 use std::path::Path;
 
 use aho_corasick::nfa::noncontiguous::NFA;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
-use newswatch::engine::automaton::{DFA_MAX_PATTERNS, DFA_MAX_SQUARED_BYTES};
+use newswatch::engine::automaton::{
+    DFA_MAX_PATTERNS, DFA_MAX_SQUARED_BYTES, PACKED_MAX_BYTES, PACKED_MAX_PATTERNS,
+};
 use newswatch::engine::packed::PackedDfa;
 use newswatch::engine::walk::{self, Lanes};
 use newswatch::text::normalize::{Form, NormText, normalize, normalize_into};
@@ -114,15 +118,15 @@ fn main() -> anyhow::Result<()> {
         }
         hits
     };
-    // The engine's walk over the same fields, for a DFA.
-    let dfa = match kind {
-        AhoCorasickKind::DFA => {
-            let nfa = NFA::builder()
-                .match_kind(MatchKind::Standard)
-                .build(&patterns)?;
-            PackedDfa::new(&nfa, &patterns)
-        }
-        _ => None,
+    // The engine's walk over the same fields, where the engine walks a
+    // packed DFA (with deep states beyond its rows' budget).
+    let dfa = if patterns.len() <= PACKED_MAX_PATTERNS {
+        let nfa = NFA::builder()
+            .match_kind(MatchKind::Standard)
+            .build(&patterns)?;
+        PackedDfa::new(&nfa, &patterns, PACKED_MAX_BYTES)
+    } else {
+        None
     };
     let mut lanes = Lanes::default();
     let mut run_lanes = |dfa: &PackedDfa| {

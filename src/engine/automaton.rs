@@ -26,12 +26,14 @@ use crate::text::normalize::{Form, normalize};
 use crate::text::words::is_cjk;
 use crate::watchlist::{Operand, Term};
 
-/// Up to this many patterns the automaton is a DFA, above it a contiguous
-/// NFA. Measured here (`cargo bench --bench engine`, DFA-vs-NFA report), the
-/// DFA scans 2 to 3 times faster at every size up to 20,000 patterns, but
-/// costs about 3 KiB per pattern: at 10,000 patterns some 32 MiB (a
-/// [`PackedDfa`]: `newswatch check`), which is where memory, not speed, sets
-/// the limit.
+/// Up to this many patterns aho-corasick's own automaton is a DFA, above it
+/// a contiguous NFA: the kind of the bare automaton the benchmarks compare
+/// the engine with (`examples/bare_automaton.rs`, `benches/engine.rs`), and
+/// the engine's own kind before the [`PackedDfa`]. Measured here (`cargo
+/// bench --bench engine`, DFA-vs-NFA report), the DFA scans 2 to 3 times
+/// faster at every size up to 20,000 patterns, but costs about 4 KiB per
+/// pattern (41 MiB at 10,000). The engine itself walks a [`PackedDfa`] up
+/// to [`PACKED_MAX_PATTERNS`].
 pub const DFA_MAX_PATTERNS: usize = 10_000;
 
 /// A DFA also needs the sum of its patterns' squared lengths (bytes²) at
@@ -43,6 +45,23 @@ pub const DFA_MAX_PATTERNS: usize = 10_000;
 /// 12 bytes sum to 1.4 M, the default watchlist to some 0.2 M; the longest
 /// terms (256 characters, 1 KiB of UTF-8) fit four of the worst kind.
 pub const DFA_MAX_SQUARED_BYTES: usize = 1 << 22;
+
+/// Up to this many patterns the automaton is a [`PackedDfa`], above it a
+/// contiguous NFA: building the packed one looks up every state's edges
+/// for every byte class, 0.2-0.35 CPU s more than the contiguous NFA at
+/// 100,000 generated terms, so some 3 s at 1M (where the contiguous NFA's
+/// build alone is 7 s of the 10 s allowed, BENCHMARKS.md).
+pub const PACKED_MAX_PATTERNS: usize = 200_000;
+
+/// Bytes of rows a [`PackedDfa`] may take; states beyond them are deep
+/// states, stepped as an NFA steps. 10,000 generated terms take 32 MiB of
+/// rows, all their states; at 100,000 terms (some 280 MiB for every state)
+/// this holds the first 140,000 states breadth first, and about 5% of the
+/// walk's steps go deeper. Against the contiguous NFA at 100,000 terms:
+/// 0.70 of the instructions of a scan and about 0.65 of its CPU per item,
+/// for 85 instead of 13 MiB of automata (32 MiB of rows: 0.74 and 0.83,
+/// BENCHMARKS.md, "Fifth session").
+pub const PACKED_MAX_BYTES: usize = 64 << 20;
 
 /// One term behind a pattern, with the boundary checks it needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,11 +105,10 @@ pub struct Automaton {
     exact: Vec<String>,
 }
 
-/// The automaton proper, of the kind [`DFA_MAX_PATTERNS`] chooses; held as
-/// its own type, not behind `AhoCorasick`, so that `walk` can step it. A
-/// DFA is a [`PackedDfa`], unless aho-corasick has a prefilter for its
-/// patterns (a handful of them: its search then skips text between their
-/// first bytes).
+/// The automaton proper, of the kind [`PACKED_MAX_PATTERNS`] chooses; held
+/// as its own type, not behind `AhoCorasick`, so that `walk` can step it.
+/// aho-corasick's DFA where it has a prefilter for the patterns (a handful
+/// of them: its search then skips text between their first bytes).
 enum Search {
     Packed(PackedDfa),
     Dfa(DFA),
@@ -259,9 +277,10 @@ impl AutomatonBuilder {
         self.entries.is_empty()
     }
 
-    /// Builds the automaton: a DFA up to [`DFA_MAX_PATTERNS`] distinct
-    /// patterns of at most [`DFA_MAX_SQUARED_BYTES`] squared bytes in all,
-    /// a contiguous NFA above.
+    /// Builds the automaton: a [`PackedDfa`] up to [`PACKED_MAX_PATTERNS`]
+    /// distinct patterns (aho-corasick's DFA where it has a prefilter and
+    /// the patterns are at most [`DFA_MAX_SQUARED_BYTES`] squared bytes in
+    /// all), a contiguous NFA above.
     ///
     /// # Errors
     ///
@@ -297,28 +316,28 @@ impl AutomatonBuilder {
         }
         starts.push(refs.len() as u32);
         let squared: usize = patterns.iter().map(|p| p.len() * p.len()).sum();
-        let search = if patterns.len() <= DFA_MAX_PATTERNS && squared <= DFA_MAX_SQUARED_BYTES {
+        let contiguous = || {
+            NFA::builder()
+                .match_kind(MatchKind::Standard)
+                .build(&patterns)
+        };
+        let search = if patterns.len() <= PACKED_MAX_PATTERNS {
             let nfa = noncontiguous::NFA::builder()
                 .match_kind(MatchKind::Standard)
                 .build(&patterns)?;
-            match nfa
-                .prefilter()
-                .is_none()
-                .then(|| PackedDfa::new(&nfa, &patterns))
-            {
-                Some(Some(packed)) => Search::Packed(packed),
-                _ => Search::Dfa(
+            if nfa.prefilter().is_some() && squared <= DFA_MAX_SQUARED_BYTES {
+                Search::Dfa(
                     DFA::builder()
                         .match_kind(MatchKind::Standard)
                         .build(&patterns)?,
-                ),
+                )
+            } else if let Some(packed) = PackedDfa::new(&nfa, &patterns, PACKED_MAX_BYTES) {
+                Search::Packed(packed)
+            } else {
+                Search::Nfa(contiguous()?)
             }
         } else {
-            Search::Nfa(
-                NFA::builder()
-                    .match_kind(MatchKind::Standard)
-                    .build(&patterns)?,
-            )
+            Search::Nfa(contiguous()?)
         };
         Ok(Automaton {
             search,

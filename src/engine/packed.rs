@@ -16,6 +16,16 @@
 //! and the automata took 0.78 of the memory (`newswatch check`;
 //! BENCHMARKS.md, "Fifth session").
 //!
+//! Above [`super::automaton::PACKED_MAX_BYTES`] of rows (100,000 terms
+//! would need some 280 MiB), only the first states breadth first get a
+//! row; the others are *deep* states, numbered from [`DEEP`] up, each with
+//! its own trie edges and its failure state, stepped as an NFA steps. Text
+//! seldom goes that deep, so nearly every step is still one load: at
+//! 100,000 terms a scan took 0.70 of the instructions it took with
+//! aho-corasick's contiguous NFA (one lane), and about 0.65 of the CPU
+//! time. The walk's loop is compiled twice ([`PackedDfa::step`]), so a DFA
+//! with a row for every state pays nothing for the deep ones.
+//!
 //! Built from aho-corasick's noncontiguous NFA with standard match
 //! semantics, the one its own DFA is built from: its trie edges and its
 //! match lists are taken as they are, and the rest of each row is filled
@@ -51,19 +61,64 @@ pub struct PackedDfa {
     /// Length in bytes of each pattern.
     pattern_lens: Vec<u32>,
     max_pattern_len: usize,
+    /// The states beyond the rows' budget, [`DEEP`] and up.
+    deep: Deep,
+}
+
+/// State numbers from this one up are deep states (`DEEP + i` is
+/// `Deep`'s state `i`); below it, row offsets.
+const DEEP: u32 = 1 << 31;
+
+/// The states that did not get a row: each keeps its own trie edges and its
+/// failure state, as an NFA state does. Text seldom goes this deep (over
+/// generated news at 100,000 terms, 5.8% of the steps went past the first
+/// 128,000 states breadth first, 1.5% past 256,000), and every failure
+/// chain ends in a state with a row.
+#[derive(Default)]
+struct Deep {
+    /// The failure state of each deep state (a state number).
+    fail: Vec<u32>,
+    /// The edges of deep state `i`: `edges[edge_starts[i]..edge_starts[i + 1]]`,
+    /// each `(class, state number)`.
+    edge_starts: Vec<u32>,
+    edges: Vec<(u8, u32)>,
+    /// The patterns of deep state `i`:
+    /// `matches[match_starts[i]..match_starts[i + 1]]`.
+    match_starts: Vec<u32>,
+    matches: Vec<PatternID>,
+}
+
+impl Deep {
+    /// The state after state `s` reads a byte of class `class`, `trans`
+    /// being the rows.
+    #[inline]
+    fn next(&self, trans: &[u32], mut s: u32, class: usize) -> u32 {
+        loop {
+            if s < DEEP {
+                return trans[s as usize + class];
+            }
+            let i = (s - DEEP) as usize;
+            let edges = &self.edges[self.edge_starts[i] as usize..self.edge_starts[i + 1] as usize];
+            if let Some(&(_, to)) = edges.iter().find(|&&(c, _)| usize::from(c) == class) {
+                return to;
+            }
+            s = self.fail[i];
+        }
+    }
 }
 
 impl PackedDfa {
     /// The DFA of `nfa`, built with standard match semantics from
-    /// `patterns` (in the same order). `None` when its table would not fit
-    /// `u32` offsets (4 G entries; a DFA is built only up to
-    /// [`super::automaton::DFA_MAX_PATTERNS`] patterns, far below that).
+    /// `patterns` (in the same order), with rows for as many states as fit
+    /// `max_bytes` (the first breadth first, the start state always); the others
+    /// are deep states, stepped as an NFA steps. `None` when the rows would
+    /// not fit `u32` offsets below [`DEEP`].
     ///
     /// The trie's edges are the NFA's own (anchored) transitions; the rest
     /// of each row is its failure state's row (the failure state of a
     /// child of `s` by byte `b` being where the failure state of `s` goes
     /// by `b`), which is how aho-corasick fills its own DFA.
-    pub fn new<P: AsRef<[u8]>>(nfa: &NFA, patterns: &[P]) -> Option<Self> {
+    pub fn new<P: AsRef<[u8]>>(nfa: &NFA, patterns: &[P], max_bytes: usize) -> Option<Self> {
         let start = nfa.start_state(Anchored::No).ok()?;
         // Classes: 0 for the bytes in no pattern, if any (they lead every
         // state back to the start state), then one for each byte in some
@@ -108,35 +163,66 @@ impl PackedDfa {
             child_starts.push(u32::try_from(children.len()).ok()?);
         }
 
-        // Rows: match states first, each group breadth first.
+        // Rows for the first `packed` states breadth first, match states
+        // first, each group breadth first; state numbers for the rest.
+        let packed = order.len().min((max_bytes / (4 * stride)).max(1));
         let (mut rows, rest): (Vec<usize>, Vec<usize>) =
-            (0..order.len()).partition(|&k| nfa.is_match(order[k]));
+            (0..packed).partition(|&k| nfa.is_match(order[k]));
         let match_states = rows.len();
         rows.extend(rest);
-        let mut offset_of = vec![0u32; order.len()];
+        let mut number = vec![0u32; order.len()];
         for (r, &k) in rows.iter().enumerate() {
-            offset_of[k] = u32::try_from(r.checked_mul(stride)?).ok()?;
+            number[k] = u32::try_from(r.checked_mul(stride)?).ok()?;
         }
-        u32::try_from(order.len().checked_mul(stride)?).ok()?;
+        if packed.checked_mul(stride)? >= DEEP as usize || order.len() - packed >= DEEP as usize {
+            return None;
+        }
+        for (k, n) in number.iter_mut().enumerate().skip(packed) {
+            *n = DEEP + (k - packed) as u32;
+        }
 
-        let mut trans = vec![0u32; order.len() * stride];
-        // The failure state's row offset of each state, breadth first.
+        let mut trans = vec![0u32; packed * stride];
+        let mut deep = Deep {
+            edge_starts: vec![0],
+            match_starts: vec![0],
+            ..Deep::default()
+        };
+        // The failure state of each state, breadth first: where the
+        // failure state of its parent goes by its byte (breadth first, that
+        // state and everything it fails to are done).
         let mut fail = vec![0u32; order.len()];
         for k in 0..order.len() {
-            let row = offset_of[k] as usize;
-            if k == 0 {
-                trans[row..row + stride].fill(offset_of[0]);
-            } else {
-                let from = fail[k] as usize;
-                trans.copy_within(from..from + stride, row);
-            }
-            for &(c, child) in &children[child_starts[k] as usize..child_starts[k + 1] as usize] {
+            let own = &children[child_starts[k] as usize..child_starts[k + 1] as usize];
+            for &(c, child) in own {
                 fail[child as usize] = if k == 0 {
-                    offset_of[0]
+                    number[0]
                 } else {
-                    trans[fail[k] as usize + usize::from(c)]
+                    deep.next(&trans, fail[k], usize::from(c))
                 };
-                trans[row + usize::from(c)] = offset_of[child as usize];
+            }
+            if k < packed {
+                let row = number[k] as usize;
+                if k == 0 {
+                    trans[row..row + stride].fill(number[0]);
+                } else {
+                    // A state with a row fails to one with a row: it is
+                    // earlier breadth first.
+                    let from = fail[k] as usize;
+                    trans.copy_within(from..from + stride, row);
+                }
+                for &(c, child) in own {
+                    trans[row + usize::from(c)] = number[child as usize];
+                }
+            } else {
+                let s = order[k];
+                deep.fail.push(fail[k]);
+                deep.edges
+                    .extend(own.iter().map(|&(c, child)| (c, number[child as usize])));
+                deep.edge_starts.push(u32::try_from(deep.edges.len()).ok()?);
+                deep.matches
+                    .extend((0..nfa.match_len(s)).map(|i| nfa.match_pattern(s, i)));
+                deep.match_starts
+                    .push(u32::try_from(deep.matches.len()).ok()?);
             }
         }
 
@@ -154,12 +240,13 @@ impl PackedDfa {
             classes,
             stride,
             trans,
-            start: offset_of[0],
+            start: number[0],
             match_limit: u32::try_from(match_states * stride).ok()?,
             match_starts,
             matches,
             pattern_lens,
             max_pattern_len: nfa.max_pattern_len(),
+            deep,
         })
     }
 
@@ -172,24 +259,76 @@ impl PackedDfa {
     /// The state after `state` reads `byte`.
     #[inline(always)]
     pub fn next(&self, state: u32, byte: u8) -> u32 {
-        self.trans[state as usize + usize::from(self.classes[usize::from(byte)])]
+        self.step::<true>(state, byte)
     }
 
-    /// Whether `state` has matches.
+    /// [`PackedDfa::next`], for a DFA that has deep states only if `DEEP_STATES`
+    /// (else `state` must have a row): the walk's loop is compiled once
+    /// each way, so that a DFA whose every state has a row
+    /// ([`PackedDfa::is_full`]) pays no branch per step.
     #[inline(always)]
-    pub fn is_match(&self, state: u32) -> bool {
-        state < self.match_limit
+    pub fn step<const DEEP_STATES: bool>(&self, state: u32, byte: u8) -> u32 {
+        let class = usize::from(self.classes[usize::from(byte)]);
+        if !DEEP_STATES || state < DEEP {
+            self.trans[state as usize + class]
+        } else {
+            self.deep_next(state, class)
+        }
+    }
+
+    #[inline(never)]
+    fn deep_next(&self, state: u32, class: usize) -> u32 {
+        self.deep.next(&self.trans, state, class)
+    }
+
+    /// Whether `state` may have matches: a match state with a row, or a
+    /// deep state (one compare).
+    #[inline(always)]
+    pub fn is_special(&self, state: u32) -> bool {
+        self.special::<true>(state)
+    }
+
+    /// [`PackedDfa::is_special`], for a DFA that has deep states only if
+    /// `DEEP_STATES` ([`PackedDfa::step`]).
+    #[inline(always)]
+    pub fn special<const DEEP_STATES: bool>(&self, state: u32) -> bool {
+        if DEEP_STATES {
+            state.wrapping_sub(self.match_limit) >= DEEP - self.match_limit
+        } else {
+            state < self.match_limit
+        }
     }
 
     /// The patterns that end where `state` was reached, in aho-corasick's
-    /// order; empty unless [`PackedDfa::is_match`].
+    /// order.
     #[inline]
     pub fn matches(&self, state: u32) -> &[PatternID] {
-        if !self.is_match(state) {
+        let (starts, matches, k) = if state >= DEEP {
+            (
+                &self.deep.match_starts,
+                &self.deep.matches,
+                (state - DEEP) as usize,
+            )
+        } else if state < self.match_limit {
+            (
+                &self.match_starts,
+                &self.matches,
+                state as usize / self.stride,
+            )
+        } else {
             return &[];
-        }
-        let k = state as usize / self.stride;
-        &self.matches[self.match_starts[k] as usize..self.match_starts[k + 1] as usize]
+        };
+        &matches[starts[k] as usize..starts[k + 1] as usize]
+    }
+
+    /// Bytes of one row: 4 per byte class.
+    pub fn row_bytes(&self) -> usize {
+        4 * self.stride
+    }
+
+    /// Whether every state has a row.
+    pub fn is_full(&self) -> bool {
+        self.deep.fail.is_empty()
     }
 
     /// Length in bytes of pattern `p`.
@@ -210,9 +349,15 @@ impl PackedDfa {
 
     /// Heap bytes.
     pub fn memory_usage(&self) -> usize {
-        self.trans.capacity() * 4
-            + self.match_starts.capacity() * 4
-            + self.matches.capacity() * std::mem::size_of::<PatternID>()
-            + self.pattern_lens.capacity() * 4
+        let d = &self.deep;
+        (self.trans.capacity()
+            + self.match_starts.capacity()
+            + self.pattern_lens.capacity()
+            + d.fail.capacity()
+            + d.edge_starts.capacity()
+            + d.match_starts.capacity())
+            * 4
+            + (self.matches.capacity() + d.matches.capacity()) * std::mem::size_of::<PatternID>()
+            + d.edges.capacity() * std::mem::size_of::<(u8, u32)>()
     }
 }

@@ -61,13 +61,15 @@ pub fn overlapping(
 ) {
     let long = haystack.len() >= MIN_INTERLEAVED_BYTES
         && haystack.len() >= LANE_SPANS * dfa.max_pattern_len();
-    if long {
-        interleaved(dfa, haystack, lanes, out);
-    } else {
-        let mut s = dfa.start();
-        for (j, &b) in haystack.iter().enumerate() {
-            s = dfa.next(s, b);
-            report(dfa, s, j + 1, out);
+    match (long, dfa.is_full()) {
+        (true, true) => interleaved::<false>(dfa, haystack, lanes, out),
+        (true, false) => interleaved::<true>(dfa, haystack, lanes, out),
+        (false, _) => {
+            let mut s = dfa.start();
+            for (j, &b) in haystack.iter().enumerate() {
+                s = dfa.next(s, b);
+                report(dfa, s, j + 1, out);
+            }
         }
     }
 }
@@ -90,8 +92,9 @@ pub fn one_lane<A: Automaton>(
 }
 
 /// Four lanes side by side; `haystack` is at least [`LANE_SPANS`] times the
-/// longest pattern.
-fn interleaved(
+/// longest pattern. `DEEP_STATES`: `dfa` may have deep states
+/// ([`PackedDfa::step`]).
+fn interleaved<const DEEP_STATES: bool>(
     dfa: &PackedDfa,
     haystack: &[u8],
     lanes: &mut Lanes,
@@ -106,7 +109,7 @@ fn interleaved(
         let from = (k * quarter).saturating_sub(max_len);
         *state = haystack[from..k * quarter]
             .iter()
-            .fold(start, |s, &b| dfa.next(s, b));
+            .fold(start, |s, &b| dfa.step::<DEEP_STATES>(s, b));
     }
     for held in &mut lanes.held {
         held.clear();
@@ -120,13 +123,17 @@ fn interleaved(
     );
     let steps = parts.0.iter().zip(parts.1).zip(parts.2).zip(parts.3);
     for (j, (((&b0, &b1), &b2), &b3)) in steps.enumerate() {
-        s0 = dfa.next(s0, b0);
-        s1 = dfa.next(s1, b1);
-        s2 = dfa.next(s2, b2);
-        s3 = dfa.next(s3, b3);
+        s0 = dfa.step::<DEEP_STATES>(s0, b0);
+        s1 = dfa.step::<DEEP_STATES>(s1, b1);
+        s2 = dfa.step::<DEEP_STATES>(s2, b2);
+        s3 = dfa.step::<DEEP_STATES>(s3, b3);
         // One branch per step in the common case: no lane is in a match
-        // state.
-        if dfa.is_match(s0) | dfa.is_match(s1) | dfa.is_match(s2) | dfa.is_match(s3) {
+        // state or a deep one.
+        if dfa.special::<DEEP_STATES>(s0)
+            | dfa.special::<DEEP_STATES>(s1)
+            | dfa.special::<DEEP_STATES>(s2)
+            | dfa.special::<DEEP_STATES>(s3)
+        {
             report(dfa, s0, j + 1, out);
             for (k, s) in [s1, s2, s3].into_iter().enumerate() {
                 let held = &mut lanes.held[k];
@@ -144,7 +151,7 @@ fn interleaved(
     // The rest after the fourth part, in lane 3.
     let mut s = s3;
     for (j, &b) in haystack.iter().enumerate().skip(4 * quarter) {
-        s = dfa.next(s, b);
+        s = dfa.step::<DEEP_STATES>(s, b);
         report(dfa, s, j + 1, out);
     }
 }
@@ -152,7 +159,7 @@ fn interleaved(
 /// The matches of `state`, reached with the byte before `end`.
 #[inline(always)]
 fn report(dfa: &PackedDfa, state: u32, end: usize, out: &mut impl FnMut(PatternID, usize)) {
-    if dfa.is_match(state) {
+    if dfa.is_special(state) {
         for &p in dfa.matches(state) {
             out(p, end);
         }
@@ -184,7 +191,7 @@ mod tests {
             .prefilter(false)
             .build(patterns)
             .expect("builds");
-        PackedDfa::new(&nfa, patterns).expect("fits")
+        PackedDfa::new(&nfa, patterns, usize::MAX).expect("fits")
     }
 
     /// The `(pattern, end)` matches a walk gives to its `out`.
@@ -195,7 +202,13 @@ mod tests {
     }
 
     fn interleaved_of(a: &PackedDfa, haystack: &str) -> Vec<(usize, usize)> {
-        collected(|mut out| interleaved(a, haystack.as_bytes(), &mut Lanes::default(), &mut out))
+        collected(|mut out| {
+            if a.is_full() {
+                interleaved::<false>(a, haystack.as_bytes(), &mut Lanes::default(), &mut out)
+            } else {
+                interleaved::<true>(a, haystack.as_bytes(), &mut Lanes::default(), &mut out)
+            }
+        })
     }
 
     fn overlapping_of(a: &PackedDfa, haystack: &str) -> Vec<(usize, usize)> {
@@ -231,6 +244,24 @@ mod tests {
             prop_assert_eq!(&overlapping_of(&dfa, &haystack), &want);
         }
 
+        /// With rows for only the first few states, the rest deep, the
+        /// matches are the same, in one lane or four.
+        #[test]
+        fn deep_states_give_the_librarys_matches(
+            patterns in proptest::collection::vec(text(8).prop_filter("not empty", |p| !p.is_empty()), 1..40),
+            haystack in text(400),
+            rows in 1usize..12,
+        ) {
+            let want = expected(&patterns, &haystack);
+            let nfa = NFA::builder().match_kind(MatchKind::Standard).prefilter(false).build(&patterns).expect("builds");
+            let probe = PackedDfa::new(&nfa, &patterns, usize::MAX).expect("fits");
+            let dfa = PackedDfa::new(&nfa, &patterns, rows * probe.row_bytes()).expect("fits");
+            if haystack.len() >= 4 {
+                prop_assert_eq!(&interleaved_of(&dfa, &haystack), &want);
+            }
+            prop_assert_eq!(&overlapping_of(&dfa, &haystack), &want);
+        }
+
         /// Any bytes, patterns over all of them: the classes (a byte on no
         /// pattern's edge shares one with the others) change no match.
         #[test]
@@ -244,7 +275,7 @@ mod tests {
                 .map(|m| (m.pattern().as_usize(), m.end()))
                 .collect();
             let nfa = NFA::builder().match_kind(MatchKind::Standard).prefilter(false).build(&patterns).expect("builds");
-            let dfa = PackedDfa::new(&nfa, &patterns).expect("fits");
+            let dfa = PackedDfa::new(&nfa, &patterns, usize::MAX).expect("fits");
             let got = collected(|mut out| overlapping(&dfa, &haystack, &mut Lanes::default(), &mut out));
             prop_assert_eq!(got, want);
         }
@@ -258,7 +289,7 @@ mod tests {
             .match_kind(MatchKind::Standard)
             .build(&patterns)
             .expect("builds");
-        let dfa = PackedDfa::new(&nfa, &patterns).expect("fits");
+        let dfa = PackedDfa::new(&nfa, &patterns, usize::MAX).expect("fits");
         let haystack: Vec<u8> = (0..=255u8).flat_map(|b| [b, b, b]).collect();
         let got =
             collected(|mut out| overlapping(&dfa, &haystack, &mut Lanes::default(), &mut out));
