@@ -47,10 +47,10 @@ pub const DFA_MAX_PATTERNS: usize = 10_000;
 pub const DFA_MAX_SQUARED_BYTES: usize = 1 << 22;
 
 /// Up to this many patterns the automaton is a [`PackedDfa`], above it a
-/// contiguous NFA: building the packed one looks up every state's edges
-/// for every byte class, 0.2-0.35 CPU s more than the contiguous NFA at
-/// 100,000 generated terms, so some 3 s at 1M (where the contiguous NFA's
-/// build alone is 7 s of the 10 s allowed, BENCHMARKS.md).
+/// contiguous NFA: the packed one costs more to build (at 100,000
+/// generated terms a scan's start-up took 2.1 G instructions against the
+/// contiguous NFA's 1.5 G, and its automata 85 against 13 MiB), and the
+/// 1M-term build must stay under 10 s (BENCHMARKS.md).
 pub const PACKED_MAX_PATTERNS: usize = 200_000;
 
 /// Bytes of rows a [`PackedDfa`] may take; states beyond them are deep

@@ -107,6 +107,19 @@ impl Deep {
     }
 }
 
+/// Appends the patterns of NFA state `s` to `matches`, in aho-corasick's
+/// order, and where they end to `starts`; `None` past `u32` entries.
+fn push_matches(
+    nfa: &NFA,
+    s: StateID,
+    matches: &mut Vec<PatternID>,
+    starts: &mut Vec<u32>,
+) -> Option<()> {
+    matches.extend((0..nfa.match_len(s)).map(|i| nfa.match_pattern(s, i)));
+    starts.push(u32::try_from(matches.len()).ok()?);
+    Some(())
+}
+
 impl PackedDfa {
     /// The DFA of `nfa`, built with standard match semantics from
     /// `patterns` (in the same order), with rows for as many states as fit
@@ -240,19 +253,14 @@ impl PackedDfa {
                 deep.edges
                     .extend(own.iter().map(|&(c, child)| (c, number[child as usize])));
                 deep.edge_starts.push(u32::try_from(deep.edges.len()).ok()?);
-                deep.matches
-                    .extend((0..nfa.match_len(s)).map(|i| nfa.match_pattern(s, i)));
-                deep.match_starts
-                    .push(u32::try_from(deep.matches.len()).ok()?);
+                push_matches(nfa, s, &mut deep.matches, &mut deep.match_starts)?;
             }
         }
 
         let mut match_starts = vec![0u32];
         let mut matches = Vec::new();
         for &k in &rows[..match_states] {
-            let s = order[k];
-            matches.extend((0..nfa.match_len(s)).map(|i| nfa.match_pattern(s, i)));
-            match_starts.push(u32::try_from(matches.len()).ok()?);
+            push_matches(nfa, order[k], &mut matches, &mut match_starts)?;
         }
         let pattern_lens = (0..nfa.patterns_len())
             .map(|p| u32::try_from(nfa.pattern_len(PatternID::new_unchecked(p))).ok())

@@ -185,13 +185,14 @@ mod tests {
             .collect()
     }
 
-    fn packed(patterns: &[String]) -> PackedDfa {
+    /// The packed DFA of `patterns`, with rows within `max_bytes`.
+    fn packed<P: AsRef<[u8]>>(patterns: &[P], max_bytes: usize) -> PackedDfa {
         let nfa = NFA::builder()
             .match_kind(MatchKind::Standard)
             .prefilter(false)
             .build(patterns)
             .expect("builds");
-        PackedDfa::new(&nfa, patterns, usize::MAX).expect("fits")
+        PackedDfa::new(&nfa, patterns, max_bytes).expect("fits")
     }
 
     /// The `(pattern, end)` matches a walk gives to its `out`.
@@ -237,7 +238,7 @@ mod tests {
             haystack in text(400),
         ) {
             let want = expected(&patterns, &haystack);
-            let dfa = packed(&patterns);
+            let dfa = packed(&patterns, usize::MAX);
             if haystack.len() >= 4 {
                 prop_assert_eq!(&interleaved_of(&dfa, &haystack), &want);
             }
@@ -253,9 +254,8 @@ mod tests {
             rows in 1usize..12,
         ) {
             let want = expected(&patterns, &haystack);
-            let nfa = NFA::builder().match_kind(MatchKind::Standard).prefilter(false).build(&patterns).expect("builds");
-            let probe = PackedDfa::new(&nfa, &patterns, usize::MAX).expect("fits");
-            let dfa = PackedDfa::new(&nfa, &patterns, rows * probe.row_bytes()).expect("fits");
+            let row_bytes = packed(&patterns, usize::MAX).row_bytes();
+            let dfa = packed(&patterns, rows * row_bytes);
             if haystack.len() >= 4 {
                 prop_assert_eq!(&interleaved_of(&dfa, &haystack), &want);
             }
@@ -274,8 +274,7 @@ mod tests {
                 .find_overlapping_iter(&haystack[..])
                 .map(|m| (m.pattern().as_usize(), m.end()))
                 .collect();
-            let nfa = NFA::builder().match_kind(MatchKind::Standard).prefilter(false).build(&patterns).expect("builds");
-            let dfa = PackedDfa::new(&nfa, &patterns, usize::MAX).expect("fits");
+            let dfa = packed(&patterns, usize::MAX);
             let got = collected(|mut out| overlapping(&dfa, &haystack, &mut Lanes::default(), &mut out));
             prop_assert_eq!(got, want);
         }
@@ -285,11 +284,7 @@ mod tests {
     fn every_byte_in_a_pattern_keeps_its_own_class() {
         // All 256 bytes on some edge: no class is shared.
         let patterns: Vec<Vec<u8>> = (0..=255u8).map(|b| vec![b, b]).collect();
-        let nfa = NFA::builder()
-            .match_kind(MatchKind::Standard)
-            .build(&patterns)
-            .expect("builds");
-        let dfa = PackedDfa::new(&nfa, &patterns, usize::MAX).expect("fits");
+        let dfa = packed(&patterns, usize::MAX);
         let haystack: Vec<u8> = (0..=255u8).flat_map(|b| [b, b, b]).collect();
         let got =
             collected(|mut out| overlapping(&dfa, &haystack, &mut Lanes::default(), &mut out));
@@ -306,7 +301,7 @@ mod tests {
             haystack.replace_range(border - 2..border + 2, "abcd");
         }
         let patterns = ["abcd".to_owned(), "bc".to_owned(), "d".to_owned()];
-        let got = overlapping_of(&packed(&patterns), &haystack);
+        let got = overlapping_of(&packed(&patterns, usize::MAX), &haystack);
         assert_eq!(got, expected(&patterns, &haystack));
         assert_eq!(got.len(), 9, "three patterns at three borders: {got:?}");
     }
