@@ -129,8 +129,14 @@ pub struct Scratch {
     /// Per field, its folded text: walked, then read again for the words
     /// of NEAR and its kin (`rules::WordCache`).
     folded: Vec<NormText>,
-    /// Per field, its skeleton text, for fields the skeleton pass reads.
+    /// Per field, its skeleton text with its map, for fields where the
+    /// skeleton pass finds something or that its map-free loop leaves.
     skeletons: Vec<NormText>,
+    /// Per field, its skeleton text without a map, for the skeleton pass's
+    /// first walk ([`skeleton_pass`]).
+    plain_skeletons: Vec<normalize::PlainSkeleton>,
+    /// Per field, how the skeleton pass holds it.
+    skeleton_states: Vec<SkeletonState>,
     joined: Joined,
     found: found::Found,
     candidates: Vec<u32>,
@@ -327,6 +333,8 @@ impl Engine {
         let Scratch {
             folded,
             skeletons,
+            plain_skeletons,
+            skeleton_states,
             joined,
             lanes,
             ..
@@ -344,16 +352,12 @@ impl Engine {
         );
         if let Some(skeleton) = &self.skeleton {
             let reads = |text: &str| self.skeleton_on_ascii || has_non_ascii_word_char(text);
-            pass(
-                skeleton,
-                Form::Skeleton,
-                reads,
-                fields,
-                skeletons,
-                joined,
-                lanes,
-                sink,
-            );
+            let texts = SkeletonTexts {
+                mapped: skeletons,
+                plain: plain_skeletons,
+                states: skeleton_states,
+            };
+            skeleton_pass(skeleton, reads, fields, texts, joined, lanes, sink);
         }
     }
 
@@ -398,10 +402,114 @@ fn pass(
     for (f, field) in fields.iter().enumerate() {
         if reads(field.text) {
             normalize::normalize_into(field.text, form, &mut norms[f]);
-            joined.push(f, &norms[f]);
+            joined.push(f, norms[f].as_str().as_bytes());
         }
     }
     joined.walk(automaton, fields, norms, lanes, sink);
+}
+
+/// How the skeleton pass holds a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SkeletonState {
+    /// Not read (no letter of another script, `Engine::skeleton_on_ascii`
+    /// unset).
+    Unread,
+    /// Its skeleton without a map, where the first walk has found nothing
+    /// so far.
+    Plain,
+    /// Its skeleton without a map, where the first walk found something:
+    /// normalized again with the map, walked again.
+    Found,
+    /// Its skeleton with the map, from the start (the map-free loop left
+    /// it): judged in the first walk.
+    Mapped,
+}
+
+/// The skeleton pass's buffers, by field index.
+struct SkeletonTexts<'s> {
+    mapped: &'s mut Vec<NormText>,
+    plain: &'s mut Vec<normalize::PlainSkeleton>,
+    states: &'s mut Vec<SkeletonState>,
+}
+
+/// The pass of the skeleton automaton over the fields that `reads` picks.
+/// As [`pass`], but the map back to the original text, which costs most
+/// of a skeleton (half of Russian letters open a map piece), is made only
+/// for the fields where the automaton finds something: every field is
+/// first written without a map ([`normalize::skeleton_into`]) and walked;
+/// the fields with an occurrence are normalized again with the map and
+/// walked again, their occurrences judged then. The skeleton automaton
+/// finds nothing in most fields (Russian text is read only for look-alikes
+/// of the confusable terms), and the occurrences given are the same as
+/// [`pass`]'s (in another order, which [`found::Found`] does not depend
+/// on). A field the map-free loop leaves gets its map at once.
+fn skeleton_pass(
+    automaton: &Automaton,
+    reads: impl Fn(&str) -> bool,
+    fields: &[Field<'_>],
+    texts: SkeletonTexts<'_>,
+    joined: &mut Joined,
+    lanes: &mut walk::Lanes,
+    sink: &mut impl FnMut(Match),
+) {
+    let SkeletonTexts {
+        mapped,
+        plain,
+        states,
+    } = texts;
+    if mapped.len() < fields.len() {
+        mapped.resize_with(fields.len(), NormText::default);
+    }
+    if plain.len() < fields.len() {
+        plain.resize_with(fields.len(), normalize::PlainSkeleton::default);
+    }
+    states.clear();
+    states.resize(fields.len(), SkeletonState::Unread);
+    joined.clear();
+    for (f, field) in fields.iter().enumerate() {
+        if !reads(field.text) {
+            continue;
+        }
+        if normalize::skeleton_into(field.text, &mut plain[f]) {
+            states[f] = SkeletonState::Plain;
+            joined.push(f, plain[f].as_bytes());
+        } else {
+            normalize::normalize_into(field.text, Form::Skeleton, &mut mapped[f]);
+            states[f] = SkeletonState::Mapped;
+            joined.push(f, mapped[f].as_str().as_bytes());
+        }
+    }
+    let mut again = false;
+    joined.for_each(
+        automaton,
+        lanes,
+        &mut |pattern, f, start, end| match states[f] {
+            SkeletonState::Mapped => verify(
+                automaton,
+                f,
+                fields[f].text,
+                &mapped[f],
+                (pattern, start, end),
+                sink,
+            ),
+            SkeletonState::Plain => {
+                states[f] = SkeletonState::Found;
+                again = true;
+            }
+            SkeletonState::Found | SkeletonState::Unread => {}
+        },
+    );
+    if !again {
+        return;
+    }
+    joined.clear();
+    for (f, field) in fields.iter().enumerate() {
+        if states[f] == SkeletonState::Found {
+            normalize::normalize_into(field.text, Form::Skeleton, &mut mapped[f]);
+            joined.push(f, mapped[f].as_str().as_bytes());
+        }
+    }
+    joined.walk(automaton, fields, mapped, lanes, sink);
 }
 
 /// The normalized fields of one pass, joined by
@@ -419,9 +527,8 @@ impl Joined {
         self.starts.clear();
     }
 
-    /// Adds field `field`, normalized as `norm`; an empty one is left out.
-    fn push(&mut self, field: usize, norm: &NormText) {
-        let text = norm.as_str().as_bytes();
+    /// Adds field `field`, normalized as `text`; an empty one is left out.
+    fn push(&mut self, field: usize, text: &[u8]) {
         if text.is_empty() {
             return;
         }
@@ -442,19 +549,33 @@ impl Joined {
         lanes: &mut walk::Lanes,
         out: &mut impl FnMut(Match),
     ) {
-        automaton.for_each_match(&self.bytes, lanes, &mut |pattern, start, end| {
-            // No pattern holds the separator, so the match lies in the
-            // last field starting at or before it.
-            let k = self.starts.partition_point(|&(s, _)| s <= start) - 1;
-            let (at, f) = self.starts[k];
+        self.for_each(automaton, lanes, &mut |pattern, f, start, end| {
             verify(
                 automaton,
                 f,
                 fields[f].text,
                 &norms[f],
-                (pattern, start - at, end - at),
+                (pattern, start, end),
                 out,
             );
+        });
+    }
+
+    /// Walks `automaton` over the fields joined and gives `out` each
+    /// occurrence unjudged: its pattern, field index, and start and end
+    /// in that field's normalized text.
+    fn for_each(
+        &self,
+        automaton: &Automaton,
+        lanes: &mut walk::Lanes,
+        out: &mut impl FnMut(aho_corasick::PatternID, usize, usize, usize),
+    ) {
+        automaton.for_each_match(&self.bytes, lanes, &mut |pattern, start, end| {
+            // No pattern holds the separator, so the match lies in the
+            // last field starting at or before it.
+            let k = self.starts.partition_point(|&(s, _)| s <= start) - 1;
+            let (at, f) = self.starts[k];
+            out(pattern, f, start - at, end - at);
         });
     }
 }

@@ -260,3 +260,50 @@ fn ascii_text_is_one_script_and_skips_the_skeleton_pass() {
     let cyrillic = set(&["НАТО"], "confusables = true");
     assert_eq!(texts(&cyrillic, "HATO summit"), ["HATO"]);
 }
+
+proptest::proptest! {
+    /// The skeleton pass finds the same occurrences as one pass of the
+    /// skeleton automaton over every field normalized with its map
+    /// ([`pass`]), whichever way it holds each field: skeletons without a
+    /// map where it finds nothing, fields it walks again, fields the
+    /// map-free loop leaves (marks, invisible characters, characters above
+    /// the BMP), in items of three fields.
+    #[test]
+    fn the_skeleton_pass_finds_what_a_mapped_pass_finds(
+        texts in proptest::collection::vec(
+            proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "Н200", "H200", "Nvіdia", "NVIDIA", "нвидиа", "экспoрт", "экспорт",
+                    "НАТО", "HATO", "чипов", "й", "ы", " ", "  ", "-", "\n", "\u{a0}",
+                    "\u{301}", "\u{200b}", "😀", "中国", "“", "—", "x", "0", "l",
+                ]),
+                0..12,
+            ),
+            3,
+        ),
+    ) {
+        let e = set(&["H200", "экспорт*", "Nvidia", "НАТО"], "confusables = true");
+        let texts: Vec<String> = texts.iter().map(|p| p.concat()).collect();
+        let fields: Vec<Field<'_>> = texts
+            .iter()
+            .map(|t| Field { name: "body", text: t })
+            .collect();
+        let Some(skeleton) = &e.skeleton else {
+            panic!("a confusable set builds the skeleton automaton");
+        };
+        let mut want = Vec::new();
+        let (mut norms, mut joined, mut lanes) = (Vec::new(), Joined::default(), walk::Lanes::default());
+        pass(skeleton, Form::Skeleton, |_| true, &fields, &mut norms, &mut joined, &mut lanes, &mut |m| want.push(m));
+        let mut got = Vec::new();
+        let mut scratch = Scratch::new();
+        let texts = SkeletonTexts {
+            mapped: &mut scratch.skeletons,
+            plain: &mut scratch.plain_skeletons,
+            states: &mut scratch.skeleton_states,
+        };
+        skeleton_pass(skeleton, |_| true, &fields, texts, &mut joined, &mut lanes, &mut |m| got.push(m));
+        want.sort_unstable();
+        got.sort_unstable();
+        proptest::prop_assert_eq!(got, want);
+    }
+}

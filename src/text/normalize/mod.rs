@@ -56,7 +56,10 @@ pub use form::{Form, is_hyphen, is_trade_mark_sign, yo_as_ye};
 pub use map::NormText;
 pub use reference::reference;
 pub use tables::warm_up;
-use tables::{BOUNDARY, EXPAND, Table, starts_segment_in, starts_segment_slow, table};
+use tables::{
+    BOUNDARY, EXPAND, PLAIN_HARD, PLAIN_MAX_BYTES, PLAIN_SKELETON, PLAIN_SPACE, Table,
+    starts_segment_in, starts_segment_slow, table,
+};
 
 /// The most bytes of normalized text one byte of input becomes, in every
 /// form: U+FDFA (3 bytes) is 18 Arabic letters and spaces, 33 bytes. A
@@ -341,6 +344,80 @@ fn per_character(text: &str, form: Form, t: &Table, out: &mut NormText) {
     flush_chars(text, run, n, out);
 }
 
+/// A text's skeleton without an offset map ([`skeleton_into`]); reused
+/// across calls, so the hot path does not allocate.
+#[derive(Debug, Default, Clone)]
+pub struct PlainSkeleton {
+    /// The skeleton's bytes, then bytes of earlier texts: the buffer only
+    /// grows, and is written without clearing.
+    buf: Vec<u8>,
+    /// Bytes of `buf` that hold the skeleton.
+    len: usize,
+}
+
+impl PlainSkeleton {
+    /// The skeleton's UTF-8 bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+/// Writes the skeleton of `text` into `out` (the bytes
+/// [`normalize_into`] writes in [`Form::Skeleton`]) without an offset map,
+/// and returns `true`; or returns `false`, `out` unspecified, when `text`
+/// has a character this loop leaves to the full path: one that starts no
+/// segment (a combining mark, an invisible character), one above the Basic
+/// Multilingual Plane, or one whose skeleton the table does not give alone
+/// (`tables::PLAIN_SKELETON`). Since no mark is taken, every character
+/// here is a segment of its own.
+///
+/// For the engine's skeleton pass, whose automaton finds nothing in most
+/// fields: the map is made only for the fields where it does. A character
+/// costs a decode, a table load and an eight-byte store (BENCHMARKS.md,
+/// "Sixth session").
+pub fn skeleton_into(text: &str, out: &mut PlainSkeleton) -> bool {
+    let table: &[u64] = &PLAIN_SKELETON;
+    let bytes = text.as_bytes();
+    let n = bytes.len();
+    // Each input byte becomes at most `PLAIN_MAX_BYTES` output bytes, and
+    // every store writes eight.
+    let need = PLAIN_MAX_BYTES * n + 8;
+    if out.buf.len() < need {
+        out.buf.resize(need, 0);
+    }
+    let buf = &mut out.buf[..need];
+    let mut o = 0;
+    let mut space = false;
+    let mut i = 0;
+    while i < n {
+        let (cp, len) = if bytes[i] < 0x80 {
+            (u32::from(bytes[i]), 1)
+        } else {
+            decode(bytes, i)
+        };
+        let Some(&e) = table.get(cp as usize) else {
+            return false;
+        };
+        if e & (PLAIN_HARD | PLAIN_SPACE) != 0 {
+            if e & PLAIN_HARD != 0 {
+                return false;
+            }
+            if !space {
+                buf[o] = b' ';
+                o += 1;
+                space = true;
+            }
+        } else {
+            buf[o..o + 8].copy_from_slice(&e.to_le_bytes());
+            o += (e >> 48 & 0xF) as usize;
+            space = false;
+        }
+        i += len;
+    }
+    out.len = o;
+    true
+}
+
 /// Nothing at `at` joins the segment of the character before it: the
 /// text ends there, or an ASCII character or a Cyrillic letter
 /// U+0400..=U+047F (lead bytes `D0`, `D1`) starts there, which start
@@ -580,6 +657,22 @@ mod tests {
                 "text {text:?} form {form:?}"
             );
         }
+        check_skeleton_into(text);
+    }
+
+    /// `skeleton_into` gives `normalize`'s skeleton whenever it takes the
+    /// text; returns whether it did.
+    fn check_skeleton_into(text: &str) -> bool {
+        let mut plain = PlainSkeleton::default();
+        let took = skeleton_into(text, &mut plain);
+        if took {
+            assert_eq!(
+                plain.as_bytes(),
+                normalize(text, Form::Skeleton).as_bytes(),
+                "text {text:?}"
+            );
+        }
+        took
     }
 
     #[test]
@@ -675,6 +768,47 @@ mod tests {
                         );
                     }
                 }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// The map-free skeleton loop writes the mapped loop's text
+        /// whenever it takes a text, over letters of every script the
+        /// corpus has, their look-alikes, expansions (`ы`, `ﬁ`), white
+        /// space to collapse, hyphens, marks and invisible characters
+        /// (which it leaves to the full path), full-width forms and
+        /// characters above the BMP; and it takes every text without a
+        /// mark, an invisible character or a character above the BMP.
+        #[test]
+        fn skeleton_without_a_map_agrees_with_the_mapped_loop(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "А", "Н", "Р", "а", "р", "ы", "ё", "Й", "й", "ђ", "Ѳ", "о", "с", "і",
+                    "H200", "0", "1", "l", "I", "rn", "m", "Nvidia", "ﬁ", "ß",
+                    "Ｈ", "２", "中", "芯片", "「", "—", "«", "»", "“", "’",
+                    " ", "  ", "\u{a0}", "\u{3000}", "\n", "\t", "-", "‐",
+                    "\u{301}", "\u{200b}", "\u{ad}", "𝐇", "😀",
+                ]),
+                0..40,
+            ),
+        ) {
+            let text = parts.concat();
+            let took = check_skeleton_into(&text);
+            let hard = text.chars().any(|c| {
+                matches!(c, '\u{301}' | '\u{200b}' | '\u{ad}') || c as u32 >= 0x10000
+            });
+            proptest::prop_assert!(took || hard, "left {:?} to the full path", text);
+        }
+    }
+
+    #[test]
+    fn skeleton_without_a_map_agrees_on_every_bmp_character() {
+        let mut buf = [0u8; 4];
+        for c in (1..0x10000).filter_map(char::from_u32) {
+            let c = c.encode_utf8(&mut buf);
+            for t in [format!("x{c}"), format!("{c} {c}y"), format!("Н{c}\u{301}")] {
+                check_skeleton_into(&t);
             }
         }
     }

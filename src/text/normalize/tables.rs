@@ -78,6 +78,53 @@ static FOLDED: LazyLock<Table> = LazyLock::new(|| Table::build(Form::Folded));
 static CASE_KEPT: LazyLock<Table> = LazyLock::new(|| Table::build(Form::CaseKept));
 static SKELETON: LazyLock<Table> = LazyLock::new(|| Table::build(Form::Skeleton));
 
+/// Per BMP character, its skeleton as the map-free skeleton loop writes it
+/// (`super::skeleton_into`): up to six UTF-8 bytes in the low 48 bits
+/// (the first in the lowest byte; `й` is the five of `ᴎ` and U+0306) and
+/// their count in bits 48 to 51; or
+/// [`PLAIN_SPACE`] (white space and hyphens, written as one space), or
+/// [`PLAIN_HARD`], left to the full path: no segment starts before the
+/// character (a combining mark, an invisible character), or the table has
+/// no output for it alone, or that is longer than six bytes. Derived from
+/// the skeleton [`Table`]; 512 KiB, built on first use.
+pub(super) static PLAIN_SKELETON: LazyLock<Box<[u64]>> = LazyLock::new(|| {
+    let t = table(Form::Skeleton);
+    (0..0x10000u32)
+        .map(|cp| {
+            let e = t.entries[cp as usize];
+            let m = e & 0xFFFF;
+            let mut buf = [0u8; 4];
+            let out: &str = if e & BOUNDARY == 0 {
+                return PLAIN_HARD;
+            } else if e & EXPAND != 0 {
+                &t.expansions[m as usize]
+            } else if m == u32::from(b' ') {
+                return PLAIN_SPACE;
+            } else {
+                match char::from_u32(m).filter(|_| m != 0) {
+                    Some(c) => c.encode_utf8(&mut buf),
+                    None => return PLAIN_HARD,
+                }
+            };
+            if out.len() > PLAIN_MAX_BYTES {
+                return PLAIN_HARD;
+            }
+            let mut bytes = [0u8; 8];
+            bytes[..out.len()].copy_from_slice(out.as_bytes());
+            u64::from_le_bytes(bytes) | (out.len() as u64) << 48
+        })
+        .collect()
+});
+
+/// The most bytes of a character's skeleton in [`PLAIN_SKELETON`].
+pub(super) const PLAIN_MAX_BYTES: usize = 6;
+
+/// [`PLAIN_SKELETON`]: a space, written unless the output ends with one.
+pub(super) const PLAIN_SPACE: u64 = 1 << 52;
+
+/// [`PLAIN_SKELETON`]: the map-free loop leaves the text to the full path.
+pub(super) const PLAIN_HARD: u64 = 1 << 53;
+
 /// Bit set over the BMP: a segment may start before this character.
 static BOUNDARIES: LazyLock<Box<[u64]>> = LazyLock::new(|| {
     let mut bits = vec![0u64; 0x10000 / 64].into_boxed_slice();
