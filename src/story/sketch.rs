@@ -31,7 +31,7 @@
 use std::borrow::Cow;
 
 use crate::text::normalize::{Form, normalize};
-use crate::text::words::word_spans;
+use crate::text::words::{first_word_spans_into, word_spans};
 
 /// Number of MinHash values in a sketch.
 pub const HASHES: usize = 128;
@@ -107,10 +107,11 @@ impl Sketch {
             .iter()
             .map(|&(s, e)| word_hash(&title.as_bytes()[s as usize..e as usize]))
             .collect();
+        let mut spans = Vec::new();
+        first_word_spans_into(&body, shingling.body_words, &mut spans);
         words.extend(
-            word_spans(&body)
+            spans
                 .iter()
-                .take(shingling.body_words)
                 .map(|&(s, e)| word_hash(&body.as_bytes()[s as usize..e as usize])),
         );
         let k = shingling.words.clamp(1, words.len().max(1));

@@ -194,15 +194,26 @@ pub fn word_spans(text: &str) -> Vec<(u32, u32)> {
 }
 
 /// [`word_spans`] into `words` (cleared first), reusing its allocation.
-/// ASCII other than the apostrophe is judged a byte at a time: a letter or
-/// digit is a word character, nothing else is, and none is CJK.
 pub fn word_spans_into(text: &str, words: &mut Vec<(u32, u32)>) {
+    first_word_spans_into(text, usize::MAX, words);
+}
+
+/// The first `max` words of `text` ([`word_spans`]) into `words` (cleared
+/// first); reads `text` only as far as it needs to.
+///
+/// ASCII other than the apostrophe is judged a byte at a time: a letter or
+/// digit is a word character, nothing else is, and none is CJK. So are
+/// Cyrillic U+0400..=U+047F (lead bytes `D0`, `D1`: letters, none CJK) and
+/// CJK unified ideographs U+4E00..=U+9FFF (letters, each a word): without
+/// a lookup of the General Category, which costs tens of instructions a
+/// character (unit tests check both blocks against the lookups).
+pub fn first_word_spans_into(text: &str, max: usize, words: &mut Vec<(u32, u32)>) {
     words.clear();
     let bytes = text.as_bytes();
     let mut open: Option<usize> = None;
     let mut prev = ' ';
     let mut i = 0;
-    while i < bytes.len() {
+    while i < bytes.len() && words.len() < max {
         let b = bytes[i];
         if b < 0x80 && b != b'\'' {
             if b.is_ascii_alphanumeric() {
@@ -212,6 +223,19 @@ pub fn word_spans_into(text: &str, words: &mut Vec<(u32, u32)>) {
             }
             prev = char::from(b);
             i += 1;
+            continue;
+        }
+        if let Some((c, len)) = fast_letter(bytes, i) {
+            if len == 3 {
+                if let Some(s) = open.take() {
+                    words.push((s as u32, i as u32));
+                }
+                words.push((i as u32, (i + 3) as u32));
+            } else {
+                open.get_or_insert(i);
+            }
+            prev = c;
+            i += len;
             continue;
         }
         let Some(c) = text[i..].chars().next() else {
@@ -240,9 +264,28 @@ pub fn word_spans_into(text: &str, words: &mut Vec<(u32, u32)>) {
         prev = c;
         i = next;
     }
-    if let Some(s) = open {
-        words.push((s as u32, text.len() as u32));
+    if let Some(s) = open.filter(|_| words.len() < max) {
+        words.push((s as u32, i as u32));
     }
+    words.truncate(max);
+}
+
+/// The character at `i` and its length when it is a Cyrillic letter of
+/// U+0400..=U+047F (2 bytes) or a CJK unified ideograph of
+/// U+4E00..=U+9FFF (3 bytes), decoded from its bytes alone.
+#[inline(always)]
+fn fast_letter(bytes: &[u8], i: usize) -> Option<(char, usize)> {
+    let b = u32::from(bytes[i]);
+    let cont = |k: usize| u32::from(bytes.get(i + k).copied().unwrap_or(0) & 0x3F);
+    let (cp, len) = match b {
+        0xD0 | 0xD1 => (((b & 0x1F) << 6) | cont(1), 2),
+        0xE4..=0xE9 => (((b & 0x0F) << 12) | (cont(1) << 6) | cont(2), 3),
+        _ => return None,
+    };
+    if len == 3 && cp < 0x4E00 {
+        return None;
+    }
+    char::from_u32(cp).map(|c| (c, len))
 }
 
 /// A letter (General Category `L*`) of a script that writes words of
@@ -268,6 +311,87 @@ pub fn words_between(words: &[(u32, u32)], from: usize, to: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_fast_blocks_are_letters_as_the_lookups_say() {
+        for cp in (0x0400..=0x047F).chain(0x4E00..=0x9FFF) {
+            let c = char::from_u32(cp).expect("a character");
+            let mut buf = [0u8; 4];
+            let bytes = c.encode_utf8(&mut buf).as_bytes();
+            assert_eq!(fast_letter(bytes, 0), Some((c, bytes.len())), "{c:?}");
+            assert!(is_word_char(c) && is_letter_or_cjk(c), "{c:?}");
+            assert_eq!(is_cjk(c), cp >= 0x4E00, "{c:?}");
+        }
+        for c in ['\u{482}', '\u{483}', '\u{4DC0}', '\u{3400}', 'a', '’'] {
+            let mut buf = [0u8; 4];
+            assert_eq!(
+                fast_letter(c.encode_utf8(&mut buf).as_bytes(), 0),
+                None,
+                "{c:?}"
+            );
+        }
+    }
+
+    fn is_letter_or_cjk(c: char) -> bool {
+        is_letter(c) || is_cjk(c)
+    }
+
+    proptest::proptest! {
+        /// The first `max` words are the first `max` of all of them, and
+        /// the fast blocks cut words as the lookups do, over Cyrillic,
+        /// CJK, other letters, marks, apostrophes and ASCII.
+        #[test]
+        fn first_words_are_a_prefix_of_all_words(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "Nvidia", "'s", "’", "H200", " ", ", ", "чипов", "Ё", "ѿ", "҂",
+                    "\u{483}", "\u{301}", "英伟达", "䷀", "㐀", "ü", "é", "9", "-",
+                ]),
+                0..30,
+            ),
+            max in 0usize..12,
+        ) {
+            let text = parts.concat();
+            let all = word_spans(&text);
+            let mut first = Vec::new();
+            first_word_spans_into(&text, max, &mut first);
+            proptest::prop_assert_eq!(&first[..], &all[..max.min(all.len())]);
+            proptest::prop_assert_eq!(all, reference_word_spans(&text));
+        }
+    }
+
+    /// `word_spans` with every non-ASCII character judged by the lookups.
+    fn reference_word_spans(text: &str) -> Vec<(u32, u32)> {
+        let mut words = Vec::new();
+        let mut open: Option<usize> = None;
+        let mut prev = ' ';
+        for (i, c) in text.char_indices() {
+            let next = i + c.len_utf8();
+            let joins = is_apostrophe(c)
+                && open.is_some()
+                && is_letter(prev)
+                && text[next..]
+                    .chars()
+                    .next()
+                    .is_some_and(|n| is_letter(n) && !is_cjk(n));
+            if joins {
+            } else if !is_word_char(c) || is_cjk(c) {
+                if let Some(s) = open.take() {
+                    words.push((s as u32, i as u32));
+                }
+                if is_cjk(c) && is_word_char(c) {
+                    words.push((i as u32, next as u32));
+                }
+            } else if open.is_none() {
+                open = Some(i);
+            }
+            prev = c;
+        }
+        if let Some(s) = open {
+            words.push((s as u32, text.len() as u32));
+        }
+        words
+    }
 
     #[test]
     fn words_are_alnum_runs_and_single_cjk_chars() {
