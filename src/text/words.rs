@@ -338,7 +338,8 @@ mod tests {
 
     proptest::proptest! {
         /// The first `max` words are the first `max` of all of them, and
-        /// the fast blocks cut words as the lookups do, over Cyrillic,
+        /// the fast blocks cut words as the lookups do
+        /// (`word_spans_by_chars`), over Cyrillic,
         /// CJK, other letters, marks, apostrophes and ASCII.
         #[test]
         fn first_words_are_a_prefix_of_all_words(
@@ -356,41 +357,8 @@ mod tests {
             let mut first = Vec::new();
             first_word_spans_into(&text, max, &mut first);
             proptest::prop_assert_eq!(&first[..], &all[..max.min(all.len())]);
-            proptest::prop_assert_eq!(all, reference_word_spans(&text));
+            proptest::prop_assert_eq!(all, word_spans_by_chars(&text));
         }
-    }
-
-    /// `word_spans` with every non-ASCII character judged by the lookups.
-    fn reference_word_spans(text: &str) -> Vec<(u32, u32)> {
-        let mut words = Vec::new();
-        let mut open: Option<usize> = None;
-        let mut prev = ' ';
-        for (i, c) in text.char_indices() {
-            let next = i + c.len_utf8();
-            let joins = is_apostrophe(c)
-                && open.is_some()
-                && is_letter(prev)
-                && text[next..]
-                    .chars()
-                    .next()
-                    .is_some_and(|n| is_letter(n) && !is_cjk(n));
-            if joins {
-            } else if !is_word_char(c) || is_cjk(c) {
-                if let Some(s) = open.take() {
-                    words.push((s as u32, i as u32));
-                }
-                if is_cjk(c) && is_word_char(c) {
-                    words.push((i as u32, next as u32));
-                }
-            } else if open.is_none() {
-                open = Some(i);
-            }
-            prev = c;
-        }
-        if let Some(s) = open {
-            words.push((s as u32, text.len() as u32));
-        }
-        words
     }
 
     #[test]

@@ -299,11 +299,7 @@ fn per_character(text: &str, form: Form, t: &Table, out: &mut NormText) {
     let mut run = 0;
     let mut i = 0;
     while i < n {
-        let (cp, len) = if bytes[i] < 0x80 {
-            (u32::from(bytes[i]), 1)
-        } else {
-            decode(bytes, i)
-        };
+        let (cp, len) = char_at(bytes, i);
         let e = entry(&t.entries, cp);
         if e == cp | BOUNDARY && cp != u32::from(b' ') {
             i += len;
@@ -390,11 +386,7 @@ pub fn skeleton_into(text: &str, out: &mut PlainSkeleton) -> bool {
     let mut space = false;
     let mut i = 0;
     while i < n {
-        let (cp, len) = if bytes[i] < 0x80 {
-            (u32::from(bytes[i]), 1)
-        } else {
-            decode(bytes, i)
-        };
+        let (cp, len) = char_at(bytes, i);
         let Some(&e) = table.get(cp as usize) else {
             return false;
         };
@@ -525,6 +517,16 @@ fn flush(text: &str, from: usize, to: usize, fold: bool, hyphens: &mut bool, out
             out.text.replace_range(k..k + 1, " ");
             k += 1;
         }
+    }
+}
+
+/// The code point and length of the character at `i`.
+#[inline(always)]
+fn char_at(b: &[u8], i: usize) -> (u32, usize) {
+    if b[i] < 0x80 {
+        (u32::from(b[i]), 1)
+    } else {
+        decode(b, i)
     }
 }
 
