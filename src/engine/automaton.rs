@@ -315,7 +315,6 @@ impl AutomatonBuilder {
             }
         }
         starts.push(refs.len() as u32);
-        let squared: usize = patterns.iter().map(|p| p.len() * p.len()).sum();
         let contiguous = || {
             NFA::builder()
                 .match_kind(MatchKind::Standard)
@@ -325,7 +324,8 @@ impl AutomatonBuilder {
             let nfa = noncontiguous::NFA::builder()
                 .match_kind(MatchKind::Standard)
                 .build(&patterns)?;
-            if nfa.prefilter().is_some() && squared <= DFA_MAX_SQUARED_BYTES {
+            let squared = || patterns.iter().map(|p| p.len() * p.len()).sum::<usize>();
+            if nfa.prefilter().is_some() && squared() <= DFA_MAX_SQUARED_BYTES {
                 Search::Dfa(
                     DFA::builder()
                         .match_kind(MatchKind::Standard)

@@ -13,3 +13,36 @@
 pub mod normalize;
 pub mod units;
 pub mod words;
+
+/// The code point and length of the character that starts at byte `i` of
+/// `b`, UTF-8 (from a `&str`: the bytes are not checked).
+#[inline(always)]
+pub(crate) fn char_at(b: &[u8], i: usize) -> (u32, usize) {
+    if b[i] < 0x80 {
+        (u32::from(b[i]), 1)
+    } else {
+        decode(b, i)
+    }
+}
+
+/// [`char_at`] for a non-ASCII character.
+#[inline(always)]
+pub(crate) fn decode(b: &[u8], i: usize) -> (u32, usize) {
+    let b0 = b[i] as u32;
+    if b0 < 0xE0 {
+        (((b0 & 0x1F) << 6) | (b[i + 1] as u32 & 0x3F), 2)
+    } else if b0 < 0xF0 {
+        (
+            ((b0 & 0x0F) << 12) | ((b[i + 1] as u32 & 0x3F) << 6) | (b[i + 2] as u32 & 0x3F),
+            3,
+        )
+    } else {
+        (
+            ((b0 & 0x07) << 18)
+                | ((b[i + 1] as u32 & 0x3F) << 12)
+                | ((b[i + 2] as u32 & 0x3F) << 6)
+                | (b[i + 3] as u32 & 0x3F),
+            4,
+        )
+    }
+}

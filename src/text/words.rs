@@ -272,20 +272,13 @@ pub fn first_word_spans_into(text: &str, max: usize, words: &mut Vec<(u32, u32)>
 
 /// The character at `i` and its length when it is a Cyrillic letter of
 /// U+0400..=U+047F (2 bytes) or a CJK unified ideograph of
-/// U+4E00..=U+9FFF (3 bytes), decoded from its bytes alone.
+/// U+4E00..=U+9FFF (3 bytes).
 #[inline(always)]
 fn fast_letter(bytes: &[u8], i: usize) -> Option<(char, usize)> {
-    let b = u32::from(bytes[i]);
-    let cont = |k: usize| u32::from(bytes.get(i + k).copied().unwrap_or(0) & 0x3F);
-    let (cp, len) = match b {
-        0xD0 | 0xD1 => (((b & 0x1F) << 6) | cont(1), 2),
-        0xE4..=0xE9 => (((b & 0x0F) << 12) | (cont(1) << 6) | cont(2), 3),
-        _ => return None,
-    };
-    if len == 3 && cp < 0x4E00 {
-        return None;
+    match super::char_at(bytes, i) {
+        (cp @ (0x0400..=0x047F | 0x4E00..=0x9FFF), len) => char::from_u32(cp).map(|c| (c, len)),
+        _ => None,
     }
-    char::from_u32(cp).map(|c| (c, len))
 }
 
 /// A letter (General Category `L*`) of a script that writes words of

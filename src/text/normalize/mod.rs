@@ -52,6 +52,7 @@ mod map;
 mod reference;
 mod tables;
 
+use super::{char_at, decode};
 pub use form::{Form, is_hyphen, is_trade_mark_sign, yo_as_ye};
 pub use map::NormText;
 pub use reference::reference;
@@ -517,38 +518,6 @@ fn flush(text: &str, from: usize, to: usize, fold: bool, hyphens: &mut bool, out
             out.text.replace_range(k..k + 1, " ");
             k += 1;
         }
-    }
-}
-
-/// The code point and length of the character at `i`.
-#[inline(always)]
-fn char_at(b: &[u8], i: usize) -> (u32, usize) {
-    if b[i] < 0x80 {
-        (u32::from(b[i]), 1)
-    } else {
-        decode(b, i)
-    }
-}
-
-/// The code point and length of the non-ASCII character at `i`.
-#[inline(always)]
-fn decode(b: &[u8], i: usize) -> (u32, usize) {
-    let b0 = b[i] as u32;
-    if b0 < 0xE0 {
-        (((b0 & 0x1F) << 6) | (b[i + 1] as u32 & 0x3F), 2)
-    } else if b0 < 0xF0 {
-        (
-            ((b0 & 0x0F) << 12) | ((b[i + 1] as u32 & 0x3F) << 6) | (b[i + 2] as u32 & 0x3F),
-            3,
-        )
-    } else {
-        (
-            ((b0 & 0x07) << 18)
-                | ((b[i + 1] as u32 & 0x3F) << 12)
-                | ((b[i + 2] as u32 & 0x3F) << 6)
-                | (b[i + 3] as u32 & 0x3F),
-            4,
-        )
     }
 }
 

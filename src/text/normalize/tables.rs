@@ -146,11 +146,15 @@ pub(super) fn table(form: Form) -> &'static Table {
 }
 
 /// Forces the one-time build of the tables of `forms` (some tens of
-/// milliseconds each) off the hot path.
+/// milliseconds each), and for the skeleton also [`PLAIN_SKELETON`], off
+/// the hot path.
 pub fn warm_up(forms: &[Form]) {
     LazyLock::force(&BOUNDARIES);
     for &f in forms {
         table(f);
+        if f == Form::Skeleton {
+            LazyLock::force(&PLAIN_SKELETON);
+        }
     }
 }
 
