@@ -259,6 +259,7 @@ run_newswatch() {
     row key="$key" name="newswatch run, $name" items="$items" bytes="$bytes" seconds="$seconds" \
         alerts="$(jget "$res" alerts)" rss_kb="$(jget "$res" rss_kb)" \
         steady_seconds="$(calc "$done_at - $assigned_at")" cpu_s="$nw_cpu" broker_cpu_s="$broker_cpu" \
+        startup_cpu_s="$(jget "$res" startup_cpu_s)" \
         notes="incl. start-up: partitions assigned after $(calc "round($assigned_at - $t0, 2)") s; $(calc "f'{$items / ($done_at - $assigned_at):,.0f}'") items/s from then on; end seen by $(jget "$res" how)" \
         cmd="newswatch run --config $config  (watchlist $wl)"
 }

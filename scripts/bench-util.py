@@ -13,7 +13,9 @@
   bench-util.py wait-done LOG ITEMS PID [TIMEOUT_S]
       follow newswatch's JSON log and poll its /metrics until ITEMS items are
       done (see wait_done); print {"assigned_at", "done_at", "how", "rss_kb",
-      "alerts"} (epoch seconds; rss_kb = VmHWM of PID read at that moment).
+      "alerts", "startup_cpu_s"} (epoch seconds; rss_kb = VmHWM of PID read at
+      that moment; startup_cpu_s = PID's CPU seconds when its partitions were
+      assigned).
       Exit 1 if PID exits first or the timeout passes.
   bench-util.py rss PID
       print VmHWM of PID in kB.
@@ -127,6 +129,7 @@ def wait_done(log, items, pid, timeout):
     offsets in the debug log add up to ITEMS (newswatch commits about once a
     second, so up to a second late)."""
     committed, assigned_at, addr, alerts, buf = {}, None, None, 0, ""
+    startup_cpu = None
     deadline = time.time() + timeout
     with open(log, encoding="utf-8", errors="replace") as f:
         while True:
@@ -140,6 +143,8 @@ def wait_done(log, items, pid, timeout):
                         alerts += 1
                     elif "partitions assigned" in line and assigned_at is None:
                         assigned_at = now
+                        # The start-up: the watchlist built, the group joined.
+                        startup_cpu = cpu(pid)
                     elif "serving /metrics" in line and addr is None:
                         try:
                             addr = json.loads(line).get("addr")
@@ -160,7 +165,8 @@ def wait_done(log, items, pid, timeout):
                 how = "commits"
             if how:
                 print(json.dumps({"assigned_at": assigned_at, "done_at": now, "how": how,
-                                  "rss_kb": vmhwm(pid), "alerts": alerts}))
+                                  "rss_kb": vmhwm(pid), "alerts": alerts,
+                                  "startup_cpu_s": startup_cpu}))
                 return 0
             if not alive(pid):
                 print(f"newswatch (pid {pid}) exited before finishing {items} items "
@@ -274,9 +280,18 @@ def table(path):
         run_us = r["cpu_s"] / r["items"] * 1e6
         a_us = kcat["cpu_s"] / kcat["items"] * 1e6
         b_us = f["cpu_s"] / f["items"] * 1e6
+        floor = a_us + b_us
+        # A daemon builds its watchlist and joins its group once, over
+        # millions of items: the items' own cost is what comes after.
+        startup = r.get("startup_cpu_s")
+        steady = ""
+        if startup is not None:
+            steady_us = (r["cpu_s"] - startup) / r["items"] * 1e6
+            steady = (f"; without the start-up ({startup:.2f} CPU s to the partitions' "
+                      f"assignment) {steady_us:.1f} µs, **{steady_us / floor:.1f}x**")
         goals.append(f"- CPU per item, newswatch run ({key}): {run_us:.1f} µs, "
-                     f"{run_us / (a_us + b_us):.1f}x the floor (a) kcat {a_us:.1f} + "
-                     f"(b) bare automaton {b_us:.1f} µs (goal: at most 1.5x)")
+                     f"{run_us / floor:.1f}x the floor (a) kcat {a_us:.1f} + "
+                     f"(b) bare automaton {b_us:.1f} µs{steady} (goal: at most 1.5x)")
     c = by.get("check-1000000")
     if c:
         goals.append(f"- 1M-term watchlist build, `newswatch check`: {c['seconds']} s (goal: under 10 s)")

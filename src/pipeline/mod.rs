@@ -15,6 +15,8 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
+use bytes::Bytes;
+
 use crate::alert::{self, Alert, AlertOptions, StoryRef};
 use crate::engine::{Engine, Scratch};
 use crate::item::{self, DecodeOptions, Provenance};
@@ -39,9 +41,9 @@ pub struct Envelope {
     /// produce-to-alert latency.
     pub timestamp_ms: Option<i64>,
     /// The message key.
-    pub key: Option<Vec<u8>>,
+    pub key: Option<Bytes>,
     /// The message value; `None` for a tombstone.
-    pub payload: Option<Vec<u8>>,
+    pub payload: Option<Bytes>,
     /// Completes the offset once every delivery of the item is done.
     pub ticket: Ticket,
 }
@@ -274,8 +276,8 @@ impl Pipeline {
                 events::item_rejected(at, &rejection);
                 if let Some(dl) = &self.dead_letter {
                     let record = DeadLetterRecord {
-                        key: env.key,
-                        payload: env.payload,
+                        key: env.key.map(Vec::from),
+                        payload: env.payload.map(Vec::from),
                         error: format!("{}: {rejection}", rejection.reason()),
                         sink: None,
                     };

@@ -74,7 +74,7 @@ fn sinks_get_alerts_by_their_policy_and_every_item_completes() {
             offset: i as i64,
             timestamp_ms: None,
             key: None,
-            payload: Some(line.as_bytes().to_vec()),
+            payload: Some(Bytes::copy_from_slice(line.as_bytes())),
             ticket,
         };
         pipeline.process(&routing, env, &mut scratch);

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use bytes::{Bytes, BytesMut};
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::{KafkaError, KafkaResult};
@@ -27,6 +28,9 @@ use crate::source::transactions::{Rewind, Transactions};
 
 /// Most messages handed to the workers at once.
 const BATCH: usize = 64;
+/// Bytes of each buffer the poll loop copies messages' keys and values
+/// into ([`copy_into`]).
+const ARENA_BYTES: usize = 64 * 1024;
 /// How often moved offsets are committed.
 const COMMIT_INTERVAL: Duration = Duration::from_secs(1);
 /// How long a revocation waits for the in-flight items of the revoked
@@ -35,6 +39,23 @@ const REVOKE_DRAIN: Duration = Duration::from_secs(5);
 /// How long a consumer that lost its group membership may take to be
 /// assigned partitions again before it is given up and replaced.
 const REJOIN_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Copies `bytes` into `arena` and returns them as a view of it. Messages
+/// share an arena buffer of [`ARENA_BYTES`] until it is full, and the
+/// buffer is reused once the workers dropped every view of it, so a
+/// message costs no allocation of its own, and no `free` on a worker
+/// thread of memory the poll loop's thread allocated (with one `Vec` per
+/// value, `malloc`, `free` and the copy into fresh memory were some 10% of
+/// `newswatch run`'s CPU: BENCHMARKS.md, "Seventh session").
+fn copy_into(arena: &mut BytesMut, bytes: &[u8]) -> Bytes {
+    if arena.capacity() < bytes.len() {
+        // Reclaims the whole buffer when no view of it is left, else
+        // allocates a new one.
+        arena.reserve(bytes.len().max(ARENA_BYTES));
+    }
+    arena.extend_from_slice(bytes);
+    arena.split().freeze()
+}
 
 /// The partition ids of `topic` in `metadata`, fetched for that topic;
 /// empty when the brokers do not know it (or report an error for it).
@@ -419,6 +440,7 @@ impl KafkaSource {
         drain_timeout: Duration,
     ) -> RunEnd {
         let mut last_commit = Instant::now();
+        let mut arena = BytesMut::new();
         while !shutdown.is_triggered() {
             liveness::poll_turned();
             if self.stalled() {
@@ -467,8 +489,8 @@ impl KafkaSource {
                             partition: m.partition(),
                             offset: m.offset(),
                             timestamp_ms: m.timestamp().to_millis(),
-                            key: m.key().map(<[u8]>::to_vec),
-                            payload: m.payload().map(<[u8]>::to_vec),
+                            key: m.key().map(|k| copy_into(&mut arena, k)),
+                            payload: m.payload().map(|v| copy_into(&mut arena, v)),
                             ticket,
                         });
                     }
