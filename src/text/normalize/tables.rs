@@ -26,8 +26,8 @@ pub(super) struct Table {
     /// bits means "take the slow path". One load per character on the hot
     /// path.
     pub(super) entries: Box<[u32]>,
-    /// Outputs of several characters (`ß` as `ss`, `ﬁ` as `fi`), without
-    /// white space.
+    /// Outputs of several characters (`ß` as `ss`, `ﬁ` as `fi`) or of one
+    /// above the BMP, without white space.
     pub(super) expansions: Vec<Box<str>>,
 }
 
@@ -62,7 +62,12 @@ impl Table {
             let mut chars = out.chars();
             match (chars.next(), chars.next()) {
                 (Some(d), None) if (d as u32) < 0x10000 && d != '\0' => *e |= d as u32,
-                (Some(_), Some(_)) if !out.contains(' ') && expansions.len() < 0x10000 => {
+                // Several characters, or one above the BMP (the skeletons
+                // of the common `于`, `季` and `正` are U+1B122, U+2EC5C
+                // and U+1D376): they would otherwise take the slow path at
+                // every occurrence, and send a whole field to the mapped
+                // skeleton loop.
+                (Some(_), _) if !out.contains(' ') && expansions.len() < 0x10000 => {
                     *e |= EXPAND | expansions.len() as u32;
                     expansions.push(out.as_str().into());
                 }
@@ -310,5 +315,18 @@ mod tests {
         assert_eq!(&*t.expansions[(e & 0xFFFF) as usize], "ss");
         assert_eq!(t.entries['Ё' as usize], BOUNDARY | 'е' as u32);
         assert_eq!(t.entries['\u{2010}' as usize], BOUNDARY | ' ' as u32);
+    }
+
+    #[test]
+    fn a_skeleton_above_the_bmp_is_an_expansion_and_plain() {
+        // `于` (U+4E8E, "at", in most Chinese sentences) has the skeleton
+        // U+1B122: one character, four bytes.
+        let t = table(Form::Skeleton);
+        let e = t.entries['于' as usize];
+        assert_eq!(e & (BOUNDARY | EXPAND), BOUNDARY | EXPAND);
+        assert_eq!(&*t.expansions[(e & 0xFFFF) as usize], "\u{1b122}");
+        let plain = PLAIN_SKELETON['于' as usize];
+        assert_eq!(plain & PLAIN_HARD, 0);
+        assert_eq!(plain >> 48 & 0xF, 4, "four bytes");
     }
 }
