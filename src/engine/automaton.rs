@@ -249,16 +249,22 @@ impl AutomatonBuilder {
     /// case of the text. A case-sensitive term is not added (the loader
     /// refuses the combination).
     ///
-    /// Returns whether pure-ASCII text can be a look-alike of the term from
-    /// another script: the term is not ASCII and one of its skeletons is.
-    pub fn add_skeletons(&mut self, term: &Term, operand: Operand, index: u32) -> bool {
-        if term.case_sensitive {
-            return false;
+    /// Returns the skeletons added.
+    pub fn add_skeletons(
+        &mut self,
+        term: &Term,
+        operand: Operand,
+        index: u32,
+    ) -> impl Iterator<Item = &str> {
+        let from = self.entries.len();
+        if !term.case_sensitive {
+            self.push_skeletons(term, operand, index);
         }
-        let body = match term.text.strip_suffix('*') {
-            Some(b) if term.prefix => b,
-            _ => &term.text,
-        };
+        self.entries[from..].iter().map(|(k, _)| k.as_str())
+    }
+
+    fn push_skeletons(&mut self, term: &Term, operand: Operand, index: u32) {
+        let body = term.body();
         let r = term_ref(term, operand, index, NO_EXACT);
         let mut keys: Vec<String> = [body.to_owned(), body.to_lowercase(), body.to_uppercase()]
             .iter()
@@ -267,9 +273,7 @@ impl AutomatonBuilder {
             .collect();
         keys.sort_unstable();
         keys.dedup();
-        let ascii_look_alike = !body.is_ascii() && keys.iter().any(|k| k.is_ascii());
         self.entries.extend(keys.into_iter().map(|k| (k, r)));
-        ascii_look_alike
     }
 
     /// No term added yet; an automaton over no patterns is not built.

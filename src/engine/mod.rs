@@ -23,6 +23,7 @@
 
 pub mod automaton;
 mod found;
+mod look_alikes;
 pub mod packed;
 mod rules;
 pub mod walk;
@@ -34,9 +35,7 @@ use std::sync::Arc;
 use automaton::{Automaton, AutomatonBuilder};
 
 use crate::text::normalize::{self, Form, NormText};
-use crate::text::words::{
-    boundary_after, boundary_before, has_non_ascii_word_char, trim_ignorables, word_end,
-};
+use crate::text::words::{boundary_after, boundary_before, trim_ignorables, word_end};
 use crate::watchlist::{Operand, Rule, Watchlist};
 
 /// A watchlist ready to match. Build once, share as `Arc`, swap whole.
@@ -48,14 +47,13 @@ pub struct Engine {
     /// The skeletons of the terms of sets with `confusables = true`, run
     /// over the skeleton of each field (SPEC 2a); `None` without such sets.
     skeleton: Option<Automaton>,
-    /// Some confusable term has a pure-ASCII look-alike from another
-    /// script (a Cyrillic `НАТО`): the skeleton pass runs on every field.
-    /// Otherwise a field whose letters, digits and marks are all ASCII
-    /// (punctuation aside: `’`, `—`), all of one script, cannot hold a
-    /// look-alike from another script and skips the pass
-    /// ([`has_non_ascii_word_char`]). On generated news that is 64% of the
-    /// bytes the pass would read (BENCHMARKS.md, "The skeleton pass").
-    skeleton_on_ascii: bool,
+    /// The fields the skeleton pass reads: those with a letter, digit or
+    /// mark that may be part of a look-alike from another script of a
+    /// confusable term (`look_alikes.rs`). On generated news, ASCII fields
+    /// are 64% of the bytes the pass would read (BENCHMARKS.md, "The
+    /// skeleton pass"), and Chinese ones most of the rest ("Seventh
+    /// session"). `None` without a skeleton automaton.
+    look_alikes: Option<look_alikes::LookAlikes>,
     /// For each operand (sets first, then inline terms), the rules that
     /// refer to it.
     rules_by_operand: Vec<Vec<u32>>,
@@ -163,12 +161,15 @@ impl Engine {
     pub fn build(watchlist: Arc<Watchlist>) -> Result<Self, BuildError> {
         let mut folded = AutomatonBuilder::default();
         let mut skeleton = AutomatonBuilder::default();
-        let mut skeleton_on_ascii = false;
+        let mut look_alikes = look_alikes::LookAlikesBuilder::default();
         for (i, set) in watchlist.sets.iter().enumerate() {
             for (j, term) in set.terms.iter().enumerate() {
                 folded.add(term, Operand::Set(i), j as u32);
                 if set.confusables {
-                    skeleton_on_ascii |= skeleton.add_skeletons(term, Operand::Set(i), j as u32);
+                    look_alikes.add(
+                        term.body(),
+                        skeleton.add_skeletons(term, Operand::Set(i), j as u32),
+                    );
                 }
             }
         }
@@ -194,10 +195,11 @@ impl Engine {
         let compiled =
             rules::Compiled::new(&exprs, n_operands, |o| operand_index(&watchlist, o) as u32);
         let build = |b: AutomatonBuilder| (!b.is_empty()).then(|| b.build()).transpose();
+        let look_alikes = (!skeleton.is_empty()).then(|| look_alikes.build());
         Ok(Engine {
             folded: build(folded)?,
             skeleton: build(skeleton)?,
-            skeleton_on_ascii,
+            look_alikes,
             watchlist,
             rules_by_operand,
             compiled,
@@ -351,7 +353,7 @@ impl Engine {
             sink,
         );
         if let Some(skeleton) = &self.skeleton {
-            let reads = |text: &str| self.skeleton_on_ascii || has_non_ascii_word_char(text);
+            let reads = |text: &str| self.look_alikes.as_ref().is_some_and(|l| l.reads(text));
             let texts = SkeletonTexts {
                 mapped: skeletons,
                 plain: plain_skeletons,
@@ -411,8 +413,8 @@ fn pass(
 /// How the skeleton pass holds a field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum SkeletonState {
-    /// Not read (no letter of another script, `Engine::skeleton_on_ascii`
-    /// unset).
+    /// Not read (no character that may be part of a look-alike:
+    /// `Engine::look_alikes`).
     Unread,
     /// Its skeleton without a map, where the first walk has found nothing
     /// so far.

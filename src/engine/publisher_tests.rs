@@ -251,14 +251,96 @@ fn ascii_text_is_one_script_and_skips_the_skeleton_pass() {
     assert!(texts(&latin, "H2OO and NVlDlA").is_empty());
     assert_eq!(texts(&latin, "Н2OO"), ["Н2OO"], "not ASCII: a Cyrillic Н");
     // Non-ASCII punctuation does not make a field of Latin letters mixed:
-    // still one script. A non-ASCII letter anywhere in the field does.
+    // still one script; nor does a letter that cannot be part of a
+    // look-alike of the term (`ü`). One that can, anywhere in the field,
+    // does.
     assert!(texts(&latin, "“H2OO” — NVlDlA’s").is_empty());
-    assert_eq!(texts(&latin, "“H2OO” in Zürich"), ["H2OO"]);
+    assert!(texts(&latin, "“H2OO” in Zürich").is_empty());
+    assert_eq!(texts(&latin, "“H2OO” by Н200"), ["H2OO", "Н200"]);
     assert_eq!(texts(&latin, "— Н2OO —"), ["Н2OO"]);
     // A Cyrillic term whose every letter has a Latin twin: ASCII text can
     // be its look-alike, so ASCII fields are compared by skeletons too.
     let cyrillic = set(&["НАТО"], "confusables = true");
     assert_eq!(texts(&cyrillic, "HATO summit"), ["HATO"]);
+}
+
+/// Confusable terms in Latin, Cyrillic and Chinese, built once for the
+/// property test below (each case would rebuild them).
+static LOOK_ALIKE_TERMS: std::sync::LazyLock<Engine> = std::sync::LazyLock::new(|| {
+    set(
+        &["H200", "Нвидиа", "海力士", "экспорт*", "Nvidia", "华为"],
+        "confusables = true",
+    )
+});
+
+#[test]
+fn the_skeleton_pass_reads_fields_with_a_possible_look_alike() {
+    let e = set(&["H200", "Нвидиа", "海力士"], "confusables = true");
+    let Some(look) = &e.look_alikes else {
+        panic!("a confusable set has look-alikes");
+    };
+    // Chinese without a look-alike of `海力士`: its `士` is the term's own,
+    // which the folded pass finds.
+    assert!(!look.reads("分析人士指出，海力士的需求保持稳定"));
+    assert_eq!(texts(&e, "分析人士指出，海力士的需求"), ["海力士"]);
+    // `力` is a look-alike of Katakana `カ`.
+    assert!(look.reads("海カ士"));
+    assert_eq!(texts(&e, "据海カ士称"), ["海カ士"]);
+    // `Нвидиа` with a Latin `H` and `a`: its Cyrillic letters are read.
+    assert!(look.reads("Hвидиa"));
+    assert_eq!(texts(&e, "акции Hвидиa"), ["Hвидиa"]);
+    // A Cyrillic `Н`, whose skeleton `H` is in `H200`.
+    assert!(look.reads("Н"));
+    // Letters that look like none of the terms': not read. (Greek `α`
+    // would be: it looks like `Нвидиа`'s Cyrillic `а`.)
+    assert!(!look.reads("Zürich, Köln"));
+    assert!(look.reads("Ελλάδα"));
+}
+
+proptest::proptest! {
+    // Most texts of these pieces are read: `prop_assume` keeps 1,000 that
+    // are not.
+    #![proptest_config(proptest::test_runner::Config {
+        cases: 1000,
+        max_global_rejects: 100_000,
+        ..proptest::test_runner::Config::default()
+    })]
+
+    /// A field the skeleton pass does not read (`look_alikes.rs`) holds no
+    /// occurrence that reading it would add: every occurrence the skeleton
+    /// automaton finds in it, the folded pass finds too. Over look-alikes
+    /// of the terms' letters from Cyrillic, Greek, Katakana, full-width
+    /// forms, CJK look-alikes and CJK text, marks, a character above the
+    /// BMP, and ASCII that has no look-alike among the terms' ASCII (`0`
+    /// and `O` are one script's: not compared, by design).
+    #[test]
+    fn a_field_the_skeleton_pass_skips_holds_no_look_alike(
+        pieces in proptest::collection::vec(
+            proptest::sample::select(vec![
+                "H", "2", "0", "Nvidia", "NVIDIA", "x", " ", "-", "Н", "Η", "н", "о",
+                "а", "і", "в", "и", "д", "ид", "ВИДИА", "Нвидиа", "力", "カ", "士",
+                "土", "海", "人", "华为", "華為", "中国", "ｖ", "Ｈ", "й", "ы",
+                "\u{301}", "😀", "экс", "порт", "p", "е", "ё", "“", "—",
+            ]),
+            0..10,
+        ),
+    ) {
+        let e = &*LOOK_ALIKE_TERMS;
+        let text = pieces.concat();
+        let (Some(skeleton), Some(folded), Some(look)) = (&e.skeleton, &e.folded, &e.look_alikes) else {
+            panic!("a confusable set builds both automata");
+        };
+        proptest::prop_assume!(!look.reads(&text));
+        let fields = [Field { name: "body", text: &text }];
+        let (mut norms, mut joined, mut lanes) = (Vec::new(), Joined::default(), walk::Lanes::default());
+        let mut by_skeleton = Vec::new();
+        pass(skeleton, Form::Skeleton, |_| true, &fields, &mut norms, &mut joined, &mut lanes, &mut |m| by_skeleton.push(m));
+        let mut by_folding = Vec::new();
+        pass(folded, Form::Folded, |_| true, &fields, &mut norms, &mut joined, &mut lanes, &mut |m| by_folding.push(m));
+        for m in &by_skeleton {
+            proptest::prop_assert!(by_folding.contains(m), "{:?} in {:?} only by skeleton", m, text);
+        }
+    }
 }
 
 proptest::proptest! {

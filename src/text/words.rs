@@ -79,20 +79,35 @@ pub fn is_ignorable(c: char) -> bool {
 }
 
 /// True when some letter, digit or mark of `text` ([`is_word_char`]) is
-/// not ASCII. A text without one has all its letters in one script, Latin,
-/// whatever punctuation it holds (typographic quotes and dashes, `…`, `№`):
-/// the engine's skeleton pass skips it (SPEC 2a, confusables: look-alikes
-/// from another script). Looks only at the non-ASCII characters.
-pub fn has_non_ascii_word_char(text: &str) -> bool {
-    let mut rest = text;
-    while let Some(i) = first_non_ascii(rest.as_bytes()) {
-        let Some(c) = rest[i..].chars().next() else {
-            return false;
-        };
-        if is_word_char(c) {
+/// not ASCII and `picked` by the caller (tested first: it should be the
+/// cheaper test). A text without a non-ASCII one has all its letters in one
+/// script, Latin, whatever punctuation it holds (typographic quotes and
+/// dashes, `…`, `№`): the engine's skeleton pass skips it (SPEC 2a,
+/// confusables: look-alikes from another script), and those where no
+/// character is a look-alike it could match (`engine/look_alikes.rs`).
+/// Looks only at the non-ASCII characters.
+pub fn has_non_ascii_word_char(text: &str, picked: impl Fn(char) -> bool) -> bool {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        // Over ASCII a word at a time; from one non-ASCII character to the
+        // next (CJK text) a decode each (per character, slicing the rest
+        // and `chars()` cost twice as much: BENCHMARKS.md, "Seventh
+        // session").
+        if bytes[i] < 0x80 {
+            match first_non_ascii(&bytes[i..]) {
+                Some(k) => i += k,
+                None => return false,
+            }
+        }
+        let (cp, len) = super::decode(bytes, i);
+        if let Some(c) = char::from_u32(cp)
+            && picked(c)
+            && is_word_char(c)
+        {
             return true;
         }
-        rest = &rest[i + c.len_utf8()..];
+        i += len;
     }
     false
 }

@@ -119,6 +119,14 @@ pub struct Term {
 pub const MAX_TERM_CHARS: usize = 256;
 
 impl Term {
+    /// The term as written, without the `*` of a prefix term.
+    pub fn body(&self) -> &str {
+        match self.text.strip_suffix('*') {
+            Some(b) if self.prefix => b,
+            _ => &self.text,
+        }
+    }
+
     /// Parses a term as written; an error for the reasons of [`TermError`],
     /// checked in its order.
     fn parse(text: &str, case_sensitive: bool) -> Result<Self, TermError> {

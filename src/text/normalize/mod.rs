@@ -411,6 +411,19 @@ pub fn skeleton_into(text: &str, out: &mut PlainSkeleton) -> bool {
     true
 }
 
+/// The skeleton of `c` alone ([`Form::Skeleton`]) as [`skeleton_into`]
+/// writes it, in `buf`; `None` for a character that loop leaves to the full
+/// path (a combining mark, an invisible character, one above the BMP) and
+/// for white space and hyphens (written as one space).
+pub fn char_skeleton(c: char, buf: &mut [u8; 8]) -> Option<&str> {
+    let e = *PLAIN_SKELETON.get(c as usize)?;
+    if e & (PLAIN_HARD | PLAIN_SPACE) != 0 {
+        return None;
+    }
+    *buf = e.to_le_bytes();
+    std::str::from_utf8(&buf[..(e >> 48 & 0xF) as usize]).ok()
+}
+
 /// Nothing at `at` joins the segment of the character before it: the
 /// text ends there, or an ASCII character or a Cyrillic letter
 /// U+0400..=U+047F (lead bytes `D0`, `D1`) starts there, which start
