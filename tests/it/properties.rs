@@ -235,6 +235,30 @@ fn letters_all_ascii(text: &str) -> bool {
         .all(|c| c.is_ascii() || (is_boundary(c) && !is_cjk(c)))
 }
 
+/// An occurrence of a confusable term that only its skeletons give and
+/// that is all ASCII: a look-alike within Latin (`H2OO`), not one of
+/// another script. Whether a field with non-ASCII letters is compared by
+/// skeletons is the engine's call (`engine/look_alikes.rs`: only where one
+/// of them may be part of a look-alike from another script, which the
+/// engine's own property test checks), so such occurrences are left out
+/// of the comparison; fields of ASCII letters are compared exactly
+/// (`fields_of_latin_letters_skip_the_skeleton_pass`).
+fn ascii_look_alike(text: &str, &(start, end, k): &(usize, usize, usize)) -> bool {
+    let (term, kind) = term_of(k);
+    let slice = &text[start..end];
+    if kind != Kind::Confusable || !slice.is_ascii() {
+        return false;
+    }
+    let folded = &patterns(k)[0].0;
+    let f = reference(slice, Form::Folded);
+    let by_folding = if term.ends_with('*') {
+        f.starts_with(folded.as_str())
+    } else {
+        f == *folded
+    };
+    !by_folding
+}
+
 /// The patterns of term `k` for `text`: each with the form its text is
 /// compared in.
 fn patterns_for(k: usize, text: &str) -> Vec<(String, Form)> {
@@ -438,7 +462,12 @@ proptest! {
     #[test]
     fn engine_agrees_with_the_naive_matcher(text in text_strategy()) {
         let e = engine();
-        prop_assert_eq!(engine_matches(&e, &text), naive(&text), "text {:?}", text);
+        let keep = |m: &(usize, usize, usize)| !ascii_look_alike(&text, m);
+        let mut got = engine_matches(&e, &text);
+        let mut want = naive(&text);
+        got.retain(keep);
+        want.retain(keep);
+        prop_assert_eq!(got, want, "text {:?}", text);
     }
 
     /// Long fields walked in four lanes give the matches of one walk over
