@@ -21,7 +21,8 @@
 #      as a plain consumer of that topic receives them; once with the built-in
 #      fetch settings, once with fetch.min.bytes = 65536 and
 #      fetch.wait.max.ms = 5 (README: for a small broker sharing its cores);
-#   5. peak RSS (VmHWM) of newswatch in every run;
+#   5. peak RSS (VmHWM) of newswatch in every run, and its CPU by thread
+#      (workers, librdkafka's broker threads, the poll loop);
 #   6. `newswatch check` wall time and peak RSS (/usr/bin/time) for generated
 #      watchlists of 100k and 1M terms: the watchlist build;
 #   8. the floor per item (issue 20): for each watchlist row 2 measured, the
@@ -249,6 +250,7 @@ run_newswatch() {
         exit 1
     fi
     nw_cpu=$(cpu "$nw_pid")
+    nw_threads=$("$py" scripts/bench-util.py threads "$nw_pid")
     broker_cpu=$(cpu_since "$b0" "$broker_pid")
     kill -TERM "$nw_pid" 2>/dev/null || true
     wait "$nw_pid" || true
@@ -260,7 +262,7 @@ run_newswatch() {
         alerts="$(jget "$res" alerts)" rss_kb="$(jget "$res" rss_kb)" \
         steady_seconds="$(calc "$done_at - $assigned_at")" cpu_s="$nw_cpu" broker_cpu_s="$broker_cpu" \
         startup_cpu_s="$(jget "$res" startup_cpu_s)" \
-        notes="incl. start-up: partitions assigned after $(calc "round($assigned_at - $t0, 2)") s; $(calc "f'{$items / ($done_at - $assigned_at):,.0f}'") items/s from then on; end seen by $(jget "$res" how)" \
+        notes="incl. start-up: partitions assigned after $(calc "round($assigned_at - $t0, 2)") s; $(calc "f'{$items / ($done_at - $assigned_at):,.0f}'") items/s from then on; end seen by $(jget "$res" how); CPU s by thread: $nw_threads" \
         cmd="newswatch run --config $config  (watchlist $wl)"
 }
 # settle: wait (up to 60 s) until the broker idles (under 0.15 core for

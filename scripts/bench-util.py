@@ -19,6 +19,10 @@
       Exit 1 if PID exits first or the timeout passes.
   bench-util.py rss PID
       print VmHWM of PID in kB.
+  bench-util.py threads PID
+      print the CPU seconds of PID's threads, summed by thread name, largest
+      first ("newswatch-worke 1.52, rdk:broker1 0.21, ..."): where a run's
+      CPU went (workers, librdkafka's broker threads, the poll loop).
   bench-util.py table RESULTS.jsonl
       the Markdown table of the results that bench-e2e.sh wrote.
 """
@@ -93,6 +97,27 @@ def cpu(pid):
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, IndexError, ValueError):
         return None
+
+
+def threads(pid):
+    """CPU seconds of each thread of PID, summed by thread name (the
+    kernel's 15 characters), largest first, as "name s, name s"."""
+    by = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return ""
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                head, rest = f.read().rsplit(") ", 1)
+            name = head.split(" (", 1)[1]
+            fields = rest.split()
+            by[name] = by.get(name, 0) + (int(fields[11]) + int(fields[12])) / tick
+        except (OSError, IndexError, ValueError):
+            continue
+    return ", ".join(f"{n} {s:.2f}" for n, s in sorted(by.items(), key=lambda x: -x[1]) if s > 0)
 
 
 def alive(pid):
@@ -313,6 +338,8 @@ def main():
         print("" if v is None else v)
     elif cmd == "rss":
         print(vmhwm(int(args[0])) or "")
+    elif cmd == "threads":
+        print(threads(int(args[0])))
     elif cmd == "table":
         table(args[0])
     else:
