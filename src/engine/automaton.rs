@@ -105,6 +105,12 @@ pub struct Automaton {
     exact: Vec<String>,
 }
 
+/// A confusable term's body as written, in lower case and in upper case:
+/// the variants whose skeletons are added ([`AutomatonBuilder::add_skeletons`]).
+pub fn case_variants(body: &str) -> [String; 3] {
+    [body.to_owned(), body.to_lowercase(), body.to_uppercase()]
+}
+
 /// The automaton proper, of the kind [`PACKED_MAX_PATTERNS`] chooses; held
 /// as its own type, not behind `AhoCorasick`, so that `walk` can step it.
 /// aho-corasick's DFA where it has a prefilter for the patterns (a handful
@@ -266,7 +272,7 @@ impl AutomatonBuilder {
     fn push_skeletons(&mut self, term: &Term, operand: Operand, index: u32) {
         let body = term.body();
         let r = term_ref(term, operand, index, NO_EXACT);
-        let mut keys: Vec<String> = [body.to_owned(), body.to_lowercase(), body.to_uppercase()]
+        let mut keys: Vec<String> = case_variants(body)
             .iter()
             .map(|v| normalize(v, Form::Skeleton).trim().to_owned())
             .filter(|k| !k.is_empty())
