@@ -50,7 +50,12 @@ impl LookAlikes {
     /// Whether the skeleton pass reads a field of text `text`: a letter,
     /// digit or mark of it may take part in an occurrence of a look-alike.
     pub fn reads(&self, text: &str) -> bool {
-        self.everywhere || has_non_ascii_word_char(text, |c| self.may(c))
+        self.everywhere
+            || has_non_ascii_word_char(
+                text,
+                |k| self.may.get(k).is_none_or(|&w| w != 0),
+                |c| self.may(c),
+            )
     }
 
     #[inline]
