@@ -5,12 +5,15 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.lucene.analysis.Analyzer;
+import org.apache.lucene.analysis.TokenFilter;
 import org.apache.lucene.analysis.TokenStream;
 import org.apache.lucene.analysis.Tokenizer;
 import org.apache.lucene.analysis.icu.ICUNormalizer2Filter;
 import org.apache.lucene.analysis.icu.segmentation.DefaultICUTokenizerConfig;
 import org.apache.lucene.analysis.icu.segmentation.ICUTokenizer;
 import org.apache.lucene.analysis.tokenattributes.CharTermAttribute;
+import org.apache.lucene.analysis.tokenattributes.OffsetAttribute;
+import org.apache.lucene.analysis.tokenattributes.PositionIncrementAttribute;
 
 /**
  * The analysis of both the documents and the watch terms: ICUTokenizer
@@ -27,12 +30,21 @@ import org.apache.lucene.analysis.tokenattributes.CharTermAttribute;
  *
  * {@link #FIELD_CASE} (only when asked for) is the same text analysed with
  * NFKC but no case folding, for the sets with `case_sensitive = true`.
+ *
+ * With {@link #markFieldStarts} (a rule has `FIRST/n`), each value of
+ * {@link #FIELD} indexed after that begins with the token {@link #START},
+ * one position before its first word, which no text analyses to (a control
+ * character): `FIRST/n A` is then A within n - 1 words after it. Terms
+ * analysed before (the translation) get none.
  */
 final class Analysis extends Analyzer {
     static final String FIELD = "text";
     static final String FIELD_CASE = "text_case";
+    /** The token before each field value when {@link #markFieldStarts}. */
+    static final String START = "\u0001start";
 
     private final int positionGap;
+    private volatile boolean fieldStarts;
 
     Analysis(int positionGap) {
         super(PER_FIELD_REUSE_STRATEGY);
@@ -46,7 +58,46 @@ final class Analysis extends Analyzer {
         TokenStream ts = FIELD_CASE.equals(fieldName)
                 ? new ICUNormalizer2Filter(tok, Normalizer2.getNFKCInstance())
                 : new ICUNormalizer2Filter(tok);
+        if (FIELD.equals(fieldName)) ts = new StartMarker(ts);
         return new TokenStreamComponents(tok, ts);
+    }
+
+    /** From now on, each value of {@link #FIELD} begins with {@link #START}. */
+    void markFieldStarts() {
+        fieldStarts = true;
+    }
+
+    /** {@link #START} before the tokens of a value, when {@link #fieldStarts}. */
+    private final class StartMarker extends TokenFilter {
+        private final CharTermAttribute term = addAttribute(CharTermAttribute.class);
+        private final PositionIncrementAttribute increment = addAttribute(PositionIncrementAttribute.class);
+        private final OffsetAttribute offset = addAttribute(OffsetAttribute.class);
+        private boolean started;
+
+        StartMarker(TokenStream input) {
+            super(input);
+        }
+
+        @Override
+        public boolean incrementToken() throws IOException {
+            if (!started) {
+                started = true;
+                if (fieldStarts) {
+                    clearAttributes();
+                    term.setEmpty().append(START);
+                    increment.setPositionIncrement(1);
+                    offset.setOffset(0, 0);
+                    return true;
+                }
+            }
+            return input.incrementToken();
+        }
+
+        @Override
+        public void reset() throws IOException {
+            super.reset();
+            started = false;
+        }
     }
 
     @Override

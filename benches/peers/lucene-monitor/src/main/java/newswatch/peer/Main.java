@@ -28,6 +28,8 @@ import org.apache.lucene.monitor.MultipassTermFilteredPresearcher;
 import org.apache.lucene.monitor.Presearcher;
 import org.apache.lucene.monitor.QueryMatch;
 import org.apache.lucene.monitor.TermFilteredPresearcher;
+import org.apache.lucene.monitor.TermWeightor;
+import org.apache.lucene.util.BytesRef;
 import org.apache.lucene.search.IndexSearcher;
 
 /**
@@ -68,6 +70,11 @@ import org.apache.lucene.search.IndexSearcher;
  */
 public final class Main {
     private static final String[] FIELDS = {"title", "summary", "body"};
+    /** The presearchers' default weights, but for {@link Analysis#START}, in
+     * every document: a presearcher that picked it from a FIRST/n query's
+     * conjunction would run that query on every document. */
+    private static final TermWeightor WEIGHTOR = TermWeightor.combine(TermFilteredPresearcher.DEFAULT_WEIGHTOR,
+            TermWeightor.termWeightor(0.001, new BytesRef(Analysis.START)));
 
     private record Item(String id, Document doc) {}
 
@@ -144,6 +151,8 @@ public final class Main {
         out.put("term_sets", termSets);
 
         boolean caseField = tr.caseField();
+        if (tr.fieldStarts()) analysis.markFieldStarts();
+        out.put("field_start_token", tr.fieldStarts());
         List<Item> list = readItems(items, json, caseField);
         Document[] docs = list.stream().map(Item::doc).toArray(Document[]::new);
         out.put("items", docs.length);
@@ -157,9 +166,8 @@ public final class Main {
         for (String p : presearchers) {
             List<CustomQueryHandler> handlers = prefixHandler ? List.of(new PrefixHandler()) : List.of();
             Presearcher presearcher = switch (p) {
-                case "term" -> new TermFilteredPresearcher(TermFilteredPresearcher.DEFAULT_WEIGHTOR, handlers, Set.of());
-                case "multipass" -> new MultipassTermFilteredPresearcher(
-                        2, 0, TermFilteredPresearcher.DEFAULT_WEIGHTOR, handlers, Set.of());
+                case "term" -> new TermFilteredPresearcher(WEIGHTOR, handlers, Set.of());
+                case "multipass" -> new MultipassTermFilteredPresearcher(2, 0, WEIGHTOR, handlers, Set.of());
                 default -> throw new IllegalArgumentException("presearcher: term or multipass, not " + p);
             };
             MonitorConfiguration conf = new MonitorConfiguration().setPurgeFrequency(1, TimeUnit.DAYS);

@@ -41,7 +41,10 @@ import org.apache.lucene.util.BytesRef;
  *       not an item of an AND gets a MatchAllDocsQuery beside it);
  *   <li>`A NEAR/n B`: IntervalQuery of maxgaps(n, unordered(A, B)), A and B
  *       the OR of their terms' intervals: at most n positions strictly
- *       between, in either order, overlaps allowed.
+ *       between, in either order, overlaps allowed;
+ *   <li>`FIRST/n A`: IntervalQuery of maxgaps(n - 1, ordered(START, A)),
+ *       START the token {@link Analysis} puts before each field value when
+ *       some rule has FIRST: at most n - 1 words of the value before A.
  * </ul>
  */
 final class Translate {
@@ -50,8 +53,10 @@ final class Translate {
 
     record Skipped(String rule, String reason) {}
 
+    /** {@code fieldStarts}: some rule has FIRST/n, whose query needs the
+     * {@link Analysis#START} token before each field value. */
     record Result(List<MonitorQuery> queries, List<Skipped> skipped, int terms, int termsDropped,
-                  int maxNear, boolean caseField) {}
+                  int maxNear, boolean caseField, boolean fieldStarts) {}
 
     private record SetDef(List<String> terms, boolean caseSensitive) {}
 
@@ -63,6 +68,7 @@ final class Translate {
     private final Map<String, IntervalsSource> setIntervals = new HashMap<>();
     private int termsDropped;
     private boolean usedCaseField;
+    private boolean usedFieldStarts;
 
     private Translate(Analysis analysis, boolean exactCase, boolean termSets) {
         this.analysis = analysis;
@@ -110,12 +116,13 @@ final class Translate {
                 skipped.add(new Skipped(id, e.getMessage()));
             }
         }
-        return new Result(queries, skipped, terms, t.termsDropped, maxNear, t.usedCaseField);
+        return new Result(queries, skipped, terms, t.termsDropped, maxNear, t.usedCaseField, t.usedFieldStarts);
     }
 
     private static int maxNear(When.Node n) {
         if (n instanceof When.Near near) return near.n();
         if (n instanceof When.Not not) return maxNear(not.inner());
+        if (n instanceof When.First first) return maxNear(first.inner());
         List<When.Node> items = n instanceof When.And a ? a.items() : n instanceof When.Or o ? o.items() : List.of();
         int m = 0;
         for (When.Node i : items) m = Math.max(m, maxNear(i));
@@ -145,6 +152,12 @@ final class Translate {
             BooleanQuery.Builder b = new BooleanQuery.Builder();
             for (When.Node item : o.items()) b.add(query(item), Occur.SHOULD);
             return b.build();
+        }
+        if (n instanceof When.First first) {
+            usedFieldStarts = true;
+            IntervalsSource src = Intervals.maxgaps(first.n() - 1,
+                    Intervals.ordered(Intervals.term(Analysis.START), intervals(first.inner())));
+            return new IntervalQuery(Analysis.FIELD, src);
         }
         When.Near near = (When.Near) n;
         IntervalsSource src = Intervals.maxgaps(near.n(),
@@ -233,8 +246,8 @@ final class Translate {
         return parts.length == 1 ? parts[0] : Intervals.phrase(parts);
     }
 
-    /** The intervals of a NEAR side: a set, a term or an OR of those, in
-     * the folded field (intervals cannot mix fields). */
+    /** The intervals of a NEAR side or a FIRST operand: a set, a term or an
+     * OR of those, in the folded field (intervals cannot mix fields). */
     private IntervalsSource intervals(When.Node side) throws When.Unsupported, IOException {
         List<IntervalsSource> out = new ArrayList<>();
         List<When.Node> items = side instanceof When.Or o ? o.items() : List.of(side);
@@ -258,7 +271,7 @@ final class Translate {
                 if (a != null) out.add(termIntervals(a));
             }
         }
-        if (out.isEmpty()) throw new When.Unsupported("a NEAR side with no term that analyses to a token");
+        if (out.isEmpty()) throw new When.Unsupported("a NEAR side or FIRST operand with no term that analyses to a token");
         return out.size() == 1 ? out.get(0) : Intervals.or(false, out);
     }
 }

@@ -5,10 +5,12 @@ import java.util.List;
 
 /**
  * The `when` language of SPEC section 2, parsed into a small tree: operands
- * are set names or double-quoted terms; operators, tightest first, NOT,
+ * are set names or double-quoted terms; operators, tightest first, NOT and
+ * FIRST/n (SPEC 2b: a match of the operand starts within the first n words
+ * of its field; the operand a set, a term or a parenthesised OR of those),
  * NEAR/n, AND, OR; parentheses group; keywords are case-insensitive.
  *
- * Anything else (the operators of SPEC 2b: `title:x`, `FIRST/n`, `lang:ru`,
+ * Anything else (the other operators of SPEC 2b: `title:x`, `lang:ru`,
  * `PRE/n`, `NEAR/S`, `ATLEAST/n`, `A NOT NEAR/n B`, ...) is an
  * {@link Unsupported}: the peer then skips the rule and says so.
  */
@@ -22,7 +24,7 @@ final class When {
         }
     }
 
-    sealed interface Node permits SetRef, TermRef, Not, And, Or, Near {}
+    sealed interface Node permits SetRef, TermRef, Not, And, Or, Near, First {}
 
     record SetRef(String name) implements Node {}
 
@@ -37,7 +39,10 @@ final class When {
     /** Each side a SetRef, a TermRef or an Or of those. */
     record Near(int n, Node left, Node right) implements Node {}
 
-    private enum Kind { IDENT, STR, AND, OR, NOT, NEAR, OPEN, CLOSE, END }
+    /** `FIRST/n inner`, n at least 1; inner a SetRef, a TermRef or an Or of those. */
+    record First(int n, Node inner) implements Node {}
+
+    private enum Kind { IDENT, STR, AND, OR, NOT, NEAR, FIRST, OPEN, CLOSE, END }
 
     private record Tok(Kind kind, String text, int n, int column) {}
 
@@ -85,19 +90,21 @@ final class When {
                     case "AND" -> toks.add(new Tok(Kind.AND, word, 0, col));
                     case "OR" -> toks.add(new Tok(Kind.OR, word, 0, col));
                     case "NOT" -> toks.add(new Tok(Kind.NOT, word, 0, col));
-                    case "NEAR" -> {
+                    case "NEAR", "FIRST" -> {
+                        Kind kind = word.equalsIgnoreCase("NEAR") ? Kind.NEAR : Kind.FIRST;
+                        String upper = word.toUpperCase(java.util.Locale.ROOT);
                         if (i >= cs.length || cs[i] != '/') {
-                            throw new Unsupported("NEAR without /n at column " + col);
+                            throw new Unsupported(upper + " without /n at column " + col);
                         }
                         i++;
                         int ds = i;
                         while (i < cs.length && cs[i] >= '0' && cs[i] <= '9') i++;
                         if (ds == i) {
-                            throw new Unsupported("NEAR/" + (i < cs.length ? new String(cs, i, 1) : "")
-                                    + "... (not NEAR/n) at column " + col);
+                            throw new Unsupported(upper + "/" + (i < cs.length ? new String(cs, i, 1) : "")
+                                    + "... (not " + upper + "/n) at column " + col);
                         }
                         long n = Long.parseLong(new String(cs, ds, i - ds));
-                        toks.add(new Tok(Kind.NEAR, word, (int) Math.min(n, Integer.MAX_VALUE / 4), col));
+                        toks.add(new Tok(kind, word, (int) Math.min(n, Integer.MAX_VALUE / 4), col));
                     }
                     default -> toks.add(new Tok(Kind.IDENT, word, 0, col));
                 }
@@ -169,23 +176,33 @@ final class When {
             }
             Tok op = bump();
             Node right = unary();
-            checkNearSide(left, op);
-            checkNearSide(right, op);
+            checkOperand(left, "NEAR", op);
+            checkOperand(right, "NEAR", op);
             if (peek().kind == Kind.NEAR) throw new Unsupported("chained NEAR at column " + peek().column);
             return new Near(op.n, left, right);
         }
 
-        private static void checkNearSide(Node side, Tok op) throws Unsupported {
+        private static void checkOperand(Node side, String operator, Tok op) throws Unsupported {
             boolean ok = side instanceof SetRef || side instanceof TermRef
                     || (side instanceof Or o && o.items().stream()
                             .allMatch(x -> x instanceof SetRef || x instanceof TermRef));
-            if (!ok) throw new Unsupported("NEAR operand at column " + op.column + " is not a set, term or OR of those");
+            if (!ok) {
+                throw new Unsupported(operator + " operand at column " + op.column
+                        + " is not a set, term or OR of those");
+            }
         }
 
         Node unary() throws Unsupported {
             if (peek().kind == Kind.NOT) {
                 bump();
                 return new Not(unary());
+            }
+            if (peek().kind == Kind.FIRST) {
+                Tok op = bump();
+                if (op.n < 1) throw new Unsupported("FIRST/0 at column " + op.column);
+                Node inner = primary();
+                checkOperand(inner, "FIRST", op);
+                return new First(op.n, inner);
             }
             return primary();
         }
