@@ -101,7 +101,10 @@ def cpu(pid):
 
 def threads(pid):
     """CPU seconds of each thread of PID, summed by thread name (the
-    kernel's 15 characters), largest first, as "name s, name s"."""
+    kernel's 15 characters), largest first, as "name s, name s". A name
+    several threads share gets each thread's part too, in thread id order:
+    librdkafka names the broker thread of every client after the broker
+    ("rdk:broker1" for the consumer and for the alert producer alike)."""
     by = {}
     tick = os.sysconf("SC_CLK_TCK")
     try:
@@ -114,10 +117,19 @@ def threads(pid):
                 head, rest = f.read().rsplit(") ", 1)
             name = head.split(" (", 1)[1]
             fields = rest.split()
-            by[name] = by.get(name, 0) + (int(fields[11]) + int(fields[12])) / tick
+            by.setdefault(name, []).append((int(tid), (int(fields[11]) + int(fields[12])) / tick))
         except (OSError, IndexError, ValueError):
             continue
-    return ", ".join(f"{n} {s:.2f}" for n, s in sorted(by.items(), key=lambda x: -x[1]) if s > 0)
+
+    def part(name, ts):
+        total = sum(s for _, s in ts)
+        if len(ts) < 2:
+            return f"{name} {total:.2f}"
+        parts = " + ".join(f"{s:.2f}" for _, s in sorted(ts))
+        return f"{name} {total:.2f} ({len(ts)} threads: {parts})"
+
+    totals = sorted(by.items(), key=lambda x: -sum(s for _, s in x[1]))
+    return ", ".join(part(n, ts) for n, ts in totals if sum(s for _, s in ts) > 0)
 
 
 def alive(pid):
