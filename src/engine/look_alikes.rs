@@ -50,12 +50,13 @@ impl LookAlikes {
     /// Whether the skeleton pass reads a field of text `text`: a letter,
     /// digit or mark of it may take part in an occurrence of a look-alike.
     pub fn reads(&self, text: &str) -> bool {
-        self.everywhere
-            || has_non_ascii_word_char(
-                text,
-                |k| self.may.get(k).is_none_or(|&w| w != 0),
-                |c| self.may(c),
-            )
+        self.everywhere || has_non_ascii_word_char(text, |k| self.may_block(k), |c| self.may(c))
+    }
+
+    /// Whether some character of the block `64 k..64 k + 63` may.
+    #[inline]
+    fn may_block(&self, k: usize) -> bool {
+        self.may.get(k).is_none_or(|&w| w != 0)
     }
 
     #[inline]
@@ -155,7 +156,6 @@ impl LookAlikesBuilder {
                 // may join it to its neighbours; read.
                 None => true,
                 Some(s) if own(s, c) => false, // above
-
                 // `р` is `p`: marked where the terms' skeletons have every
                 // character of its skeleton (a match begins and ends on
                 // the original's character boundaries, so it holds all of

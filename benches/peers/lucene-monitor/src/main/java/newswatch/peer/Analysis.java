@@ -44,11 +44,17 @@ final class Analysis extends Analyzer {
     static final String START = "\u0001start";
 
     private final int positionGap;
+    /** {@link #FIELD}'s analysis has the {@link StartMarker} filter. */
+    private final boolean startMarker;
     private volatile boolean fieldStarts;
 
-    Analysis(int positionGap) {
+    /** {@code startMarker}: a rule may have FIRST/n (else
+     * {@link #markFieldStarts} does nothing, and documents are analysed
+     * without the filter). */
+    Analysis(int positionGap, boolean startMarker) {
         super(PER_FIELD_REUSE_STRATEGY);
         this.positionGap = positionGap;
+        this.startMarker = startMarker;
     }
 
     @Override
@@ -58,7 +64,7 @@ final class Analysis extends Analyzer {
         TokenStream ts = FIELD_CASE.equals(fieldName)
                 ? new ICUNormalizer2Filter(tok, Normalizer2.getNFKCInstance())
                 : new ICUNormalizer2Filter(tok);
-        if (FIELD.equals(fieldName)) ts = new StartMarker(ts);
+        if (startMarker && FIELD.equals(fieldName)) ts = new StartMarker(ts);
         return new TokenStreamComponents(tok, ts);
     }
 

@@ -132,8 +132,9 @@ public final class Main {
         out.put("gc", ManagementFactory.getGarbageCollectorMXBeans().get(0).getName());
 
         // The position gap between fields must exceed every NEAR distance.
-        int gap = Math.max(1000, Translate.maxNear(watchlist) + 1);
-        Analysis analysis = new Analysis(gap);
+        Translate.Prescan pre = Translate.prescan(watchlist);
+        int gap = Math.max(1000, pre.maxNear() + 1);
+        Analysis analysis = new Analysis(gap, pre.first());
 
         long t0 = System.nanoTime();
         Translate.Result tr = Translate.load(watchlist, analysis, exactCase, termSets);

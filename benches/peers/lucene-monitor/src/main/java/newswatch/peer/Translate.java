@@ -76,18 +76,27 @@ final class Translate {
         this.termSets = termSets;
     }
 
-    /** The largest NEAR distance of the file's rules (0 when none): the
-     * position gap between fields must be larger. A quick scan of the text,
-     * before the analyzer exists. */
-    static int maxNear(Path watchlist) throws IOException {
+    /** What the analyzer must know before it exists: the largest NEAR
+     * distance of the file's rules (0 when none; the position gap between
+     * fields must be larger), and whether some rule may have FIRST/n (then
+     * {@link Analysis} can put its field-start token in; without one, no
+     * filter is added to the documents' analysis). A quick scan of the
+     * text. */
+    record Prescan(int maxNear, boolean first) {}
+
+    static Prescan prescan(Path watchlist) throws IOException {
         JsonNode root = new TomlMapper().readTree(Files.readString(watchlist));
+        java.util.regex.Pattern near = java.util.regex.Pattern.compile("(?i)NEAR/(\\d+)");
+        java.util.regex.Pattern first = java.util.regex.Pattern.compile("(?i)FIRST/");
         int max = 0;
+        boolean anyFirst = false;
         for (JsonNode r : root.path("rules")) {
-            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?i)NEAR/(\\d+)")
-                    .matcher(r.path("when").asText(""));
+            String when = r.path("when").asText("");
+            java.util.regex.Matcher m = near.matcher(when);
             while (m.find()) max = (int) Math.max(max, Math.min(Long.parseLong(m.group(1)), 1 << 24));
+            anyFirst |= first.matcher(when).find();
         }
-        return max;
+        return new Prescan(max, anyFirst);
     }
 
     static Result load(Path watchlist, Analysis analysis, boolean exactCase, boolean termSets)
