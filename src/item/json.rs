@@ -101,7 +101,9 @@ impl<'de> DeserializeSeed<'de> for MembersSeed<'_> {
                 f.write_str("a JSON object")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Members<'de>, A::Error> {
-                let mut members = Vec::new();
+                // Room for every member kept without regrowing: the
+                // defaults' eight are all in generated and most real items.
+                let mut members = Vec::with_capacity(METADATA.len() + self.0.len() + self.1.len());
                 while let Some(key) = a.next_key::<Key<'de>>()? {
                     let key = key.0;
                     if key == "id" {
