@@ -41,17 +41,7 @@ use newswatch::engine::packed::PackedDfa;
 use newswatch::engine::walk::{self, Lanes};
 use newswatch::text::normalize::{Form, NormText, normalize, normalize_into};
 use newswatch::watchlist::Watchlist;
-
-/// CPU seconds this thread has used.
-fn thread_cpu() -> f64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9
-}
+use newswatch_test_support::thread_cpu_seconds;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
@@ -82,12 +72,12 @@ fn main() -> anyhow::Result<()> {
     } else {
         AhoCorasickKind::ContiguousNFA
     };
-    let t0 = thread_cpu();
+    let t0 = thread_cpu_seconds();
     let ac = AhoCorasick::builder()
         .match_kind(MatchKind::Standard)
         .kind(Some(kind))
         .build(&patterns)?;
-    let build_s = thread_cpu() - t0;
+    let build_s = thread_cpu_seconds() - t0;
 
     // Every item's fields, normalized (untimed).
     let text = std::fs::read_to_string(&args[2])?;
@@ -150,13 +140,13 @@ fn main() -> anyhow::Result<()> {
     let mut times: Vec<f64> = Vec::new();
     let mut lanes_times: Vec<f64> = Vec::new();
     for _ in 0..passes.max(1) {
-        let t = thread_cpu();
+        let t = thread_cpu_seconds();
         black_box(run());
-        times.push(thread_cpu() - t);
+        times.push(thread_cpu_seconds() - t);
         if let Some(dfa) = &dfa {
-            let t = thread_cpu();
+            let t = thread_cpu_seconds();
             black_box(run_lanes(dfa));
-            lanes_times.push(thread_cpu() - t);
+            lanes_times.push(thread_cpu_seconds() - t);
         }
     }
     times.sort_by(f64::total_cmp);

@@ -25,18 +25,8 @@ use std::hint::black_box;
 
 use newswatch::item::{DecodeOptions, decode};
 use newswatch::text::normalize::{Form, NormText, normalize_into};
+use newswatch_test_support::thread_cpu_seconds;
 use serde::Deserialize;
-
-/// CPU seconds this thread has used.
-fn thread_cpu() -> f64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9
-}
 
 /// The least a decoder must read of an item: its three text members,
 /// borrowed where they have no escapes.
@@ -159,11 +149,11 @@ fn main() -> anyhow::Result<()> {
     let mut times: Vec<Vec<f64>> = vec![Vec::new(); cases.len()];
     for round in 0..=rounds {
         for (i, (_, _, pass)) in cases.iter_mut().enumerate() {
-            let start = thread_cpu();
+            let start = thread_cpu_seconds();
             black_box(pass());
             // Round 0 warms the caches and the tables up, untimed.
             if round > 0 {
-                times[i].push((thread_cpu() - start) * 1e6 / lines.len() as f64);
+                times[i].push((thread_cpu_seconds() - start) * 1e6 / lines.len() as f64);
             }
         }
     }

@@ -21,6 +21,7 @@
 //!   implementations
 //! - [`corpus`]: the generated multilingual corpus and watchlists of the
 //!   benchmarks and the normalizer corpus test
+//! - [`thread_cpu_seconds`]: the benchmark examples' clock
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -36,6 +37,20 @@ pub mod metrics;
 pub mod python;
 pub mod setup;
 pub mod subscriber;
+
+/// CPU seconds the calling thread has used (`CLOCK_THREAD_CPUTIME_ID`): the
+/// clock of the examples that time one stage in turn with another
+/// (`examples/bare_automaton.rs`, `examples/stage_costs.rs`), which the
+/// process's other threads and the wait for the CPU do not move.
+pub fn thread_cpu_seconds() -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9
+}
 
 /// The repository's root directory (this crate lives in `tests/support`).
 pub fn root() -> PathBuf {
