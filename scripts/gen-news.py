@@ -32,7 +32,13 @@ filler = {
           "而制造业前景有所走弱，这一态势在本季度多个地区均有体现。",
 }
 
-n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+if len(sys.argv) > 1 and sys.argv[1] in ("-h", "--help"):
+    print(__doc__.strip())
+    sys.exit(0)
+try:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+except ValueError:
+    sys.exit(f"gen-news.py: N must be a whole number of items, not {sys.argv[1]!r}\nUsage: scripts/gen-news.py N > items.jsonl")
 rng = random.Random(20261128)
 out = sys.stdout
 for i in range(n):

@@ -96,8 +96,14 @@ def occurs(t, words, text):
 
 
 def main():
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
-    seed = int(sys.argv[2]) if len(sys.argv) > 2 else 20261128
+    if len(sys.argv) > 1 and sys.argv[1] in ("-h", "--help"):
+        print(__doc__.strip())
+        return
+    try:
+        n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+        seed = int(sys.argv[2]) if len(sys.argv) > 2 else 20261128
+    except ValueError as e:
+        sys.exit(f"gen-watchlist.py: N and SEED are whole numbers ({e})")
     rng = random.Random(seed)
     n_anchor = sum(len(v) for v in ANCHORS.values())
     n_random = max(len(RANDOM_SETS), n - n_anchor)
