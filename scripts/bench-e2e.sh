@@ -233,7 +233,8 @@ EOF
 
 # until_done KEY WATCHLIST [EXTRA]: newswatch run over the news topic with a
 # new group until every item is committed, configured with EXTRA; sets t0,
-# res (bench-util.py wait-done's JSON), nw_cpu, nw_threads and broker_cpu.
+# res (bench-util.py wait-done's JSON), nw_cpu, nw_threads, broker_cpu and
+# last_config (the config file written).
 until_done() {
     local key=$1 wl=$2 extra=${3:-} config log b0
     config=$(write_config "$key" "$news" "$wl" "$extra")

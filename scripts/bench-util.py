@@ -121,15 +121,16 @@ def threads(pid):
         except (OSError, IndexError, ValueError):
             continue
 
-    def part(name, ts):
-        total = sum(s for _, s in ts)
-        if len(ts) < 2:
-            return f"{name} {total:.2f}"
-        parts = " + ".join(f"{s:.2f}" for _, s in sorted(ts))
-        return f"{name} {total:.2f} ({len(ts)} threads: {parts})"
+    total = {name: sum(s for _, s in ts) for name, ts in by.items()}
 
-    totals = sorted(by.items(), key=lambda x: -sum(s for _, s in x[1]))
-    return ", ".join(part(n, ts) for n, ts in totals if sum(s for _, s in ts) > 0)
+    def part(name):
+        ts = by[name]
+        if len(ts) < 2:
+            return f"{name} {total[name]:.2f}"
+        parts = " + ".join(f"{s:.2f}" for _, s in sorted(ts))
+        return f"{name} {total[name]:.2f} ({len(ts)} threads: {parts})"
+
+    return ", ".join(part(n) for n in sorted(total, key=lambda n: -total[n]) if total[n] > 0)
 
 
 def alive(pid):

@@ -92,7 +92,7 @@ final class When {
                     case "NOT" -> toks.add(new Tok(Kind.NOT, word, 0, col));
                     case "NEAR", "FIRST" -> {
                         Kind kind = word.equalsIgnoreCase("NEAR") ? Kind.NEAR : Kind.FIRST;
-                        String upper = word.toUpperCase(java.util.Locale.ROOT);
+                        String upper = kind.name();
                         if (i >= cs.length || cs[i] != '/') {
                             throw new Unsupported(upper + " without /n at column " + col);
                         }
@@ -176,18 +176,19 @@ final class When {
             }
             Tok op = bump();
             Node right = unary();
-            checkOperand(left, "NEAR", op);
-            checkOperand(right, "NEAR", op);
+            checkOperand(left, op);
+            checkOperand(right, op);
             if (peek().kind == Kind.NEAR) throw new Unsupported("chained NEAR at column " + peek().column);
             return new Near(op.n, left, right);
         }
 
-        private static void checkOperand(Node side, String operator, Tok op) throws Unsupported {
+        /** An operand of {@code op} (NEAR/n or FIRST/n) is a set, a term or an OR of those. */
+        private static void checkOperand(Node side, Tok op) throws Unsupported {
             boolean ok = side instanceof SetRef || side instanceof TermRef
                     || (side instanceof Or o && o.items().stream()
                             .allMatch(x -> x instanceof SetRef || x instanceof TermRef));
             if (!ok) {
-                throw new Unsupported(operator + " operand at column " + op.column
+                throw new Unsupported(op.kind.name() + " operand at column " + op.column
                         + " is not a set, term or OR of those");
             }
         }
@@ -201,7 +202,7 @@ final class When {
                 Tok op = bump();
                 if (op.n < 1) throw new Unsupported("FIRST/0 at column " + op.column);
                 Node inner = primary();
-                checkOperand(inner, "FIRST", op);
+                checkOperand(inner, op);
                 return new First(op.n, inner);
             }
             return primary();
